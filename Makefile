@@ -1,0 +1,219 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# ecaptop build. Quiet unless V=1. Everything built goes to .output/.
+#
+#   make            build ./ecaptop
+#   make deps       install what a fresh Debian 12 needs to build and test (apt-get)
+#   make run        deps, build, start ecaptop (needs root)
+#   make test       unit, sanitizer, decoder, fuzz (brief) and integration tests
+#   make fuzz       run every fuzz target for FUZZ_TIME seconds each (default 300)
+#   make bench      benchmarks (print figures; not tests)
+#   make format     clang-format every source file in place
+
+OUTPUT ?= .output
+export OUTPUT
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+LLVM_STRIP ?= llvm-strip
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
+VERSION := 0.1.0
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARN) -I$(OUTPUT) -I. -D_GNU_SOURCE -DECAPTOP_VERSION=\"$(VERSION)\"
+LIBS := -lbpf -lelf -lz -lncursesw -ltinfo -lpcap -lpcre2-8 -lpthread
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+HDRS := $(wildcard bpf/*.h engine/*.h decoders/*.h tui/*.h)
+
+# Everything but main() is a library the tests link against.
+MAIN_SRC := tui/main.c
+LIB_SRCS := $(filter-out $(MAIN_SRC),$(wildcard engine/*.c decoders/*.c tui/*.c))
+DEC_SRCS := $(wildcard decoders/*.c)
+LIB_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
+SAN_OBJS := $(patsubst %.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
+
+# Debian packages: the build, then the programs the tests start.
+DEPS_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev libncurses-dev \
+	libpcap-dev libpcre2-dev zlib1g-dev
+DEPS_TEST := openssl curl python3 tmux procps iproute2 xxd
+FUZZ_TIME ?= 300
+FUZZ_BRIEF ?= 5
+
+.PHONY: all deps run test unit-test tsan-test decoder-test fuzz-test integration-test fuzz bench \
+	format format-check clean tools
+.DELETE_ON_ERROR:
+
+all: ecaptop
+
+deps:
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		$(DEPS_BUILD) $(DEPS_TEST)
+
+run: deps ecaptop
+	./ecaptop $(ARGS)
+
+$(OUTPUT) $(OUTPUT)/bpf:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,BTF,$@)
+	$(Q)if [ -r /sys/kernel/btf/vmlinux ]; then \
+		$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@; \
+	else \
+		echo "error: /sys/kernel/btf/vmlinux is missing: building needs a kernel with BTF" >&2; \
+		exit 1; \
+	fi
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf \
+		-Wall -Werror -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+# Decoders know nothing of BPF: they build without the skeletons.
+$(OUTPUT)/obj/decoders/%.o: decoders/%.c $(wildcard decoders/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/san/decoders/%.o: decoders/%.c $(wildcard decoders/*.h)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(OUTPUT)/obj/%.o: %.c $(HDRS) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/san/%.o: %.c $(HDRS) $(SKELS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+ecaptop: $(LIB_OBJS) $(OUTPUT)/obj/$(MAIN_SRC:.c=.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(OUTPUT)/san/ecaptop: $(SAN_OBJS) $(OUTPUT)/san/$(MAIN_SRC:.c=.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ $(LIBS) -o $@
+
+# Tests link only what they need, so a decoder test never waits for the BPF build:
+# test_dec_* and tools/dec* link the decoders; test_pcapng_* add the event and
+# pcapng modules; any other test links everything.
+DEC_SAN_OBJS := $(patsubst %.c,$(OUTPUT)/san/%.o,$(DEC_SRCS))
+PCAPNG_SAN_OBJS := $(DEC_SAN_OBJS) $(patsubst %.c,$(OUTPUT)/san/%.o,$(filter engine/event.c \
+	engine/pcapng%.c,$(LIB_SRCS)))
+PCAPNG_HDRS := $(wildcard engine/event.h engine/pcapng*.h bpf/events.h decoders/*.h)
+$(OUTPUT)/san/engine/pcapng%.o: engine/pcapng%.c $(PCAPNG_HDRS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(OUTPUT)/san/engine/event.o: engine/event.c $(PCAPNG_HDRS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/test_dec_%: tests/unit/test_dec_%.c $(DEC_SAN_OBJS) tests/unit/unit.h
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(DEC_SAN_OBJS) -lz -o $@
+
+$(OUTPUT)/tests/test_pcapng_%: tests/unit/test_pcapng_%.c $(PCAPNG_SAN_OBJS) tests/unit/unit.h
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(PCAPNG_SAN_OBJS) -lz -lpcap -o $@
+
+$(OUTPUT)/tools/dec%: tests/tools/dec%.c $(DEC_SAN_OBJS)
+	$(call msg,TOOL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(DEC_SAN_OBJS) -lz -o $@
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) tests/unit/unit.h
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(SAN_OBJS) $(LIBS) -o $@
+
+$(OUTPUT)/tsan/spsc_stress: tests/tsan/spsc_stress.c engine/spsc.c engine/spsc.h
+	$(call msg,TSAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -O1 -fsanitize=thread $< engine/spsc.c -lpthread -o $@
+
+$(OUTPUT)/tools/%: tests/tools/%.c $(SAN_OBJS)
+	$(call msg,TOOL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) $(LIBS) -o $@
+
+# Fuzz targets link the decoders and the engine's file readers, built with libFuzzer.
+FUZZ_LIB_SRCS := $(DEC_SRCS) $(filter engine/pcapng%.c engine/store%.c,$(LIB_SRCS))
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(HDRS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -std=gnu11 -g -O1 $(WARN) -I. -I$(OUTPUT) -D_GNU_SOURCE \
+		-fsanitize=fuzzer,address,undefined $< $(FUZZ_LIB_SRCS) -lz -lpcap -lpcre2-8 -o $@
+
+tools: $(TOOL_BINS)
+
+unit-test: $(UNIT_BINS)
+	$(Q)tests/lib/run-unit.sh $(UNIT_BINS)
+
+tsan-test: $(OUTPUT)/tsan/spsc_stress
+	$(Q)tests/lib/run-one.sh tsan-spsc $(OUTPUT)/tsan/spsc_stress
+
+decoder-test: $(TOOL_BINS)
+	$(Q)tests/decoders/run.sh
+
+fuzz-test: $(FUZZ_BINS)
+	$(Q)tests/lib/run-fuzz.sh $(FUZZ_BRIEF) $(FUZZ_BINS)
+
+integration-test: ecaptop $(OUTPUT)/san/ecaptop $(TOOL_BINS)
+	$(Q)ECAPTOP=$(CURDIR)/$(OUTPUT)/san/ecaptop tests/integration/run.sh
+
+test:
+	$(Q)rm -f $(OUTPUT)/results
+	$(Q)$(MAKE) --no-print-directory ecaptop
+	$(Q)$(MAKE) --no-print-directory -k unit-test tsan-test decoder-test fuzz-test \
+		integration-test; tests/lib/summary.sh $$?
+
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/lib/run-fuzz.sh $(FUZZ_TIME) $(FUZZ_BINS)
+
+bench: ecaptop $(TOOL_BINS)
+	$(Q)QUICK=$(QUICK) tests/bench/run.sh
+
+format:
+	clang-format -i $(wildcard bpf/*.c bpf/*.h engine/*.[ch] decoders/*.[ch] tui/*.[ch] \
+		tests/*/*.[ch])
+
+format-check:
+	$(Q)clang-format --dry-run --Werror $(wildcard bpf/*.c bpf/*.h engine/*.[ch] \
+		decoders/*.[ch] tui/*.[ch] tests/*/*.[ch])
+
+clean:
+	rm -rf $(OUTPUT) ecaptop

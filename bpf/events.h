@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The ABI between the BPF programs and user space: every record a BPF program
+ * writes into a ring buffer (or perf buffer) starts with struct ec_rec_hdr.
+ * Fixed-width types, explicit padding, variable-length payload last; only the
+ * filled payload bytes are sent. User space checks a record's size before
+ * reading it (engine/reader.c).
+ */
+#ifndef ECAPTOP_BPF_EVENTS_H
+#define ECAPTOP_BPF_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <stdint.h>
+typedef uint8_t __u8;
+typedef uint16_t __u16;
+typedef uint32_t __u32;
+typedef uint64_t __u64;
+typedef int32_t __s32;
+typedef int64_t __s64;
+#endif
+
+#define EC_COMM_LEN 16
+/* Payload bytes per record. A larger call is split into several records. */
+#define EC_CHUNK 16384
+/* A single library call is split into at most this many records. */
+#define EC_MAX_SEGS 256
+
+/* What a record is. */
+enum ec_kind {
+	EC_K_DATA = 1, /* plaintext bytes of one direction of a connection */
+	EC_K_EXEC = 2, /* a process called execve */
+	EC_K_EXIT = 3, /* a process (thread group leader) exited */
+	EC_K_COMMAND = 4, /* a shell command line */
+	EC_K_QUERY = 5, /* a query as a database server saw it */
+};
+
+/* Where a record came from. Keep in step with engine/event.c names. */
+enum ec_source {
+	EC_S_NONE = 0,
+	EC_S_OPENSSL = 1,
+	EC_S_GNUTLS = 2,
+	EC_S_NSS = 3,
+	EC_S_GOTLS = 4,
+	EC_S_SOCKET = 5,
+	EC_S_BASH = 6,
+	EC_S_ZSH = 7,
+	EC_S_MYSQLD = 8,
+	EC_S_POSTGRES = 9,
+	EC_S_PROC = 10,
+	EC_S_MAX
+};
+
+enum ec_dir {
+	EC_DIR_NONE = 0,
+	EC_DIR_SEND = 1,
+	EC_DIR_RECV = 2,
+};
+
+/* ec_rec_hdr.family; the values of AF_INET and AF_INET6. */
+#define EC_AF_UNKNOWN 0
+#define EC_AF_INET 2
+#define EC_AF_INET6 10
+
+/* ec_rec_hdr.flags */
+#define EC_F_TRUNCATED 0x1 /* the call carried more bytes than were sent */
+#define EC_F_CONT 0x2 /* a continuation record of one call */
+#define EC_F_NO_SOCKET 0x4 /* the connection's socket could not be found */
+
+/* Loss causes counted in the per-CPU "losses" array, index = cause * EC_S_MAX + source. */
+enum ec_loss {
+	EC_L_RESERVE = 0, /* ring buffer full: reserve/output failed */
+	EC_L_READ = 1, /* bpf_probe_read_user failed (page not present) */
+	EC_L_TRUNC = 2, /* a call larger than EC_CHUNK * EC_MAX_SEGS */
+	EC_L_MAX
+};
+
+struct ec_rec_hdr {
+	__u32 kind; /* enum ec_kind */
+	__u32 source; /* enum ec_source */
+	__u64 ts_ns; /* CLOCK_BOOTTIME ns (bpf_ktime_get_boot_ns) */
+	__u32 pid; /* tgid */
+	__u32 tid;
+	__u32 uid;
+	__s32 fd; /* -1 where unknown */
+	char comm[EC_COMM_LEN];
+	__u8 dir; /* enum ec_dir */
+	__u8 family; /* EC_AF_* */
+	__u16 lport; /* host byte order */
+	__u16 rport; /* host byte order */
+	__u16 flags; /* EC_F_* */
+	__u8 laddr[16]; /* IPv4 in the first 4 bytes, network order */
+	__u8 raddr[16];
+	__u64 conn_id; /* identity of the connection (socket address in the kernel) */
+	__u64 call_id; /* per-thread sequence of the library call (joins split records) */
+	__u32 ppid; /* EXEC: parent tgid; COMMAND: exit status + 1 or 0 */
+	__u32 len; /* payload bytes that follow */
+	/* __u8 data[len] follows */
+};
+
+#endif

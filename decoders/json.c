@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "json.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sb_reset(struct strbuf *sb)
+{
+	sb->len = 0;
+	sb->failed = 0;
+	if (sb->buf)
+		sb->buf[0] = '\0';
+}
+
+void sb_free(struct strbuf *sb)
+{
+	free(sb->buf);
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+	sb->failed = 0;
+}
+
+static int sb_grow(struct strbuf *sb, size_t extra)
+{
+	size_t need, cap;
+	char *nb;
+
+	if (sb->failed)
+		return -1;
+	if (extra > SIZE_MAX / 2 - sb->len - 1) {
+		sb->failed = 1;
+		return -1;
+	}
+	need = sb->len + extra + 1;
+	if (need <= sb->cap)
+		return 0;
+	cap = sb->cap ? sb->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	nb = realloc(sb->buf, cap);
+	if (!nb) {
+		sb->failed = 1;
+		return -1;
+	}
+	sb->buf = nb;
+	sb->cap = cap;
+	return 0;
+}
+
+void sb_append(struct strbuf *sb, const void *data, size_t len)
+{
+	if (sb_grow(sb, len))
+		return;
+	if (len)
+		memcpy(sb->buf + sb->len, data, len);
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+}
+
+void sb_puts(struct strbuf *sb, const char *s)
+{
+	sb_append(sb, s, strlen(s));
+}
+
+void sb_printf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || sb_grow(sb, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	sb->len += (size_t)n;
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629 section 4), 0 if invalid. */
+static size_t utf8_len(const uint8_t *p, size_t avail)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n > avail)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void sb_json_str(struct strbuf *sb, const char *s, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i = 0, n;
+
+	sb_append(sb, "\"", 1);
+	while (i < len) {
+		uint8_t c = p[i];
+
+		if (c == '"' || c == '\\') {
+			char esc[2] = {'\\', (char)c};
+			sb_append(sb, esc, 2);
+			i++;
+		} else if (c == '\n') {
+			sb_append(sb, "\\n", 2), i++;
+		} else if (c == '\r') {
+			sb_append(sb, "\\r", 2), i++;
+		} else if (c == '\t') {
+			sb_append(sb, "\\t", 2), i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			sb_printf(sb, "\\u%04x", c), i++;
+		} else if ((n = utf8_len(p + i, len - i)) > 0) {
+			sb_append(sb, p + i, n);
+			i += n;
+		} else {
+			sb_printf(sb, "\\u%04x", c), i++;
+		}
+	}
+	sb_append(sb, "\"", 1);
+}
+
+void sb_json_cstr(struct strbuf *sb, const char *s)
+{
+	if (!s)
+		sb_puts(sb, "null");
+	else
+		sb_json_str(sb, s, strlen(s));
+}
+
+void sb_json_key(struct strbuf *sb, const char *key)
+{
+	if (sb->len && sb->buf[sb->len - 1] != '{')
+		sb_append(sb, ",", 1);
+	sb_json_cstr(sb, key);
+	sb_append(sb, ":", 1);
+}
+
+void sb_base64(struct strbuf *sb, const uint8_t *d, size_t len)
+{
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char out[4];
+	size_t i;
+
+	if (sb_grow(sb, (len + 2) / 3 * 4))
+		return;
+	for (i = 0; i + 2 < len; i += 3) {
+		out[0] = tbl[d[i] >> 2];
+		out[1] = tbl[((d[i] & 3) << 4) | (d[i + 1] >> 4)];
+		out[2] = tbl[((d[i + 1] & 15) << 2) | (d[i + 2] >> 6)];
+		out[3] = tbl[d[i + 2] & 63];
+		sb_append(sb, out, 4);
+	}
+	if (len - i == 1) {
+		out[0] = tbl[d[i] >> 2];
+		out[1] = tbl[(d[i] & 3) << 4];
+		out[2] = out[3] = '=';
+		sb_append(sb, out, 4);
+	} else if (len - i == 2) {
+		out[0] = tbl[d[i] >> 2];
+		out[1] = tbl[((d[i] & 3) << 4) | (d[i + 1] >> 4)];
+		out[2] = tbl[(d[i + 1] & 15) << 2];
+		out[3] = '=';
+		sb_append(sb, out, 4);
+	}
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The engine's public face (the only engine header the front ends need besides
+ * event.h, log.h and store.h): load and attach the BPF programs, discover TLS
+ * libraries, run the engine thread that drains the kernel's buffers into a
+ * single-producer/single-consumer queue, and count every loss.
+ *
+ * Threads: engine_new/start/stop/free and the consumer calls (engine_pop,
+ * engine_wait_fd, engine_stats, engine_set_*_filter) are made from one thread,
+ * the front end's. The engine thread is private.
+ */
+#ifndef ECAPTOP_ENGINE_ENGINE_H
+#define ECAPTOP_ENGINE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/event.h"
+
+#define ENGINE_MAX_FILTER 64
+
+struct engine_opts {
+	uint32_t pids[ENGINE_MAX_FILTER]; /* only these tgids, if n_pids > 0 */
+	size_t n_pids;
+	uint32_t uids[ENGINE_MAX_FILTER]; /* only these uids, if n_uids > 0 */
+	size_t n_uids;
+	bool perf_buffer; /* use perf buffers even where ring buffers exist */
+	const char *btf_path; /* BTF for kernels without /sys/kernel/btf/vmlinux, or NULL */
+	size_t queue_slots; /* SPSC queue capacity (power of two); 0 = default */
+	size_t ring_bytes; /* ring buffer size (power of two pages); 0 = default */
+};
+
+/* Loss and volume counters. Everything that is dropped is counted here. */
+struct engine_stats {
+	uint64_t events; /* records delivered to the queue */
+	uint64_t bytes; /* payload bytes delivered */
+	uint64_t lost_reserve; /* BPF: ring buffer/perf output failed (buffer full) */
+	uint64_t lost_read; /* BPF: user memory could not be read */
+	uint64_t lost_trunc; /* BPF: a call larger than the per-call limit; bytes cut */
+	uint64_t lost_perf; /* perf buffer: samples the kernel reported lost */
+	uint64_t lost_queue; /* user space: the queue was full */
+	uint64_t lost_malformed; /* user space: a record of the wrong size */
+	uint64_t lost_alloc; /* user space: out of memory copying a record */
+	uint64_t libs_attached; /* library/executable files with probes */
+	bool ringbuf; /* true: ring buffer; false: perf buffer */
+};
+
+struct engine;
+
+/* Check privileges and kernel support, load (not yet attach) the BPF programs.
+ * Borrows opts. On failure returns NULL and writes a one-line reason, naming the
+ * cause and what to do, into err. */
+struct engine *engine_new(const struct engine_opts *opts, char *err, size_t errlen);
+/* Attach the probes, discover libraries, start the engine thread. 0 or -errno
+ * (reason in err). */
+int engine_start(struct engine *e, char *err, size_t errlen);
+/* Consumer: the next event, or NULL if none is waiting. Caller takes it (free()). */
+struct ec_event *engine_pop(struct engine *e);
+/* Consumer: a file descriptor that becomes readable when events are waiting;
+ * call engine_ack() after draining. */
+int engine_wait_fd(const struct engine *e);
+void engine_ack(struct engine *e);
+void engine_stats(struct engine *e, struct engine_stats *st);
+/* Replace the kernel-side filters while capture runs. n = 0 clears. 0 or -errno. */
+int engine_set_pid_filter(struct engine *e, const uint32_t *pids, size_t n);
+int engine_set_uid_filter(struct engine *e, const uint32_t *uids, size_t n);
+/* Stop the engine thread and detach every probe. Idempotent. */
+void engine_stop(struct engine *e);
+/* Accepts NULL. */
+void engine_free(struct engine *e);
+
+/* --check: print what this kernel and machine support to out; 0 if capture can
+ * work, 1 if not. */
+int engine_check(const struct engine_opts *opts, void *out /* FILE * */);
+
+#endif
