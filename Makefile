@@ -61,6 +61,7 @@ FUZZ_BRIEF ?= 5
 .PHONY: all deps run test unit-test tsan-test decoder-test fuzz-test integration-test fuzz bench \
 	format format-check clean tools
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: ecaptop
 

@@ -10,20 +10,16 @@
 #define ECAPTOP_BPF_EVENTS_H
 
 #ifndef __VMLINUX_H__
-#include <stdint.h>
-typedef uint8_t __u8;
-typedef uint16_t __u16;
-typedef uint32_t __u32;
-typedef uint64_t __u64;
-typedef int32_t __s32;
-typedef int64_t __s64;
+#include <linux/types.h>
 #endif
 
 #define EC_COMM_LEN 16
 /* Payload bytes per record. A larger call is split into several records. */
 #define EC_CHUNK 16384
-/* A single library call is split into at most this many records. */
-#define EC_MAX_SEGS 256
+/* A single library call is split into at most this many records (64 MiB) where the
+ * kernel has bpf_loop (5.17+), and at most EC_MAX_SEGS_OLD (512 KiB) where it has not. */
+#define EC_MAX_SEGS 4096
+#define EC_MAX_SEGS_OLD 32
 
 /* What a record is. */
 enum ec_kind {
@@ -92,7 +88,10 @@ struct ec_rec_hdr {
 	__u8 raddr[16];
 	__u64 conn_id; /* identity of the connection (socket address in the kernel) */
 	__u64 call_id; /* per-thread sequence of the library call (joins split records) */
-	__u32 ppid; /* EXEC: parent tgid; COMMAND: exit status + 1 or 0 */
+	/* Per kind: DATA: bytes of this call lost after this record (unreadable or past the
+	 * per-call limit); EXEC: parent tgid; EXIT: exit status; COMMAND: exit status + 1, or 0
+	 * where unknown. */
+	__u32 aux;
 	__u32 len; /* payload bytes that follow */
 	/* __u8 data[len] follows */
 };

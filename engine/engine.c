@@ -1,0 +1,633 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The engine: load the BPF objects (one ring buffer, one set of counters and
+ * filters shared by all of them), attach, discover targets, and run the engine
+ * thread that drains the kernel's buffers into the SPSC queue.
+ */
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "engine/caps.h"
+#include "engine/log.h"
+#include "engine/spsc.h"
+#include "engine/targets.h"
+#include "proc.skel.h"
+#include "tls.skel.h"
+
+#define DEFAULT_QUEUE_SLOTS (1u << 16)
+#define DEFAULT_RING_BYTES (32u << 20)
+#define PERF_PAGES_PER_CPU 1024 /* 4 MiB per CPU with 4 KiB pages */
+#define POLL_MS 50
+#define RESCAN_ALL_MS 5000
+#define MAX_PENDING 256
+
+/* A process that exec'd: look at its maps a little later, once the dynamic loader
+ * has mapped its libraries, and once more after a second (late dlopen). */
+struct pending_scan {
+	pid_t pid;
+	uint64_t due_ms;
+	int round;
+};
+
+struct engine {
+	struct engine_opts opts;
+	struct tls_bpf *tls;
+	struct proc_bpf *proc;
+	struct bpf_link *sys_enter_link;
+	struct bpf_link *exec_link;
+	struct bpf_link *exit_link;
+	struct ring_buffer *rb;
+	struct perf_buffer *pb;
+	struct targets *targets;
+	bool ringbuf;
+
+	struct spsc q;
+	void **slots;
+	int wake_fd;
+	int64_t clock_offset_ns; /* realtime - boottime (or monotonic) */
+
+	pthread_t thread;
+	bool thread_running;
+	atomic_bool stop;
+
+	/* Written by the engine thread, read by the consumer: relaxed atomics (they are
+	 * independent counters, no ordering with other data is implied). */
+	atomic_uint_fast64_t n_events, n_bytes, lost_queue, lost_perf, lost_malformed,
+		lost_alloc, n_targets;
+
+	/* Engine thread only. */
+	struct pending_scan pending[MAX_PENDING];
+	size_t n_pending;
+	uint64_t last_rescan_ms;
+	bool pushed;
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t ts_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	/* Debug output (the verifier's log included) only on request, and whole: a
+	 * verifier log does not fit a log line. */
+	if (getenv("ECAPTOP_DEBUG_BPF"))
+		return vfprintf(stderr, fmt, ap);
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_msg(level == LIBBPF_WARN ? LOG_WARN : LOG_DEBUG, "libbpf: %s", buf);
+	return 0;
+}
+
+static void schedule_scan(struct engine *e, pid_t pid, uint64_t due_ms, int round)
+{
+	if (e->n_pending == MAX_PENDING) {
+		/* The periodic full rescan will find it. */
+		return;
+	}
+	e->pending[e->n_pending++] = (struct pending_scan){pid, due_ms, round};
+}
+
+/* Engine thread: one record from the kernel. Check its size before reading it,
+ * copy it, hand it to the consumer. */
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct engine *e = ctx;
+	const struct ec_rec_hdr *h = data;
+	struct ec_event *ev;
+
+	/* Perf buffer samples are padded to 8 bytes, ring buffer ones are exact. */
+	if (size < sizeof(*h) || h->len > EC_CHUNK || sizeof(*h) + h->len > size) {
+		atomic_fetch_add_explicit(&e->lost_malformed, 1, memory_order_relaxed);
+		return 0;
+	}
+	if (h->kind == EC_K_EXEC)
+		schedule_scan(e, (pid_t)h->pid, mono_ms() + 30, 0);
+	ev = malloc(sizeof(*ev) + h->len);
+	if (!ev) {
+		atomic_fetch_add_explicit(&e->lost_alloc, 1, memory_order_relaxed);
+		return 0;
+	}
+	memcpy(ev, data, sizeof(*h) + h->len);
+	ev->h.ts_ns = (uint64_t)((int64_t)ev->h.ts_ns + e->clock_offset_ns);
+	/* An IPv4 peer of an IPv6 socket is shown as what it is: IPv4. */
+	if (ev->h.family == EC_AF_INET6 && !memcmp(ev->h.laddr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) &&
+	    !memcmp(ev->h.raddr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
+		memmove(ev->h.laddr, ev->h.laddr + 12, 4);
+		memset(ev->h.laddr + 4, 0, 12);
+		memmove(ev->h.raddr, ev->h.raddr + 12, 4);
+		memset(ev->h.raddr + 4, 0, 12);
+		ev->h.family = EC_AF_INET;
+	}
+	if (!spsc_push(&e->q, ev)) {
+		atomic_fetch_add_explicit(&e->lost_queue, 1, memory_order_relaxed);
+		free(ev);
+		return 0;
+	}
+	atomic_fetch_add_explicit(&e->n_events, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->n_bytes, h->len, memory_order_relaxed);
+	e->pushed = true;
+	return 0;
+}
+
+static void on_perf_sample(void *ctx, int cpu, void *data, __u32 size)
+{
+	(void)cpu;
+	on_record(ctx, data, size);
+}
+
+static void on_perf_lost(void *ctx, int cpu, __u64 cnt)
+{
+	struct engine *e = ctx;
+
+	(void)cpu;
+	atomic_fetch_add_explicit(&e->lost_perf, cnt, memory_order_relaxed);
+}
+
+static void wake_consumer(struct engine *e)
+{
+	uint64_t one = 1;
+
+	if (write(e->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_msg(LOG_WARN, "cannot wake the front end: %s", strerror(errno));
+}
+
+static void run_pending_scans(struct engine *e)
+{
+	uint64_t now = mono_ms();
+	size_t i = 0;
+
+	while (i < e->n_pending) {
+		struct pending_scan p = e->pending[i];
+
+		if (p.due_ms > now) {
+			i++;
+			continue;
+		}
+		e->pending[i] = e->pending[--e->n_pending];
+		targets_scan_pid(e->targets, p.pid);
+		if (p.round == 0)
+			schedule_scan(e, p.pid, now + 1000, 1);
+	}
+	if (now - e->last_rescan_ms >= RESCAN_ALL_MS) {
+		targets_scan_all(e->targets);
+		e->last_rescan_ms = now;
+	}
+	atomic_store_explicit(&e->n_targets, targets_count(e->targets), memory_order_relaxed);
+}
+
+static void *engine_thread(void *arg)
+{
+	struct engine *e = arg;
+
+	while (!atomic_load(&e->stop)) {
+		int n;
+
+		e->pushed = false;
+		n = e->ringbuf ? ring_buffer__poll(e->rb, POLL_MS) : perf_buffer__poll(e->pb, POLL_MS);
+		if (n < 0 && n != -EINTR) {
+			log_msg(LOG_ERROR, "reading the kernel buffer failed: %s", strerror(-n));
+			break;
+		}
+		if (e->pushed)
+			wake_consumer(e);
+		run_pending_scans(e);
+	}
+	/* Drain what the kernel already wrote, so a clean stop loses nothing. */
+	e->pushed = false;
+	if (e->ringbuf)
+		ring_buffer__consume(e->rb);
+	else
+		perf_buffer__consume(e->pb);
+	wake_consumer(e);
+	return NULL;
+}
+
+static int set_filter_map(int map_fd, int on_fd, __u32 which, const uint32_t *vals, size_t n)
+{
+	__u32 key, next, on = n ? 1 : 0;
+	__u8 one = 1;
+	size_t i;
+
+	/* Turn the filter off while its set changes, so no event is judged against a
+	 * half-written set; then fill, then switch on. */
+	key = 0;
+	on = 0;
+	if (bpf_map_update_elem(on_fd, &which, &on, BPF_ANY))
+		return -errno;
+	while (!bpf_map_get_next_key(map_fd, NULL, &next))
+		bpf_map_delete_elem(map_fd, &next);
+	for (i = 0; i < n; i++) {
+		key = vals[i];
+		if (bpf_map_update_elem(map_fd, &key, &one, BPF_ANY))
+			return -errno;
+	}
+	on = n ? 1 : 0;
+	if (bpf_map_update_elem(on_fd, &which, &on, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int engine_set_pid_filter(struct engine *e, const uint32_t *pids, size_t n)
+{
+	return set_filter_map(bpf_map__fd(e->tls->maps.pid_filter), bpf_map__fd(e->tls->maps.filter_on),
+			      0, pids, n);
+}
+
+int engine_set_uid_filter(struct engine *e, const uint32_t *uids, size_t n)
+{
+	return set_filter_map(bpf_map__fd(e->tls->maps.uid_filter), bpf_map__fd(e->tls->maps.filter_on),
+			      1, uids, n);
+}
+
+/* Every object after the first uses the first one's shared maps. */
+static int share_maps(struct bpf_object *from, struct bpf_object *to)
+{
+	static const char *const shared[] = {"rb",	  "pb",		"losses",
+					     "filter_on", "pid_filter", "uid_filter"};
+	size_t i;
+
+	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		struct bpf_map *src = bpf_object__find_map_by_name(from, shared[i]);
+		struct bpf_map *dst = bpf_object__find_map_by_name(to, shared[i]);
+		int err;
+
+		if (!src || !dst)
+			continue;
+		err = bpf_map__reuse_fd(dst, bpf_map__fd(src));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Settings every object needs before load. */
+static int prepare_common(struct engine *e, struct bpf_object *obj, bool *use_ringbuf,
+			  bool *use_boot_ns, bool *has_bpf_loop)
+{
+	struct bpf_map *rb = bpf_object__find_map_by_name(obj, "rb");
+	bool boot = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_ktime_get_boot_ns,
+					    NULL) == 1;
+
+	*use_ringbuf = e->ringbuf;
+	*use_boot_ns = boot;
+	*has_bpf_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_loop, NULL) == 1;
+	if (!rb)
+		return 0;
+	if (e->ringbuf)
+		return bpf_map__set_max_entries(rb, e->opts.ring_bytes);
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1)
+		/* Perf buffer requested: keep the unused ring buffer tiny. */
+		return bpf_map__set_max_entries(rb, (uint32_t)sysconf(_SC_PAGESIZE));
+	/* No ring buffer in this kernel: the map must still be creatable. The
+	 * programs never reach their ring-buffer branch (use_ringbuf is a constant
+	 * the verifier sees), so an array stands in. */
+	bpf_map__set_type(rb, BPF_MAP_TYPE_ARRAY);
+	bpf_map__set_key_size(rb, 4);
+	bpf_map__set_value_size(rb, 4);
+	return bpf_map__set_max_entries(rb, 1);
+}
+
+static int load_objects(struct engine *e, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = e->opts.btf_path);
+	int ret;
+
+	e->tls = tls_bpf__open_opts(&oo);
+	e->proc = proc_bpf__open_opts(&oo);
+	if (!e->tls || !e->proc) {
+		snprintf(err, errlen, "cannot open the BPF programs: %s", strerror(errno));
+		return -errno ?: -EINVAL;
+	}
+	ret = prepare_common(e, e->tls->obj, (bool *)&e->tls->rodata->use_ringbuf,
+			     (bool *)&e->tls->rodata->use_boot_ns,
+			     (bool *)&e->tls->rodata->has_bpf_loop);
+	ret = ret ?: prepare_common(e, e->proc->obj, (bool *)&e->proc->rodata->use_ringbuf,
+				    (bool *)&e->proc->rodata->use_boot_ns,
+				    (bool *)&e->proc->rodata->has_bpf_loop);
+	if (ret) {
+		snprintf(err, errlen, "cannot size the BPF buffers: %s", strerror(-ret));
+		return ret;
+	}
+	e->tls->rodata->nr_read = SYS_read;
+	e->tls->rodata->nr_write = SYS_write;
+	e->tls->rodata->nr_readv = SYS_readv;
+	e->tls->rodata->nr_writev = SYS_writev;
+	e->tls->rodata->nr_sendto = SYS_sendto;
+	e->tls->rodata->nr_recvfrom = SYS_recvfrom;
+	e->tls->rodata->nr_sendmsg = SYS_sendmsg;
+	e->tls->rodata->nr_recvmsg = SYS_recvmsg;
+
+	ret = tls_bpf__load(e->tls);
+	if (ret) {
+		snprintf(err, errlen,
+			 "the kernel refused the TLS probes (%s); run with ECAPTOP_DEBUG_BPF=1 "
+			 "--log FILE for the verifier's reasons",
+			 strerror(-ret));
+		return ret;
+	}
+	ret = share_maps(e->tls->obj, e->proc->obj);
+	ret = ret ?: proc_bpf__load(e->proc);
+	if (ret) {
+		snprintf(err, errlen, "the kernel refused the process probes (%s)", strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+struct engine *engine_new(const struct engine_opts *opts, char *err, size_t errlen)
+{
+	struct engine *e;
+	char why[256];
+	int ret;
+
+	libbpf_set_print(libbpf_log);
+	if (caps_check_bpf(why, sizeof(why))) {
+		snprintf(err, errlen, "%s", why);
+		errno = EPERM;
+		return NULL;
+	}
+	if (!opts->btf_path && access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(err, errlen,
+			 "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): use a kernel "
+			 "built with CONFIG_DEBUG_INFO_BTF=y, or pass --btf FILE (e.g. from btfhub)");
+		errno = ENOENT;
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	e->opts = *opts;
+	e->wake_fd = -1;
+	if (!e->opts.queue_slots)
+		e->opts.queue_slots = DEFAULT_QUEUE_SLOTS;
+	if (!e->opts.ring_bytes)
+		e->opts.ring_bytes = DEFAULT_RING_BYTES;
+	if (e->opts.queue_slots & (e->opts.queue_slots - 1) ||
+	    e->opts.ring_bytes & (e->opts.ring_bytes - 1)) {
+		snprintf(err, errlen, "queue and ring sizes must be powers of two");
+		goto fail;
+	}
+	e->ringbuf = !opts->perf_buffer && libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
+	if (!opts->perf_buffer && !e->ringbuf)
+		log_msg(LOG_INFO, "this kernel has no BPF ring buffer: using perf buffers");
+	e->slots = calloc(e->opts.queue_slots, sizeof(*e->slots));
+	if (!e->slots || spsc_init(&e->q, e->slots, e->opts.queue_slots)) {
+		snprintf(err, errlen, "out of memory for the event queue");
+		goto fail;
+	}
+	e->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (e->wake_fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	if (load_objects(e, err, errlen))
+		goto fail;
+	if ((ret = engine_set_pid_filter(e, opts->pids, opts->n_pids)) ||
+	    (ret = engine_set_uid_filter(e, opts->uids, opts->n_uids))) {
+		snprintf(err, errlen, "cannot set the PID/UID filter: %s", strerror(-ret));
+		goto fail;
+	}
+	return e;
+fail:
+	engine_free(e);
+	return NULL;
+}
+
+/* Buffers, tracepoints, first discovery: everything but the engine thread. */
+static int engine_attach(struct engine *e, char *err, size_t errlen)
+{
+	int ret;
+
+	e->clock_offset_ns = ts_ns(CLOCK_REALTIME) -
+			     ts_ns(e->tls->rodata->use_boot_ns ? CLOCK_BOOTTIME : CLOCK_MONOTONIC);
+	if (e->ringbuf) {
+		e->rb = ring_buffer__new(bpf_map__fd(e->tls->maps.rb), on_record, e, NULL);
+		if (!e->rb) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot open the ring buffer: %s", strerror(-ret));
+			return ret;
+		}
+	} else {
+		e->pb = perf_buffer__new(bpf_map__fd(e->tls->maps.pb), PERF_PAGES_PER_CPU,
+					 on_perf_sample, on_perf_lost, e, NULL);
+		if (!e->pb) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot open the perf buffers: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	e->exec_link = bpf_program__attach(e->proc->progs.proc_exec);
+	e->exit_link = e->exec_link ? bpf_program__attach(e->proc->progs.proc_exit) : NULL;
+	e->sys_enter_link = e->exit_link ? bpf_program__attach(e->tls->progs.tls_sys_enter) : NULL;
+	if (!e->sys_enter_link) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot attach the raw tracepoints: %s", strerror(-ret));
+		return ret;
+	}
+	e->targets = targets_new(e->tls);
+	if (!e->targets) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	targets_scan_all(e->targets);
+	e->last_rescan_ms = mono_ms();
+	atomic_store(&e->n_targets, targets_count(e->targets));
+	if (!targets_count(e->targets))
+		log_msg(LOG_WARN, "no TLS library found yet (libssl, or a program exporting "
+				  "SSL_read/SSL_write); waiting for processes that load one");
+	return 0;
+}
+
+int engine_start(struct engine *e, char *err, size_t errlen)
+{
+	int ret = engine_attach(e, err, errlen);
+
+	if (ret)
+		return ret;
+	ret = pthread_create(&e->thread, NULL, engine_thread, e);
+	if (ret) {
+		snprintf(err, errlen, "cannot start the engine thread: %s", strerror(ret));
+		return -ret;
+	}
+	e->thread_running = true;
+	return 0;
+}
+
+struct ec_event *engine_pop(struct engine *e)
+{
+	return spsc_pop(&e->q);
+}
+
+int engine_wait_fd(const struct engine *e)
+{
+	return e->wake_fd;
+}
+
+void engine_ack(struct engine *e)
+{
+	uint64_t v;
+
+	if (read(e->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_msg(LOG_WARN, "eventfd read: %s", strerror(errno));
+}
+
+void engine_stats(struct engine *e, struct engine_stats *st)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+	__u32 cause, src;
+
+	memset(st, 0, sizeof(*st));
+	st->events = atomic_load_explicit(&e->n_events, memory_order_relaxed);
+	st->bytes = atomic_load_explicit(&e->n_bytes, memory_order_relaxed);
+	st->lost_queue = atomic_load_explicit(&e->lost_queue, memory_order_relaxed);
+	st->lost_perf = atomic_load_explicit(&e->lost_perf, memory_order_relaxed);
+	st->lost_malformed = atomic_load_explicit(&e->lost_malformed, memory_order_relaxed);
+	st->lost_alloc = atomic_load_explicit(&e->lost_alloc, memory_order_relaxed);
+	st->libs_attached = atomic_load_explicit(&e->n_targets, memory_order_relaxed);
+	st->ringbuf = e->ringbuf;
+	if (ncpu <= 0 || !(vals = calloc((size_t)ncpu, sizeof(*vals))))
+		return;
+	for (cause = 0; cause < EC_L_MAX; cause++) {
+		for (src = 0; src < EC_S_MAX; src++) {
+			__u32 key = cause * EC_S_MAX + src;
+			uint64_t sum = 0;
+			int c;
+
+			if (bpf_map_lookup_elem(bpf_map__fd(e->tls->maps.losses), &key, vals))
+				continue;
+			for (c = 0; c < ncpu; c++)
+				sum += vals[c];
+			if (cause == EC_L_RESERVE)
+				st->lost_reserve += sum;
+			else if (cause == EC_L_READ)
+				st->lost_read += sum;
+			else
+				st->lost_trunc += sum;
+		}
+	}
+	free(vals);
+}
+
+void engine_stop(struct engine *e)
+{
+	if (!e)
+		return;
+	if (e->thread_running) {
+		atomic_store(&e->stop, true);
+		pthread_join(e->thread, NULL);
+		e->thread_running = false;
+	}
+	/* Detach: probes go first, so nothing new is written while we tear down. */
+	targets_free(e->targets);
+	e->targets = NULL;
+	bpf_link__destroy(e->sys_enter_link);
+	bpf_link__destroy(e->exec_link);
+	bpf_link__destroy(e->exit_link);
+	e->sys_enter_link = e->exec_link = e->exit_link = NULL;
+}
+
+void engine_free(struct engine *e)
+{
+	struct ec_event *ev;
+
+	if (!e)
+		return;
+	engine_stop(e);
+	ring_buffer__free(e->rb);
+	perf_buffer__free(e->pb);
+	proc_bpf__destroy(e->proc);
+	tls_bpf__destroy(e->tls);
+	if (e->slots)
+		while ((ev = spsc_pop(&e->q)))
+			free(ev);
+	free(e->slots);
+	if (e->wake_fd >= 0)
+		close(e->wake_fd);
+	free(e);
+}
+
+static const char *yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+int engine_check(const struct engine_opts *opts, void *out)
+{
+	FILE *f = out;
+	char err[512] = "", why[256];
+	struct engine *e;
+	bool root_ok, btf, ringbuf, kprobes, tracefs;
+	int ok = 1;
+	size_t i;
+
+	libbpf_set_print(libbpf_log);
+	root_ok = caps_check_bpf(why, sizeof(why)) == 0;
+	btf = opts->btf_path ? access(opts->btf_path, R_OK) == 0
+			     : access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
+	kprobes = access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0;
+	tracefs = access("/sys/kernel/tracing/events", R_OK) == 0 ||
+		  access("/sys/kernel/debug/tracing/events", R_OK) == 0;
+
+	fprintf(f, "privileges (root, or CAP_BPF+CAP_PERFMON): %s\n", yes_no(root_ok));
+	fprintf(f, "BTF (%s): %s\n", opts->btf_path ?: "/sys/kernel/btf/vmlinux", yes_no(btf));
+	fprintf(f, "BPF ring buffer: %s%s\n", yes_no(ringbuf), ringbuf ? "" : " (perf buffers used)");
+	fprintf(f, "kprobes: %s (not needed)\n", yes_no(kprobes));
+	fprintf(f, "tracefs mounted: %s (not needed: raw tracepoints are used)\n", yes_no(tracefs));
+	if (!root_ok) {
+		fprintf(f, "capture: not possible: %s\n", why);
+		return 1;
+	}
+	e = engine_new(opts, err, sizeof(err));
+	if (!e) {
+		fprintf(f, "capture: not possible: %s\n", err);
+		return 1;
+	}
+	fprintf(f, "BPF programs load (verifier): yes\n");
+	if (engine_attach(e, err, sizeof(err))) {
+		fprintf(f, "raw tracepoints and uprobes attach: no: %s\n", err);
+	} else {
+		fprintf(f, "raw tracepoints attach: yes\n");
+		fprintf(f, "TLS targets with uprobes attached: %zu\n", targets_count(e->targets));
+		for (i = 0; i < targets_count(e->targets); i++)
+			fprintf(f, "  %s\n", targets_path(e->targets, i));
+		if (!targets_count(e->targets))
+			fprintf(f, "  (none yet: capture will wait for a program that loads one)\n");
+		ok = 0;
+	}
+	engine_free(e);
+	fprintf(f, "capture: %s\n", ok ? "not possible" : "possible");
+	return ok;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Target discovery (engine-private): find the files that carry TLS functions
+ * (shared libraries and executables, including those inside containers through
+ * /proc/PID/root), and attach the TLS uprobes once per file (uprobes live on the
+ * inode, so one attachment covers every process that maps the file, now or later).
+ */
+#ifndef ECAPTOP_ENGINE_TARGETS_H
+#define ECAPTOP_ENGINE_TARGETS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct tls_bpf;
+struct targets;
+
+/* Bits of targets_elf_syms(). */
+#define SYM_SSL_WRITE 0x1
+#define SYM_SSL_READ 0x2
+#define SYM_SSL_WRITE_EX 0x4
+#define SYM_SSL_READ_EX 0x8
+
+/* Borrows skel (must outlive the table). NULL + errno. */
+struct targets *targets_new(struct tls_bpf *skel);
+/* Detaches every probe. Accepts NULL. */
+void targets_free(struct targets *t);
+/* Look at the well-known library folders and every process's maps; attach to
+ * what is new. Returns the number of files newly attached. */
+int targets_scan_all(struct targets *t);
+/* Look at one process's maps (after an exec). Returns files newly attached. */
+int targets_scan_pid(struct targets *t, pid_t pid);
+/* Try one file (a path as seen from this mount namespace). Returns 1 if newly
+ * attached, 0 if known or not a TLS target, -errno on failure. */
+int targets_try_file(struct targets *t, const char *path);
+/* Files with probes attached. */
+size_t targets_count(const struct targets *t);
+/* The i-th attached file's path, for status lines; NULL past the end. */
+const char *targets_path(const struct targets *t, size_t i);
+/* Which SSL functions a file defines (SYM_* bits), from .dynsym and .symtab.
+ * 0 if none or not an ELF file. */
+unsigned targets_elf_syms(const char *path);
+
+#endif

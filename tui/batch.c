@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "tui/batch.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "decoders/json.h"
+#include "engine/log.h"
+
+volatile int batch_stop_requested;
+
+static const char *family_name(uint8_t f)
+{
+	return f == EC_AF_INET ? "ipv4" : f == EC_AF_INET6 ? "ipv6" : "unknown";
+}
+
+static bool pass_user_filter(const struct engine_opts *f, const struct ec_event *ev)
+{
+	size_t i;
+	bool ok;
+
+	if (!f)
+		return true;
+	if (f->n_pids) {
+		for (ok = false, i = 0; i < f->n_pids; i++)
+			ok |= f->pids[i] == ev->h.pid;
+		if (!ok)
+			return false;
+	}
+	if (f->n_uids) {
+		for (ok = false, i = 0; i < f->n_uids; i++)
+			ok |= f->uids[i] == ev->h.uid;
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static void comm_of(const struct ec_event *ev, char out[EC_COMM_LEN + 1])
+{
+	memcpy(out, ev->h.comm, EC_COMM_LEN);
+	out[EC_COMM_LEN] = '\0';
+}
+
+static void json_event(struct strbuf *sb, const struct ec_event *ev)
+{
+	char comm[EC_COMM_LEN + 1], addr[64];
+	const struct ec_rec_hdr *h = &ev->h;
+
+	comm_of(ev, comm);
+	sb_puts(sb, "{");
+	sb_json_key(sb, "type");
+	sb_json_cstr(sb, ec_kind_name(h->kind));
+	sb_json_key(sb, "source");
+	sb_json_cstr(sb, ec_source_name(h->source));
+	sb_printf(sb, ",\"ts_ns\":%llu,\"pid\":%u,\"tid\":%u,\"uid\":%u",
+		  (unsigned long long)h->ts_ns, h->pid, h->tid, h->uid);
+	sb_json_key(sb, "comm");
+	sb_json_cstr(sb, comm);
+	switch (h->kind) {
+	case EC_K_DATA:
+		sb_printf(sb, ",\"fd\":%d", h->fd);
+		sb_json_key(sb, "dir");
+		sb_json_cstr(sb, ec_dir_name(h->dir));
+		sb_json_key(sb, "family");
+		sb_json_cstr(sb, family_name(h->family));
+		sb_json_key(sb, "laddr");
+		sb_json_cstr(sb, ec_addr_str(h->family, h->laddr, addr, sizeof(addr)));
+		sb_printf(sb, ",\"lport\":%u", h->lport);
+		sb_json_key(sb, "raddr");
+		sb_json_cstr(sb, ec_addr_str(h->family, h->raddr, addr, sizeof(addr)));
+		sb_printf(sb, ",\"rport\":%u,\"conn_id\":\"%llx\",\"len\":%u", h->rport,
+			  (unsigned long long)h->conn_id, h->len);
+		if (h->flags & EC_F_TRUNCATED)
+			sb_printf(sb, ",\"truncated\":true,\"lost_bytes\":%u", h->aux);
+		sb_json_key(sb, "data");
+		sb_puts(sb, "\"");
+		sb_base64(sb, ev->data, h->len);
+		sb_puts(sb, "\"");
+		break;
+	case EC_K_EXEC:
+		sb_printf(sb, ",\"ppid\":%u", h->aux);
+		sb_json_key(sb, "cmdline");
+		{
+			/* argv is NUL-separated: show it space-separated. */
+			char *cmd = malloc(h->len + 1);
+			uint32_t i, n = h->len;
+
+			if (cmd) {
+				memcpy(cmd, ev->data, n);
+				while (n && cmd[n - 1] == '\0')
+					n--;
+				for (i = 0; i < n; i++)
+					if (!cmd[i])
+						cmd[i] = ' ';
+				sb_json_str(sb, cmd, n);
+				free(cmd);
+			} else {
+				sb_puts(sb, "null");
+			}
+		}
+		break;
+	case EC_K_EXIT:
+		sb_printf(sb, ",\"exit_code\":%u", h->aux);
+		break;
+	default:
+		sb_printf(sb, ",\"len\":%u", h->len);
+		sb_json_key(sb, "text");
+		sb_json_str(sb, (const char *)ev->data, h->len);
+		break;
+	}
+	sb_puts(sb, "}\n");
+}
+
+/* Mostly text? Then show it as escaped text, else as a hex dump. */
+static bool looks_textual(const uint8_t *p, size_t n)
+{
+	size_t i, bad = 0;
+
+	for (i = 0; i < n; i++)
+		if ((p[i] < 0x20 && p[i] != '\n' && p[i] != '\r' && p[i] != '\t') || p[i] == 0x7f)
+			bad++;
+	return bad * 20 <= n; /* at most 5% control bytes */
+}
+
+static void text_payload(struct strbuf *sb, const uint8_t *p, size_t n)
+{
+	size_t i, j;
+
+	if (!n)
+		return;
+	if (looks_textual(p, n)) {
+		sb_puts(sb, "    ");
+		for (i = 0; i < n; i++) {
+			uint8_t c = p[i];
+
+			if (c == '\n') {
+				sb_puts(sb, "\\n\n");
+				if (i + 1 < n)
+					sb_puts(sb, "    ");
+			} else if (c == '\r') {
+				sb_puts(sb, "\\r");
+			} else if (c == '\t' || (c >= 0x20 && c != 0x7f && c != '\\')) {
+				sb_append(sb, &c, 1);
+			} else if (c == '\\') {
+				sb_puts(sb, "\\\\");
+			} else {
+				sb_printf(sb, "\\x%02x", c);
+			}
+		}
+		if (p[n - 1] != '\n')
+			sb_puts(sb, "\n");
+		return;
+	}
+	for (i = 0; i < n; i += 16) {
+		sb_printf(sb, "    %08zx  ", i);
+		for (j = 0; j < 16; j++) {
+			if (i + j < n)
+				sb_printf(sb, "%02x ", p[i + j]);
+			else
+				sb_puts(sb, "   ");
+			if (j == 7)
+				sb_puts(sb, " ");
+		}
+		sb_puts(sb, " |");
+		for (j = 0; j < 16 && i + j < n; j++) {
+			char c = (p[i + j] >= 0x20 && p[i + j] < 0x7f) ? (char)p[i + j] : '.';
+
+			sb_append(sb, &c, 1);
+		}
+		sb_puts(sb, "|\n");
+	}
+}
+
+static void text_event(struct strbuf *sb, const struct ec_event *ev)
+{
+	const struct ec_rec_hdr *h = &ev->h;
+	char comm[EC_COMM_LEN + 1], la[64], ra[64], stamp[32];
+	time_t secs = (time_t)(h->ts_ns / 1000000000ULL);
+	struct tm tm;
+
+	comm_of(ev, comm);
+	localtime_r(&secs, &tm);
+	strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
+	sb_printf(sb, "%s.%06llu %-7s %s pid %u tid %u uid %u", stamp,
+		  (unsigned long long)(h->ts_ns % 1000000000ULL / 1000), ec_source_name(h->source),
+		  comm, h->pid, h->tid, h->uid);
+	switch (h->kind) {
+	case EC_K_DATA:
+		ec_addr_str(h->family, h->laddr, la, sizeof(la));
+		ec_addr_str(h->family, h->raddr, ra, sizeof(ra));
+		if (h->family == EC_AF_INET6)
+			sb_printf(sb, " fd %d %s [%s]:%u %s [%s]:%u %u bytes", h->fd,
+				  ec_dir_name(h->dir), la, h->lport,
+				  h->dir == EC_DIR_SEND ? "->" : "<-", ra, h->rport, h->len);
+		else if (h->family == EC_AF_INET)
+			sb_printf(sb, " fd %d %s %s:%u %s %s:%u %u bytes", h->fd, ec_dir_name(h->dir),
+				  la, h->lport, h->dir == EC_DIR_SEND ? "->" : "<-", ra, h->rport,
+				  h->len);
+		else
+			sb_printf(sb, " fd %d %s (connection unknown) %u bytes", h->fd,
+				  ec_dir_name(h->dir), h->len);
+		if (h->flags & EC_F_TRUNCATED)
+			sb_printf(sb, " (%u bytes of this call lost)", h->aux);
+		sb_puts(sb, "\n");
+		text_payload(sb, ev->data, h->len);
+		break;
+	case EC_K_EXEC: {
+		uint32_t i;
+
+		sb_printf(sb, " exec ppid %u:", h->aux);
+		for (i = 0; i < h->len; i++) {
+			char c = ev->data[i] ? (char)ev->data[i] : ' ';
+
+			if ((unsigned char)c < 0x20 || c == 0x7f)
+				c = '?';
+			sb_append(sb, &c, 1);
+		}
+		sb_puts(sb, "\n");
+		break;
+	}
+	case EC_K_EXIT:
+		sb_printf(sb, " exit status %u\n", h->aux);
+		break;
+	default:
+		sb_printf(sb, " %s\n", ec_kind_name(h->kind));
+		text_payload(sb, ev->data, h->len);
+		break;
+	}
+}
+
+void batch_print_event(FILE *out, const struct ec_event *ev, bool json)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (json)
+		json_event(&sb, ev);
+	else
+		text_event(&sb, ev);
+	if (sb.failed)
+		log_msg(LOG_ERROR, "out of memory formatting an event of %u bytes", ev->h.len);
+	else
+		fwrite(sb.buf, 1, sb.len, out);
+	sb_free(&sb);
+}
+
+void batch_print_stats(FILE *out, const struct engine_stats *st, bool json)
+{
+	if (json) {
+		fprintf(out,
+			"{\"type\":\"stats\",\"events\":%llu,\"bytes\":%llu,\"buffer\":\"%s\","
+			"\"targets\":%llu,\"lost\":{\"ring_reserve\":%llu,\"perf_lost\":%llu,"
+			"\"queue_full\":%llu,\"read_fault\":%llu,\"truncated\":%llu,"
+			"\"malformed\":%llu,\"alloc\":%llu}}\n",
+			(unsigned long long)st->events, (unsigned long long)st->bytes,
+			st->ringbuf ? "ringbuf" : "perfbuf", (unsigned long long)st->libs_attached,
+			(unsigned long long)st->lost_reserve, (unsigned long long)st->lost_perf,
+			(unsigned long long)st->lost_queue, (unsigned long long)st->lost_read,
+			(unsigned long long)st->lost_trunc, (unsigned long long)st->lost_malformed,
+			(unsigned long long)st->lost_alloc);
+	} else {
+		fprintf(out,
+			"--- ecaptop stats: %llu events, %llu bytes (%s); lost: ring reserve %llu, "
+			"perf %llu, queue full %llu, read fault %llu, truncated %llu, malformed %llu, "
+			"alloc %llu\n",
+			(unsigned long long)st->events, (unsigned long long)st->bytes,
+			st->ringbuf ? "ring buffer" : "perf buffer",
+			(unsigned long long)st->lost_reserve, (unsigned long long)st->lost_perf,
+			(unsigned long long)st->lost_queue, (unsigned long long)st->lost_read,
+			(unsigned long long)st->lost_trunc, (unsigned long long)st->lost_malformed,
+			(unsigned long long)st->lost_alloc);
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Print everything waiting in the queue. Returns -1 on a write error. */
+static int drain(struct engine *e, const struct batch_opts *o)
+{
+	struct ec_event *ev;
+	bool any = false;
+
+	while ((ev = engine_pop(e))) {
+		/* exec/exit feed the process table (TUI, store); in batch output they
+		 * would drown the traffic, so only the kinds that carry content print. */
+		if (ev->h.kind == EC_K_EXEC || ev->h.kind == EC_K_EXIT) {
+			free(ev);
+			continue;
+		}
+		if (ev->h.kind == EC_K_DATA || pass_user_filter(o->filter, ev)) {
+			batch_print_event(stdout, ev, o->json);
+			any = true;
+		}
+		free(ev);
+	}
+	if (any && (fflush(stdout) || ferror(stdout)))
+		return -1;
+	return 0;
+}
+
+int batch_run(struct engine *e, const struct batch_opts *o)
+{
+	double end = o->duration_s > 0 ? now_s() + o->duration_s : 0;
+	struct pollfd pfd = {.fd = engine_wait_fd(e), .events = POLLIN};
+	struct engine_stats st;
+	int status = 0;
+
+	while (!batch_stop_requested) {
+		int timeout = 200;
+
+		if (end) {
+			double left = end - now_s();
+
+			if (left <= 0)
+				break;
+			if (left * 1000 < timeout)
+				timeout = (int)(left * 1000) + 1;
+		}
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
+			log_msg(LOG_ERROR, "poll: %s", strerror(errno));
+			status = 1;
+			break;
+		}
+		engine_ack(e);
+		if (drain(e, o)) {
+			/* stdout closed (e.g. a pipe to head): stop quietly. */
+			status = 0;
+			goto out;
+		}
+	}
+	/* The engine thread drains the kernel's buffers as it stops; print that too. */
+	engine_stop(e);
+	if (drain(e, o))
+		goto out;
+out:
+	engine_stats(e, &st);
+	batch_print_stats(stdout, &st, o->json);
+	fflush(stdout);
+	return status;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Batch mode: the same pipeline as the TUI with a printer instead of panels.
+ * Events (and, through the session store, decoded records) are printed to stdout
+ * as text for people or as JSON lines for scripts.
+ */
+#ifndef ECAPTOP_TUI_BATCH_H
+#define ECAPTOP_TUI_BATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/engine.h"
+
+struct batch_opts {
+	bool json;
+	double duration_s; /* 0 = until interrupted */
+	const struct engine_opts *filter; /* borrowed: pids/uids also applied to process events */
+};
+
+/* Print one event. Exposed for tests and for replay. */
+void batch_print_event(FILE *out, const struct ec_event *ev, bool json);
+/* Print the final stats record. */
+void batch_print_stats(FILE *out, const struct engine_stats *st, bool json);
+/* Run until SIGINT/SIGTERM, the duration, or a write error on stdout. Borrows e.
+ * Returns the process exit status. */
+int batch_run(struct engine *e, const struct batch_opts *o);
+/* Set by the signal handler; the loop ends when it is non-zero. */
+extern volatile int batch_stop_requested;
+
+#endif
