@@ -1,0 +1,1264 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * HTTP/2 decoder (RFC 9113, HPACK per RFC 7541). See http2.h.
+ */
+#include "http2.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#include "hpack.h"
+
+/* RFC 9113 section 6: frame types and flags. */
+enum {
+	FT_DATA = 0x0,
+	FT_HEADERS = 0x1,
+	FT_PRIORITY = 0x2,
+	FT_RST_STREAM = 0x3,
+	FT_SETTINGS = 0x4,
+	FT_PUSH_PROMISE = 0x5,
+	FT_PING = 0x6,
+	FT_GOAWAY = 0x7,
+	FT_WINDOW_UPDATE = 0x8,
+	FT_CONTINUATION = 0x9,
+};
+#define FL_END_STREAM 0x1
+#define FL_ACK 0x1
+#define FL_END_HEADERS 0x4
+#define FL_PADDED 0x8
+#define FL_PRIORITY 0x20
+
+#define FRAME_HDR 9
+#define DEFAULT_MAX_FRAME 16384 /* section 6.5.2: SETTINGS_MAX_FRAME_SIZE initial value */
+#define ABSOLUTE_MAX_FRAME 16777215 /* 2^24 - 1, the largest length the field holds */
+#define MAX_NOTES 32
+
+/* Stored header fields of one message ("name\0value\0" each, by offset). */
+struct h2half {
+	char *arena;
+	size_t alen, acap;
+	struct h2field {
+		uint32_t name, value; /* offsets in arena */
+	} *fields;
+	size_t nfields, fcap;
+	long method, path, authority, host; /* indexes in fields, -1 if absent */
+	int headers_seen; /* a header block arrived */
+	int informational; /* the last block was a 1xx: the next one replaces it */
+	int ended; /* END_STREAM seen */
+	int dropped; /* fields not kept (caps) */
+	uint8_t *body;
+	size_t blen, bcap;
+	int btrunc;
+	uint64_t bytes; /* frame bytes */
+};
+
+struct h2stream {
+	uint32_t id;
+	int status;
+	struct h2half req, resp;
+	uint64_t req_ts, resp_ts; /* first request byte, last response byte so far */
+};
+
+struct h2dir {
+	size_t preface_left; /* REQ: bytes of the connection preface still expected */
+	uint8_t hdr[FRAME_HDR];
+	size_t hdr_len; /* bytes of the current frame header seen */
+	uint32_t flen; /* current frame: payload length, type, flags, stream */
+	uint8_t ftype, fflags;
+	uint32_t fsid;
+	uint32_t fpos; /* payload bytes consumed */
+	uint64_t fts; /* time of the frame's first byte */
+	int pad; /* DATA: padding length, -1 until read */
+	uint8_t *buf; /* payload of a non-DATA frame */
+	size_t buf_cap;
+	/* A header block in progress (section 4.3: HEADERS or PUSH_PROMISE, then
+	 * CONTINUATION frames on the same stream, nothing else in between). */
+	int in_block;
+	uint8_t block_type;
+	uint32_t block_sid, block_promised;
+	int block_end_stream;
+	uint64_t block_ts, block_bytes;
+	uint8_t *block;
+	size_t block_len, block_cap;
+	struct hpack_table hpack; /* decodes blocks sent in this direction */
+};
+
+struct http2 {
+	dec_emit_fn emit;
+	void *arg;
+	int dead; /* decoding stopped: ignore everything */
+	int closed;
+	unsigned notes;
+	struct h2dir dir[2];
+	uint32_t frame_limit;
+	struct h2stream **streams;
+	size_t nstreams, scap;
+	uint32_t max_sid[2]; /* highest stream opened by the client / server */
+	uint64_t untracked; /* streams not tracked for lack of room */
+	uint64_t held; /* bytes held in open streams' fields and bodies */
+	int held_noted;
+	uint64_t last_ts;
+};
+
+static const char *dir_name(int dir)
+{
+	return dir == DEC_DIR_REQ ? "client" : "server";
+}
+
+static const char *frame_name(unsigned t)
+{
+	static const char *const n[] = {"DATA",	    "HEADERS", "PRIORITY", "RST_STREAM",
+					"SETTINGS", "PUSH_PROMISE", "PING", "GOAWAY",
+					"WINDOW_UPDATE", "CONTINUATION"};
+
+	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
+}
+
+/* RFC 9113 section 7. */
+static const char *error_name(uint32_t e)
+{
+	static const char *const n[] = {
+		"NO_ERROR",	    "PROTOCOL_ERROR",	"INTERNAL_ERROR",      "FLOW_CONTROL_ERROR",
+		"SETTINGS_TIMEOUT", "STREAM_CLOSED",	"FRAME_SIZE_ERROR",    "REFUSED_STREAM",
+		"CANCEL",	    "COMPRESSION_ERROR", "CONNECT_ERROR",	"ENHANCE_YOUR_CALM",
+		"INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"};
+
+	return e < sizeof(n) / sizeof(n[0]) ? n[e] : "unknown error";
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void note(struct http2 *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct http2 *d, const char *fmt, ...)
+{
+	struct dec_record r;
+	char text[512];
+	va_list ap;
+
+	if (d->notes > MAX_NOTES)
+		return;
+	if (d->notes++ == MAX_NOTES) {
+		snprintf(text, sizeof(text),
+			 "HTTP/2: more than %d problems on this connection; not reporting more",
+			 MAX_NOTES);
+	} else {
+		int n = snprintf(text, sizeof(text), "HTTP/2: ");
+
+		va_start(ap, fmt);
+		vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	memset(&r, 0, sizeof(r));
+	r.type = DEC_R_NOTE;
+	r.proto = DEC_P_HTTP2;
+	r.note.text = text;
+	d->emit(&r, d->arg);
+}
+
+/* ---- streams ---- */
+
+static void half_init(struct h2half *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->method = h->path = h->authority = h->host = -1;
+}
+
+static void half_clear_fields(struct http2 *d, struct h2half *h)
+{
+	d->held -= h->alen;
+	h->alen = 0;
+	h->nfields = 0;
+	h->method = h->path = h->authority = h->host = -1;
+}
+
+static void half_free(struct http2 *d, struct h2half *h)
+{
+	d->held -= h->alen + h->blen;
+	free(h->arena);
+	free(h->fields);
+	free(h->body);
+}
+
+static struct h2stream *stream_find(struct http2 *d, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < d->nstreams; i++)
+		if (d->streams[i]->id == id)
+			return d->streams[i];
+	return NULL;
+}
+
+/* A new stream opened by `by` (the direction whose peer initiated it), or NULL
+ * if there is no room (counted and noted). */
+static struct h2stream *stream_open(struct http2 *d, uint32_t id, int by)
+{
+	struct h2stream *s;
+
+	if (id > d->max_sid[by])
+		d->max_sid[by] = id;
+	if (d->nstreams >= HTTP2_MAX_STREAMS) {
+		if (!d->untracked++)
+			note(d, "more than %d concurrent streams; stream %u and further ones are "
+				"not tracked",
+			     HTTP2_MAX_STREAMS, id);
+		return NULL;
+	}
+	if (d->nstreams == d->scap) {
+		size_t ncap = d->scap ? d->scap * 2 : 16;
+		struct h2stream **n = realloc(d->streams, ncap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		d->streams = n;
+		d->scap = ncap;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->id = id;
+	half_init(&s->req);
+	half_init(&s->resp);
+	d->streams[d->nstreams++] = s;
+	return s;
+}
+
+static void stream_remove(struct http2 *d, struct h2stream *s)
+{
+	size_t i;
+
+	for (i = 0; i < d->nstreams; i++)
+		if (d->streams[i] == s) {
+			d->streams[i] = d->streams[--d->nstreams];
+			break;
+		}
+	half_free(d, &s->req);
+	half_free(d, &s->resp);
+	free(s);
+}
+
+/* Reserve n more bytes against the connection's bound on held bytes. */
+static int held_take(struct http2 *d, size_t n)
+{
+	if (d->held + n > HTTP2_HELD_CAP) {
+		if (!d->held_noted) {
+			d->held_noted = 1;
+			note(d, "more than %d MiB held for open streams; further header fields "
+				"and body bytes of open streams are not kept",
+			     HTTP2_HELD_CAP >> 20);
+		}
+		return -1;
+	}
+	d->held += n;
+	return 0;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap : 64;
+	while (ncap < need)
+		ncap *= 2;
+	n = realloc(*p, ncap * elem);
+	if (!n)
+		return -1;
+	*p = n;
+	*cap = ncap;
+	return 0;
+}
+
+static void half_add_field(struct http2 *d, struct h2stream *s, struct h2half *h,
+			   const char *name, size_t nlen, const char *value, size_t vlen)
+{
+	size_t need = nlen + vlen + 2;
+	long off;
+
+	if (h->nfields >= HTTP2_FIELDS_CAP || h->alen + need > HTTP2_FIELD_BYTES_CAP) {
+		if (!h->dropped++)
+			note(d, "stream %u: more than %d header fields or %d KiB of them in the %s; "
+				"the rest are not kept",
+			     s->id, HTTP2_FIELDS_CAP, HTTP2_FIELD_BYTES_CAP >> 10,
+			     h == &s->req ? "request" : "response");
+		return;
+	}
+	if (grow((void **)&h->arena, &h->acap, h->alen + need, 1) ||
+	    grow((void **)&h->fields, &h->fcap, h->nfields + 1, sizeof(*h->fields)) ||
+	    held_take(d, need))
+		return;
+	off = (long)h->alen;
+	memcpy(h->arena + h->alen, name, nlen);
+	h->arena[h->alen + nlen] = '\0';
+	memcpy(h->arena + h->alen + nlen + 1, value, vlen);
+	h->arena[h->alen + need - 1] = '\0';
+	h->alen += need;
+	h->fields[h->nfields].name = (uint32_t)off;
+	h->fields[h->nfields].value = (uint32_t)(off + (long)nlen + 1);
+	h->nfields++;
+}
+
+/* Add a field and remember its index in *which (if it was kept). */
+static void half_add_pseudo(struct http2 *d, struct h2stream *s, struct h2half *h, long *which,
+			    const char *name, const char *value)
+{
+	size_t before = h->nfields;
+
+	half_add_field(d, s, h, name, strlen(name), value, strlen(value));
+	if (h->nfields > before)
+		*which = (long)before;
+}
+
+static const char *half_name(const struct h2half *h, size_t i)
+{
+	return h->arena + h->fields[i].name;
+}
+
+static const char *half_value(const struct h2half *h, size_t i)
+{
+	return h->arena + h->fields[i].value;
+}
+
+static const char *half_pseudo(const struct h2half *h, long off)
+{
+	return off >= 0 ? half_value(h, (size_t)off) : NULL;
+}
+
+static const char *half_get(const struct h2half *h, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < h->nfields; i++)
+		if (!strcasecmp(half_name(h, i), name))
+			return half_value(h, i);
+	return NULL;
+}
+
+static void half_body(struct http2 *d, struct h2half *h, const uint8_t *p, size_t n)
+{
+	size_t room = DEC_BODY_CAP - h->blen;
+
+	if (n > room) {
+		h->btrunc = 1;
+		n = room;
+	}
+	if (!n)
+		return;
+	if (grow((void **)&h->body, &h->bcap, h->blen + n, 1)) {
+		h->btrunc = 1;
+		return;
+	}
+	if (held_take(d, n)) {
+		h->btrunc = 1;
+		return;
+	}
+	memcpy(h->body + h->blen, p, n);
+	h->blen += n;
+}
+
+/*
+ * Decode a gzip or deflate content coding (RFC 9110 section 8.4.1) into at most
+ * DEC_BODY_CAP bytes. 0 with *out (malloc'd) and *out_len set, *trunc set when
+ * the output was cut or the input ended early; -1 if it is not valid.
+ */
+static int inflate_body(const uint8_t *in, size_t len, int window_bits, uint8_t **out,
+			size_t *out_len, int *trunc)
+{
+	z_stream z;
+	uint8_t *o;
+	int rc;
+
+	o = malloc(DEC_BODY_CAP);
+	if (!o)
+		return -1;
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, window_bits) != Z_OK) {
+		free(o);
+		return -1;
+	}
+	z.next_in = (uint8_t *)in;
+	z.avail_in = (uInt)len;
+	z.next_out = o;
+	z.avail_out = DEC_BODY_CAP;
+	rc = inflate(&z, Z_FINISH);
+	*out_len = DEC_BODY_CAP - z.avail_out;
+	inflateEnd(&z);
+	if (rc == Z_STREAM_END) {
+		*out = o;
+		return 0;
+	}
+	/* Out of room: the body is longer than the cap. Out of input: the
+	 * capture ended (or the raw bytes were capped) mid-body. */
+	if ((rc == Z_BUF_ERROR || rc == Z_OK) && (z.avail_out == 0 || z.avail_in == 0) && *out_len) {
+		*trunc = 1;
+		*out = o;
+		return 0;
+	}
+	free(o);
+	return -1;
+}
+
+/* The body as shown: decoded when its Content-Encoding is gzip or deflate. */
+static void body_view(struct http2 *d, struct h2stream *s, struct h2half *h, const uint8_t **p,
+		      size_t *n, int *trunc, uint8_t **owned)
+{
+	const char *enc = half_get(h, "content-encoding");
+	uint8_t *o = NULL;
+	size_t olen = 0;
+	int t = h->btrunc, rc = -1;
+
+	*p = h->body;
+	*n = h->blen;
+	*trunc = h->btrunc;
+	*owned = NULL;
+	if (!enc || !h->blen)
+		return;
+	if (!strcasecmp(enc, "gzip") || !strcasecmp(enc, "x-gzip")) {
+		rc = inflate_body(h->body, h->blen, 15 + 16, &o, &olen, &t);
+	} else if (!strcasecmp(enc, "deflate")) {
+		/* "deflate" is meant to be zlib-wrapped; some servers send raw
+		 * deflate, so try both. */
+		rc = inflate_body(h->body, h->blen, 15, &o, &olen, &t);
+		if (rc)
+			rc = inflate_body(h->body, h->blen, -15, &o, &olen, &t);
+	} else {
+		return;
+	}
+	if (rc) {
+		note(d, "stream %u: %s body does not decode as %s; shown as received", s->id,
+		     h == &s->req ? "request" : "response", enc);
+		return;
+	}
+	*p = o;
+	*n = olen;
+	*trunc = t;
+	*owned = o;
+}
+
+static struct dec_header *half_list(const struct h2half *h)
+{
+	struct dec_header *l;
+	size_t i, n = 0;
+
+	l = calloc(h->nfields ? h->nfields : 1, sizeof(*l));
+	if (!l)
+		return NULL;
+	for (i = 0; i < h->nfields; i++) {
+		const char *name = half_name(h, i);
+
+		/* These four are record fields of their own. */
+		if (!strcmp(name, ":method") || !strcmp(name, ":path") ||
+		    !strcmp(name, ":authority") || !strcmp(name, ":status"))
+			continue;
+		l[n].name = name;
+		l[n].value = half_value(h, i);
+		n++;
+	}
+	return l;
+}
+
+static size_t list_len(const struct h2half *h)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < h->nfields; i++) {
+		const char *name = half_name(h, i);
+
+		if (strcmp(name, ":method") && strcmp(name, ":path") &&
+		    strcmp(name, ":authority") && strcmp(name, ":status"))
+			n++;
+	}
+	return n;
+}
+
+/* Emit the stream's record and forget it. */
+static void stream_emit(struct http2 *d, struct h2stream *s, const char *reason)
+{
+	struct dec_record r;
+	struct dec_header *rq, *rs;
+	uint8_t *own_q, *own_s;
+	const char *host;
+
+	memset(&r, 0, sizeof(r));
+	r.type = DEC_R_HTTP;
+	r.proto = DEC_P_HTTP2;
+	r.req_ts_ns = s->req_ts;
+	r.resp_ts_ns = s->resp_ts;
+	if (s->req_ts && s->resp_ts > s->req_ts)
+		r.latency_us = (s->resp_ts - s->req_ts) / 1000;
+	r.http.version = "2";
+	r.http.method = half_pseudo(&s->req, s->req.method);
+	r.http.path = half_pseudo(&s->req, s->req.path);
+	host = half_pseudo(&s->req, s->req.authority);
+	r.http.host = host ? host : half_pseudo(&s->req, s->req.host);
+	r.http.status = s->status;
+	r.http.reason = reason;
+	r.http.stream_id = s->id;
+	rq = half_list(&s->req);
+	rs = half_list(&s->resp);
+	r.http.req_headers = rq;
+	r.http.n_req_headers = rq ? list_len(&s->req) : 0;
+	r.http.resp_headers = rs;
+	r.http.n_resp_headers = rs ? list_len(&s->resp) : 0;
+	body_view(d, s, &s->req, &r.http.req_body, &r.http.req_body_len,
+		  &r.http.req_body_truncated, &own_q);
+	body_view(d, s, &s->resp, &r.http.resp_body, &r.http.resp_body_len,
+		  &r.http.resp_body_truncated, &own_s);
+	r.http.req_bytes = s->req.bytes;
+	r.http.resp_bytes = s->resp.bytes;
+	d->emit(&r, d->arg);
+	free(rq);
+	free(rs);
+	free(own_q);
+	free(own_s);
+	stream_remove(d, s);
+}
+
+static int cmp_stream(const void *a, const void *b)
+{
+	uint32_t x = (*(struct h2stream *const *)a)->id, y = (*(struct h2stream *const *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Report every open stream, in stream order. */
+static void flush_streams(struct http2 *d, const char *reason)
+{
+	if (!d->nstreams)
+		return;
+	qsort(d->streams, d->nstreams, sizeof(*d->streams), cmp_stream);
+	while (d->nstreams) {
+		/* Move the first to the end: stream_remove then takes it off
+		 * the end and the rest stays sorted. */
+		struct h2stream *s = d->streams[0];
+
+		memmove(d->streams, d->streams + 1, (d->nstreams - 1) * sizeof(*d->streams));
+		d->streams[d->nstreams - 1] = s;
+		stream_emit(d, s, reason);
+	}
+}
+
+/* Stop decoding the connection: say why, report what was open. */
+static void give_up(struct http2 *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void give_up(struct http2 *d, const char *fmt, ...)
+{
+	char text[400];
+	va_list ap;
+
+	if (d->dead)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	note(d, "%s; giving up on this connection", text);
+	d->dead = 1;
+	flush_streams(d, "incomplete: decoding stopped");
+}
+
+/* ---- header blocks ---- */
+
+struct field_ctx {
+	struct http2 *d;
+	struct h2stream *s; /* NULL: decode only, to keep HPACK in step */
+	struct h2half *h;
+	int is_resp;
+};
+
+static void on_field(void *arg, const char *name, size_t nlen, const char *value, size_t vlen,
+		     int never_indexed)
+{
+	struct field_ctx *c = arg;
+	struct h2half *h = c->h;
+	size_t before;
+
+	(void)never_indexed;
+	if (!c->s)
+		return;
+	if (c->is_resp && nlen == 7 && !memcmp(name, ":status", 7)) {
+		int st = 0;
+		size_t i;
+
+		for (i = 0; i < vlen && i < 3 && value[i] >= '0' && value[i] <= '9'; i++)
+			st = st * 10 + (value[i] - '0');
+		c->s->status = i == 3 && vlen == 3 ? st : 0;
+	}
+	before = h->nfields;
+	half_add_field(c->d, c->s, h, name, nlen, value, vlen);
+	if (h->nfields == before || c->is_resp)
+		return;
+	if (nlen == 7 && !memcmp(name, ":method", 7))
+		h->method = (long)before;
+	else if (nlen == 5 && !memcmp(name, ":path", 5))
+		h->path = (long)before;
+	else if (nlen == 10 && !memcmp(name, ":authority", 10))
+		h->authority = (long)before;
+	else if (nlen == 4 && !strncasecmp(name, "host", 4))
+		h->host = (long)before;
+}
+
+/* The half of stream s that a block from dir fills (or NULL to discard). */
+static struct h2half *block_target(struct http2 *d, struct h2dir *dr, int dir,
+				   struct h2stream **sp)
+{
+	struct h2stream *s = NULL;
+
+	*sp = NULL;
+	if (dr->block_type == FT_PUSH_PROMISE) {
+		/* Section 8.4: the promised stream carries the request. */
+		uint32_t p = dr->block_promised;
+
+		if (p <= d->max_sid[DEC_DIR_RESP] || stream_find(d, p))
+			return NULL;
+		s = stream_open(d, p, DEC_DIR_RESP);
+		if (!s)
+			return NULL;
+		s->req_ts = dr->block_ts;
+		s->req.ended = 1;
+		*sp = s;
+		return &s->req;
+	}
+	s = stream_find(d, dr->block_sid);
+	if (dir == DEC_DIR_REQ) {
+		if (!s) {
+			/* Section 5.1.1: a new stream has a higher id than any
+			 * the client opened; lower ones are closed. */
+			if (dr->block_sid <= d->max_sid[DEC_DIR_REQ])
+				return NULL;
+			s = stream_open(d, dr->block_sid, DEC_DIR_REQ);
+			if (!s)
+				return NULL;
+			s->req_ts = dr->block_ts;
+		}
+		*sp = s;
+		return &s->req;
+	}
+	if (!s)
+		return NULL;
+	if (s->resp.informational) {
+		/* Section 8.1: 1xx blocks come before the final one. */
+		half_clear_fields(d, &s->resp);
+		s->resp.informational = 0;
+	}
+	*sp = s;
+	return &s->resp;
+}
+
+static void block_complete(struct http2 *d, int dir, uint64_t ts)
+{
+	struct h2dir *dr = &d->dir[dir];
+	struct field_ctx c;
+	struct h2stream *s;
+	int rc;
+
+	dr->in_block = 0;
+	c.d = d;
+	c.h = block_target(d, dr, dir, &s);
+	c.s = s;
+	c.is_resp = dir == DEC_DIR_RESP && dr->block_type == FT_HEADERS;
+	rc = hpack_decode_block(&dr->hpack, dr->block, dr->block_len, on_field, &c);
+	dr->block_len = 0;
+	if (rc) {
+		give_up(d, "HPACK decoding error in the %s's header block on stream %u (%s); "
+			   "the dynamic table is now unknown",
+			dir_name(dir), dr->block_sid, dr->hpack.error);
+		return;
+	}
+	if (!s)
+		return;
+	c.h->headers_seen = 1;
+	c.h->bytes += dr->block_bytes;
+	if (c.is_resp) {
+		s->resp_ts = ts;
+		if (s->status >= 100 && s->status < 200)
+			c.h->informational = 1;
+	}
+	if (dr->block_end_stream && dr->block_type == FT_HEADERS) {
+		c.h->ended = 1;
+		if (c.is_resp)
+			stream_emit(d, s, NULL);
+	}
+}
+
+static int block_append(struct http2 *d, struct h2dir *dr, const uint8_t *p, size_t n)
+{
+	if (dr->block_len + n > HTTP2_BUF_CAP) {
+		give_up(d, "header block on stream %u larger than %d KiB", dr->block_sid,
+			HTTP2_BUF_CAP >> 10);
+		return -1;
+	}
+	if (grow((void **)&dr->block, &dr->block_cap, dr->block_len + n, 1)) {
+		give_up(d, "out of memory for a header block");
+		return -1;
+	}
+	if (n)
+		memcpy(dr->block + dr->block_len, p, n);
+	dr->block_len += n;
+	return 0;
+}
+
+/* ---- frames ---- */
+
+/* Strip the pad length byte and padding of a PADDED frame (section 6.1/6.2/6.6).
+ * Returns 0 with *p and *n narrowed, -1 (connection given up) if invalid. */
+static int unpad(struct http2 *d, struct h2dir *dr, const uint8_t **p, size_t *n)
+{
+	uint8_t pad;
+
+	if (!(dr->fflags & FL_PADDED))
+		return 0;
+	if (*n < 1) {
+		give_up(d, "%s frame on stream %u is PADDED but empty", frame_name(dr->ftype),
+			dr->fsid);
+		return -1;
+	}
+	pad = (*p)[0];
+	if (pad > *n - 1) {
+		give_up(d, "%s frame on stream %u: padding of %u bytes exceeds the payload (%zu "
+			   "bytes) (RFC 9113 section 6.%d)",
+			frame_name(dr->ftype), dr->fsid, pad, *n - 1,
+			dr->ftype == FT_HEADERS ? 2 : 6);
+		return -1;
+	}
+	*p += 1;
+	*n -= 1 + pad;
+	return 0;
+}
+
+static void settings(struct http2 *d, int dir, const uint8_t *p, size_t n)
+{
+	struct h2dir *peer = &d->dir[!dir];
+	size_t i;
+
+	if (d->dir[dir].fsid) {
+		note(d, "SETTINGS from the %s on stream %u, not 0 (RFC 9113 section 6.5)",
+		     dir_name(dir), d->dir[dir].fsid);
+		return;
+	}
+	if (d->dir[dir].fflags & FL_ACK) {
+		if (n)
+			note(d, "SETTINGS ACK from the %s with a %zu-byte payload", dir_name(dir),
+			     n);
+		return;
+	}
+	if (n % 6)
+		note(d, "SETTINGS from the %s of %zu bytes, not a multiple of 6", dir_name(dir),
+		     n);
+	for (i = 0; i + 6 <= n; i += 6) {
+		uint16_t id = (uint16_t)(p[i] << 8 | p[i + 1]);
+		uint32_t v = get32(p + i + 2);
+
+		if (id == 0x1) {
+			/* SETTINGS_HEADER_TABLE_SIZE bounds the table of the
+			 * sender's decoder: blocks sent by its peer. */
+			if (v > peer->hpack.limit)
+				hpack_table_set_limit(&peer->hpack, v);
+		} else if (id == 0x5) {
+			/* SETTINGS_MAX_FRAME_SIZE: section 6.5.2 range. */
+			if (v < DEFAULT_MAX_FRAME || v > ABSOLUTE_MAX_FRAME)
+				note(d, "SETTINGS_MAX_FRAME_SIZE %u from the %s is out of range",
+				     v, dir_name(dir));
+			else if (v > d->frame_limit)
+				d->frame_limit = v;
+		}
+	}
+}
+
+static void rst_stream(struct http2 *d, int dir, const uint8_t *p, size_t n, uint64_t ts)
+{
+	struct h2dir *dr = &d->dir[dir];
+	struct h2stream *s;
+	char reason[96];
+	uint32_t code;
+
+	if (n != 4 || !dr->fsid) {
+		note(d, "RST_STREAM from the %s on stream %u with %zu bytes (RFC 9113 section 6.4)",
+		     dir_name(dir), dr->fsid, n);
+		return;
+	}
+	s = stream_find(d, dr->fsid);
+	if (!s)
+		return;
+	code = get32(p);
+	snprintf(reason, sizeof(reason), "RST_STREAM %s (0x%x) from %s", error_name(code), code,
+		 dir_name(dir));
+	if (dir == DEC_DIR_RESP)
+		s->resp_ts = ts;
+	stream_emit(d, s, reason);
+}
+
+static void goaway(struct http2 *d, int dir, const uint8_t *p, size_t n)
+{
+	char reason[96];
+	uint32_t last, code;
+	size_t i;
+
+	if (n < 8 || d->dir[dir].fsid) {
+		note(d, "GOAWAY from the %s with %zu bytes on stream %u (RFC 9113 section 6.8)",
+		     dir_name(dir), n, d->dir[dir].fsid);
+		return;
+	}
+	last = get32(p) & 0x7fffffff;
+	code = get32(p + 4);
+	if (code) {
+		int dl = n - 8 > 100 ? 100 : (int)(n - 8);
+		size_t k;
+		char dbg[101];
+
+		for (k = 0; k < (size_t)dl; k++)
+			dbg[k] = p[8 + k] >= 0x20 && p[8 + k] < 0x7f ? (char)p[8 + k] : '.';
+		dbg[dl] = '\0';
+		note(d, "GOAWAY from the %s: %s (0x%x), last stream %u%s%s", dir_name(dir),
+		     error_name(code), code, last, dl ? ", debug: " : "", dbg);
+	}
+	/* Section 6.8: streams the receiver opened above `last` were not
+	 * processed. Client streams are odd, pushed streams even. */
+	snprintf(reason, sizeof(reason), "not processed: GOAWAY from %s (last stream %u)",
+		 dir_name(dir), last);
+	if (d->nstreams)
+		qsort(d->streams, d->nstreams, sizeof(*d->streams), cmp_stream);
+	for (i = 0; i < d->nstreams;) {
+		struct h2stream *s = d->streams[i];
+		int opened_by_receiver = dir == DEC_DIR_RESP ? (s->id & 1) : !(s->id & 1);
+
+		if (s->id > last && opened_by_receiver) {
+			memmove(d->streams + i, d->streams + i + 1,
+				(d->nstreams - i - 1) * sizeof(*d->streams));
+			d->streams[d->nstreams - 1] = s;
+			stream_emit(d, s, reason);
+		} else {
+			i++;
+		}
+	}
+}
+
+static void start_block(struct http2 *d, struct h2dir *dr, const uint8_t *p, size_t n,
+			uint8_t type, uint32_t promised)
+{
+	dr->in_block = 1;
+	dr->block_type = type;
+	dr->block_sid = dr->fsid;
+	dr->block_promised = promised;
+	dr->block_end_stream = (dr->fflags & FL_END_STREAM) != 0;
+	dr->block_ts = dr->fts;
+	dr->block_bytes = FRAME_HDR + (uint64_t)dr->flen;
+	dr->block_len = 0;
+	block_append(d, dr, p, n);
+}
+
+/* A complete non-DATA frame is in dr->buf. */
+static void frame_done(struct http2 *d, int dir, uint64_t ts)
+{
+	struct h2dir *dr = &d->dir[dir];
+	const uint8_t *p = dr->buf;
+	size_t n = dr->flen;
+
+	switch (dr->ftype) {
+	case FT_HEADERS:
+		if (unpad(d, dr, &p, &n))
+			return;
+		if (dr->fflags & FL_PRIORITY) {
+			/* Section 6.2: exclusive bit, dependency, weight. */
+			if (n < 5) {
+				give_up(d, "HEADERS on stream %u too short for its priority fields",
+					dr->fsid);
+				return;
+			}
+			p += 5;
+			n -= 5;
+		}
+		start_block(d, dr, p, n, FT_HEADERS, 0);
+		break;
+	case FT_PUSH_PROMISE:
+		if (dir == DEC_DIR_REQ) {
+			give_up(d, "PUSH_PROMISE sent by the client (RFC 9113 section 8.4)");
+			return;
+		}
+		if (unpad(d, dr, &p, &n))
+			return;
+		if (n < 4) {
+			give_up(d, "PUSH_PROMISE on stream %u without a promised stream id",
+				dr->fsid);
+			return;
+		}
+		start_block(d, dr, p + 4, n - 4, FT_PUSH_PROMISE, get32(p) & 0x7fffffff);
+		break;
+	case FT_CONTINUATION:
+		if (block_append(d, dr, p, n))
+			return;
+		dr->block_bytes += FRAME_HDR + (uint64_t)dr->flen;
+		break;
+	case FT_PRIORITY:
+		if (n != 5)
+			note(d, "PRIORITY from the %s on stream %u with %zu bytes, not 5",
+			     dir_name(dir), dr->fsid, n);
+		return;
+	case FT_RST_STREAM:
+		rst_stream(d, dir, p, n, ts);
+		return;
+	case FT_SETTINGS:
+		settings(d, dir, p, n);
+		return;
+	case FT_PING:
+		if (n != 8 || dr->fsid)
+			note(d, "PING from the %s with %zu bytes on stream %u (RFC 9113 section "
+				"6.7)",
+			     dir_name(dir), n, dr->fsid);
+		return;
+	case FT_GOAWAY:
+		goaway(d, dir, p, n);
+		return;
+	case FT_WINDOW_UPDATE:
+		if (n != 4)
+			note(d, "WINDOW_UPDATE from the %s with %zu bytes, not 4", dir_name(dir),
+			     n);
+		return;
+	default:
+		/* Section 5.5: unknown frame types are ignored. */
+		return;
+	}
+	if (!d->dead && dr->in_block && (dr->fflags & FL_END_HEADERS))
+		block_complete(d, dir, ts);
+}
+
+/* The stream half a frame of dir on stream sid belongs to, if tracked. */
+static struct h2half *frame_half(struct http2 *d, int dir, uint32_t sid, struct h2stream **sp)
+{
+	struct h2stream *s = sid ? stream_find(d, sid) : NULL;
+
+	*sp = s;
+	if (!s)
+		return NULL;
+	return dir == DEC_DIR_REQ ? &s->req : &s->resp;
+}
+
+static void data_end(struct http2 *d, int dir, uint64_t ts)
+{
+	struct h2dir *dr = &d->dir[dir];
+	struct h2stream *s;
+	struct h2half *h = frame_half(d, dir, dr->fsid, &s);
+
+	if (!h)
+		return;
+	if (dir == DEC_DIR_RESP)
+		s->resp_ts = ts;
+	if (dr->fflags & FL_END_STREAM) {
+		h->ended = 1;
+		if (dir == DEC_DIR_RESP)
+			stream_emit(d, s, NULL);
+	}
+}
+
+/* The 9-byte header is complete: check it and prepare for the payload. */
+static void frame_begin(struct http2 *d, int dir)
+{
+	struct h2dir *dr = &d->dir[dir];
+	struct h2stream *s;
+	struct h2half *h;
+
+	dr->flen = (uint32_t)dr->hdr[0] << 16 | (uint32_t)dr->hdr[1] << 8 | dr->hdr[2];
+	dr->ftype = dr->hdr[3];
+	dr->fflags = dr->hdr[4];
+	dr->fsid = get32(dr->hdr + 5) & 0x7fffffff; /* section 4.1: R bit ignored */
+	dr->fpos = 0;
+	dr->pad = -1;
+	if (dr->flen > d->frame_limit) {
+		give_up(d, "%s frame from the %s on stream %u claims %u bytes, above "
+			   "SETTINGS_MAX_FRAME_SIZE %u (RFC 9113 section 4.2)",
+			frame_name(dr->ftype), dir_name(dir), dr->fsid, dr->flen, d->frame_limit);
+		return;
+	}
+	/* Section 6.10: a header block is a contiguous sequence of frames. */
+	if (dr->in_block && (dr->ftype != FT_CONTINUATION || dr->fsid != dr->block_sid)) {
+		give_up(d, "%s frame on stream %u from the %s interrupts the header block of "
+			   "stream %u (RFC 9113 section 6.10)",
+			frame_name(dr->ftype), dr->fsid, dir_name(dir), dr->block_sid);
+		return;
+	}
+	if (!dr->in_block && dr->ftype == FT_CONTINUATION) {
+		give_up(d, "CONTINUATION on stream %u from the %s without a header block to "
+			   "continue (RFC 9113 section 6.10)",
+			dr->fsid, dir_name(dir));
+		return;
+	}
+	if (!dr->fsid && (dr->ftype == FT_DATA || dr->ftype == FT_HEADERS ||
+			  dr->ftype == FT_PUSH_PROMISE || dr->ftype == FT_CONTINUATION)) {
+		give_up(d, "%s frame from the %s on stream 0 (RFC 9113 section 6)",
+			frame_name(dr->ftype), dir_name(dir));
+		return;
+	}
+	if (dr->ftype == FT_DATA && (dr->fflags & FL_PADDED) && !dr->flen) {
+		give_up(d, "DATA frame on stream %u is PADDED but empty (RFC 9113 section 6.1)",
+			dr->fsid);
+		return;
+	}
+	if (dr->ftype != FT_DATA && dr->flen > HTTP2_BUF_CAP) {
+		give_up(d, "%s frame of %u bytes from the %s is larger than we buffer (%d KiB)",
+			frame_name(dr->ftype), dr->flen, dir_name(dir), HTTP2_BUF_CAP >> 10);
+		return;
+	}
+	if (dr->ftype != FT_DATA &&
+	    grow((void **)&dr->buf, &dr->buf_cap, dr->flen ? dr->flen : 1, 1)) {
+		give_up(d, "out of memory for a %u-byte frame", dr->flen);
+		return;
+	}
+	/* Frame bytes per stream; header blocks count when their stream is known. */
+	if (dr->ftype != FT_HEADERS && dr->ftype != FT_CONTINUATION &&
+	    dr->ftype != FT_PUSH_PROMISE) {
+		h = frame_half(d, dir, dr->fsid, &s);
+		if (h)
+			h->bytes += FRAME_HDR + (uint64_t)dr->flen;
+	}
+}
+
+/* Consume DATA payload bytes; returns how many were used. */
+static size_t data_bytes(struct http2 *d, int dir, const uint8_t *p, size_t n)
+{
+	struct h2dir *dr = &d->dir[dir];
+	struct h2stream *s;
+	struct h2half *h;
+	size_t used = 0, end, k;
+
+	if ((dr->fflags & FL_PADDED) && dr->pad < 0) {
+		dr->pad = p[0];
+		dr->fpos++;
+		used++;
+		/* Section 6.1: padding not shorter than the payload is an error. */
+		if ((uint32_t)dr->pad > dr->flen - 1) {
+			give_up(d, "DATA frame on stream %u: padding of %d bytes exceeds the "
+				   "payload (%u bytes) (RFC 9113 section 6.1)",
+				dr->fsid, dr->pad, dr->flen - 1);
+			return n;
+		}
+	}
+	end = dr->flen - (dr->pad > 0 ? (uint32_t)dr->pad : 0);
+	if (used < n && dr->fpos < end) {
+		k = n - used;
+		if (k > end - dr->fpos)
+			k = end - dr->fpos;
+		h = frame_half(d, dir, dr->fsid, &s);
+		if (h)
+			half_body(d, h, p + used, k);
+		dr->fpos += (uint32_t)k;
+		used += k;
+	}
+	if (used < n && dr->fpos >= end) {
+		k = n - used;
+		if (k > dr->flen - dr->fpos)
+			k = dr->flen - dr->fpos;
+		dr->fpos += (uint32_t)k;
+		used += k;
+	}
+	return used;
+}
+
+static void frame_end(struct http2 *d, int dir, uint64_t ts)
+{
+	struct h2dir *dr = &d->dir[dir];
+
+	dr->hdr_len = 0;
+	if (dr->ftype == FT_DATA)
+		data_end(d, dir, ts);
+	else
+		frame_done(d, dir, ts);
+}
+
+void http2_feed(struct http2 *d, enum dec_dir dir, const uint8_t *buf, size_t len, uint64_t ts_ns)
+{
+	struct h2dir *dr;
+
+	if (!d || d->dead || d->closed || (dir != DEC_DIR_REQ && dir != DEC_DIR_RESP))
+		return;
+	dr = &d->dir[dir];
+	d->last_ts = ts_ns;
+	while (len && !d->dead) {
+		size_t k;
+
+		if (dr->preface_left) {
+			size_t at = HTTP2_PREFACE_LEN - dr->preface_left;
+
+			k = len < dr->preface_left ? len : dr->preface_left;
+			if (memcmp(buf, &HTTP2_PREFACE[at], k)) {
+				give_up(d, "the client did not send the connection preface (RFC "
+					   "9113 section 3.4)");
+				return;
+			}
+			dr->preface_left -= k;
+			buf += k;
+			len -= k;
+			continue;
+		}
+		if (dr->hdr_len < FRAME_HDR) {
+			if (!dr->hdr_len)
+				dr->fts = ts_ns;
+			k = FRAME_HDR - dr->hdr_len;
+			if (k > len)
+				k = len;
+			memcpy(dr->hdr + dr->hdr_len, buf, k);
+			dr->hdr_len += k;
+			buf += k;
+			len -= k;
+			if (dr->hdr_len < FRAME_HDR)
+				return;
+			frame_begin(d, dir);
+			if (d->dead)
+				return;
+		} else if (dr->ftype == FT_DATA) {
+			k = data_bytes(d, dir, buf, len);
+			buf += k;
+			len -= k;
+		} else {
+			k = dr->flen - dr->fpos;
+			if (k > len)
+				k = len;
+			memcpy(dr->buf + dr->fpos, buf, k);
+			dr->fpos += (uint32_t)k;
+			buf += k;
+			len -= k;
+		}
+		if (!d->dead && dr->hdr_len == FRAME_HDR && dr->fpos == dr->flen)
+			frame_end(d, dir, ts_ns);
+	}
+}
+
+void http2_gap(struct http2 *d, enum dec_dir dir, uint64_t len)
+{
+	struct h2dir *dr;
+
+	if (!d || d->dead || d->closed || (dir != DEC_DIR_REQ && dir != DEC_DIR_RESP) || !len)
+		return;
+	dr = &d->dir[dir];
+	/* Inside the data part of a DATA payload the framing survives: skip. */
+	if (!dr->preface_left && dr->hdr_len == FRAME_HDR && dr->ftype == FT_DATA &&
+	    (!(dr->fflags & FL_PADDED) || dr->pad >= 0) && len <= dr->flen - dr->fpos) {
+		struct h2stream *s;
+		struct h2half *h = frame_half(d, dir, dr->fsid, &s);
+
+		if (h)
+			h->btrunc = 1;
+		note(d, "%llu bytes from the %s lost inside a DATA frame of stream %u; its body "
+			"is incomplete",
+		     (unsigned long long)len, dir_name(dir), dr->fsid);
+		dr->fpos += (uint32_t)len;
+		if (dr->fpos == dr->flen)
+			frame_end(d, dir, d->last_ts);
+		return;
+	}
+	give_up(d, "%llu bytes from the %s lost; HTTP/2 framing and HPACK state cannot be "
+		   "recovered",
+		(unsigned long long)len, dir_name(dir));
+}
+
+void http2_close(struct http2 *d, uint64_t ts_ns)
+{
+	int i;
+
+	if (!d || d->closed)
+		return;
+	(void)ts_ns;
+	d->closed = 1;
+	if (d->dead)
+		return;
+	for (i = 0; i < 2; i++) {
+		struct h2dir *dr = &d->dir[i];
+
+		if (dr->hdr_len && dr->hdr_len < FRAME_HDR)
+			note(d, "connection ended inside a frame header from the %s (%zu of 9 "
+				"bytes)",
+			     dir_name(i), dr->hdr_len);
+		else if (dr->hdr_len == FRAME_HDR)
+			note(d, "connection ended inside a %s frame from the %s on stream %u (%u "
+				"of %u payload bytes)",
+			     frame_name(dr->ftype), dir_name(i), dr->fsid, dr->fpos, dr->flen);
+		else if (dr->in_block)
+			note(d, "connection ended inside a header block from the %s on stream %u "
+				"(no END_HEADERS)",
+			     dir_name(i), dr->block_sid);
+	}
+	if (d->untracked > 1)
+		note(d, "%llu streams were not tracked (more than %d at once)",
+		     (unsigned long long)d->untracked, HTTP2_MAX_STREAMS);
+	flush_streams(d, "incomplete: connection closed");
+}
+
+struct http2 *http2_new(dec_emit_fn emit, void *arg)
+{
+	struct http2 *d;
+
+	if (!emit) {
+		errno = EINVAL;
+		return NULL;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	d->emit = emit;
+	d->arg = arg;
+	d->frame_limit = DEFAULT_MAX_FRAME;
+	d->dir[DEC_DIR_REQ].preface_left = HTTP2_PREFACE_LEN;
+	hpack_table_init(&d->dir[DEC_DIR_REQ].hpack, HPACK_DEFAULT_TABLE_SIZE);
+	hpack_table_init(&d->dir[DEC_DIR_RESP].hpack, HPACK_DEFAULT_TABLE_SIZE);
+	return d;
+}
+
+void http2_free(struct http2 *d)
+{
+	int i;
+
+	if (!d)
+		return;
+	while (d->nstreams)
+		stream_remove(d, d->streams[d->nstreams - 1]);
+	free(d->streams);
+	for (i = 0; i < 2; i++) {
+		free(d->dir[i].buf);
+		free(d->dir[i].block);
+		hpack_table_free(&d->dir[i].hpack);
+	}
+	free(d);
+}
+
+int http2_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
+{
+	size_t n = len < HTTP2_PREFACE_LEN ? len : HTTP2_PREFACE_LEN;
+
+	if (dir != DEC_DIR_REQ || (n && memcmp(buf, HTTP2_PREFACE, n)))
+		return 0;
+	return len >= HTTP2_PREFACE_LEN ? 2 : 1;
+}
+
+void http2_upgraded(struct http2 *d, const char *method, const char *path, const char *host,
+		    uint64_t ts_ns)
+{
+	struct h2stream *s;
+
+	if (!d || d->dead || d->closed || stream_find(d, 1))
+		return;
+	/* The client's SETTINGS went in its HTTP2-Settings header (not seen):
+	 * the server may use any frame size and table size the client allowed. */
+	d->frame_limit = ABSOLUTE_MAX_FRAME;
+	hpack_table_set_limit(&d->dir[DEC_DIR_RESP].hpack, HPACK_TABLE_SIZE_CAP);
+	s = stream_open(d, 1, DEC_DIR_REQ);
+	if (!s)
+		return;
+	s->req_ts = ts_ns;
+	s->req.headers_seen = 1;
+	s->req.ended = 1;
+	if (method)
+		half_add_pseudo(d, s, &s->req, &s->req.method, ":method", method);
+	if (path)
+		half_add_pseudo(d, s, &s->req, &s->req.path, ":path", path);
+	if (host)
+		half_add_pseudo(d, s, &s->req, &s->req.authority, ":authority", host);
+}
