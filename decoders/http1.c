@@ -66,6 +66,7 @@ struct h1_msg {
 	uint64_t bytes, ts_first, ts_last;
 	int done; /* request: the parser is finished with it */
 	int answered; /* request: its response was emitted; the parser still owns it */
+	int placeholder; /* stands for a request that could not be parsed */
 	size_t mem;
 };
 
@@ -591,7 +592,8 @@ static void queue_push(struct http1 *d, struct h1_msg *m)
 
 		h1_note(d, "HTTP/1: too many requests waiting for a response; reporting the oldest "
 			   "as unanswered (later pairs may be off)");
-		emit_exchange(d, old, NULL);
+		if (!old->placeholder)
+			emit_exchange(d, old, NULL);
 		req_retire(d, old);
 		if (!d->hold_req)
 			release_hold(d);
@@ -605,6 +607,21 @@ static void queue_push(struct http1 *d, struct h1_msg *m)
 	d->q_mem += m->mem;
 }
 
+/* A response we could not parse still answers the oldest request: report that
+ * request without a response and keep later pairs aligned. */
+static void answer_unparsed(struct http1 *d)
+{
+	struct h1_msg *req = queue_pop(d);
+
+	if (!req)
+		return;
+	if (!req->placeholder)
+		emit_exchange(d, req, NULL);
+	if (d->dir[DEC_DIR_REQ].st == S_HOLD && !d->hold_req)
+		release_hold(d);
+	req_retire(d, req);
+}
+
 /* A request we could not parse still gets a response: keep the pairs aligned. */
 static void queue_placeholder(struct http1 *d)
 {
@@ -613,6 +630,7 @@ static void queue_placeholder(struct http1 *d)
 	if (!m)
 		return;
 	m->done = 1;
+	m->placeholder = 1;
 	m->ts_first = d->dir[DEC_DIR_REQ].head_ts;
 	queue_push(d, m);
 }
@@ -943,8 +961,10 @@ static void parse_head(struct http1 *d, int dir, const uint8_t *p, size_t n)
 			dir == DEC_DIR_REQ ? "request" : "status");
 		if (dir == DEC_DIR_REQ)
 			queue_placeholder(d);
-		/* the header lines after a bad start line are skipped too */
-		enter_resync(d, dir, 0);
+		else
+			answer_unparsed(d);
+		/* the whole head was consumed: the next byte starts a line */
+		enter_resync(d, dir, 1);
 		return;
 	}
 	bad = parse_fields(&m->hdrs, p + e, n - e);
@@ -1023,6 +1043,8 @@ static size_t step_head(struct http1 *d, int dir, const uint8_t *p, size_t n, in
 				dir == DEC_DIR_REQ ? "request" : "status");
 			if (dir == DEC_DIR_REQ)
 				queue_placeholder(d);
+			else
+				answer_unparsed(d);
 			enter_resync(d, dir, 0);
 			return 1;
 		}
@@ -1051,6 +1073,8 @@ static size_t step_head(struct http1 *d, int dir, const uint8_t *p, size_t n, in
 				dir_name[dir], HTTP1_HEAD_CAP);
 			if (dir == DEC_DIR_REQ)
 				queue_placeholder(d);
+			else
+				answer_unparsed(d);
 			enter_resync(d, dir, 0);
 			return n;
 		}
@@ -1384,6 +1408,10 @@ void http1_feed(struct http1 *d, enum dec_dir dir, const uint8_t *buf, size_t le
 		return;
 	d->dir[di].ts = ts_ns;
 	d->dir[di].last_ts = ts_ns;
+	/* Writes usually start messages: a resynchronising direction tries the
+	 * start of each new write as well as each line start. */
+	if (d->dir[di].st == S_RESYNC && !d->dir[di].len)
+		d->dir[di].line_start = 1;
 	h1_push(d, di, buf, len);
 	/* A response released the request side from waiting: parse what it kept. */
 	while (d->kick_req && !d->dead) {
@@ -1488,8 +1516,9 @@ void http1_close(struct http1 *d, uint64_t ts_ns)
 			h1_note(d, "HTTP/1 response: connection closed inside the header section");
 		}
 	}
+	/* requests nobody answered (a placeholder alone says nothing: its note did) */
 	while ((req = queue_pop(d))) {
-		if (!d->dead)
+		if (!d->dead && !req->placeholder)
 			emit_exchange(d, req, NULL);
 		req_retire(d, req);
 	}

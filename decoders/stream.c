@@ -13,6 +13,7 @@
 
 #include "http1.h"
 #include "http2.h"
+#include "mysql.h"
 
 /* One decoder behind a uniform face; wrappers keep the calls type-correct. */
 struct dec_ops {
@@ -51,11 +52,13 @@ struct dec_ops {
 
 DEC_OPS(http1, DEC_P_HTTP1);
 DEC_OPS(http2, DEC_P_HTTP2);
+DEC_OPS(mysql, DEC_P_MYSQL);
 
 /* Detection order: the most specific signatures first. TLS is handled apart. */
 static const struct dec_ops *const all_ops[] = {
 	&http2_ops,
 	&http1_ops,
+	&mysql_ops,
 };
 #define N_OPS (sizeof(all_ops) / sizeof(all_ops[0]))
 
@@ -70,7 +73,6 @@ struct pseg {
 enum starttls_watch {
 	W_NONE,
 	W_PG_SSL, /* PostgreSQL SSLRequest/GSSENCRequest sent: the server's one-byte answer */
-	W_MYSQL, /* MySQL: the client's first packet may be an SSL request */
 };
 
 struct dec_stream {
@@ -93,8 +95,6 @@ struct dec_stream {
 	int have_ports;
 	uint16_t lport, rport;
 	enum starttls_watch watch;
-	uint8_t wbuf[8];
-	size_t wlen;
 	int h2c_checked;
 };
 
@@ -248,26 +248,6 @@ static int watch_bytes(struct dec_stream *s, enum dec_dir dir, const uint8_t *b,
 		}
 		return 0;
 	}
-	if (s->watch == W_MYSQL && dir == DEC_DIR_REQ) {
-		size_t k = n < sizeof(s->wbuf) - s->wlen ? n : sizeof(s->wbuf) - s->wlen;
-		uint32_t plen, caps;
-
-		memcpy(s->wbuf + s->wlen, b, k);
-		s->wlen += k;
-		if (s->wlen < sizeof(s->wbuf))
-			return 0;
-		s->watch = W_NONE;
-		/* MySQL Protocol::SSLRequest: a 32-byte payload (capabilities,
-		 * max packet size, charset, 23 filler bytes) with CLIENT_SSL
-		 * (0x800) set, sent instead of the HandshakeResponse. */
-		plen = (uint32_t)s->wbuf[0] | (uint32_t)s->wbuf[1] << 8 | (uint32_t)s->wbuf[2] << 16;
-		caps = (uint32_t)s->wbuf[4] | (uint32_t)s->wbuf[5] << 8 |
-		       (uint32_t)s->wbuf[6] << 16 | (uint32_t)s->wbuf[7] << 24;
-		if (plen == 32 && (caps & 0x800)) {
-			become_encrypted(s, DEC_P_TLS);
-			return 1;
-		}
-	}
 	return 0;
 }
 
@@ -318,6 +298,9 @@ static void dispatch(struct dec_stream *s, int side, const uint8_t *b, size_t n,
 		return;
 	s->ops->feed(s->dec, dir, b, n, ts);
 	check_h2c(s, ts);
+	/* The MySQL decoder sees the SSL Request that turns the connection to TLS. */
+	if (s->proto == DEC_P_MYSQL && mysql_is_tls(s->dec))
+		become_encrypted(s, DEC_P_TLS);
 }
 
 static void dispatch_gap(struct dec_stream *s, int side, uint64_t len)
@@ -332,8 +315,6 @@ static void start_watch(struct dec_stream *s, const uint8_t *req, size_t n)
 	    req[3] == 8 && req[4] == 0x04 && req[5] == 0xd2 && req[6] == 0x16 &&
 	    (req[7] == 0x2f || req[7] == 0x30))
 		s->watch = W_PG_SSL; /* 80877103 = 0x04d2162f, 80877104 = 0x04d21630 */
-	else if (s->proto == DEC_P_MYSQL)
-		s->watch = W_MYSQL;
 }
 
 /* Settle on ops (NULL: TLS or unknown, nothing decoded) with the given client side. */
@@ -667,8 +648,6 @@ int dec_stream_force(struct dec_stream *s, enum dec_proto proto, int local_is_cl
 	}
 	if (settle(s, proto, ops, local_is_client ? 0 : 1))
 		return -ENOMEM;
-	if (proto == DEC_P_MYSQL)
-		s->watch = W_MYSQL;
 	return 0;
 }
 
