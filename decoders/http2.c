@@ -665,6 +665,8 @@ static void block_complete(struct http2 *d, int dir, uint64_t ts)
 	c.h = block_target(d, dr, dir, &s);
 	c.s = s;
 	c.is_resp = dir == DEC_DIR_RESP && dr->block_type == FT_HEADERS;
+	if (s)
+		c.h->bytes += dr->block_bytes;
 	rc = hpack_decode_block(&dr->hpack, dr->block, dr->block_len, on_field, &c);
 	dr->block_len = 0;
 	if (rc) {
@@ -676,7 +678,6 @@ static void block_complete(struct http2 *d, int dir, uint64_t ts)
 	if (!s)
 		return;
 	c.h->headers_seen = 1;
-	c.h->bytes += dr->block_bytes;
 	if (c.is_resp) {
 		s->resp_ts = ts;
 		if (s->status >= 100 && s->status < 200)
