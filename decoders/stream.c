@@ -14,6 +14,7 @@
 #include "http1.h"
 #include "http2.h"
 #include "mysql.h"
+#include "pgsql.h"
 
 /* One decoder behind a uniform face; wrappers keep the calls type-correct. */
 struct dec_ops {
@@ -53,12 +54,14 @@ struct dec_ops {
 DEC_OPS(http1, DEC_P_HTTP1);
 DEC_OPS(http2, DEC_P_HTTP2);
 DEC_OPS(mysql, DEC_P_MYSQL);
+DEC_OPS(pgsql, DEC_P_PGSQL);
 
 /* Detection order: the most specific signatures first. TLS is handled apart. */
 static const struct dec_ops *const all_ops[] = {
 	&http2_ops,
 	&http1_ops,
 	&mysql_ops,
+	&pgsql_ops,
 };
 #define N_OPS (sizeof(all_ops) / sizeof(all_ops[0]))
 
@@ -70,10 +73,6 @@ struct pseg {
 	uint64_t ts;
 };
 
-enum starttls_watch {
-	W_NONE,
-	W_PG_SSL, /* PostgreSQL SSLRequest/GSSENCRequest sent: the server's one-byte answer */
-};
 
 struct dec_stream {
 	dec_emit_fn emit;
@@ -91,10 +90,9 @@ struct dec_stream {
 	size_t nseg, segcap;
 	long cand[2]; /* segment where this side's recognition is being tried, -1 none */
 	long first_seg[2];
-	/* hints and watches */
+	/* hints */
 	int have_ports;
 	uint16_t lport, rport;
-	enum starttls_watch watch;
 	int h2c_checked;
 };
 
@@ -226,30 +224,8 @@ static void become_encrypted(struct dec_stream *s, enum dec_proto p)
 {
 	drop_decoder(s);
 	s->proto = p;
-	s->watch = W_NONE;
 }
 
-/* STARTTLS-like switches, looked at before the decoder sees the bytes.
- * Returns 1 if the connection stopped being decodable. */
-static int watch_bytes(struct dec_stream *s, enum dec_dir dir, const uint8_t *b, size_t n)
-{
-	if (s->watch == W_PG_SSL && dir == DEC_DIR_RESP && n > 0) {
-		/* PostgreSQL protocol, "SSL Session Encryption": the server answers
-		 * an SSLRequest with one byte, 'S' to go on with a TLS handshake or
-		 * 'N'; GSSENCRequest likewise with 'G' or 'N'. */
-		s->watch = W_NONE;
-		if (b[0] == 'S') {
-			become_encrypted(s, DEC_P_TLS);
-			return 1;
-		}
-		if (b[0] == 'G') {
-			become_encrypted(s, DEC_P_UNKNOWN);
-			return 1;
-		}
-		return 0;
-	}
-	return 0;
-}
 
 /* HTTP/1.1 "Upgrade: h2c" answered 101 (RFC 7540 section 3.2): the HTTP/2
  * decoder takes over with the bytes that followed the switch in each direction. */
@@ -292,14 +268,13 @@ static void dispatch(struct dec_stream *s, int side, const uint8_t *b, size_t n,
 {
 	enum dec_dir dir = side_dir(s, side);
 
-	if (s->watch != W_NONE && watch_bytes(s, dir, b, n))
-		return;
 	if (!s->dec)
 		return;
 	s->ops->feed(s->dec, dir, b, n, ts);
 	check_h2c(s, ts);
-	/* The MySQL decoder sees the SSL Request that turns the connection to TLS. */
-	if (s->proto == DEC_P_MYSQL && mysql_is_tls(s->dec))
+	/* The decoders see the SSL requests that turn the connection to TLS. */
+	if ((s->proto == DEC_P_MYSQL && mysql_is_tls(s->dec)) ||
+	    (s->proto == DEC_P_PGSQL && pgsql_is_tls(s->dec)))
 		become_encrypted(s, DEC_P_TLS);
 }
 
@@ -309,13 +284,6 @@ static void dispatch_gap(struct dec_stream *s, int side, uint64_t len)
 		s->ops->gap(s->dec, side_dir(s, side), len);
 }
 
-static void start_watch(struct dec_stream *s, const uint8_t *req, size_t n)
-{
-	if (s->proto == DEC_P_PGSQL && n >= 8 && req[0] == 0 && req[1] == 0 && req[2] == 0 &&
-	    req[3] == 8 && req[4] == 0x04 && req[5] == 0xd2 && req[6] == 0x16 &&
-	    (req[7] == 0x2f || req[7] == 0x30))
-		s->watch = W_PG_SSL; /* 80877103 = 0x04d2162f, 80877104 = 0x04d21630 */
-}
 
 /* Settle on ops (NULL: TLS or unknown, nothing decoded) with the given client side. */
 static int settle(struct dec_stream *s, enum dec_proto proto, const struct dec_ops *ops,
@@ -424,18 +392,9 @@ static void replay(struct dec_stream *s, int side, long at)
 	long from[2];
 	size_t i;
 	int first = at == s->first_seg[side];
-	const uint8_t *req = NULL;
-	size_t req_len = 0;
 
 	from[side] = at;
 	from[1 - side] = first ? 0 : at;
-	if (s->client_side >= 0) {
-		long c = from[s->client_side] < 0 ? -1 : next_data_seg(s, s->client_side,
-								       from[s->client_side] - 1);
-		if (c >= 0)
-			req_len = side_span(s, s->client_side, c, &req);
-	}
-	start_watch(s, req, req_len);
 	for (i = 0; i < s->nseg && !s->closed; i++) {
 		const struct pseg *g = &s->segs[i];
 
@@ -548,8 +507,6 @@ static int late_recognise(struct dec_stream *s, int side, const uint8_t *b, size
 		return 0;
 	if (settle(s, v.proto, v.ops, v.client_side))
 		return 1;
-	if (v.client_side >= 0 && side == v.client_side)
-		start_watch(s, b, n);
 	dispatch(s, side, b, n, ts);
 	return 1;
 }
