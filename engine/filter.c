@@ -344,7 +344,7 @@ struct filter *filter_compile(const char *text, char *err, size_t errlen, size_t
 {
 	struct perr e = {err, errlen, 0, 0};
 	struct filter *f;
-	size_t p = 0, end;
+	size_t p = 0, end = 0;
 	int rc = 0;
 
 	if (err && errlen)
