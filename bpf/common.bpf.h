@@ -20,6 +20,8 @@
 const volatile bool use_ringbuf = true;
 const volatile bool use_boot_ns = true; /* bpf_ktime_get_boot_ns exists (5.8+) */
 const volatile bool has_bpf_loop = true; /* bpf_loop exists (5.17+) */
+const volatile bool has_cookie = true; /* bpf_get_attach_cookie for uprobes (5.15+) */
+const volatile __u32 self_tgid = 0; /* ecaptop itself: never traced (no feedback loop) */
 
 /* One ring buffer for all sources; sized by user space. */
 struct {
@@ -98,6 +100,8 @@ static __always_inline bool pass_filter(__u32 tgid, __u32 uid)
 	__u32 k0 = 0, k1 = 1;
 	__u32 *on;
 
+	if (tgid == self_tgid)
+		return false;
 	on = bpf_map_lookup_elem(&filter_on, &k0);
 	if (on && *on && !bpf_map_lookup_elem(&pid_filter, &tgid))
 		return false;

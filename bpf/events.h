@@ -61,6 +61,7 @@ enum ec_dir {
 #define EC_F_TRUNCATED 0x1 /* the call carried more bytes than were sent */
 #define EC_F_CONT 0x2 /* a continuation record of one call */
 #define EC_F_NO_SOCKET 0x4 /* the connection's socket could not be found */
+#define EC_F_STATUS 0x8 /* COMMAND: a status record for the command with this call_id */
 
 /* Loss causes counted in the per-CPU "losses" array, index = cause * EC_S_MAX + source. */
 enum ec_loss {

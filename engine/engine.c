@@ -21,11 +21,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "engine/apps.h"
 #include "engine/caps.h"
 #include "engine/log.h"
 #include "engine/spsc.h"
 #include "engine/targets.h"
+#include "db.skel.h"
 #include "proc.skel.h"
+#include "shell.skel.h"
+#include "sock.skel.h"
 #include "tls.skel.h"
 
 #define DEFAULT_QUEUE_SLOTS (1u << 16)
@@ -47,6 +51,12 @@ struct engine {
 	struct engine_opts opts;
 	struct tls_bpf *tls;
 	struct proc_bpf *proc;
+	struct sock_bpf *sock;
+	struct shell_bpf *shell;
+	struct db_bpf *db;
+	struct apps *apps;
+	struct bpf_link *sock_enter_link;
+	struct bpf_link *sock_exit_link;
 	struct bpf_link *sys_enter_link;
 	struct bpf_link *exec_link;
 	struct bpf_link *exit_link;
@@ -116,6 +126,25 @@ static void schedule_scan(struct engine *e, pid_t pid, uint64_t due_ms, int roun
 	e->pending[e->n_pending++] = (struct pending_scan){pid, due_ms, round};
 }
 
+/* Shell lines as the user typed them: zsh keeps bytes >= 0x83 "metafied" (Meta, then
+ * the byte xor 32; zsh Src/utils.c unmetafy), and its line ends in a newline. */
+static void normalize_command(struct ec_event *ev)
+{
+	uint32_t i, j = 0;
+
+	if (ev->h.source == EC_S_ZSH) {
+		for (i = 0; i < ev->h.len; i++) {
+			if (ev->data[i] == 0x83 && i + 1 < ev->h.len)
+				ev->data[j++] = ev->data[++i] ^ 32;
+			else
+				ev->data[j++] = ev->data[i];
+		}
+		ev->h.len = j;
+	}
+	while (ev->h.len && (ev->data[ev->h.len - 1] == '\n' || ev->data[ev->h.len - 1] == '\r'))
+		ev->h.len--;
+}
+
 /* Engine thread: one record from the kernel. Check its size before reading it,
  * copy it, hand it to the consumer. */
 static int on_record(void *ctx, void *data, size_t size)
@@ -147,6 +176,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		memset(ev->h.raddr + 4, 0, 12);
 		ev->h.family = EC_AF_INET;
 	}
+	if (ev->h.kind == EC_K_COMMAND)
+		normalize_command(ev);
 	if (!spsc_push(&e->q, ev)) {
 		atomic_fetch_add_explicit(&e->lost_queue, 1, memory_order_relaxed);
 		free(ev);
@@ -194,11 +225,13 @@ static void run_pending_scans(struct engine *e)
 		}
 		e->pending[i] = e->pending[--e->n_pending];
 		targets_scan_pid(e->targets, p.pid);
+		apps_scan_pid(e->apps, p.pid);
 		if (p.round == 0)
 			schedule_scan(e, p.pid, now + 1000, 1);
 	}
 	if (now - e->last_rescan_ms >= RESCAN_ALL_MS) {
 		targets_scan_all(e->targets);
+		apps_scan_all(e->apps);
 		e->last_rescan_ms = now;
 	}
 	atomic_store_explicit(&e->n_targets, targets_count(e->targets), memory_order_relaxed);
@@ -271,8 +304,8 @@ int engine_set_uid_filter(struct engine *e, const uint32_t *uids, size_t n)
 /* Every object after the first uses the first one's shared maps. */
 static int share_maps(struct bpf_object *from, struct bpf_object *to)
 {
-	static const char *const shared[] = {"rb",	  "pb",		"losses",
-					     "filter_on", "pid_filter", "uid_filter"};
+	static const char *const shared[] = {"rb",	   "pb",	 "losses",	"filter_on",
+					     "pid_filter", "uid_filter", "tls_calls"};
 	size_t i;
 
 	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
@@ -289,17 +322,33 @@ static int share_maps(struct bpf_object *from, struct bpf_object *to)
 	return 0;
 }
 
-/* Settings every object needs before load. */
-static int prepare_common(struct engine *e, struct bpf_object *obj, bool *use_ringbuf,
-			  bool *use_boot_ns, bool *has_bpf_loop)
+/* Settings every object needs before load (the rodata globals of common.bpf.h). */
+struct common_rodata {
+	bool *use_ringbuf, *use_boot_ns, *has_bpf_loop, *has_cookie;
+	__u32 *self_tgid;
+};
+
+#define COMMON_RODATA(skel)                                                                  \
+	((struct common_rodata){(bool *)&(skel)->rodata->use_ringbuf,                         \
+				(bool *)&(skel)->rodata->use_boot_ns,                         \
+				(bool *)&(skel)->rodata->has_bpf_loop,                        \
+				(bool *)&(skel)->rodata->has_cookie,                          \
+				(__u32 *)&(skel)->rodata->self_tgid})
+
+static bool probe_helper(enum bpf_func_id id)
+{
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, id, NULL) == 1;
+}
+
+static int prepare_common(struct engine *e, struct bpf_object *obj, struct common_rodata r)
 {
 	struct bpf_map *rb = bpf_object__find_map_by_name(obj, "rb");
-	bool boot = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_ktime_get_boot_ns,
-					    NULL) == 1;
 
-	*use_ringbuf = e->ringbuf;
-	*use_boot_ns = boot;
-	*has_bpf_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_loop, NULL) == 1;
+	*r.use_ringbuf = e->ringbuf;
+	*r.use_boot_ns = probe_helper(BPF_FUNC_ktime_get_boot_ns);
+	*r.has_bpf_loop = probe_helper(BPF_FUNC_loop);
+	*r.has_cookie = probe_helper(BPF_FUNC_get_attach_cookie);
+	*r.self_tgid = (__u32)getpid();
 	if (!rb)
 		return 0;
 	if (e->ringbuf)
@@ -323,16 +372,18 @@ static int load_objects(struct engine *e, char *err, size_t errlen)
 
 	e->tls = tls_bpf__open_opts(&oo);
 	e->proc = proc_bpf__open_opts(&oo);
-	if (!e->tls || !e->proc) {
+	e->sock = sock_bpf__open_opts(&oo);
+	e->shell = shell_bpf__open_opts(&oo);
+	e->db = db_bpf__open_opts(&oo);
+	if (!e->tls || !e->proc || !e->sock || !e->shell || !e->db) {
 		snprintf(err, errlen, "cannot open the BPF programs: %s", strerror(errno));
 		return -errno ?: -EINVAL;
 	}
-	ret = prepare_common(e, e->tls->obj, (bool *)&e->tls->rodata->use_ringbuf,
-			     (bool *)&e->tls->rodata->use_boot_ns,
-			     (bool *)&e->tls->rodata->has_bpf_loop);
-	ret = ret ?: prepare_common(e, e->proc->obj, (bool *)&e->proc->rodata->use_ringbuf,
-				    (bool *)&e->proc->rodata->use_boot_ns,
-				    (bool *)&e->proc->rodata->has_bpf_loop);
+	ret = prepare_common(e, e->tls->obj, COMMON_RODATA(e->tls));
+	ret = ret ?: prepare_common(e, e->proc->obj, COMMON_RODATA(e->proc));
+	ret = ret ?: prepare_common(e, e->sock->obj, COMMON_RODATA(e->sock));
+	ret = ret ?: prepare_common(e, e->shell->obj, COMMON_RODATA(e->shell));
+	ret = ret ?: prepare_common(e, e->db->obj, COMMON_RODATA(e->db));
 	if (ret) {
 		snprintf(err, errlen, "cannot size the BPF buffers: %s", strerror(-ret));
 		return ret;
@@ -345,6 +396,14 @@ static int load_objects(struct engine *e, char *err, size_t errlen)
 	e->tls->rodata->nr_recvfrom = SYS_recvfrom;
 	e->tls->rodata->nr_sendmsg = SYS_sendmsg;
 	e->tls->rodata->nr_recvmsg = SYS_recvmsg;
+	e->sock->rodata->nr_read = SYS_read;
+	e->sock->rodata->nr_write = SYS_write;
+	e->sock->rodata->nr_readv = SYS_readv;
+	e->sock->rodata->nr_writev = SYS_writev;
+	e->sock->rodata->nr_sendto = SYS_sendto;
+	e->sock->rodata->nr_recvfrom = SYS_recvfrom;
+	e->sock->rodata->nr_sendmsg = SYS_sendmsg;
+	e->sock->rodata->nr_recvmsg = SYS_recvmsg;
 
 	ret = tls_bpf__load(e->tls);
 	if (ret) {
@@ -358,6 +417,24 @@ static int load_objects(struct engine *e, char *err, size_t errlen)
 	ret = ret ?: proc_bpf__load(e->proc);
 	if (ret) {
 		snprintf(err, errlen, "the kernel refused the process probes (%s)", strerror(-ret));
+		return ret;
+	}
+	ret = share_maps(e->tls->obj, e->sock->obj);
+	ret = ret ?: sock_bpf__load(e->sock);
+	if (ret) {
+		snprintf(err, errlen,
+			 "the kernel refused the socket probes (%s); run with ECAPTOP_DEBUG_BPF=1 "
+			 "for the verifier's reasons",
+			 strerror(-ret));
+		return ret;
+	}
+	ret = share_maps(e->tls->obj, e->shell->obj);
+	ret = ret ?: shell_bpf__load(e->shell);
+	ret = ret ?: share_maps(e->tls->obj, e->db->obj);
+	ret = ret ?: db_bpf__load(e->db);
+	if (ret) {
+		snprintf(err, errlen, "the kernel refused the shell/database probes (%s)",
+			 strerror(-ret));
 		return ret;
 	}
 	return 0;
@@ -450,7 +527,11 @@ static int engine_attach(struct engine *e, char *err, size_t errlen)
 	e->exec_link = bpf_program__attach(e->proc->progs.proc_exec);
 	e->exit_link = e->exec_link ? bpf_program__attach(e->proc->progs.proc_exit) : NULL;
 	e->sys_enter_link = e->exit_link ? bpf_program__attach(e->tls->progs.tls_sys_enter) : NULL;
-	if (!e->sys_enter_link) {
+	e->sock_enter_link = e->sys_enter_link ? bpf_program__attach(e->sock->progs.sock_sys_enter)
+					       : NULL;
+	e->sock_exit_link = e->sock_enter_link ? bpf_program__attach(e->sock->progs.sock_sys_exit)
+					       : NULL;
+	if (!e->sock_exit_link) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot attach the raw tracepoints: %s", strerror(-ret));
 		return ret;
@@ -461,6 +542,12 @@ static int engine_attach(struct engine *e, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	targets_scan_all(e->targets);
+	e->apps = apps_new(e->shell, e->db, e->shell->rodata->has_cookie);
+	if (!e->apps) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	apps_scan_all(e->apps);
 	e->last_rescan_ms = mono_ms();
 	atomic_store(&e->n_targets, targets_count(e->targets));
 	if (!targets_count(e->targets))
@@ -552,10 +639,15 @@ void engine_stop(struct engine *e)
 	/* Detach: probes go first, so nothing new is written while we tear down. */
 	targets_free(e->targets);
 	e->targets = NULL;
+	apps_free(e->apps);
+	e->apps = NULL;
 	bpf_link__destroy(e->sys_enter_link);
 	bpf_link__destroy(e->exec_link);
 	bpf_link__destroy(e->exit_link);
+	bpf_link__destroy(e->sock_enter_link);
+	bpf_link__destroy(e->sock_exit_link);
 	e->sys_enter_link = e->exec_link = e->exit_link = NULL;
+	e->sock_enter_link = e->sock_exit_link = NULL;
 }
 
 void engine_free(struct engine *e)
@@ -567,6 +659,9 @@ void engine_free(struct engine *e)
 	engine_stop(e);
 	ring_buffer__free(e->rb);
 	perf_buffer__free(e->pb);
+	db_bpf__destroy(e->db);
+	shell_bpf__destroy(e->shell);
+	sock_bpf__destroy(e->sock);
 	proc_bpf__destroy(e->proc);
 	tls_bpf__destroy(e->tls);
 	if (e->slots)

@@ -53,7 +53,8 @@ static void json_event(struct strbuf *sb, const struct ec_event *ev)
 	comm_of(ev, comm);
 	sb_puts(sb, "{");
 	sb_json_key(sb, "type");
-	sb_json_cstr(sb, ec_kind_name(h->kind));
+	sb_json_cstr(sb, h->kind == EC_K_COMMAND && (h->flags & EC_F_STATUS) ? "command_exit"
+									: ec_kind_name(h->kind));
 	sb_json_key(sb, "source");
 	sb_json_cstr(sb, ec_source_name(h->source));
 	sb_printf(sb, ",\"ts_ns\":%llu,\"pid\":%u,\"tid\":%u,\"uid\":%u",
@@ -106,10 +107,31 @@ static void json_event(struct strbuf *sb, const struct ec_event *ev)
 	case EC_K_EXIT:
 		sb_printf(sb, ",\"exit_code\":%u", h->aux);
 		break;
+	case EC_K_COMMAND:
+		sb_json_key(sb, "shell");
+		sb_json_cstr(sb, ec_source_name(h->source));
+		sb_printf(sb, ",\"command_id\":\"%llx\"", (unsigned long long)h->call_id);
+		if (h->flags & EC_F_STATUS) {
+			sb_printf(sb, ",\"exit_status\":%u", h->aux - 1);
+			break;
+		}
+		sb_json_key(sb, "command");
+		sb_json_str(sb, (const char *)ev->data, h->len);
+		if (h->flags & EC_F_TRUNCATED)
+			sb_puts(sb, ",\"truncated\":true");
+		break;
+	case EC_K_QUERY:
+		sb_json_key(sb, "command");
+		sb_json_cstr(sb, h->source != EC_S_MYSQLD ? NULL
+				 : h->aux == 22		  ? "COM_STMT_PREPARE"
+							  : "COM_QUERY");
+		sb_json_key(sb, "query");
+		sb_json_str(sb, (const char *)ev->data, h->len);
+		if (h->flags & (EC_F_TRUNCATED | EC_F_CONT))
+			sb_printf(sb, ",\"part\":%s", h->flags & EC_F_CONT ? "\"continuation\"" : "\"first\"");
+		break;
 	default:
 		sb_printf(sb, ",\"len\":%u", h->len);
-		sb_json_key(sb, "text");
-		sb_json_str(sb, (const char *)ev->data, h->len);
 		break;
 	}
 	sb_puts(sb, "}\n");
@@ -224,6 +246,15 @@ static void text_event(struct strbuf *sb, const struct ec_event *ev)
 	}
 	case EC_K_EXIT:
 		sb_printf(sb, " exit status %u\n", h->aux);
+		break;
+	case EC_K_COMMAND:
+		if (h->flags & EC_F_STATUS) {
+			sb_printf(sb, " command exit status %u\n", h->aux - 1);
+			break;
+		}
+		sb_puts(sb, " command: ");
+		sb_append(sb, ev->data, h->len);
+		sb_puts(sb, "\n");
 		break;
 	default:
 		sb_printf(sb, " %s\n", ec_kind_name(h->kind));

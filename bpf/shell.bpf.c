@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Shell command lines: bash's readline() return and zsh's zleentry() return.
+ * A command is reported as soon as it is entered; its exit status follows in a
+ * status record (EC_F_STATUS, same call_id) when the shell next asks for a line,
+ * read from the shell's own global (bash: last_command_exit_value, zsh: lastval).
+ * The global's place is given per attachment as a cookie: its offset from the
+ * executable's first code address (mm->start_code), which user space computes from
+ * the ELF file; 0 means unknown.
+ */
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define CMD_MAX 4096
+#define ZLE_CMD_READ 1 /* zsh Src/zle.h: enum of zleentry commands */
+
+struct shell_last {
+	__u64 call_id; /* the command waiting for its status */
+	__u32 source;
+	__u32 pad;
+};
+
+/* Per process: the last command reported, until its status is known. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct shell_last);
+} shell_pending SEC(".maps");
+
+/* zleentry's command argument, from entry to return, per thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u32);
+} zle_cmd SEC(".maps");
+
+static __always_inline int report_command(void *ctx, __u32 source, const char *line)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct shell_last last = {};
+	struct scratch *s;
+	long n;
+
+	if (!line || !pass_filter(tgid, (__u32)bpf_get_current_uid_gid()))
+		return 0;
+	s = scratch_get();
+	if (!s)
+		return 0;
+	hdr_init(&s->hdr, EC_K_COMMAND, source);
+	n = bpf_probe_read_user_str(s->data, CMD_MAX, line);
+	if (n <= 1)
+		return 0; /* an empty line is no command */
+	s->hdr.len = n - 1;
+	if (n == CMD_MAX) {
+		s->hdr.flags |= EC_F_TRUNCATED;
+		count_loss(EC_L_TRUNC, source);
+	}
+	s->hdr.call_id = s->hdr.ts_ns;
+	output(ctx, s, n - 1);
+	last.call_id = s->hdr.call_id;
+	last.source = source;
+	bpf_map_update_elem(&shell_pending, &tgid, &last, BPF_ANY);
+	return 0;
+}
+
+/* The shell asks for the next line: the previous command has finished. */
+static __always_inline int report_status(void *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct shell_last *last = bpf_map_lookup_elem(&shell_pending, &tgid);
+	struct task_struct *task;
+	struct scratch *s;
+	__s64 off = 0;
+	int status = 0;
+
+	if (!last)
+		return 0;
+	if (has_cookie)
+		off = (__s64)bpf_get_attach_cookie(ctx);
+	s = scratch_get();
+	if (!s || !off)
+		goto out;
+	task = (struct task_struct *)bpf_get_current_task();
+	if (bpf_probe_read_user(&status, sizeof(status),
+				(void *)(BPF_CORE_READ(task, mm, start_code) + off)))
+		goto out;
+	hdr_init(&s->hdr, EC_K_COMMAND, last->source);
+	s->hdr.flags = EC_F_STATUS;
+	s->hdr.call_id = last->call_id;
+	s->hdr.aux = (__u32)status + 1;
+	output(ctx, s, 0);
+out:
+	bpf_map_delete_elem(&shell_pending, &tgid);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(bash_readline_ret, const char *line)
+{
+	return report_command(ctx, EC_S_BASH, line);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(bash_readline_enter)
+{
+	return report_status(ctx);
+}
+
+/* char *zleentry(int cmd, ...) */
+SEC("uprobe")
+int BPF_KPROBE(zsh_zleentry_enter, int cmd)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 c = cmd;
+
+	if (cmd != ZLE_CMD_READ)
+		return 0;
+	bpf_map_update_elem(&zle_cmd, &id, &c, BPF_ANY);
+	return report_status(ctx);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(zsh_zleentry_ret, const char *line)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!bpf_map_lookup_elem(&zle_cmd, &id))
+		return 0;
+	bpf_map_delete_elem(&zle_cmd, &id);
+	return report_command(ctx, EC_S_ZSH, line);
+}

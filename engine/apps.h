@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Application probes (engine-private): shells (bash readline, zsh zleentry) and
+ * database servers (MySQL/MariaDB dispatch_command, PostgreSQL exec_simple_query or
+ * pg_parse_query). Found in the usual install paths and in the executables and
+ * maps of running processes; attached once per file.
+ */
+#ifndef ECAPTOP_ENGINE_APPS_H
+#define ECAPTOP_ENGINE_APPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct shell_bpf;
+struct db_bpf;
+struct apps;
+
+/* Borrows both skeletons. has_cookie: the kernel passes attach cookies to uprobes.
+ * NULL + errno. */
+struct apps *apps_new(struct shell_bpf *shell, struct db_bpf *db, bool has_cookie);
+/* Detaches everything. Accepts NULL. */
+void apps_free(struct apps *a);
+/* Usual paths and every process. Returns the number of files newly attached. */
+int apps_scan_all(struct apps *a);
+/* One process: its executable and its maps (zsh loads zle.so as a module). */
+int apps_scan_pid(struct apps *a, pid_t pid);
+/* Files with probes attached. */
+size_t apps_count(const struct apps *a);
+
+#endif
