@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The TUI's private state, shared by the screen manager (tui.c: the loop, keys
+ * and actions) and the panels (panels.c: drawing). Not for other modules.
+ *
+ * Layout, top to bottom:
+ *   0-1      header (source, elapsed, rates, store, lost counters, filter)
+ *   2        panel tabs and the drill-down path
+ *   3        column headings of the focused panel
+ *   4..H-3   rows (or the detail, log, help text)
+ *   H-2      status line: messages, the filter and search editors
+ *   H-1      function-key bar
+ */
+#ifndef ECAPTOP_TUI_SCREEN_H
+#define ECAPTOP_TUI_SCREEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "engine/store.h"
+#include "tui/editor.h"
+#include "tui/tui.h"
+
+#define TUI_MIN_COLS  60
+#define TUI_MIN_LINES 12
+#define TUI_ROW0      4 /* first row line */
+
+enum panel_id { PANEL_PROCS, PANEL_CONNS, PANEL_EVENTS, PANEL_DETAIL, PANEL_LOG, PANEL_MAX };
+
+enum tui_mode {
+	MODE_NORMAL,
+	MODE_FILTER, /* the filter editor is open */
+	MODE_SEARCH, /* the search editor is open */
+	MODE_SORT,   /* the sort column picker */
+	MODE_THEME,  /* the theme picker */
+	MODE_HELP,   /* the help screen */
+	MODE_SAVE,   /* the save path prompt */
+};
+
+struct tag_set {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+struct panel_state {
+	size_t sel;	 /* selected row */
+	size_t top;	 /* first row shown */
+	uint64_t sel_id; /* pid, connection id or item seq of the selected row */
+	bool follow;	 /* events: keep the last row selected as rows arrive */
+	struct tag_set tags;
+};
+
+struct screen {
+	struct engine *e;
+	struct store *st;
+	const struct tui_opts *o;
+	struct store_view *views[3]; /* PANEL_PROCS, PANEL_CONNS, PANEL_EVENTS */
+	enum panel_id focus, prev_focus;
+	struct panel_state ps[PANEL_MAX];
+	uint32_t conns_pid;  /* scope of the connections panel, 0: all */
+	uint32_t events_pid; /* scope of the events panel */
+	uint64_t events_conn;
+	uint64_t detail_seq;
+	bool hex;
+	size_t detail_top, detail_lines;
+	size_t log_top;
+	size_t help_top;
+	enum tui_mode mode;
+	/* filter */
+	struct editor filter_ed;
+	char filter_err[200];
+	size_t err_pos, err_len;
+	bool filter_bad;
+	/* search */
+	struct editor search_ed;
+	char search[EDITOR_MAX];
+	struct editor save_ed;
+	/* pickers */
+	size_t pick_sel;
+	char themes[32][32];
+	size_t n_themes;
+	char theme_before[32];
+	/* pause: events drained while paused wait here, oldest first */
+	bool paused;
+	struct ec_event **pend;
+	size_t pend_head, pend_n, pend_cap;
+	uint64_t pend_dropped;
+	/* header figures */
+	uint64_t start_ns;
+	uint64_t rate_ns, rate_events, rate_bytes;
+	double ev_per_s, bytes_per_s;
+	struct engine_stats es;
+	char msg[256];
+	bool msg_error;
+	uint64_t msg_until;
+	bool quit;
+	int lines, cols;
+	bool too_small;
+};
+
+/* panels.c */
+void panels_draw(struct screen *s);
+/* The number of row lines of the focused panel at the current size. */
+int panels_rows(const struct screen *s);
+/* Which panel tab is at column x of the tab line, or -1. */
+int panels_tab_at(const struct screen *s, int x);
+/* Which bar key is at column x of the bar line: its key code, or -1. */
+int panels_bar_key_at(const struct screen *s, int x);
+/* The plain text of row i of a table panel (for search). */
+void panels_row_text(struct screen *s, enum panel_id p, size_t i, struct strbuf *sb);
+/* Detail text lines of the selected item (builds into sb; returns line count). */
+size_t panels_detail_build(struct screen *s, struct strbuf *sb);
+
+#endif

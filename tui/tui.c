@@ -1,0 +1,1146 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The screen manager: owns the panels and the loop. Each turn of the loop
+ * drains the engine into the store within a time budget, advances the filter
+ * and the focused view within another, handles every waiting key, and draws
+ * when something changed, so a keypress shows within a frame even while a
+ * million events are stored or arriving.
+ */
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curses.h>
+
+#include "engine/log.h"
+#include "engine/pcapng.h"
+#include "tui/format.h"
+#include "tui/keymap.h"
+#include "tui/screen.h"
+#include "tui/theme.h"
+
+#define DRAIN_BUDGET_NS	 (15 * 1000000ull)
+#define FILTER_BUDGET_NS (8 * 1000000ull)
+#define VIEW_BUDGET_NS	 (8 * 1000000ull)
+#define FRAME_NS	 (250 * 1000000ull) /* header figures refresh */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void message(struct screen *s, bool error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void message(struct screen *s, bool error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
+	va_end(ap);
+	s->msg_error = error;
+	s->msg_until = store_now_ns() + 4000000000ull;
+	log_msg(error ? LOG_WARN : LOG_INFO, "%s", s->msg);
+}
+
+/* ---- tags ---- */
+
+static bool tag_toggle(struct tag_set *t, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->v[i] == id) {
+			t->v[i] = t->v[--t->n];
+			return false;
+		}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		uint64_t *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return false;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = id;
+	return true;
+}
+
+static bool tag_has(const struct tag_set *t, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->v[i] == id)
+			return true;
+	return false;
+}
+
+/* ---- rows and selection ---- */
+
+static struct store_view *focus_view(struct screen *s)
+{
+	return s->focus <= PANEL_EVENTS ? s->views[s->focus] : NULL;
+}
+
+static uint64_t row_id(struct screen *s, enum panel_id p, size_t i)
+{
+	struct store_proc *pr;
+	struct store_conn *c;
+	struct store_item *it;
+
+	switch (p) {
+	case PANEL_PROCS:
+		pr = store_view_proc(s->views[p], i);
+		return pr ? pr->pid : 0;
+	case PANEL_CONNS:
+		c = store_view_conn(s->views[p], i);
+		return c ? c->id : 0;
+	case PANEL_EVENTS:
+		it = store_view_item(s->views[p], i);
+		return it ? it->seq : 0;
+	default:
+		return 0;
+	}
+}
+
+/* After the view changed, find the selected row again by its id. */
+static void reselect(struct screen *s, enum panel_id p)
+{
+	struct panel_state *ps = &s->ps[p];
+	size_t len = store_view_len(s->views[p]), i, lo, hi;
+
+	if (!len) {
+		ps->sel = ps->top = 0;
+		return;
+	}
+	if (ps->follow) {
+		ps->sel = len - 1;
+	} else if (ps->sel_id && row_id(s, p, ps->sel < len ? ps->sel : len - 1) != ps->sel_id) {
+		/* search near the old place first: events views only shift by eviction */
+		lo = ps->sel > 2048 ? ps->sel - 2048 : 0;
+		hi = p == PANEL_EVENTS ? (ps->sel + 2048 < len ? ps->sel + 2048 : len) : len;
+		if (p != PANEL_EVENTS)
+			lo = 0;
+		for (i = lo; i < hi; i++)
+			if (row_id(s, p, i) == ps->sel_id) {
+				ps->sel = i;
+				break;
+			}
+	}
+	if (ps->sel >= len)
+		ps->sel = len - 1;
+	ps->sel_id = row_id(s, p, ps->sel);
+}
+
+static void keep_visible(struct screen *s, enum panel_id p)
+{
+	struct panel_state *ps = &s->ps[p];
+	int rows = panels_rows(s);
+
+	if (rows < 1)
+		rows = 1;
+	if (ps->sel < ps->top)
+		ps->top = ps->sel;
+	if (ps->sel >= ps->top + (size_t)rows)
+		ps->top = ps->sel - (size_t)rows + 1;
+}
+
+static void select_row(struct screen *s, size_t i)
+{
+	struct store_view *v = focus_view(s);
+	struct panel_state *ps = &s->ps[s->focus];
+	size_t len;
+
+	if (!v)
+		return;
+	len = store_view_len(v);
+	if (!len)
+		return;
+	if (i >= len)
+		i = len - 1;
+	ps->sel = i;
+	ps->sel_id = row_id(s, s->focus, i);
+	ps->follow = s->focus == PANEL_EVENTS && i == len - 1 && !store_view_sort_desc(v) &&
+		     store_view_sort_col(v) == STORE_COL_TIME;
+	keep_visible(s, s->focus);
+}
+
+/* ---- filter ---- */
+
+static void apply_kernel_filter(struct screen *s, const struct filter *f)
+{
+	uint32_t ids[ENGINE_MAX_FILTER];
+	size_t n;
+	int err;
+
+	if (!s->e)
+		return;
+	n = filter_kernel_pids(f, ids, ENGINE_MAX_FILTER);
+	err = engine_set_pid_filter(s->e, ids, n);
+	if (err)
+		log_msg(LOG_WARN, "kernel pid filter: %s", strerror(-err));
+	n = filter_kernel_uids(f, ids, ENGINE_MAX_FILTER);
+	err = engine_set_uid_filter(s->e, ids, n);
+	if (err)
+		log_msg(LOG_WARN, "kernel uid filter: %s", strerror(-err));
+}
+
+static int set_filter(struct screen *s, const char *text)
+{
+	char err[200];
+	size_t pos, len;
+	struct filter *f = NULL;
+	const char *p = text;
+
+	while (*p == ' ')
+		p++;
+	if (*p) {
+		f = filter_compile(text, err, sizeof(err), &pos, &len);
+		if (!f) {
+			message(s, true, "filter: %s", err);
+			return -EINVAL;
+		}
+	}
+	apply_kernel_filter(s, f);
+	store_set_filter(s->st, f);
+	for (p = text; *p == ' '; p++)
+		;
+	editor_history_add(&s->filter_ed, text);
+	for (int i = 0; i <= PANEL_EVENTS; i++) {
+		s->ps[i].sel = s->ps[i].top = 0;
+		s->ps[i].sel_id = 0;
+	}
+	return 0;
+}
+
+static void validate_filter(struct screen *s)
+{
+	struct filter *f = filter_compile(s->filter_ed.buf, s->filter_err, sizeof(s->filter_err),
+					  &s->err_pos, &s->err_len);
+
+	s->filter_bad = f == NULL;
+	filter_free(f);
+}
+
+/* P / U: add key:N to the filter, or take it out when it is there. */
+static void toggle_term(struct screen *s, const char *key, uint32_t val)
+{
+	const char *cur = filter_text(store_get_filter(s->st));
+	char term[48], out[EDITOR_MAX * 2] = "", copy[EDITOR_MAX * 2];
+	char *tok, *save = NULL;
+	bool had = false, first = true;
+	size_t klen = strlen(key);
+
+	snprintf(term, sizeof(term), "%s%u", key, val);
+	snprintf(copy, sizeof(copy), "%s", cur);
+	/* drop every plain key: term; remember whether this very one was there */
+	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (!strncmp(tok, key, klen)) {
+			if (!strcmp(tok, term))
+				had = true;
+			continue;
+		}
+		if (strlen(out) + strlen(tok) + 2 >= sizeof(out))
+			break;
+		if (!first)
+			strcat(out, " ");
+		strcat(out, tok);
+		first = false;
+	}
+	if (!had && strlen(out) + strlen(term) + 2 < sizeof(out)) {
+		if (!first)
+			strcat(out, " ");
+		strcat(out, term);
+	}
+	if (!set_filter(s, out))
+		message(s, false, "filter: %s", out[0] ? out : "(none)");
+}
+
+static bool selected_pid_uid(struct screen *s, uint32_t *pid, uint32_t *uid)
+{
+	struct store_item *it = NULL;
+	struct store_proc *pr = NULL;
+	struct store_conn *c;
+	size_t sel = s->ps[s->focus].sel;
+
+	switch (s->focus) {
+	case PANEL_PROCS:
+		pr = store_view_proc(s->views[PANEL_PROCS], sel);
+		break;
+	case PANEL_CONNS:
+		c = store_view_conn(s->views[PANEL_CONNS], sel);
+		pr = c ? c->proc : NULL;
+		break;
+	case PANEL_EVENTS:
+		it = store_view_item(s->views[PANEL_EVENTS], sel);
+		pr = it ? it->proc : NULL;
+		break;
+	case PANEL_DETAIL:
+		it = store_item_get(s->st, s->detail_seq);
+		pr = it ? it->proc : NULL;
+		break;
+	default:
+		break;
+	}
+	if (!pr)
+		return false;
+	*pid = pr->pid;
+	*uid = pr->uid;
+	return true;
+}
+
+/* ---- search ---- */
+
+static void search_step(struct screen *s, int dir)
+{
+	struct store_view *v = focus_view(s);
+	struct strbuf sb = STRBUF_INIT;
+	size_t len, i, n;
+
+	if (!s->search[0]) {
+		message(s, false, "no search: press / or F3 first");
+		return;
+	}
+	if (!v) {
+		message(s, false, "search works in the Processes, Connections and Events panels");
+		return;
+	}
+	len = store_view_len(v);
+	/* Bounded so a search over a million rows cannot freeze the screen. */
+	for (n = 1; n <= len && n <= 200000; n++) {
+		i = (s->ps[s->focus].sel + (dir > 0 ? n : len - n)) % len;
+		sb_reset(&sb);
+		panels_row_text(s, s->focus, i, &sb);
+		if (sb.buf && strcasestr(sb.buf, s->search)) {
+			select_row(s, i);
+			sb_free(&sb);
+			return;
+		}
+	}
+	sb_free(&sb);
+	message(s, false, "'%s' not found", s->search);
+}
+
+/* ---- pause ---- */
+
+static void pend_push(struct screen *s, struct ec_event *ev)
+{
+	size_t cap = s->o && s->o->store_cap ? s->o->store_cap : STORE_DEFAULT_MAX;
+
+	/* bounded like the store: past its cap the oldest waiting event goes, counted */
+	if (s->pend_n >= cap) {
+		free(s->pend[s->pend_head]);
+		s->pend_head = (s->pend_head + 1) % s->pend_cap;
+		s->pend_n--;
+		s->pend_dropped++;
+	}
+	if (s->pend_n == s->pend_cap) {
+		size_t nc = s->pend_cap ? s->pend_cap * 2 : 1024, i;
+		struct ec_event **v = malloc(nc * sizeof(*v));
+
+		if (!v) {
+			free(ev);
+			s->pend_dropped++;
+			return;
+		}
+		for (i = 0; i < s->pend_n; i++)
+			v[i] = s->pend[(s->pend_head + i) % s->pend_cap];
+		free(s->pend);
+		s->pend = v;
+		s->pend_cap = nc;
+		s->pend_head = 0;
+	}
+	s->pend[(s->pend_head + s->pend_n) % s->pend_cap] = ev;
+	s->pend_n++;
+}
+
+static struct ec_event *pend_pop(struct screen *s)
+{
+	struct ec_event *ev;
+
+	if (!s->pend_n)
+		return NULL;
+	ev = s->pend[s->pend_head];
+	s->pend_head = (s->pend_head + 1) % s->pend_cap;
+	s->pend_n--;
+	return ev;
+}
+
+/* Feed the store: waiting events first, then the engine's. Returns true when
+ * something was added. */
+static bool drain(struct screen *s)
+{
+	uint64_t deadline = store_now_ns() + DRAIN_BUDGET_NS;
+	struct ec_event *ev;
+	bool any = false;
+	unsigned k = 0;
+
+	if (s->e)
+		engine_ack(s->e);
+	if (s->paused) {
+		while (s->e && (ev = engine_pop(s->e))) {
+			pend_push(s, ev);
+			any = true;
+			if (++k % 512 == 0 && store_now_ns() > deadline)
+				break;
+		}
+		return any;
+	}
+	while ((ev = pend_pop(s))) {
+		store_add(s->st, ev);
+		any = true;
+		if (++k % 256 == 0 && store_now_ns() > deadline)
+			return any;
+	}
+	while (s->e && (ev = engine_pop(s->e))) {
+		store_add(s->st, ev);
+		any = true;
+		if (++k % 256 == 0 && store_now_ns() > deadline)
+			break;
+	}
+	return any;
+}
+
+static bool work_waiting(struct screen *s)
+{
+	return (!s->paused && s->pend_n);
+}
+
+/* ---- save (w) ---- */
+
+static bool save_wants(struct screen *s, const struct store_item *it)
+{
+	const struct tag_set *tp = &s->ps[PANEL_PROCS].tags, *tc = &s->ps[PANEL_CONNS].tags,
+			     *te = &s->ps[PANEL_EVENTS].tags;
+
+	if (!tp->n && !tc->n && !te->n)
+		return store_item_passes(s->st, it) ||
+		       (it->conn && store_conn_passes(s->st, it->conn));
+	if (tag_has(tp, it->proc->pid) || (it->conn && tag_has(tc, it->conn->id)) ||
+	    tag_has(te, it->seq))
+		return true;
+	/* a tagged record stands for its connection's data */
+	if (it->conn && te->n) {
+		size_t i;
+
+		for (i = 0; i < te->n; i++) {
+			struct store_item *r = store_item_get(s->st, te->v[i]);
+
+			if (r && r->rec && r->conn == it->conn)
+				return true;
+		}
+	}
+	return false;
+}
+
+static void save(struct screen *s, const char *path_in)
+{
+	struct pcapng_meta meta = {0};
+	struct pcapng_writer_stats ws;
+	struct pcapng_writer *w;
+	struct store_stats ss;
+	char err[256], path[EDITOR_MAX];
+	uint64_t seq, written = 0;
+	bool force = false;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s", path_in);
+	n = strlen(path);
+	/* "name!" overwrites an existing file, as in vi */
+	if (n > 1 && path[n - 1] == '!') {
+		path[n - 1] = '\0';
+		force = true;
+	}
+	store_get_stats(s->st, &ss);
+	meta.filter = filter_text(store_get_filter(s->st));
+	meta.events = s->es.events;
+	meta.bytes = s->es.bytes;
+	meta.lost_reserve = s->es.lost_reserve;
+	meta.lost_read = s->es.lost_read;
+	meta.lost_trunc = s->es.lost_trunc;
+	meta.lost_perf = s->es.lost_perf;
+	meta.lost_queue = s->es.lost_queue;
+	meta.lost_malformed = s->es.lost_malformed;
+	meta.lost_alloc = s->es.lost_alloc;
+	meta.evicted = ss.evicted;
+	w = pcapng_writer_open(path, &meta, force, err, sizeof(err));
+	if (!w) {
+		if (errno == EEXIST)
+			message(s, true, "%s exists: w again, and end the name with ! to overwrite",
+				path);
+		else
+			message(s, true, "cannot save: %s", err);
+		return;
+	}
+	for (seq = store_first_seq(s->st); seq < store_next_seq(s->st); seq++) {
+		struct store_item *it = store_item_get(s->st, seq);
+
+		if (!it || !it->ev || !save_wants(s, it))
+			continue;
+		if (pcapng_write_event(w, it->ev) && pcapng_writer_error(w)[0]) {
+			if (errno != EINVAL)
+				break;
+		}
+		written++;
+	}
+	if (pcapng_writer_close(w, &meta, &ws, err, sizeof(err))) {
+		message(s, true, "saving %s failed: %s", path, err);
+		return;
+	}
+	message(s, false, "saved %llu events, %llu connections, %llu bytes to %s",
+		(unsigned long long)ws.events, (unsigned long long)ws.connections,
+		(unsigned long long)ws.file_bytes, path);
+	(void)written;
+}
+
+static void start_save(struct screen *s)
+{
+	char name[64];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(name, sizeof(name), "ecaptop-%Y%m%d-%H%M%S.pcapng", &tm);
+	editor_start(&s->save_ed, name);
+	s->mode = MODE_SAVE;
+}
+
+/* ---- navigation ---- */
+
+static void set_focus(struct screen *s, enum panel_id p)
+{
+	if (p != s->focus)
+		s->prev_focus = s->focus;
+	s->focus = p;
+}
+
+static void scope_events(struct screen *s, uint32_t pid, uint64_t conn)
+{
+	s->events_pid = pid;
+	s->events_conn = conn;
+	store_view_scope(s->views[PANEL_EVENTS], conn ? 0 : pid, conn);
+	s->ps[PANEL_EVENTS] = (struct panel_state){.tags = s->ps[PANEL_EVENTS].tags};
+}
+
+static void enter(struct screen *s)
+{
+	size_t sel = s->ps[s->focus].sel;
+
+	switch (s->focus) {
+	case PANEL_PROCS: {
+		struct store_proc *pr = store_view_proc(s->views[PANEL_PROCS], sel);
+
+		if (!pr)
+			return;
+		if (!pr->conns) {
+			/* nothing to show among connections (a shell): its events */
+			scope_events(s, pr->pid, 0);
+			set_focus(s, PANEL_EVENTS);
+			return;
+		}
+		s->conns_pid = pr->pid;
+		store_view_scope(s->views[PANEL_CONNS], pr->pid, 0);
+		s->ps[PANEL_CONNS] = (struct panel_state){.tags = s->ps[PANEL_CONNS].tags};
+		set_focus(s, PANEL_CONNS);
+		store_view_refresh(s->views[PANEL_CONNS]);
+		break;
+	}
+	case PANEL_CONNS: {
+		struct store_conn *c = store_view_conn(s->views[PANEL_CONNS], sel);
+
+		if (!c)
+			return;
+		scope_events(s, c->pid, c->id);
+		set_focus(s, PANEL_EVENTS);
+		break;
+	}
+	case PANEL_EVENTS: {
+		struct store_item *it = store_view_item(s->views[PANEL_EVENTS], sel);
+
+		if (!it)
+			return;
+		s->detail_seq = it->seq;
+		s->detail_top = 0;
+		set_focus(s, PANEL_DETAIL);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void back(struct screen *s)
+{
+	switch (s->focus) {
+	case PANEL_DETAIL:
+		set_focus(s, PANEL_EVENTS);
+		break;
+	case PANEL_EVENTS:
+		if (s->events_conn || s->events_pid) {
+			bool from_conn = s->events_conn != 0;
+
+			scope_events(s, 0, 0);
+			set_focus(s, from_conn ? PANEL_CONNS : PANEL_PROCS);
+		} else {
+			set_focus(s, PANEL_CONNS);
+		}
+		break;
+	case PANEL_CONNS:
+		if (s->conns_pid) {
+			s->conns_pid = 0;
+			store_view_scope(s->views[PANEL_CONNS], 0, 0);
+			s->ps[PANEL_CONNS] = (struct panel_state){.tags = s->ps[PANEL_CONNS].tags};
+		}
+		set_focus(s, PANEL_PROCS);
+		break;
+	case PANEL_LOG:
+		set_focus(s, s->prev_focus == PANEL_LOG ? PANEL_PROCS : s->prev_focus);
+		break;
+	default:
+		if (s->search[0])
+			s->search[0] = '\0';
+		break;
+	}
+}
+
+static void move_sel(struct screen *s, long delta)
+{
+	struct panel_state *ps = &s->ps[s->focus];
+	int rows = panels_rows(s);
+
+	if (s->focus == PANEL_DETAIL) {
+		long t = (long)s->detail_top + delta;
+
+		s->detail_top = t < 0 ? 0 : (size_t)t;
+		return;
+	}
+	if (s->focus == PANEL_LOG) {
+		long t = (long)s->log_top + delta;
+
+		s->log_top = t < 0 ? 0 : (size_t)t;
+		return;
+	}
+	(void)rows;
+	if (delta < 0 && (size_t)-delta > ps->sel)
+		select_row(s, 0);
+	else
+		select_row(s, ps->sel + (size_t)delta);
+}
+
+static void open_sort(struct screen *s)
+{
+	const enum store_col *cols;
+	struct store_view *v = focus_view(s);
+	size_t n, i;
+
+	if (!v) {
+		message(s, false,
+			"sorting applies to the Processes, Connections and Events panels");
+		return;
+	}
+	n = store_view_cols(s->focus == PANEL_PROCS   ? STORE_V_PROCS
+			    : s->focus == PANEL_CONNS ? STORE_V_CONNS
+						      : STORE_V_EVENTS,
+			    &cols);
+	s->pick_sel = 0;
+	for (i = 0; i < n; i++)
+		if (cols[i] == store_view_sort_col(v))
+			s->pick_sel = i;
+	s->mode = MODE_SORT;
+}
+
+static void open_theme(struct screen *s)
+{
+	size_t i;
+
+	s->n_themes = theme_list(s->themes, 32);
+	if (!s->n_themes) {
+		message(s, true, "no theme files found (themes/*.theme)");
+		return;
+	}
+	snprintf(s->theme_before, sizeof(s->theme_before), "%s", theme_name());
+	s->pick_sel = 0;
+	for (i = 0; i < s->n_themes; i++)
+		if (!strcmp(s->themes[i], theme_name()))
+			s->pick_sel = i;
+	s->mode = MODE_THEME;
+	if (!theme_has_color())
+		message(s, false,
+			"colour is off (NO_COLOR or the terminal): the choice is saved "
+			"but shown in monochrome");
+}
+
+static void action(struct screen *s, enum tui_action a)
+{
+	int rows = panels_rows(s);
+	uint32_t pid, uid;
+
+	switch (a) {
+	case ACT_HELP:
+		s->mode = MODE_HELP;
+		s->help_top = 0;
+		break;
+	case ACT_QUIT:
+		s->quit = true;
+		break;
+	case ACT_NEXT_PANEL:
+		set_focus(s, (enum panel_id)((s->focus + 1) % PANEL_MAX));
+		break;
+	case ACT_PREV_PANEL:
+		set_focus(s, (enum panel_id)((s->focus + PANEL_MAX - 1) % PANEL_MAX));
+		break;
+	case ACT_UP:
+		move_sel(s, -1);
+		break;
+	case ACT_DOWN:
+		move_sel(s, 1);
+		break;
+	case ACT_PAGE_UP:
+		move_sel(s, -(long)(rows > 1 ? rows - 1 : 1));
+		break;
+	case ACT_PAGE_DOWN:
+		move_sel(s, rows > 1 ? rows - 1 : 1);
+		break;
+	case ACT_HOME:
+		if (s->focus == PANEL_DETAIL)
+			s->detail_top = 0;
+		else if (s->focus == PANEL_LOG)
+			s->log_top = 0;
+		else
+			select_row(s, 0);
+		break;
+	case ACT_END:
+		if (s->focus == PANEL_DETAIL)
+			s->detail_top =
+			    s->detail_lines > (size_t)rows ? s->detail_lines - (size_t)rows : 0;
+		else if (s->focus == PANEL_LOG)
+			s->log_top = LOG_RING;
+		else
+			select_row(s, SIZE_MAX);
+		break;
+	case ACT_ENTER:
+		enter(s);
+		break;
+	case ACT_BACK:
+		back(s);
+		break;
+	case ACT_FILTER:
+		editor_start(&s->filter_ed, filter_text(store_get_filter(s->st)));
+		validate_filter(s);
+		s->mode = MODE_FILTER;
+		break;
+	case ACT_FILTER_PID:
+		if (selected_pid_uid(s, &pid, &uid))
+			toggle_term(s, "pid:", pid);
+		else
+			message(s, false, "P: select a row first");
+		break;
+	case ACT_FILTER_UID:
+		if (selected_pid_uid(s, &pid, &uid))
+			toggle_term(s, "uid:", uid);
+		else
+			message(s, false, "U: select a row first");
+		break;
+	case ACT_SEARCH:
+		editor_start(&s->search_ed, "");
+		s->mode = MODE_SEARCH;
+		break;
+	case ACT_SEARCH_NEXT:
+		search_step(s, 1);
+		break;
+	case ACT_SEARCH_PREV:
+		search_step(s, -1);
+		break;
+	case ACT_SORT:
+		open_sort(s);
+		break;
+	case ACT_SORT_INVERT: {
+		struct store_view *v = focus_view(s);
+
+		if (v) {
+			store_view_sort(v, store_view_sort_col(v), !store_view_sort_desc(v));
+			s->ps[s->focus].follow = false;
+		}
+		break;
+	}
+	case ACT_PAUSE:
+		s->paused = !s->paused;
+		message(s, false, s->paused ? "paused: capture goes on, events wait" : "resumed");
+		break;
+	case ACT_TAG: {
+		uint64_t id =
+		    s->focus <= PANEL_EVENTS ? row_id(s, s->focus, s->ps[s->focus].sel) : 0;
+
+		if (id) {
+			tag_toggle(&s->ps[s->focus].tags, id);
+			move_sel(s, 1);
+		}
+		break;
+	}
+	case ACT_SAVE:
+		start_save(s);
+		break;
+	case ACT_HEX:
+		s->hex = !s->hex;
+		s->detail_top = 0;
+		if (s->focus != PANEL_DETAIL)
+			message(s, false, "detail shows %s", s->hex ? "hex" : "text");
+		break;
+	case ACT_THEME:
+		open_theme(s);
+		break;
+	case ACT_REDRAW:
+		clearok(curscr, TRUE);
+		break;
+	case ACT_LOG:
+		set_focus(s, PANEL_LOG);
+		break;
+	case ACT_NONE:
+	case ACT_MAX:
+		break;
+	}
+}
+
+/* Keys while a picker (sort, theme) is open. */
+static void picker_key(struct screen *s, int ch, size_t n)
+{
+	switch (ch) {
+	case KEY_UP:
+	case 'k':
+		if (s->pick_sel)
+			s->pick_sel--;
+		break;
+	case KEY_DOWN:
+	case 'j':
+		if (s->pick_sel + 1 < n)
+			s->pick_sel++;
+		break;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		if (s->mode == MODE_SORT) {
+			const enum store_col *cols;
+			struct store_view *v = focus_view(s);
+
+			store_view_cols(s->focus == PANEL_PROCS	  ? STORE_V_PROCS
+					: s->focus == PANEL_CONNS ? STORE_V_CONNS
+								  : STORE_V_EVENTS,
+					&cols);
+			if (v && s->pick_sel < n) {
+				store_view_sort(v, cols[s->pick_sel], store_view_sort_desc(v));
+				s->ps[s->focus].follow = false;
+			}
+		} else if (s->pick_sel < s->n_themes) {
+			int err = theme_save_choice(s->themes[s->pick_sel]);
+
+			if (err)
+				message(s, true, "theme %s: cannot save the choice: %s",
+					s->themes[s->pick_sel], strerror(-err));
+			else
+				message(s, false, "theme %s (saved)", s->themes[s->pick_sel]);
+		}
+		s->mode = MODE_NORMAL;
+		return;
+	case 27:
+	case 'q':
+		if (s->mode == MODE_THEME)
+			theme_load(s->theme_before);
+		s->mode = MODE_NORMAL;
+		return;
+	default:
+		return;
+	}
+	/* the theme picker previews as the selection moves */
+	if (s->mode == MODE_THEME && s->pick_sel < s->n_themes)
+		theme_load(s->themes[s->pick_sel]);
+}
+
+static void editor_mode_key(struct screen *s, int ch)
+{
+	struct editor *ed = s->mode == MODE_FILTER   ? &s->filter_ed
+			    : s->mode == MODE_SEARCH ? &s->search_ed
+						     : &s->save_ed;
+	enum editor_result r = editor_key(ed, ch);
+
+	switch (r) {
+	case ED_CHANGED:
+		if (s->mode == MODE_FILTER)
+			validate_filter(s);
+		break;
+	case ED_DONE:
+		if (s->mode == MODE_FILTER) {
+			validate_filter(s);
+			if (s->filter_bad)
+				return; /* not applied: the marked term says why */
+			if (!set_filter(s, ed->buf))
+				message(s, false, "filter: %s", ed->buf[0] ? ed->buf : "(none)");
+		} else if (s->mode == MODE_SEARCH) {
+			snprintf(s->search, sizeof(s->search), "%s", ed->buf);
+			editor_history_add(ed, ed->buf);
+			s->mode = MODE_NORMAL;
+			if (s->search[0])
+				search_step(s, 1);
+			return;
+		} else {
+			s->mode = MODE_NORMAL;
+			if (ed->buf[0])
+				save(s, ed->buf);
+			return;
+		}
+		s->mode = MODE_NORMAL;
+		break;
+	case ED_CANCEL:
+		s->mode = MODE_NORMAL;
+		break;
+	default:
+		break;
+	}
+}
+
+static void mouse(struct screen *s)
+{
+	MEVENT me;
+	int k;
+
+	if (getmouse(&me) != OK ||
+	    !(me.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED)))
+		return;
+	if (s->mode != MODE_NORMAL)
+		return;
+	if (me.y == 2) {
+		k = panels_tab_at(s, me.x);
+		if (k >= 0)
+			set_focus(s, (enum panel_id)k);
+	} else if (me.y == s->lines - 1) {
+		k = panels_bar_key_at(s, me.x);
+		if (k >= 0)
+			action(s, keymap_action(k));
+	} else if (me.y >= TUI_ROW0 && me.y < s->lines - 2 && s->focus <= PANEL_EVENTS) {
+		select_row(s, s->ps[s->focus].top + (size_t)(me.y - TUI_ROW0));
+		if (me.bstate & BUTTON1_DOUBLE_CLICKED)
+			enter(s);
+	}
+}
+
+static void key(struct screen *s, int ch)
+{
+	if (ch == KEY_RESIZE)
+		return; /* the next draw reads the size */
+	if (ch == KEY_MOUSE) {
+		mouse(s);
+		return;
+	}
+	if (s->too_small) {
+		if (ch == 'q' || ch == KEY_F(10))
+			s->quit = true;
+		return;
+	}
+	switch (s->mode) {
+	case MODE_FILTER:
+	case MODE_SEARCH:
+	case MODE_SAVE:
+		editor_mode_key(s, ch);
+		return;
+	case MODE_SORT: {
+		const enum store_col *cols;
+		size_t n = store_view_cols(s->focus == PANEL_PROCS   ? STORE_V_PROCS
+					   : s->focus == PANEL_CONNS ? STORE_V_CONNS
+								     : STORE_V_EVENTS,
+					   &cols);
+
+		picker_key(s, ch, n);
+		return;
+	}
+	case MODE_THEME:
+		picker_key(s, ch, s->n_themes);
+		return;
+	case MODE_HELP:
+		if (ch == KEY_DOWN || ch == 'j')
+			s->help_top++;
+		else if ((ch == KEY_UP || ch == 'k') && s->help_top)
+			s->help_top--;
+		else if (ch == 27 || ch == 'q' || ch == KEY_F(1) || ch == '?' || ch == '\n')
+			s->mode = MODE_NORMAL;
+		return;
+	case MODE_NORMAL:
+		break;
+	}
+	action(s, keymap_action(ch));
+}
+
+static void update_rates(struct screen *s)
+{
+	uint64_t now = store_now_ns();
+	double dt;
+
+	if (s->e)
+		engine_stats(s->e, &s->es);
+	if (!s->rate_ns) {
+		s->rate_ns = now;
+		s->rate_events = s->es.events;
+		s->rate_bytes = s->es.bytes;
+		return;
+	}
+	dt = (double)(now - s->rate_ns) / 1e9;
+	if (dt < 1.0)
+		return;
+	s->ev_per_s = (double)(s->es.events - s->rate_events) / dt;
+	s->bytes_per_s = (double)(s->es.bytes - s->rate_bytes) / dt;
+	s->rate_ns = now;
+	s->rate_events = s->es.events;
+	s->rate_bytes = s->es.bytes;
+}
+
+/* Bring the filter and the views the screen shows up to date. Returns true
+ * when more work is left (call again soon). */
+static bool update_views(struct screen *s)
+{
+	bool more = !store_update(s->st, FILTER_BUDGET_NS);
+	int p;
+
+	for (p = 0; p <= PANEL_EVENTS; p++) {
+		/* the focused view gets the budget; the others are kept cheap ones
+		 * (tables) or caught up when focused */
+		if (p != (int)s->focus && p == PANEL_EVENTS)
+			continue;
+		if (!store_view_update(s->views[p], VIEW_BUDGET_NS))
+			more = true;
+		reselect(s, (enum panel_id)p);
+		keep_visible(s, (enum panel_id)p);
+	}
+	return more;
+}
+
+static int screen_init(struct screen *s)
+{
+	const char *cs;
+
+	setlocale(LC_ALL, "");
+	cs = nl_langinfo(CODESET);
+	fmt_set_utf8(cs && !strcmp(cs, "UTF-8"));
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "ecaptop: the interactive view needs a terminal (use --batch)\n");
+		return -ENOTTY;
+	}
+	if (!initscr()) {
+		fprintf(stderr, "ecaptop: cannot set up the terminal (TERM=%s)\n",
+			getenv("TERM") ? getenv("TERM") : "");
+		return -EIO;
+	}
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED, NULL);
+	mouseinterval(0);
+	curs_set(0);
+	theme_init(s->o ? s->o->theme : NULL, s->o ? s->o->theme_dir : NULL);
+	getmaxyx(stdscr, s->lines, s->cols);
+	return 0;
+}
+
+int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
+{
+	struct screen s;
+	struct sigaction sa, old_int, old_term;
+	uint64_t last_draw = 0;
+	bool dirty = true;
+	int i;
+
+	memset(&s, 0, sizeof(s));
+	s.e = e;
+	s.st = st;
+	s.o = o;
+	s.start_ns = store_now_ns();
+	s.views[PANEL_PROCS] = store_view_new(st, STORE_V_PROCS);
+	s.views[PANEL_CONNS] = store_view_new(st, STORE_V_CONNS);
+	s.views[PANEL_EVENTS] = store_view_new(st, STORE_V_EVENTS);
+	if (!s.views[0] || !s.views[1] || !s.views[2]) {
+		fprintf(stderr, "ecaptop: out of memory\n");
+		for (i = 0; i < 3; i++)
+			store_view_free(s.views[i]);
+		return 1;
+	}
+	s.ps[PANEL_EVENTS].follow = true;
+	if (screen_init(&s)) {
+		for (i = 0; i < 3; i++)
+			store_view_free(s.views[i]);
+		return 1;
+	}
+	/* nothing may reach the terminal while curses owns it */
+	log_set_stderr(0, LOG_INFO);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	if (o && o->filter && o->filter[0] && set_filter(&s, o->filter))
+		log_msg(LOG_WARN, "initial filter '%s' is not valid", o->filter);
+	log_msg(LOG_INFO, "interactive view started (theme %s)", theme_name());
+
+	while (!s.quit && !stop_requested) {
+		struct pollfd pfd[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+					{.fd = s.e ? engine_wait_fd(s.e) : -1, .events = POLLIN}};
+		uint64_t now;
+		bool more;
+		int ch, timeout;
+
+		if (drain(&s))
+			dirty = true;
+		more = update_views(&s);
+		now = store_now_ns();
+		if (dirty || more || now - last_draw >= FRAME_NS) {
+			update_rates(&s);
+			panels_draw(&s);
+			last_draw = now;
+			dirty = false;
+		}
+		timeout = more || work_waiting(&s) ? 0 : 100;
+		if (poll(pfd, s.e ? 2 : 1, timeout) < 0 && errno != EINTR)
+			break;
+		while ((ch = getch()) != ERR) {
+			key(&s, ch);
+			dirty = true;
+			if (s.quit)
+				break;
+		}
+		if (dirty) {
+			/* show the key's effect now, before the next drain */
+			update_views(&s);
+			panels_draw(&s);
+			last_draw = store_now_ns();
+			dirty = false;
+		}
+	}
+
+	endwin();
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	for (i = 0; i < 3; i++)
+		store_view_free(s.views[i]);
+	while (s.pend_n)
+		free(pend_pop(&s));
+	free(s.pend);
+	for (i = 0; i < PANEL_MAX; i++)
+		free(s.ps[i].tags.v);
+	editor_free(&s.filter_ed);
+	editor_free(&s.search_ed);
+	editor_free(&s.save_ed);
+	return 0;
+}
