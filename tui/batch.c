@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "decoders/json.h"
+#include "decoders/record_json.h"
+#include "engine/store.h"
 #include "engine/log.h"
 
 volatile int batch_stop_requested;
@@ -306,6 +308,133 @@ void batch_print_stats(FILE *out, const struct engine_stats *st, bool json)
 	}
 }
 
+static void fmt_time(struct strbuf *sb, uint64_t ts_ns)
+{
+	time_t secs = (time_t)(ts_ns / 1000000000ULL);
+	char stamp[32];
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
+	sb_printf(sb, "%s.%06llu", stamp, (unsigned long long)(ts_ns % 1000000000ULL / 1000));
+}
+
+static void json_record(struct strbuf *sb, const struct dec_record *r, const struct store_conn *c)
+{
+	char comm[EC_COMM_LEN + 1];
+
+	sb_puts(sb, "{");
+	dec_record_json(sb, r);
+	if (c) {
+		memcpy(comm, c->comm, EC_COMM_LEN);
+		comm[EC_COMM_LEN] = '\0';
+		sb_json_key(sb, "source");
+		sb_json_cstr(sb, ec_source_name(c->source));
+		sb_printf(sb, ",\"pid\":%u,\"tid\":%u,\"uid\":%u", c->pid, c->tid, c->uid);
+		sb_json_key(sb, "comm");
+		sb_json_cstr(sb, comm);
+		sb_json_key(sb, "family");
+		sb_json_cstr(sb, family_name(c->family));
+		sb_json_key(sb, "laddr");
+		sb_json_cstr(sb, c->laddr_str);
+		sb_printf(sb, ",\"lport\":%u", c->lport);
+		sb_json_key(sb, "raddr");
+		sb_json_cstr(sb, c->raddr_str);
+		sb_printf(sb, ",\"rport\":%u,\"conn_id\":\"%llx\"", c->rport,
+			  (unsigned long long)c->conn_id);
+		sb_json_key(sb, "role");
+		sb_json_cstr(sb, c->local_is_client == 1 ? "client"
+				 : c->local_is_client == 0 ? "server"
+							   : NULL);
+	}
+	sb_printf(sb, ",\"ts_ns\":%llu}\n",
+		  (unsigned long long)(r->req_ts_ns ? r->req_ts_ns : r->resp_ts_ns));
+}
+
+/* One line for people: "GET /x -> 200 (1.2 ms)", "SELECT 1 -> 1 rows". */
+static void text_record(struct strbuf *sb, const struct dec_record *r, const struct store_conn *c)
+{
+	char comm[EC_COMM_LEN + 1] = "";
+	double ms = r->latency_us / 1000.0;
+
+	fmt_time(sb, r->req_ts_ns ? r->req_ts_ns : r->resp_ts_ns);
+	if (c) {
+		memcpy(comm, c->comm, EC_COMM_LEN);
+		comm[EC_COMM_LEN] = '\0';
+	}
+	sb_printf(sb, " %-7s %s pid %u ", dec_proto_name(r->proto), comm, c ? c->pid : 0);
+	switch (r->type) {
+	case DEC_R_HTTP:
+		sb_printf(sb, "HTTP/%s %s %s%s%s", r->http.version ?: "?", r->http.method ?: "-",
+			  r->http.host ?: "", r->http.path ?: "", r->http.status ? " -> " : "");
+		if (r->http.status)
+			sb_printf(sb, "%d", r->http.status);
+		break;
+	case DEC_R_MYSQL:
+		sb_printf(sb, "%s %s", r->mysql.command ?: "?", r->mysql.query ?: "");
+		if (r->mysql.error)
+			sb_printf(sb, " -> error %d: %s", r->mysql.error_code, r->mysql.error);
+		else if (r->mysql.rows >= 0)
+			sb_printf(sb, " -> %lld rows", (long long)r->mysql.rows);
+		break;
+	case DEC_R_PGSQL:
+		sb_printf(sb, "%s", r->pgsql.query ?: "");
+		if (r->pgsql.error)
+			sb_printf(sb, " -> error %s: %s", r->pgsql.sqlstate ?: "", r->pgsql.error);
+		else if (r->pgsql.tag)
+			sb_printf(sb, " -> %s", r->pgsql.tag);
+		break;
+	case DEC_R_NOTE:
+		sb_printf(sb, "note: %s", r->note.text ?: "");
+		break;
+	}
+	if (r->latency_us)
+		sb_printf(sb, " (%.3f ms)", ms);
+	sb_puts(sb, "\n");
+}
+
+struct batch_sink {
+	const struct batch_opts *o;
+	int write_error;
+};
+
+static void flush_sb(struct batch_sink *bs, struct strbuf *sb)
+{
+	if (sb->failed)
+		log_msg(LOG_ERROR, "out of memory formatting output");
+	else if (fwrite(sb->buf, 1, sb->len, stdout) != sb->len)
+		bs->write_error = 1;
+}
+
+static void sink_event(const struct ec_event *ev, const struct store_conn *c, void *arg)
+{
+	struct batch_sink *bs = arg;
+
+	/* exec/exit feed the store's process table; in batch output they would drown
+	 * the traffic, so only the kinds that carry content print. Ciphertext the
+	 * kernel side could not recognise is recognised here and not shown. */
+	if (ev->h.kind == EC_K_EXEC || ev->h.kind == EC_K_EXIT)
+		return;
+	if (c && c->proto == DEC_P_TLS)
+		return;
+	if (ev->h.kind != EC_K_DATA && !pass_user_filter(bs->o->filter, ev))
+		return;
+	batch_print_event(stdout, ev, bs->o->json);
+}
+
+static void sink_record(const struct dec_record *r, const struct store_conn *c, void *arg)
+{
+	struct batch_sink *bs = arg;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (bs->o->json)
+		json_record(&sb, r, c);
+	else
+		text_record(&sb, r, c);
+	flush_sb(bs, &sb);
+	sb_free(&sb);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -314,36 +443,39 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Print everything waiting in the queue. Returns -1 on a write error. */
-static int drain(struct engine *e, const struct batch_opts *o)
+/* Feed everything waiting in the queue through the store (which prints through the
+ * sink). Returns -1 on a write error. */
+static int drain(struct engine *e, struct store *st, struct batch_sink *bs)
 {
 	struct ec_event *ev;
 	bool any = false;
 
 	while ((ev = engine_pop(e))) {
-		/* exec/exit feed the process table (TUI, store); in batch output they
-		 * would drown the traffic, so only the kinds that carry content print. */
-		if (ev->h.kind == EC_K_EXEC || ev->h.kind == EC_K_EXIT) {
-			free(ev);
-			continue;
-		}
-		if (ev->h.kind == EC_K_DATA || pass_user_filter(o->filter, ev)) {
-			batch_print_event(stdout, ev, o->json);
-			any = true;
-		}
-		free(ev);
+		store_add(st, ev);
+		any = true;
 	}
 	if (any && (fflush(stdout) || ferror(stdout)))
-		return -1;
-	return 0;
+		bs->write_error = 1;
+	return bs->write_error ? -1 : 0;
 }
 
 int batch_run(struct engine *e, const struct batch_opts *o)
 {
 	double end = o->duration_s > 0 ? now_s() + o->duration_s : 0;
 	struct pollfd pfd = {.fd = engine_wait_fd(e), .events = POLLIN};
+	struct store_opts so = {.keep = false};
+	struct batch_sink bs = {.o = o};
+	struct store_sink sink = {sink_event, sink_record, &bs};
 	struct engine_stats st;
+	struct store *store;
 	int status = 0;
+
+	store = store_new(&so);
+	if (!store) {
+		log_msg(LOG_ERROR, "cannot create the session store: %s", strerror(errno));
+		return 1;
+	}
+	store_set_sink(store, &sink);
 
 	while (!batch_stop_requested) {
 		int timeout = 200;
@@ -362,7 +494,7 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 			break;
 		}
 		engine_ack(e);
-		if (drain(e, o)) {
+		if (drain(e, store, &bs)) {
 			/* stdout closed (e.g. a pipe to head): stop quietly. */
 			status = 0;
 			goto out;
@@ -370,9 +502,13 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 	}
 	/* The engine thread drains the kernel's buffers as it stops; print that too. */
 	engine_stop(e);
-	if (drain(e, o))
+	if (drain(e, store, &bs))
 		goto out;
+	/* Connections still open: their decoders hold what they could not finish. */
+	store_close_all(store, (uint64_t)time(NULL) * 1000000000ULL);
+	fflush(stdout);
 out:
+	store_free(store);
 	engine_stats(e, &st);
 	batch_print_stats(stdout, &st, o->json);
 	fflush(stdout);
