@@ -167,7 +167,8 @@ struct mysql {
 	struct my_asm as[2];
 	uint64_t last_ts[2];
 	enum my_state state;
-	int tls, dead, closed, req_seen, joined_noted;
+	int tls, dead, closed, req_seen, joined_noted, greeted;
+	uint64_t skipped[2]; /* bytes dropped while looking for a packet boundary */
 	int resync_req; /* the client direction lost its framing: scan writes for a command */
 	int skip_resp;	/* discard server bytes until the next command */
 	uint32_t caps;	/* negotiated capabilities */
@@ -598,6 +599,7 @@ static void my_greeting(struct mysql *d, const uint8_t *p, size_t n, uint64_t ts
 	if (off + 5 <= n)
 		d->srv_caps |= le16(p + off + 3) << 16; /* after charset and status */
 	d->srv_caps_known = 1;
+	d->greeted = 1;
 	d->state = MY_S_GREETED;
 	if (!d->req_seen)
 		d->resync_req = 0; /* the client's next packet is its handshake response */
@@ -1078,14 +1080,12 @@ static void my_command(struct mysql *d, const struct my_asm *a, uint64_t ts)
 		my_lost(d, DEC_DIR_REQ, why);
 		return;
 	}
-	if (d->state != MY_S_CMD) {
-		if (!d->joined_noted)
-			my_note(d,
-				"no handshake seen (capture joined mid-connection); decoding from "
-				"the first command");
+	if (!d->greeted && !d->caps_known && !d->joined_noted) {
+		my_note(d, "no handshake seen (capture joined mid-connection); decoding from the "
+			   "first command");
 		d->joined_noted = 1;
-		d->state = MY_S_CMD;
 	}
+	d->state = MY_S_CMD;
 	/* A new command: whatever the server sent before belongs to older ones. */
 	if (d->skip_resp) {
 		d->skip_resp = 0;
@@ -1204,9 +1204,9 @@ static int my_start_ok(struct mysql *d, enum dec_dir dir, uint32_t len, uint8_t 
 		if (d->state == MY_S_GREETED) {
 			if (seq == d->seq_next)
 				return 1;
-		} else if (d->state == MY_S_INIT && (seq == 1 || seq == 2)) {
-			return 1; /* a handshake response, found by my_scan */
-		} else if (seq == 0) {
+		} else if (d->state == MY_S_INIT && (seq == 1 || seq == 2) && len >= 32) {
+			return 1; /* a handshake response (the first plaintext of a TLS stream) */
+		} else if (seq == 0 && len > 0) {
 			return 1;
 		} else if (c && (c->rs == RS_AUTH || c->rs == RS_INFILE_DATA) &&
 			   seq == d->seq_next) {
@@ -1438,9 +1438,8 @@ struct mysql *mysql_new(dec_emit_fn emit, void *arg)
 	d->arg = arg;
 	d->state = MY_S_INIT;
 	d->eof_mode = -1;
-	/* Until the server's greeting shows we are at the start, a client write
-	 * must prove it starts with a packet. */
-	d->resync_req = 1;
+	/* The client's first bytes are taken as the start of a packet (the
+	 * dispatcher chose this decoder on them); my_start_ok checks the header. */
 	return d;
 }
 
@@ -1457,14 +1456,18 @@ void mysql_feed(struct mysql *d, enum dec_dir dir, const uint8_t *buf, size_t le
 		d->req_seen = 1;
 		if (d->resync_req) {
 			off = my_scan(d, buf, len);
-			if (off < 0)
+			if (off < 0) {
+				d->skipped[dir] += len;
 				return;
+			}
+			d->skipped[dir] += (uint64_t)off;
 			my_asm_reset(&d->as[DEC_DIR_REQ]);
 			d->resync_req = 0;
 			buf += off;
 			len -= (size_t)off;
 		}
 	} else if (d->skip_resp) {
+		d->skipped[dir] += len;
 		return;
 	}
 	my_asm_feed(d, dir, buf, len, ts_ns);
@@ -1502,8 +1505,22 @@ void mysql_close(struct mysql *d, uint64_t ts_ns)
 	(void)ts_ns;
 	if (!d || d->closed)
 		return;
-	if (!d->dead && !d->tls && d->q_len && d->as[DEC_DIR_RESP].started)
-		my_note(d, "connection closed inside a server message");
+	if (!d->dead && !d->tls) {
+		int dir;
+
+		for (dir = 0; dir < 2; dir++) {
+			const struct my_asm *a = &d->as[dir];
+
+			if (a->started || a->hdr_have)
+				my_note(d, "connection closed inside a %s packet (%llu bytes of it seen)",
+					dir == DEC_DIR_REQ ? "client" : "server",
+					(unsigned long long)(a->started ? a->total + 4 : a->hdr_have));
+		}
+		if (d->skipped[0] || d->skipped[1])
+			my_note(d, "%llu client and %llu server bytes skipped while looking for a "
+				   "packet boundary",
+				(unsigned long long)d->skipped[0], (unsigned long long)d->skipped[1]);
+	}
 	my_flush(d);
 	d->closed = 1;
 }
@@ -1590,9 +1607,7 @@ int mysql_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
 		end = 4 + (size_t)plen < len ? 4 + (size_t)plen : len;
 		if (!my_texty(buf + 5, end - 5))
 			return 0;
-		if (len > 4 + (size_t)plen)
-			return 0;
-		return len == 4 + (size_t)plen ? 2 : 1;
+		return len >= 4 + (size_t)plen ? 2 : 1;
 	}
 	return 0;
 }

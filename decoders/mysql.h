@@ -78,8 +78,7 @@ void mysql_free(struct mysql *d);
  * (dir RESP); the client's Handshake Response 4.1 or SSL Request (dir REQ;
  * sequence id 1, or 2 as the first plaintext of a TLS connection); and, for a
  * capture that starts mid-connection, a complete COM_QUERY / COM_STMT_PREPARE /
- * COM_INIT_DB packet with sequence id 0 and text (dir REQ, buf exactly one
- * packet). */
+ * COM_INIT_DB packet with sequence id 0 and text at the start of buf (dir REQ). */
 int mysql_detect(const uint8_t *buf, size_t len, enum dec_dir dir);
 
 /* 1 once the client asked for SSL (the rest of the connection is TLS), else 0. */
