@@ -12,6 +12,7 @@
 #include <string.h>
 
 /* RFC 7541 Appendix A. */
+/* clang-format off */
 static const struct {
 	const char *name;
 	const char *value;
@@ -78,6 +79,7 @@ static const struct {
 	{"via", ""},
 	{"www-authenticate", ""},
 };
+/* clang-format on */
 
 /*
  * Huffman decoding. The Appendix B code is canonical: the codes of one length
@@ -94,7 +96,7 @@ static struct {
 	uint32_t count[HUFF_MAX_LEN + 1]; /* codes of each length */
 	uint16_t index[HUFF_MAX_LEN + 1]; /* position in sym[] of the first one */
 	uint16_t sym[HPACK_HUFF_EOS + 1]; /* symbols sorted by (length, code) */
-	int ok; /* the table really is canonical */
+	int ok;				  /* the table really is canonical */
 } huff;
 static pthread_once_t huff_once = PTHREAD_ONCE_INIT;
 
@@ -169,8 +171,7 @@ int hpack_huffman_decode(const uint8_t *in, size_t len, uint8_t *out, size_t out
 	return 0;
 }
 
-int hpack_decode_int(const uint8_t *buf, size_t len, unsigned prefix, uint32_t *value,
-		     size_t *used)
+int hpack_decode_int(const uint8_t *buf, size_t len, unsigned prefix, uint32_t *value, size_t *used)
 {
 	uint32_t max = (1u << prefix) - 1;
 	uint64_t v;
@@ -205,7 +206,7 @@ int hpack_decode_int(const uint8_t *buf, size_t len, unsigned prefix, uint32_t *
 }
 
 static void tbl_error(struct hpack_table *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void tbl_error(struct hpack_table *t, const char *fmt, ...)
 {
 	va_list ap;

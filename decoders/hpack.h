@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HPACK_STATIC_COUNT 61 /* entries of the static table (Appendix A) */
+#define HPACK_STATIC_COUNT	 61   /* entries of the static table (Appendix A) */
 #define HPACK_DEFAULT_TABLE_SIZE 4096 /* SETTINGS_HEADER_TABLE_SIZE initial value */
 /* Our memory bound on a dynamic table's maximum size, whatever SETTINGS say:
  * a size update above it is treated as an error. */
@@ -27,7 +27,7 @@
 #define HPACK_INT_MAX 0x7fffffffu
 
 struct hpack_entry {
-	char *name; /* owned; one allocation holding "name\0value\0" */
+	char *name;  /* owned; one allocation holding "name\0value\0" */
 	char *value; /* points into the same allocation */
 	uint32_t name_len;
 	uint32_t value_len;
@@ -36,11 +36,11 @@ struct hpack_entry {
 struct hpack_table {
 	struct hpack_entry *ring; /* owned; ring_cap slots, a power of two */
 	size_t ring_cap;
-	size_t oldest; /* slot of the oldest entry */
-	size_t count; /* entries held */
-	size_t size; /* sum of name_len + value_len + 32 (section 4.1) */
-	size_t max_size; /* current maximum, changed by size updates (section 6.3) */
-	size_t limit; /* largest maximum the decoder allows (SETTINGS_HEADER_TABLE_SIZE) */
+	size_t oldest;	  /* slot of the oldest entry */
+	size_t count;	  /* entries held */
+	size_t size;	  /* sum of name_len + value_len + 32 (section 4.1) */
+	size_t max_size;  /* current maximum, changed by size updates (section 6.3) */
+	size_t limit;	  /* largest maximum the decoder allows (SETTINGS_HEADER_TABLE_SIZE) */
 	uint8_t *scratch; /* owned; decoded strings of the field being processed */
 	size_t scratch_cap;
 	char error[128]; /* what the last failed call found wrong */

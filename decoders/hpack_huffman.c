@@ -8,6 +8,7 @@
  */
 #include "hpack.h"
 
+/* clang-format off */
 const struct hpack_huff_code hpack_huff_codes[HPACK_HUFF_EOS + 1] = {
 	[0] = {0x1ff8, 13},
 	[1] = {0x7fffd8, 23},
@@ -267,3 +268,4 @@ const struct hpack_huff_code hpack_huff_codes[HPACK_HUFF_EOS + 1] = {
 	[255] = {0x3ffffee, 26},
 	[256] = {0x3fffffff, 30},
 };
+/* clang-format on */

@@ -27,16 +27,16 @@ enum {
 	FT_WINDOW_UPDATE = 0x8,
 	FT_CONTINUATION = 0x9,
 };
-#define FL_END_STREAM 0x1
-#define FL_ACK 0x1
+#define FL_END_STREAM  0x1
+#define FL_ACK	       0x1
 #define FL_END_HEADERS 0x4
-#define FL_PADDED 0x8
-#define FL_PRIORITY 0x20
+#define FL_PADDED      0x8
+#define FL_PRIORITY    0x20
 
-#define FRAME_HDR 9
-#define DEFAULT_MAX_FRAME 16384 /* section 6.5.2: SETTINGS_MAX_FRAME_SIZE initial value */
+#define FRAME_HDR	   9
+#define DEFAULT_MAX_FRAME  16384    /* section 6.5.2: SETTINGS_MAX_FRAME_SIZE initial value */
 #define ABSOLUTE_MAX_FRAME 16777215 /* 2^24 - 1, the largest length the field holds */
-#define MAX_NOTES 32
+#define MAX_NOTES	   32
 
 /* Stored header fields of one message ("name\0value\0" each, by offset). */
 struct h2half {
@@ -44,13 +44,13 @@ struct h2half {
 	size_t alen, acap;
 	struct h2field {
 		uint32_t name, value; /* offsets in arena */
-	} *fields;
+	} * fields;
 	size_t nfields, fcap;
 	long method, path, authority, host; /* indexes in fields, -1 if absent */
-	int headers_seen; /* a header block arrived */
-	int informational; /* the last block was a 1xx: the next one replaces it */
-	int ended; /* END_STREAM seen */
-	int dropped; /* fields not kept (caps) */
+	int headers_seen;		    /* a header block arrived */
+	int informational;		    /* the last block was a 1xx: the next one replaces it */
+	int ended;			    /* END_STREAM seen */
+	int dropped;			    /* fields not kept (caps) */
 	uint8_t *body;
 	size_t blen, bcap;
 	int btrunc;
@@ -68,13 +68,13 @@ struct h2dir {
 	size_t preface_left; /* REQ: bytes of the connection preface still expected */
 	uint8_t hdr[FRAME_HDR];
 	size_t hdr_len; /* bytes of the current frame header seen */
-	uint32_t flen; /* current frame: payload length, type, flags, stream */
+	uint32_t flen;	/* current frame: payload length, type, flags, stream */
 	uint8_t ftype, fflags;
 	uint32_t fsid;
 	uint32_t fpos; /* payload bytes consumed */
-	uint64_t fts; /* time of the frame's first byte */
-	int pad; /* DATA: padding length, -1 until read */
-	uint8_t *buf; /* payload of a non-DATA frame */
+	uint64_t fts;  /* time of the frame's first byte */
+	int pad;       /* DATA: padding length, -1 until read */
+	uint8_t *buf;  /* payload of a non-DATA frame */
 	size_t buf_cap;
 	/* A header block in progress (section 4.3: HEADERS or PUSH_PROMISE, then
 	 * CONTINUATION frames on the same stream, nothing else in between). */
@@ -99,8 +99,8 @@ struct http2 {
 	struct h2stream **streams;
 	size_t nstreams, scap;
 	uint32_t max_sid[2]; /* highest stream opened by the client / server */
-	uint64_t untracked; /* streams not tracked for lack of room */
-	uint64_t held; /* bytes held in open streams' fields and bodies */
+	uint64_t untracked;  /* streams not tracked for lack of room */
+	uint64_t held;	     /* bytes held in open streams' fields and bodies */
 	int held_noted;
 	uint64_t last_ts;
 };
@@ -112,8 +112,8 @@ static const char *dir_name(int dir)
 
 static const char *frame_name(unsigned t)
 {
-	static const char *const n[] = {"DATA",	    "HEADERS", "PRIORITY", "RST_STREAM",
-					"SETTINGS", "PUSH_PROMISE", "PING", "GOAWAY",
+	static const char *const n[] = {"DATA",		 "HEADERS",	 "PRIORITY", "RST_STREAM",
+					"SETTINGS",	 "PUSH_PROMISE", "PING",     "GOAWAY",
 					"WINDOW_UPDATE", "CONTINUATION"};
 
 	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
@@ -122,11 +122,20 @@ static const char *frame_name(unsigned t)
 /* RFC 9113 section 7. */
 static const char *error_name(uint32_t e)
 {
-	static const char *const n[] = {
-		"NO_ERROR",	    "PROTOCOL_ERROR",	"INTERNAL_ERROR",      "FLOW_CONTROL_ERROR",
-		"SETTINGS_TIMEOUT", "STREAM_CLOSED",	"FRAME_SIZE_ERROR",    "REFUSED_STREAM",
-		"CANCEL",	    "COMPRESSION_ERROR", "CONNECT_ERROR",	"ENHANCE_YOUR_CALM",
-		"INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"};
+	static const char *const n[] = {"NO_ERROR",
+					"PROTOCOL_ERROR",
+					"INTERNAL_ERROR",
+					"FLOW_CONTROL_ERROR",
+					"SETTINGS_TIMEOUT",
+					"STREAM_CLOSED",
+					"FRAME_SIZE_ERROR",
+					"REFUSED_STREAM",
+					"CANCEL",
+					"COMPRESSION_ERROR",
+					"CONNECT_ERROR",
+					"ENHANCE_YOUR_CALM",
+					"INADEQUATE_SECURITY",
+					"HTTP_1_1_REQUIRED"};
 
 	return e < sizeof(n) / sizeof(n[0]) ? n[e] : "unknown error";
 }
@@ -207,8 +216,9 @@ static struct h2stream *stream_open(struct http2 *d, uint32_t id, int by)
 		d->max_sid[by] = id;
 	if (d->nstreams >= HTTP2_MAX_STREAMS) {
 		if (!d->untracked++)
-			note(d, "more than %d concurrent streams; stream %u and further ones are "
-				"not tracked",
+			note(d,
+			     "more than %d concurrent streams; stream %u and further ones are "
+			     "not tracked",
 			     HTTP2_MAX_STREAMS, id);
 		return NULL;
 	}
@@ -251,8 +261,9 @@ static int held_take(struct http2 *d, size_t n)
 	if (d->held + n > HTTP2_HELD_CAP) {
 		if (!d->held_noted) {
 			d->held_noted = 1;
-			note(d, "more than %d MiB held for open streams; further header fields "
-				"and body bytes of open streams are not kept",
+			note(d,
+			     "more than %d MiB held for open streams; further header fields "
+			     "and body bytes of open streams are not kept",
 			     HTTP2_HELD_CAP >> 20);
 		}
 		return -1;
@@ -279,16 +290,17 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-static void half_add_field(struct http2 *d, struct h2stream *s, struct h2half *h,
-			   const char *name, size_t nlen, const char *value, size_t vlen)
+static void half_add_field(struct http2 *d, struct h2stream *s, struct h2half *h, const char *name,
+			   size_t nlen, const char *value, size_t vlen)
 {
 	size_t need = nlen + vlen + 2;
 	long off;
 
 	if (h->nfields >= HTTP2_FIELDS_CAP || h->alen + need > HTTP2_FIELD_BYTES_CAP) {
 		if (!h->dropped++)
-			note(d, "stream %u: more than %d header fields or %d KiB of them in the %s; "
-				"the rest are not kept",
+			note(d,
+			     "stream %u: more than %d header fields or %d KiB of them in the %s; "
+			     "the rest are not kept",
 			     s->id, HTTP2_FIELDS_CAP, HTTP2_FIELD_BYTES_CAP >> 10,
 			     h == &s->req ? "request" : "response");
 		return;
@@ -399,7 +411,8 @@ static int inflate_body(const uint8_t *in, size_t len, int window_bits, uint8_t 
 	}
 	/* Out of room: the body is longer than the cap. Out of input: the
 	 * capture ended (or the raw bytes were capped) mid-body. */
-	if ((rc == Z_BUF_ERROR || rc == Z_OK) && (z.avail_out == 0 || z.avail_in == 0) && *out_len) {
+	if ((rc == Z_BUF_ERROR || rc == Z_OK) && (z.avail_out == 0 || z.avail_in == 0) &&
+	    *out_len) {
 		*trunc = 1;
 		*out = o;
 		return 0;
@@ -510,8 +523,8 @@ static void stream_emit(struct http2 *d, struct h2stream *s, const char *reason)
 	r.http.n_req_headers = rq ? list_len(&s->req) : 0;
 	r.http.resp_headers = rs;
 	r.http.n_resp_headers = rs ? list_len(&s->resp) : 0;
-	body_view(d, s, &s->req, &r.http.req_body, &r.http.req_body_len,
-		  &r.http.req_body_truncated, &own_q);
+	body_view(d, s, &s->req, &r.http.req_body, &r.http.req_body_len, &r.http.req_body_truncated,
+		  &own_q);
 	body_view(d, s, &s->resp, &r.http.resp_body, &r.http.resp_body_len,
 		  &r.http.resp_body_truncated, &own_s);
 	r.http.req_bytes = s->req.bytes;
@@ -607,8 +620,7 @@ static void on_field(void *arg, const char *name, size_t nlen, const char *value
 }
 
 /* The half of stream s that a block from dir fills (or NULL to discard). */
-static struct h2half *block_target(struct http2 *d, struct h2dir *dr, int dir,
-				   struct h2stream **sp)
+static struct h2half *block_target(struct http2 *d, struct h2dir *dr, int dir, struct h2stream **sp)
 {
 	struct h2stream *s = NULL;
 
@@ -670,8 +682,9 @@ static void block_complete(struct http2 *d, int dir, uint64_t ts)
 	rc = hpack_decode_block(&dr->hpack, dr->block, dr->block_len, on_field, &c);
 	dr->block_len = 0;
 	if (rc) {
-		give_up(d, "HPACK decoding error in the %s's header block on stream %u (%s); "
-			   "the dynamic table is now unknown",
+		give_up(d,
+			"HPACK decoding error in the %s's header block on stream %u (%s); "
+			"the dynamic table is now unknown",
 			dir_name(dir), dr->block_sid, dr->hpack.error);
 		return;
 	}
@@ -724,8 +737,9 @@ static int unpad(struct http2 *d, struct h2dir *dr, const uint8_t **p, size_t *n
 	}
 	pad = (*p)[0];
 	if (pad > *n - 1) {
-		give_up(d, "%s frame on stream %u: padding of %u bytes exceeds the payload (%zu "
-			   "bytes) (RFC 9113 section 6.%d)",
+		give_up(d,
+			"%s frame on stream %u: padding of %u bytes exceeds the payload (%zu "
+			"bytes) (RFC 9113 section 6.%d)",
 			frame_name(dr->ftype), dr->fsid, pad, *n - 1,
 			dr->ftype == FT_HEADERS ? 2 : 6);
 		return -1;
@@ -752,8 +766,7 @@ static void settings(struct http2 *d, int dir, const uint8_t *p, size_t n)
 		return;
 	}
 	if (n % 6)
-		note(d, "SETTINGS from the %s of %zu bytes, not a multiple of 6", dir_name(dir),
-		     n);
+		note(d, "SETTINGS from the %s of %zu bytes, not a multiple of 6", dir_name(dir), n);
 	for (i = 0; i + 6 <= n; i += 6) {
 		uint16_t id = (uint16_t)(p[i] << 8 | p[i + 1]);
 		uint32_t v = get32(p + i + 2);
@@ -766,8 +779,8 @@ static void settings(struct http2 *d, int dir, const uint8_t *p, size_t n)
 		} else if (id == 0x5) {
 			/* SETTINGS_MAX_FRAME_SIZE: section 6.5.2 range. */
 			if (v < DEFAULT_MAX_FRAME || v > ABSOLUTE_MAX_FRAME)
-				note(d, "SETTINGS_MAX_FRAME_SIZE %u from the %s is out of range",
-				     v, dir_name(dir));
+				note(d, "SETTINGS_MAX_FRAME_SIZE %u from the %s is out of range", v,
+				     dir_name(dir));
 			else if (v > d->frame_limit)
 				d->frame_limit = v;
 		}
@@ -842,8 +855,8 @@ static void goaway(struct http2 *d, int dir, const uint8_t *p, size_t n)
 	}
 }
 
-static void start_block(struct http2 *d, struct h2dir *dr, const uint8_t *p, size_t n,
-			uint8_t type, uint32_t promised)
+static void start_block(struct http2 *d, struct h2dir *dr, const uint8_t *p, size_t n, uint8_t type,
+			uint32_t promised)
 {
 	dr->in_block = 1;
 	dr->block_type = type;
@@ -911,8 +924,9 @@ static void frame_done(struct http2 *d, int dir, uint64_t ts)
 		return;
 	case FT_PING:
 		if (n != 8 || dr->fsid)
-			note(d, "PING from the %s with %zu bytes on stream %u (RFC 9113 section "
-				"6.7)",
+			note(d,
+			     "PING from the %s with %zu bytes on stream %u (RFC 9113 section "
+			     "6.7)",
 			     dir_name(dir), n, dr->fsid);
 		return;
 	case FT_GOAWAY:
@@ -973,21 +987,24 @@ static void frame_begin(struct http2 *d, int dir)
 	dr->fpos = 0;
 	dr->pad = -1;
 	if (dr->flen > d->frame_limit) {
-		give_up(d, "%s frame from the %s on stream %u claims %u bytes, above "
-			   "SETTINGS_MAX_FRAME_SIZE %u (RFC 9113 section 4.2)",
+		give_up(d,
+			"%s frame from the %s on stream %u claims %u bytes, above "
+			"SETTINGS_MAX_FRAME_SIZE %u (RFC 9113 section 4.2)",
 			frame_name(dr->ftype), dir_name(dir), dr->fsid, dr->flen, d->frame_limit);
 		return;
 	}
 	/* Section 6.10: a header block is a contiguous sequence of frames. */
 	if (dr->in_block && (dr->ftype != FT_CONTINUATION || dr->fsid != dr->block_sid)) {
-		give_up(d, "%s frame on stream %u from the %s interrupts the header block of "
-			   "stream %u (RFC 9113 section 6.10)",
+		give_up(d,
+			"%s frame on stream %u from the %s interrupts the header block of "
+			"stream %u (RFC 9113 section 6.10)",
 			frame_name(dr->ftype), dr->fsid, dir_name(dir), dr->block_sid);
 		return;
 	}
 	if (!dr->in_block && dr->ftype == FT_CONTINUATION) {
-		give_up(d, "CONTINUATION on stream %u from the %s without a header block to "
-			   "continue (RFC 9113 section 6.10)",
+		give_up(d,
+			"CONTINUATION on stream %u from the %s without a header block to "
+			"continue (RFC 9113 section 6.10)",
 			dr->fsid, dir_name(dir));
 		return;
 	}
@@ -1035,8 +1052,9 @@ static size_t data_bytes(struct http2 *d, int dir, const uint8_t *p, size_t n)
 		used++;
 		/* Section 6.1: padding not shorter than the payload is an error. */
 		if ((uint32_t)dr->pad > dr->flen - 1) {
-			give_up(d, "DATA frame on stream %u: padding of %d bytes exceeds the "
-				   "payload (%u bytes) (RFC 9113 section 6.1)",
+			give_up(d,
+				"DATA frame on stream %u: padding of %d bytes exceeds the "
+				"payload (%u bytes) (RFC 9113 section 6.1)",
 				dr->fsid, dr->pad, dr->flen - 1);
 			return n;
 		}
@@ -1146,16 +1164,18 @@ void http2_gap(struct http2 *d, enum dec_dir dir, uint64_t len)
 
 		if (h)
 			h->btrunc = 1;
-		note(d, "%llu bytes from the %s lost inside a DATA frame of stream %u; its body "
-			"is incomplete",
+		note(d,
+		     "%llu bytes from the %s lost inside a DATA frame of stream %u; its body "
+		     "is incomplete",
 		     (unsigned long long)len, dir_name(dir), dr->fsid);
 		dr->fpos += (uint32_t)len;
 		if (dr->fpos == dr->flen)
 			frame_end(d, dir, d->last_ts);
 		return;
 	}
-	give_up(d, "%llu bytes from the %s lost; HTTP/2 framing and HPACK state cannot be "
-		   "recovered",
+	give_up(d,
+		"%llu bytes from the %s lost; HTTP/2 framing and HPACK state cannot be "
+		"recovered",
 		(unsigned long long)len, dir_name(dir));
 }
 
@@ -1173,16 +1193,19 @@ void http2_close(struct http2 *d, uint64_t ts_ns)
 		struct h2dir *dr = &d->dir[i];
 
 		if (dr->hdr_len && dr->hdr_len < FRAME_HDR)
-			note(d, "connection ended inside a frame header from the %s (%zu of 9 "
-				"bytes)",
+			note(d,
+			     "connection ended inside a frame header from the %s (%zu of 9 "
+			     "bytes)",
 			     dir_name(i), dr->hdr_len);
 		else if (dr->hdr_len == FRAME_HDR)
-			note(d, "connection ended inside a %s frame from the %s on stream %u (%u "
-				"of %u payload bytes)",
+			note(d,
+			     "connection ended inside a %s frame from the %s on stream %u (%u "
+			     "of %u payload bytes)",
 			     frame_name(dr->ftype), dir_name(i), dr->fsid, dr->fpos, dr->flen);
 		else if (dr->in_block)
-			note(d, "connection ended inside a header block from the %s on stream %u "
-				"(no END_HEADERS)",
+			note(d,
+			     "connection ended inside a header block from the %s on stream %u "
+			     "(no END_HEADERS)",
 			     dir_name(i), dr->block_sid);
 	}
 	if (d->untracked > 1)

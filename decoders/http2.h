@@ -48,13 +48,13 @@
 
 #include "decoder.h"
 
-#define HTTP2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-#define HTTP2_PREFACE_LEN 24
-#define HTTP2_MAX_STREAMS 1024
-#define HTTP2_BUF_CAP (1024 * 1024)
-#define HTTP2_FIELDS_CAP 256
+#define HTTP2_PREFACE	      "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define HTTP2_PREFACE_LEN     24
+#define HTTP2_MAX_STREAMS     1024
+#define HTTP2_BUF_CAP	      (1024 * 1024)
+#define HTTP2_FIELDS_CAP      256
 #define HTTP2_FIELD_BYTES_CAP (64 * 1024)
-#define HTTP2_HELD_CAP (16 * 1024 * 1024)
+#define HTTP2_HELD_CAP	      (16 * 1024 * 1024)
 
 struct http2;
 

@@ -201,9 +201,9 @@ static void test_c4_requests_huffman(void)
 		 "8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf");
 }
 
-#define DATE1 "Mon, 21 Oct 2013 20:13:21 GMT"
-#define DATE2 "Mon, 21 Oct 2013 20:13:22 GMT"
-#define LOC "https://www.example.com"
+#define DATE1  "Mon, 21 Oct 2013 20:13:21 GMT"
+#define DATE2  "Mon, 21 Oct 2013 20:13:22 GMT"
+#define LOC    "https://www.example.com"
 #define COOKIE "foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1"
 
 /* C.5 (plain) and C.6 (Huffman): three responses with a 256-byte table, so
@@ -213,13 +213,13 @@ static void responses(const char *b1, const char *b2, const char *b3)
 	struct hpack_table t;
 
 	hpack_table_init(&t, 256);
-	CHECK_EQ_STR(decode(&t, b1), ":status: 302\ncache-control: private\ndate: " DATE1
-				     "\nlocation: " LOC "\n");
+	CHECK_EQ_STR(decode(&t, b1),
+		     ":status: 302\ncache-control: private\ndate: " DATE1 "\nlocation: " LOC "\n");
 	CHECK_EQ_STR(dyn(&t), "[62] location: " LOC "\n[63] date: " DATE1
 			      "\n[64] cache-control: private\n[65] :status: 302\n");
 	CHECK_EQ_INT(t.size, 222);
-	CHECK_EQ_STR(decode(&t, b2), ":status: 307\ncache-control: private\ndate: " DATE1
-				     "\nlocation: " LOC "\n");
+	CHECK_EQ_STR(decode(&t, b2),
+		     ":status: 307\ncache-control: private\ndate: " DATE1 "\nlocation: " LOC "\n");
 	CHECK_EQ_STR(dyn(&t), "[62] :status: 307\n[63] location: " LOC "\n[64] date: " DATE1
 			      "\n[65] cache-control: private\n");
 	CHECK_EQ_INT(t.size, 222);

@@ -38,8 +38,9 @@ static void put8(struct bb *o, unsigned v)
 
 static void frame_hdr(struct bb *o, uint32_t len, uint8_t type, uint8_t flags, uint32_t sid)
 {
-	uint8_t h[9] = {(uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len, type, flags,
-			(uint8_t)(sid >> 24), (uint8_t)(sid >> 16), (uint8_t)(sid >> 8), (uint8_t)sid};
+	uint8_t h[9] = {
+	    (uint8_t)(len >> 16), (uint8_t)(len >> 8),	(uint8_t)len,	     type,	  flags,
+	    (uint8_t)(sid >> 24), (uint8_t)(sid >> 16), (uint8_t)(sid >> 8), (uint8_t)sid};
 
 	put(o, h, 9);
 }
@@ -179,9 +180,9 @@ static void simple_exchange(struct bb *c, struct bb *s)
 	lit(&h, ":path", "/x?y=1");
 	lit(&h, ":authority", "example.com");
 	lit(&h, "user-agent", "t/1");
-	frame(c, 1, 0x5, 1, h.b, h.n); /* END_STREAM | END_HEADERS */
+	frame(c, 1, 0x5, 1, h.b, h.n);		  /* END_STREAM | END_HEADERS */
 	frame(s, 4, 0, 0, "\0\x03\0\0\0\x64", 6); /* SETTINGS_MAX_CONCURRENT_STREAMS */
-	frame(s, 4, 1, 0, "", 0); /* ACK */
+	frame(s, 4, 1, 0, "", 0);		  /* ACK */
 	h.n = 0;
 	put8(&h, 0x88); /* :status 200 */
 	lit(&h, "content-type", "text/plain");
@@ -249,7 +250,7 @@ static void test_continuation_padding_interleave(void)
 
 	preface(&c);
 	/* Stream 1: HEADERS (PADDED|PRIORITY, no END_HEADERS) + CONTINUATION. */
-	put8(&h, 3); /* pad length */
+	put8(&h, 3);		      /* pad length */
 	put(&h, "\x80\0\0\0\x10", 5); /* exclusive, depends on 0, weight 16 */
 	put8(&h, 0x82);
 	put8(&h, 0x86); /* :scheme http */
@@ -264,11 +265,17 @@ static void test_continuation_padding_interleave(void)
 	put8(&h, 0x83); /* :method POST */
 	put8(&h, 0x84); /* :path / */
 	frame(&c, 1, 0x4, 3, h.b, h.n);
-	frame(&c, 0, 0x8 | 0x1, 3, "\x02" "ab\0\0", 5);
+	frame(&c, 0, 0x8 | 0x1, 3,
+	      "\x02"
+	      "ab\0\0",
+	      5);
 	/* Responses: 3 first, then 1. */
 	frame(&s, 1, 0x5, 3, "\x8d", 1); /* :status 404, END_STREAM */
 	frame(&s, 1, 0x4, 1, "\x89", 1); /* :status 204 */
-	frame(&s, 0, 0x1 | 0x8, 1, "\x01" "z\0", 3);
+	frame(&s, 0, 0x1 | 0x8, 1,
+	      "\x01"
+	      "z\0",
+	      3);
 	run(g, &c, &s, 0);
 	CHECK_EQ_INT(g->n, 2);
 	CHECK_EQ_STR(g->r[0].text, "3 POST / - 404 -");
@@ -291,7 +298,7 @@ static void test_rst_stream_and_close(void)
 	frame(&c, 1, 0x5, 1, "\x82\x84", 2);
 	frame(&c, 1, 0x5, 3, "\x82\x85", 2); /* :path /index.html */
 	frame(&c, 3, 0, 1, "\0\0\0\x08", 4); /* RST_STREAM CANCEL */
-	frame(&s, 1, 0x4, 3, "\x88", 1); /* 200, body never ends */
+	frame(&s, 1, 0x4, 3, "\x88", 1);     /* 200, body never ends */
 	frame(&s, 0, 0, 3, "partial", 7);
 	run(g, &c, &s, 0);
 	CHECK_EQ_INT(g->n, 2);
@@ -431,7 +438,10 @@ static void test_goaway(void)
 	preface(&c);
 	frame(&c, 1, 0x5, 1, "\x82\x84", 2);
 	frame(&c, 1, 0x5, 3, "\x82\x84", 2);
-	frame(&s, 7, 0, 0, "\0\0\0\x01\0\0\0\x0b" "calm", 12); /* ENHANCE_YOUR_CALM */
+	frame(&s, 7, 0, 0,
+	      "\0\0\0\x01\0\0\0\x0b"
+	      "calm",
+	      12); /* ENHANCE_YOUR_CALM */
 	frame(&s, 1, 0x5, 1, "\x88", 1);
 	run(g, &c, &s, 0);
 	CHECK_EQ_INT(g->n, 3);
@@ -517,7 +527,10 @@ static void test_bad_padding(void)
 	preface(&c);
 	frame(&c, 1, 0x5, 1, "\x82\x84", 2);
 	frame(&s, 1, 0x4, 1, "\x88", 1);
-	frame(&s, 0, 0x8 | 0x1, 1, "\x05" "abc", 4); /* 5 bytes of padding in 3 */
+	frame(&s, 0, 0x8 | 0x1, 1,
+	      "\x05"
+	      "abc",
+	      4);			 /* 5 bytes of padding in 3 */
 	frame(&s, 1, 0x5, 3, "\x88", 1); /* ignored: decoding stopped */
 	run(g, &c, &s, 0);
 	CHECK_EQ_INT(g->n, 2);
@@ -547,10 +560,10 @@ static void test_hpack_errors(void)
 		size_t len;
 		const char *why;
 	} cases[] = {
-		{"\x82\xc0", 2, "index 64 past the table"},
-		{"\x82\x04\x84\xff\xff\xff\xff", 7, "invalid Huffman code"},
-		{"\x82\x04\x7f\xff\xff\xff\xff\x0f", 8, "integer overflow"},
-		{"\x82\x3f\xe2\x1f", 4, "size update after a header field"},
+	    {"\x82\xc0", 2, "index 64 past the table"},
+	    {"\x82\x04\x84\xff\xff\xff\xff", 7, "invalid Huffman code"},
+	    {"\x82\x04\x7f\xff\xff\xff\xff\x0f", 8, "integer overflow"},
+	    {"\x82\x3f\xe2\x1f", 4, "size update after a header field"},
 	};
 	size_t i;
 
