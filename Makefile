@@ -54,7 +54,8 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
 # Debian packages: the build, then the programs the tests start.
 DEPS_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev libncurses-dev \
 	libpcap-dev libpcre2-dev zlib1g-dev
-DEPS_TEST := openssl curl python3 tmux procps iproute2 xxd
+DEPS_TEST := openssl curl python3 tmux procps iproute2 xxd util-linux nginx-light mariadb-server \
+	mariadb-client postgresql zsh tshark tcpdump
 FUZZ_TIME ?= 300
 FUZZ_BRIEF ?= 5
 

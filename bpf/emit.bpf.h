@@ -13,7 +13,7 @@ struct emit_ctx {
 	struct scratch *s;
 	__u64 buf;
 	__u64 total;
-	__u32 stop;
+	__u64 lost; /* bytes of the call past the per-call limit */
 };
 
 /* Record i of a call: bytes [i * EC_CHUNK, min(total, (i + 1) * EC_CHUNK)).
@@ -34,14 +34,19 @@ static __always_inline long emit_segment(__u32 i, struct emit_ctx *c)
 		 * decoders see a gap rather than a silent hole. */
 		count_loss(EC_L_READ, s->hdr.source);
 		s->hdr.flags |= EC_F_TRUNCATED;
-		s->hdr.aux += c->total - off;
+		if (s->hdr.kind == EC_K_DATA)
+			s->hdr.aux = c->lost + c->total - off;
 		s->hdr.len = 0;
 		output(c->ctx, s, 0);
 		return 1;
 	}
 	s->hdr.len = n;
-	if (off + n >= c->total && s->hdr.aux)
+	if (off + n >= c->total && c->lost) {
 		s->hdr.flags |= EC_F_TRUNCATED;
+		/* DATA records say how many bytes are missing (events.h: aux). */
+		if (s->hdr.kind == EC_K_DATA)
+			s->hdr.aux = c->lost;
+	}
 	output(c->ctx, s, n);
 	return 0;
 }
@@ -62,7 +67,7 @@ static __always_inline void emit_payload(void *ctx, struct scratch *s, __u64 buf
 
 	if (total > max) {
 		count_loss(EC_L_TRUNC, s->hdr.source);
-		s->hdr.aux = total - max;
+		c.lost = total - max;
 		total = max;
 	}
 	c.total = total;

@@ -26,7 +26,8 @@ const volatile long nr_recvfrom = -1;
 const volatile long nr_sendmsg = -1;
 const volatile long nr_recvmsg = -1;
 
-#define MAX_IOV 16
+#define MAX_IOV 64 /* buffers of one readv/writev/sendmsg/recvmsg walked (bpf_loop) */
+#define MAX_IOV_OLD 4 /* the same without bpf_loop */
 
 enum sock_call_kind {
 	SC_BUF = 0, /* read, write, sendto, recvfrom: (fd, buf, len) */
@@ -170,6 +171,11 @@ static __always_inline long emit_iov(__u32 i, struct iov_ctx *c)
 	return 0;
 }
 
+static long emit_iov_cb(__u32 i, void *data)
+{
+	return emit_iov(i, data);
+}
+
 SEC("raw_tp/sys_exit")
 int sock_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -234,9 +240,16 @@ int sock_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		struct iov_ctx ic = {.ctx = ctx, .s = s, .iov = iov, .left = ret};
 
 		ic.iovcnt = iovcnt > MAX_IOV ? MAX_IOV : iovcnt;
-		for (i = 0; i < MAX_IOV; i++)
-			if (emit_iov(i, &ic))
-				break;
+		if (has_bpf_loop) {
+			bpf_loop(MAX_IOV, emit_iov_cb, &ic, 0);
+		} else {
+			/* Unrolled by the verifier: keep it short. */
+			if (ic.iovcnt > MAX_IOV_OLD)
+				ic.iovcnt = MAX_IOV_OLD;
+			for (i = 0; i < MAX_IOV_OLD; i++)
+				if (emit_iov(i, &ic))
+					break;
+		}
 		if (ic.left) {
 			/* More buffers than we walk: say how much of the call is missing. */
 			count_loss(EC_L_TRUNC, EC_S_SOCKET);

@@ -359,10 +359,14 @@ uint64_t store_next_seq(const struct store *st)
 
 /* Without a socket identity, one connection per thread of the process: the best
  * grouping left (a TLS library call on a thread serves one stream at a time in
- * the common blocking client). */
-static uint64_t conn_key(uint64_t conn_id, uint32_t tid)
+ * the common blocking client). A TLS library's plaintext and the socket's own bytes
+ * are two streams of one socket (MySQL and PostgreSQL start plain and switch to
+ * TLS): the low bit, free in an aligned struct sock address, tells them apart. */
+static uint64_t conn_key(uint64_t conn_id, uint32_t tid, uint32_t source)
 {
-	return conn_id ? conn_id : (1ull << 63) | tid;
+	uint64_t tls = source != EC_S_SOCKET;
+
+	return conn_id ? conn_id | tls : (1ull << 63) | (tls << 62) | tid;
 }
 
 /* Free a process once nothing refers to it and it is no longer current. */
@@ -387,7 +391,7 @@ static void conn_maybe_release(struct store *st, struct store_conn *c)
 	if (c->n_items || !c->closed)
 		return;
 	if (c->in_map)
-		map_del(&st->conns, conn_key(c->conn_id, c->tid), c->pid);
+		map_del(&st->conns, conn_key(c->conn_id, c->tid, c->source), c->pid);
 	map_del(&st->conn_ids, c->id, 0);
 	vec_remove((void **)st->conn_v, &st->n_conn_v, c);
 	for (pp = &p->conn_head; *pp; pp = &(*pp)->proc_next)
@@ -514,7 +518,7 @@ static void conn_close(struct store *st, struct store_conn *c, uint64_t ts)
 		dec_stream_close(c->ds, ts);
 	c->closed = true;
 	if (c->in_map) {
-		map_del(&st->conns, conn_key(c->conn_id, c->tid), c->pid);
+		map_del(&st->conns, conn_key(c->conn_id, c->tid, c->source), c->pid);
 		c->in_map = false;
 	}
 	dec_stream_free(c->ds);
@@ -527,7 +531,7 @@ static void on_record(const struct dec_record *rec, void *arg);
 static struct store_conn *conn_lookup(struct store *st, struct store_proc *p,
 				      const struct ec_rec_hdr *h)
 {
-	uint64_t key = conn_key(h->conn_id, h->tid);
+	uint64_t key = conn_key(h->conn_id, h->tid, h->source);
 	struct store_conn *c = map_get(&st->conns, key, h->pid);
 
 	/* The kernel reuses a socket's address for a new socket once the old one is
