@@ -1325,7 +1325,8 @@ static void my_asm_feed(struct mysql *d, enum dec_dir dir, const uint8_t *p, siz
 		a->msg_len += keep;
 		a->total += take;
 		a->pkt_left -= take;
-		p += take;
+		if (take) /* p is NULL when a gap completes a packet */
+			p += take;
 		n -= take;
 		if (a->pkt_left)
 			return;
@@ -1391,10 +1392,9 @@ static int my_cmd_plausible(const uint8_t *p, size_t avail, int at_start)
 /* Could p be a handshake response (or SSL request) that is one whole write? */
 static int my_hs_plausible(const uint8_t *p, size_t n)
 {
-	uint32_t len = le24(p);
 	size_t i;
 
-	if (n < 36 || len + 4 != n || (p[3] != 1 && p[3] != 2))
+	if (n < 36 || le24(p) + 4 != n || (p[3] != 1 && p[3] != 2))
 		return 0;
 	if (!(le32(p + 4) & CLIENT_PROTOCOL_41))
 		return 0;
@@ -1402,7 +1402,7 @@ static int my_hs_plausible(const uint8_t *p, size_t n)
 	for (i = 13; i < 13 + 19; i++)
 		if (p[i])
 			return 0;
-	return len > 32 || (le32(p + 4) & CLIENT_SSL);
+	return n > 36 || (le32(p + 4) & CLIENT_SSL);
 }
 
 /* Resynchronise the client direction on a write: the offset of a command (or,
