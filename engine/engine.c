@@ -23,7 +23,9 @@
 
 #include "engine/apps.h"
 #include "engine/caps.h"
+#include "engine/engine_int.h"
 #include "engine/log.h"
+#include "engine/pcapng.h"
 #include "engine/spsc.h"
 #include "engine/targets.h"
 #include "db.skel.h"
@@ -38,53 +40,6 @@
 #define POLL_MS 50
 #define RESCAN_ALL_MS 5000
 #define MAX_PENDING 256
-
-/* A process that exec'd: look at its maps a little later, once the dynamic loader
- * has mapped its libraries, and once more after a second (late dlopen). */
-struct pending_scan {
-	pid_t pid;
-	uint64_t due_ms;
-	int round;
-};
-
-struct engine {
-	struct engine_opts opts;
-	struct tls_bpf *tls;
-	struct proc_bpf *proc;
-	struct sock_bpf *sock;
-	struct shell_bpf *shell;
-	struct db_bpf *db;
-	struct apps *apps;
-	struct bpf_link *sock_enter_link;
-	struct bpf_link *sock_exit_link;
-	struct bpf_link *sys_enter_link;
-	struct bpf_link *exec_link;
-	struct bpf_link *exit_link;
-	struct ring_buffer *rb;
-	struct perf_buffer *pb;
-	struct targets *targets;
-	bool ringbuf;
-
-	struct spsc q;
-	void **slots;
-	int wake_fd;
-	int64_t clock_offset_ns; /* realtime - boottime (or monotonic) */
-
-	pthread_t thread;
-	bool thread_running;
-	atomic_bool stop;
-
-	/* Written by the engine thread, read by the consumer: relaxed atomics (they are
-	 * independent counters, no ordering with other data is implied). */
-	atomic_uint_fast64_t n_events, n_bytes, lost_queue, lost_perf, lost_malformed,
-		lost_alloc, n_targets;
-
-	/* Engine thread only. */
-	struct pending_scan pending[MAX_PENDING];
-	size_t n_pending;
-	uint64_t last_rescan_ms;
-	bool pushed;
-};
 
 static uint64_t mono_ms(void)
 {
@@ -203,7 +158,7 @@ static void on_perf_lost(void *ctx, int cpu, __u64 cnt)
 	atomic_fetch_add_explicit(&e->lost_perf, cnt, memory_order_relaxed);
 }
 
-static void wake_consumer(struct engine *e)
+void engine_wake(struct engine *e)
 {
 	uint64_t one = 1;
 
@@ -251,7 +206,7 @@ static void *engine_thread(void *arg)
 			break;
 		}
 		if (e->pushed)
-			wake_consumer(e);
+			engine_wake(e);
 		run_pending_scans(e);
 	}
 	/* Drain what the kernel already wrote, so a clean stop loses nothing. */
@@ -260,7 +215,7 @@ static void *engine_thread(void *arg)
 		ring_buffer__consume(e->rb);
 	else
 		perf_buffer__consume(e->pb);
-	wake_consumer(e);
+	engine_wake(e);
 	return NULL;
 }
 
@@ -291,12 +246,16 @@ static int set_filter_map(int map_fd, int on_fd, __u32 which, const uint32_t *va
 
 int engine_set_pid_filter(struct engine *e, const uint32_t *pids, size_t n)
 {
+	if (!e->tls)
+		return 0; /* replay: nothing in a kernel to filter */
 	return set_filter_map(bpf_map__fd(e->tls->maps.pid_filter), bpf_map__fd(e->tls->maps.filter_on),
 			      0, pids, n);
 }
 
 int engine_set_uid_filter(struct engine *e, const uint32_t *uids, size_t n)
 {
+	if (!e->tls)
+		return 0;
 	return set_filter_map(bpf_map__fd(e->tls->maps.uid_filter), bpf_map__fd(e->tls->maps.filter_on),
 			      1, uids, n);
 }
@@ -440,6 +399,46 @@ static int load_objects(struct engine *e, char *err, size_t errlen)
 	return 0;
 }
 
+/* The queue and the consumer's wake-up fd. 0, or -1 with a reason. */
+static int queue_init(struct engine *e, char *err, size_t errlen)
+{
+	e->slots = calloc(e->opts.queue_slots, sizeof(*e->slots));
+	if (!e->slots || spsc_init(&e->q, e->slots, e->opts.queue_slots)) {
+		snprintf(err, errlen, "out of memory for the event queue");
+		return -1;
+	}
+	e->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (e->wake_fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct engine *engine_new_replay(const char *path, const char *filter, double speed, char *err,
+				 size_t errlen)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	e->wake_fd = -1;
+	e->opts.queue_slots = DEFAULT_QUEUE_SLOTS;
+	e->speed = speed;
+	e->ringbuf = true;
+	if (queue_init(e, err, errlen))
+		goto fail;
+	e->reader = pcapng_reader_open(path, filter, err, errlen);
+	if (!e->reader)
+		goto fail;
+	return e;
+fail:
+	engine_free(e);
+	return NULL;
+}
+
 struct engine *engine_new(const struct engine_opts *opts, char *err, size_t errlen)
 {
 	struct engine *e;
@@ -478,16 +477,8 @@ struct engine *engine_new(const struct engine_opts *opts, char *err, size_t errl
 	e->ringbuf = !opts->perf_buffer && libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
 	if (!opts->perf_buffer && !e->ringbuf)
 		log_msg(LOG_INFO, "this kernel has no BPF ring buffer: using perf buffers");
-	e->slots = calloc(e->opts.queue_slots, sizeof(*e->slots));
-	if (!e->slots || spsc_init(&e->q, e->slots, e->opts.queue_slots)) {
-		snprintf(err, errlen, "out of memory for the event queue");
+	if (queue_init(e, err, errlen))
 		goto fail;
-	}
-	e->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (e->wake_fd < 0) {
-		snprintf(err, errlen, "eventfd: %s", strerror(errno));
-		goto fail;
-	}
 	if (load_objects(e, err, errlen))
 		goto fail;
 	if ((ret = engine_set_pid_filter(e, opts->pids, opts->n_pids)) ||
@@ -558,11 +549,11 @@ static int engine_attach(struct engine *e, char *err, size_t errlen)
 
 int engine_start(struct engine *e, char *err, size_t errlen)
 {
-	int ret = engine_attach(e, err, errlen);
+	int ret = e->reader ? 0 : engine_attach(e, err, errlen);
 
 	if (ret)
 		return ret;
-	ret = pthread_create(&e->thread, NULL, engine_thread, e);
+	ret = pthread_create(&e->thread, NULL, e->reader ? replay_thread : engine_thread, e);
 	if (ret) {
 		snprintf(err, errlen, "cannot start the engine thread: %s", strerror(ret));
 		return -ret;
@@ -573,7 +564,37 @@ int engine_start(struct engine *e, char *err, size_t errlen)
 
 struct ec_event *engine_pop(struct engine *e)
 {
-	return spsc_pop(&e->q);
+	struct ec_event *ev = spsc_pop(&e->q);
+
+	if (ev && e->writer)
+		engine_record(e, ev);
+	return ev;
+}
+
+void engine_record(struct engine *e, const struct ec_event *ev)
+{
+	if (e->write_failed)
+		return;
+	if (pcapng_write_event(e->writer, ev)) {
+		log_msg(LOG_ERROR, "recording stopped: %s", pcapng_writer_error(e->writer));
+		e->write_failed = true;
+	}
+}
+
+void engine_set_recorder(struct engine *e, struct pcapng_writer *w)
+{
+	e->writer = w;
+	e->write_failed = false;
+}
+
+bool engine_is_replay(const struct engine *e)
+{
+	return e->reader != NULL;
+}
+
+bool engine_done(struct engine *e)
+{
+	return e->reader && atomic_load(&e->finished) && spsc_size(&e->q) == 0;
 }
 
 int engine_wait_fd(const struct engine *e)
@@ -604,6 +625,8 @@ void engine_stats(struct engine *e, struct engine_stats *st)
 	st->lost_alloc = atomic_load_explicit(&e->lost_alloc, memory_order_relaxed);
 	st->libs_attached = atomic_load_explicit(&e->n_targets, memory_order_relaxed);
 	st->ringbuf = e->ringbuf;
+	if (!e->tls)
+		return; /* replay: no kernel counters */
 	if (ncpu <= 0 || !(vals = calloc((size_t)ncpu, sizeof(*vals))))
 		return;
 	for (cause = 0; cause < EC_L_MAX; cause++) {
@@ -668,6 +691,7 @@ void engine_free(struct engine *e)
 		while ((ev = spsc_pop(&e->q)))
 			free(ev);
 	free(e->slots);
+	pcapng_reader_close(e->reader);
 	if (e->wake_fd >= 0)
 		close(e->wake_fd);
 	free(e);

@@ -55,6 +55,22 @@ struct engine *engine_new(const struct engine_opts *opts, char *err, size_t errl
 /* Attach the probes, discover libraries, start the engine thread. 0 or -errno
  * (reason in err). */
 int engine_start(struct engine *e, char *err, size_t errlen);
+/* Replay a saved capture (pcapng or pcap, optionally gzip-compressed) through the
+ * same queue, paced at speed times the original timing (0: as fast as the consumer
+ * takes it). filter: a pcap filter expression or NULL. Needs no privileges. NULL
+ * with a one-line reason in err on failure. engine_start() starts the replay. */
+struct engine *engine_new_replay(const char *path, const char *filter, double speed, char *err,
+				 size_t errlen);
+bool engine_is_replay(const struct engine *e);
+/* Replay: true once every event of the file has been queued, or reading stopped on
+ * an error (logged, naming the block or offset). Live capture: always false. */
+bool engine_done(struct engine *e);
+
+struct pcapng_writer;
+/* Record every event engine_pop() hands out into w (borrowed; NULL stops). A write
+ * error is logged once and recording stops. */
+void engine_set_recorder(struct engine *e, struct pcapng_writer *w);
+
 /* Consumer: the next event, or NULL if none is waiting. Caller takes it (free()). */
 struct ec_event *engine_pop(struct engine *e);
 /* Consumer: a file descriptor that becomes readable when events are waiting;

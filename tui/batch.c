@@ -396,6 +396,7 @@ static void text_record(struct strbuf *sb, const struct dec_record *r, const str
 struct batch_sink {
 	const struct batch_opts *o;
 	int write_error;
+	uint64_t last_ts; /* the newest event's time */
 };
 
 static void flush_sb(struct batch_sink *bs, struct strbuf *sb)
@@ -451,6 +452,8 @@ static int drain(struct engine *e, struct store *st, struct batch_sink *bs)
 	bool any = false;
 
 	while ((ev = engine_pop(e))) {
+		if (ev->h.ts_ns > bs->last_ts)
+			bs->last_ts = ev->h.ts_ns;
 		store_add(st, ev);
 		any = true;
 	}
@@ -499,13 +502,16 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 			status = 0;
 			goto out;
 		}
+		if (engine_done(e))
+			break; /* a replay has delivered everything */
 	}
 	/* The engine thread drains the kernel's buffers as it stops; print that too. */
 	engine_stop(e);
 	if (drain(e, store, &bs))
 		goto out;
-	/* Connections still open: their decoders hold what they could not finish. */
-	store_close_all(store, (uint64_t)time(NULL) * 1000000000ULL);
+	/* Connections still open: their decoders hold what they could not finish. A
+	 * replay closes them at the end of the file, not at the current time. */
+	store_close_all(store, engine_is_replay(e) ? bs.last_ts : (uint64_t)time(NULL) * 1000000000ULL);
 	fflush(stdout);
 out:
 	store_free(store);

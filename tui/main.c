@@ -14,7 +14,10 @@
 
 #include "engine/engine.h"
 #include "engine/log.h"
+#include "engine/pcapng.h"
+#include "engine/store.h"
 #include "tui/batch.h"
+#include "tui/tui.h"
 
 #ifndef ECAPTOP_VERSION
 #define ECAPTOP_VERSION "0.0.0"
@@ -26,6 +29,10 @@ enum {
 	OPT_CHECK,
 	OPT_BTF,
 	OPT_LOG,
+	OPT_THEME,
+	OPT_MAX_EVENTS,
+	OPT_FORCE,
+	OPT_SPEED,
 };
 
 static const struct option long_opts[] = {
@@ -38,6 +45,13 @@ static const struct option long_opts[] = {
 	{"check", no_argument, NULL, OPT_CHECK},
 	{"btf", required_argument, NULL, OPT_BTF},
 	{"log", required_argument, NULL, OPT_LOG},
+	{"theme", required_argument, NULL, OPT_THEME},
+	{"read", required_argument, NULL, 'r'},
+	{"write", required_argument, NULL, 'w'},
+	{"force", no_argument, NULL, OPT_FORCE},
+	{"filter", required_argument, NULL, 'f'},
+	{"speed", required_argument, NULL, OPT_SPEED},
+	{"max-events", required_argument, NULL, OPT_MAX_EVENTS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -49,15 +63,23 @@ static void usage(FILE *f)
 		"Usage: ecaptop [OPTIONS]\n"
 		"Show, per process and connection, the plaintext of TLS traffic on this machine.\n"
 		"\n"
-		"  (no options)            live capture of the whole machine (interactive view)\n"
+		"  (no options)            live capture of the whole machine in the interactive view\n"
 		"  -b, --batch             no TUI: print events to standard output until interrupted\n"
 		"      --json              with --batch: one JSON object per line\n"
 		"  -p, --pid PID[,PID...]  only these processes (filtered in the kernel)\n"
 		"  -u, --uid UID[,UID...]  only these users (filtered in the kernel)\n"
 		"  -d, --duration SECS     stop by itself after SECS seconds\n"
 		"      --perf-buffer       use perf buffers even where ring buffers exist\n"
+		"  -w, --write FILE        record everything captured to FILE (pcapng; .gz compresses)\n"
+		"      --force             let -w overwrite an existing file\n"
+		"  -r, --read FILE         replay a saved capture (pcapng or pcap, .gz too); no root\n"
+		"  -f, --filter EXPR       with -r: a pcap filter expression limiting what is read\n"
+		"      --speed X           with -r: replay at X times the original pace (batch default:\n"
+		"                          as fast as possible)\n"
 		"      --btf FILE          kernel BTF for kernels without /sys/kernel/btf/vmlinux\n"
 		"      --log FILE          also append log messages to FILE (created 0600)\n"
+		"      --theme NAME        TUI colour theme (dark, light, mono; default: the saved one)\n"
+		"      --max-events N      TUI: events kept in memory, oldest evicted (default 1000000)\n"
 		"      --check             report what this kernel supports; exit 0 if capture can work\n"
 		"  -h, --help              this text\n"
 		"  -V, --version           the version\n"
@@ -99,6 +121,51 @@ static int parse_list(const char *arg, const char *what, uint32_t *vals, size_t 
 	return 0;
 }
 
+/* The capture's filter, as the file's section header records it. */
+static const char *capture_filter_desc(const struct engine_opts *eo, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < eo->n_pids && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? "," : "--pid ", eo->pids[i]);
+	for (i = 0; i < eo->n_uids && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? "," : n ? " --uid " : "--uid ",
+				      eo->uids[i]);
+	return buf[0] ? buf : NULL;
+}
+
+/* Close the -w file with the final loss counters; report what was saved. */
+static int finish_recording(struct engine *e, struct pcapng_writer *w, const char *path,
+			    const struct engine_opts *eo)
+{
+	struct pcapng_writer_stats ws;
+	struct engine_stats st;
+	char err[256], ftext[256];
+	struct pcapng_meta meta;
+
+	engine_stats(e, &st);
+	memset(&meta, 0, sizeof(meta));
+	meta.filter = capture_filter_desc(eo, ftext, sizeof(ftext));
+	meta.events = st.events;
+	meta.bytes = st.bytes;
+	meta.lost_reserve = st.lost_reserve;
+	meta.lost_read = st.lost_read;
+	meta.lost_trunc = st.lost_trunc;
+	meta.lost_perf = st.lost_perf;
+	meta.lost_queue = st.lost_queue;
+	meta.lost_malformed = st.lost_malformed;
+	meta.lost_alloc = st.lost_alloc;
+	if (pcapng_writer_close(w, &meta, &ws, err, sizeof(err))) {
+		fprintf(stderr, "ecaptop: writing %s failed: %s\n", path, err);
+		return -1;
+	}
+	fprintf(stderr, "ecaptop: saved %llu events, %llu connections, %llu bytes to %s\n",
+		(unsigned long long)ws.events, (unsigned long long)ws.connections,
+		(unsigned long long)ws.file_bytes, path);
+	return 0;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -110,7 +177,12 @@ int main(int argc, char **argv)
 	struct engine_opts eo = {0};
 	struct batch_opts bo = {0};
 	bool batch = false, check = false;
-	const char *log_path = NULL;
+	const char *log_path = NULL, *theme = NULL, *read_path = NULL, *write_path = NULL;
+	const char *pcap_filter = NULL;
+	bool force = false;
+	double speed = -1;
+	struct pcapng_writer *writer = NULL;
+	size_t max_events = 0;
 	char err[512] = "";
 	struct engine *e;
 	struct sigaction sa;
@@ -118,8 +190,31 @@ int main(int argc, char **argv)
 	size_t i;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "bp:u:d:hV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "bp:u:d:r:w:f:hV", long_opts, NULL)) != -1) {
 		switch (c) {
+		case 'r':
+			read_path = optarg;
+			break;
+		case 'w':
+			write_path = optarg;
+			break;
+		case 'f':
+			pcap_filter = optarg;
+			break;
+		case OPT_FORCE:
+			force = true;
+			break;
+		case OPT_SPEED: {
+			char *end;
+
+			speed = strtod(optarg, &end);
+			if (*end || end == optarg || !(speed > 0)) {
+				fprintf(stderr, "ecaptop: invalid speed '%s': expected a factor > 0\n",
+					optarg);
+				return 1;
+			}
+			break;
+		}
 		case 'b':
 			batch = true;
 			break;
@@ -157,6 +252,23 @@ int main(int argc, char **argv)
 		case OPT_LOG:
 			log_path = optarg;
 			break;
+		case OPT_THEME:
+			theme = optarg;
+			break;
+		case OPT_MAX_EVENTS: {
+			char *end;
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg || !v || optarg[0] == '-') {
+				fprintf(stderr, "ecaptop: invalid --max-events '%s': expected a number > 0\n",
+					optarg);
+				return 1;
+			}
+			max_events = (size_t)v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -174,8 +286,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (bo.json && !batch && !check) {
-		/* Until the TUI exists every run is a batch run; --json implies it. */
-		batch = true;
+		fprintf(stderr, "ecaptop: --json goes with --batch\n");
+		return 1;
 	}
 	if (log_path) {
 		int r = log_set_file(log_path);
@@ -188,8 +300,12 @@ int main(int argc, char **argv)
 	}
 	if (check)
 		return engine_check(&eo, stdout);
+	if ((pcap_filter || speed > 0) && !read_path) {
+		fprintf(stderr, "ecaptop: --filter and --speed go with -r FILE\n");
+		return 1;
+	}
 
-	(void)batch; /* the interactive view arrives with the TUI; until then, batch */
+	/* Until curses starts (or for good, in batch mode) messages go to stderr. */
 	log_set_stderr(1, LOG_INFO);
 
 	memset(&sa, 0, sizeof(sa));
@@ -199,10 +315,26 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	e = engine_new(&eo, err, sizeof(err));
+	if (read_path)
+		/* Batch replays run as fast as they can; the TUI plays at the original pace. */
+		e = engine_new_replay(read_path, pcap_filter,
+				      speed > 0 ? speed : batch ? 0 : 1, err, sizeof(err));
+	else
+		e = engine_new(&eo, err, sizeof(err));
 	if (!e) {
 		fprintf(stderr, "ecaptop: %s\n", err);
 		return 1;
+	}
+	if (write_path) {
+		struct pcapng_meta meta = {.filter = capture_filter_desc(&eo, err, sizeof(err))};
+
+		writer = pcapng_writer_open(write_path, &meta, force, err, sizeof(err));
+		if (!writer) {
+			fprintf(stderr, "ecaptop: cannot write %s: %s\n", write_path, err);
+			engine_free(e);
+			return 1;
+		}
+		engine_set_recorder(e, writer);
 	}
 	if (engine_start(e, err, sizeof(err))) {
 		fprintf(stderr, "ecaptop: %s\n", err);
@@ -210,9 +342,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	engine_stats(e, &st);
-	fprintf(stderr, "ecaptop: ready: %s, %llu TLS target file%s attached", 
-		st.ringbuf ? "ring buffer" : "perf buffer", (unsigned long long)st.libs_attached,
-		st.libs_attached == 1 ? "" : "s");
+	if (read_path)
+		fprintf(stderr, "ecaptop: ready: replaying %s", read_path);
+	else
+		fprintf(stderr, "ecaptop: ready: %s, %llu TLS target file%s attached",
+			st.ringbuf ? "ring buffer" : "perf buffer",
+			(unsigned long long)st.libs_attached, st.libs_attached == 1 ? "" : "s");
 	if (eo.n_pids) {
 		fprintf(stderr, ", pid filter");
 		for (i = 0; i < eo.n_pids; i++)
@@ -225,8 +360,27 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "\n");
 
-	bo.filter = &eo;
-	status = batch_run(e, &bo);
+	if (batch) {
+		bo.filter = &eo;
+		status = batch_run(e, &bo);
+	} else {
+		struct store_opts so = {.max_events = max_events, .keep = true};
+		struct tui_opts to = {.theme = theme, .store_cap = max_events,
+				      .source = read_path ? read_path : "live", .log_path = log_path};
+		struct store *st = store_new(&so);
+
+		if (!st) {
+			fprintf(stderr, "ecaptop: cannot create the session store: %s\n",
+				strerror(errno));
+			engine_free(e);
+			return 1;
+		}
+		status = tui_run(e, st, &to);
+		store_free(st);
+	}
+	engine_stop(e);
+	if (writer && finish_recording(e, writer, write_path, &eo))
+		status = 1;
 	engine_free(e);
 	log_close();
 	return status;
