@@ -164,7 +164,7 @@ static int buf_need(struct pcapng_reader *r, size_t n)
 {
 	if (n <= r->cap)
 		return 0;
-	size_t cap = r->cap ? r->cap : 65536;
+	size_t cap = r->cap ? r->cap : 4096;
 
 	while (cap < n)
 		cap *= 2;
@@ -188,7 +188,7 @@ static int read_block(struct pcapng_reader *r, uint32_t *type, uint32_t *len)
 	uint32_t t, l;
 	size_t have;
 
-	if (buf_need(r, 65536))
+	if (buf_need(r, 4096))
 		return r->error;
 	k = src_read(r, hdr, 8);
 	if (k < 0)
@@ -1321,7 +1321,6 @@ static struct pcapng_reader *open_fd(int fd, const char *name, const char *filte
 		errno = ENOMEM;
 		return NULL;
 	}
-	gzbuffer(r->gz, 262144);
 	uint8_t magic[4] = {0};
 	ssize_t k = src_read(r, magic, 4);
 
@@ -1335,7 +1334,14 @@ static struct pcapng_reader *open_fd(int fd, const char *name, const char *filte
 		e = EPROTO;
 		goto fail;
 	}
-	if (k == 4 && !memcmp(magic, "\x0a\x0d\x0d\x0a", 4)) {
+	if (k < 4) {
+		snprintf(err, errlen,
+			 "%s: truncated at offset %zd: too short for a capture file header%s", name,
+			 k, r->gz_short ? " (the gzip stream ends early)" : "");
+		e = EPROTO;
+		goto fail;
+	}
+	if (!memcmp(magic, "\x0a\x0d\x0d\x0a", 4)) {
 		if (reset_stream(r))
 			goto fail_r;
 		rc = probe_own(r);

@@ -875,6 +875,9 @@ struct pcapng_writer *pcapng_writer_open(const char *path, const struct pcapng_m
 		  0600);
 	if (fd < 0) {
 		e = errno;
+		/* O_EXCL reports a symlink (even a dangling one) as EEXIST. */
+		if (e == EEXIST && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
+			e = ELOOP;
 		if (e == EEXIST)
 			snprintf(err, errlen, "%s already exists (use --force to overwrite it)",
 				 path);
@@ -1058,8 +1061,6 @@ int pcapng_writer_close(struct pcapng_writer *w, const struct pcapng_meta *final
 			werr(w, zr == Z_ERRNO && errno ? -errno : -EIO, "closing %s: %s", w->path,
 			     zr == Z_ERRNO && errno ? strerror(errno) : "zlib error");
 	}
-	if (!w->error && fsync(w->fd) < 0 && errno != EINVAL && errno != EROFS)
-		werr(w, -errno, "syncing %s: %s", w->path, strerror(errno));
 	if (fstat(w->fd, &sb) == 0)
 		w->st.file_bytes = (uint64_t)sb.st_size;
 	if (close(w->fd) < 0 && !w->error)
