@@ -169,9 +169,9 @@ struct mysql {
 	enum my_state state;
 	int tls, dead, closed, req_seen, joined_noted, greeted;
 	uint64_t skipped[2]; /* bytes dropped while looking for a packet boundary */
-	int resync_req; /* the client direction lost its framing: scan writes for a command */
-	int skip_resp;	/* discard server bytes until the next command */
-	uint32_t caps;	/* negotiated capabilities */
+	int resync_req;	     /* the client direction lost its framing: scan writes for a command */
+	int skip_resp;	     /* discard server bytes until the next command */
+	uint32_t caps;	     /* negotiated capabilities */
 	uint32_t srv_caps;
 	int caps_known, srv_caps_known;
 	int eof_mode; /* -1 unknown, 0 EOF packets, 1 CLIENT_DEPRECATE_EOF */
@@ -1512,14 +1512,18 @@ void mysql_close(struct mysql *d, uint64_t ts_ns)
 			const struct my_asm *a = &d->as[dir];
 
 			if (a->started || a->hdr_have)
-				my_note(d, "connection closed inside a %s packet (%llu bytes of it seen)",
-					dir == DEC_DIR_REQ ? "client" : "server",
-					(unsigned long long)(a->started ? a->total + 4 : a->hdr_have));
+				my_note(
+				    d,
+				    "connection closed inside a %s packet (%llu bytes of it seen)",
+				    dir == DEC_DIR_REQ ? "client" : "server",
+				    (unsigned long long)(a->started ? a->total + 4 : a->hdr_have));
 		}
 		if (d->skipped[0] || d->skipped[1])
-			my_note(d, "%llu client and %llu server bytes skipped while looking for a "
-				   "packet boundary",
-				(unsigned long long)d->skipped[0], (unsigned long long)d->skipped[1]);
+			my_note(d,
+				"%llu client and %llu server bytes skipped while looking for a "
+				"packet boundary",
+				(unsigned long long)d->skipped[0],
+				(unsigned long long)d->skipped[1]);
 	}
 	my_flush(d);
 	d->closed = 1;
@@ -1584,7 +1588,11 @@ int mysql_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
 	if (buf[3] == 1 || buf[3] == 2) {
 		/* Handshake response 4.1 or SSL request: capabilities with
 		 * CLIENT_PROTOCOL_41, max packet size, charset, 23 filler bytes. */
-		if (plen < 32 || plen > 65536 || len < 6 || !(le16(buf + 4) & CLIENT_PROTOCOL_41))
+		if (plen < 32 || plen > 65536)
+			return 0;
+		if (len < 6)
+			return 1;
+		if (!(le16(buf + 4) & CLIENT_PROTOCOL_41))
 			return 0;
 		for (i = 13; i < 13 + 19 && i < len; i++)
 			if (buf[i])
