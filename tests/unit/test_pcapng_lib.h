@@ -19,9 +19,9 @@
 #include "engine/pcapng.h"
 
 static char tl_dir[64];
-static void tl_cleanup(void);
+static inline void tl_cleanup(void);
 
-static const char *tl_tmpdir(void)
+static inline const char *tl_tmpdir(void)
 {
 	if (!tl_dir[0]) {
 		snprintf(tl_dir, sizeof(tl_dir), "/tmp/ecaptop-pcapng-XXXXXX");
@@ -34,7 +34,7 @@ static const char *tl_tmpdir(void)
 	return tl_dir;
 }
 
-static char *tl_path(const char *name)
+static inline char *tl_path(const char *name)
 {
 	static char buf[8][256];
 	static int i;
@@ -44,7 +44,7 @@ static char *tl_path(const char *name)
 	return p;
 }
 
-static void tl_cleanup(void)
+static inline void tl_cleanup(void)
 {
 	char cmd[128];
 
@@ -57,7 +57,7 @@ static void tl_cleanup(void)
 
 static uint64_t tl_rng = 0x9e3779b97f4a7c15ULL;
 
-static uint64_t tl_rand(void)
+static inline uint64_t tl_rand(void)
 {
 	/* xorshift64* */
 	tl_rng ^= tl_rng >> 12;
@@ -66,9 +66,9 @@ static uint64_t tl_rand(void)
 	return tl_rng * 2685821657736338717ULL;
 }
 
-static struct ec_event *tl_data(int family, const char *laddr, uint16_t lport, const char *raddr,
-				uint16_t rport, uint64_t conn_id, int dir, const void *payload,
-				uint32_t len, uint64_t ts)
+static inline struct ec_event *tl_data(int family, const char *laddr, uint16_t lport,
+				       const char *raddr, uint16_t rport, uint64_t conn_id, int dir,
+				       const void *payload, uint32_t len, uint64_t ts)
 {
 	struct ec_event *e = ec_event_new(len);
 
@@ -97,8 +97,9 @@ static struct ec_event *tl_data(int family, const char *laddr, uint16_t lport, c
 	return e;
 }
 
-static struct ec_event *tl_note(uint32_t kind, uint32_t source, uint32_t pid, const char *comm,
-				const void *payload, uint32_t len, uint64_t ts)
+static inline struct ec_event *tl_note(uint32_t kind, uint32_t source, uint32_t pid,
+				       const char *comm, const void *payload, uint32_t len,
+				       uint64_t ts)
 {
 	struct ec_event *e = ec_event_new(len);
 
@@ -115,7 +116,8 @@ static struct ec_event *tl_note(uint32_t kind, uint32_t source, uint32_t pid, co
 }
 
 /* Read every event; returns the count, *rc the last pcapng_reader_next value. */
-static size_t tl_read_all(struct pcapng_reader *r, struct ec_event **evs, size_t max, int *rc)
+static inline size_t tl_read_all(struct pcapng_reader *r, struct ec_event **evs, size_t max,
+				 int *rc)
 {
 	size_t n = 0;
 	struct ec_event *ev;
@@ -129,7 +131,7 @@ static size_t tl_read_all(struct pcapng_reader *r, struct ec_event **evs, size_t
 	return n;
 }
 
-static uint8_t *tl_slurp(const char *path, size_t *len)
+static inline uint8_t *tl_slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	uint8_t *b = NULL;
@@ -150,7 +152,7 @@ static uint8_t *tl_slurp(const char *path, size_t *len)
 	return b;
 }
 
-static int tl_spit(const char *path, const void *p, size_t n)
+static inline int tl_spit(const char *path, const void *p, size_t n)
 {
 	FILE *f = fopen(path, "wb");
 	int ok;
@@ -167,21 +169,21 @@ struct tl_block {
 	size_t off, len;
 	uint32_t type;
 	int completes_event; /* an EPB/journal block after which one more event is whole */
-	int opens_split; /* a part k/n, k < n, of an event split over packets */
+	int opens_split;     /* a part k/n, k < n, of an event split over packets */
 };
 
-static uint32_t tl_le32(const uint8_t *p)
+static inline uint32_t tl_le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint16_t tl_le16(const uint8_t *p)
+static inline uint16_t tl_le16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
 /* The opt_comment of an EPB, NUL-terminated into out (empty if none). */
-static void tl_epb_comment(const uint8_t *b, size_t len, char *out, size_t outlen)
+static inline void tl_epb_comment(const uint8_t *b, size_t len, char *out, size_t outlen)
 {
 	uint32_t caplen = tl_le32(b + 20);
 	size_t o = 28 + ((caplen + 3) & ~3u);
@@ -201,7 +203,7 @@ static void tl_epb_comment(const uint8_t *b, size_t len, char *out, size_t outle
 	}
 }
 
-static size_t tl_walk(const uint8_t *f, size_t n, struct tl_block *bl, size_t max)
+static inline size_t tl_walk(const uint8_t *f, size_t n, struct tl_block *bl, size_t max)
 {
 	size_t off = 0, k = 0;
 	char cm[1024];
@@ -240,14 +242,14 @@ static size_t tl_walk(const uint8_t *f, size_t n, struct tl_block *bl, size_t ma
 
 /* RFC 1071 sum over data; a correct header or segment (with its pseudo
  * header) sums to 0xffff. */
-static uint32_t tl_sum(uint32_t s, const uint8_t *p, size_t n)
+static inline uint32_t tl_sum(uint32_t s, const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		s += (i & 1) ? p[i] : (uint32_t)p[i] << 8;
 	return s;
 }
 
-static uint16_t tl_fold(uint32_t s)
+static inline uint16_t tl_fold(uint32_t s)
 {
 	while (s > 0xffff)
 		s = (s & 0xffff) + (s >> 16);
