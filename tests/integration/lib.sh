@@ -74,6 +74,32 @@ start_tls_server() {
 	wait_for 10 curl -sk -o /dev/null "https://$host:$port/" || fail "s_server did not start"
 }
 
+# has_record FILE PYTHON-EXPR: some record r satisfies the expression.
+has_record() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+expr = sys.argv[2]
+for line in open(sys.argv[1]):
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    try:
+        if eval(expr, {}, {"r": r}):
+            print("  match:", json.dumps({k: v for k, v in r.items() if k not in ("data", "resp_body", "req_headers", "resp_headers")})[:400])
+            sys.exit(0)
+    except (KeyError, TypeError):
+        pass
+sys.exit(1)
+PY
+}
+
+start_http_plain() { # PORT DIR
+	python3 -m http.server "$1" --bind 127.0.0.1 --directory "$2" >"$TMPD/http.$1.log" 2>&1 &
+	SERVERS+=("$!")
+	wait_for 20 curl -s -o /dev/null "http://127.0.0.1:$1/" || fail "http.server did not start"
+}
+
 cleanup_all() {
 	local p
 	[ -n "$CAP_PID" ] && kill "$CAP_PID" 2>/dev/null

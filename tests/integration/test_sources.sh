@@ -2,46 +2,6 @@
 # MySQL/MariaDB and PostgreSQL over TLS and plaintext, bash and zsh commands, and the
 # database servers' own query hooks. Real programs on loopback, started here.
 
-# records.py FILE: print the decoded records (type http/mysql/pgsql) as JSON lines.
-records() {
-	python3 - "$1" <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    try:
-        e = json.loads(line)
-    except ValueError:
-        continue
-    if e.get("type") in ("http", "mysql", "pgsql", "note", "command", "command_exit", "query"):
-        print(json.dumps(e))
-PY
-}
-
-# has_record FILE PYTHON-EXPR: some record r satisfies the expression.
-has_record() {
-	python3 - "$1" "$2" <<'PY'
-import json, sys
-expr = sys.argv[2]
-for line in open(sys.argv[1]):
-    try:
-        r = json.loads(line)
-    except ValueError:
-        continue
-    try:
-        if eval(expr, {}, {"r": r}):
-            print("  match:", json.dumps({k: v for k, v in r.items() if k not in ("data", "resp_body", "req_headers", "resp_headers")})[:400])
-            sys.exit(0)
-    except (KeyError, TypeError):
-        pass
-sys.exit(1)
-PY
-}
-
-start_http_plain() { # PORT DIR
-	python3 -m http.server "$1" --bind 127.0.0.1 --directory "$2" >"$TMPD/http.$1.log" 2>&1 &
-	SERVERS+=("$!")
-	wait_for 20 curl -s -o /dev/null "http://127.0.0.1:$1/" || fail "http.server did not start"
-}
-
 # Plain HTTP: socket-source data events on both sides and HTTP records for each.
 test_socket_plain_http_decoded() {
 	local port www pid
