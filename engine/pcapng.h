@@ -91,24 +91,24 @@
  * duration of the call; the reader's are owned by the reader (valid until
  * pcapng_reader_close). */
 struct pcapng_meta {
-	const char *filter; /* capture filter as the user gave it; NULL or "" = none */
-	const char *hardware; /* writer: NULL = uname machine; reader: shb_hardware */
-	const char *os; /* reader only: shb_os */
-	const char *userappl; /* reader only: shb_userappl */
+	const char *filter;	/* capture filter as the user gave it; NULL or "" = none */
+	const char *hardware;	/* writer: NULL = uname machine; reader: shb_hardware */
+	const char *os;		/* reader only: shb_os */
+	const char *userappl;	/* reader only: shb_userappl */
 	uint64_t events, bytes; /* captured so far */
 	uint64_t lost_reserve, lost_read, lost_trunc, lost_perf, lost_queue;
 	uint64_t lost_malformed, lost_alloc;
 	uint64_t evicted; /* events the store dropped to stay within its cap */
-	bool has_final; /* reader: the counters come from a closing stats block */
+	bool has_final;	  /* reader: the counters come from a closing stats block */
 };
 
 struct pcapng_writer_stats {
-	uint64_t events; /* events written (data and journal) */
-	uint64_t connections; /* distinct connections written */
-	uint64_t packets; /* Enhanced Packet Blocks */
+	uint64_t events;	/* events written (data and journal) */
+	uint64_t connections;	/* distinct connections written */
+	uint64_t packets;	/* Enhanced Packet Blocks */
 	uint64_t payload_bytes; /* event payload bytes */
-	uint64_t bytes; /* pcapng bytes produced (before compression) */
-	uint64_t file_bytes; /* size of the file on disk; set by pcapng_writer_close */
+	uint64_t bytes;		/* pcapng bytes produced (before compression) */
+	uint64_t file_bytes;	/* size of the file on disk; set by pcapng_writer_close */
 };
 
 struct pcapng_writer;
@@ -143,14 +143,14 @@ int pcapng_writer_close(struct pcapng_writer *w, const struct pcapng_meta *final
 			struct pcapng_writer_stats *st, char *err, size_t errlen);
 
 struct pcapng_reader_stats {
-	uint64_t blocks; /* own files: blocks read */
-	uint64_t packets; /* packets seen (before the filter) */
-	uint64_t filtered; /* packets (own files: events) the filter rejected */
-	uint64_t skipped; /* packets that were not TCP over IPv4/IPv6, or fragments */
-	uint64_t gaps; /* foreign files: holes in a TCP stream */
-	uint64_t gap_bytes; /* foreign files: bytes known to be missing */
+	uint64_t blocks;	/* own files: blocks read */
+	uint64_t packets;	/* packets seen (before the filter) */
+	uint64_t filtered;	/* packets (own files: events) the filter rejected */
+	uint64_t skipped;	/* packets that were not TCP over IPv4/IPv6, or fragments */
+	uint64_t gaps;		/* foreign files: holes in a TCP stream */
+	uint64_t gap_bytes;	/* foreign files: bytes known to be missing */
 	uint64_t retrans_bytes; /* foreign files: duplicate bytes dropped */
-	uint64_t connections; /* connections seen */
+	uint64_t connections;	/* connections seen */
 };
 
 struct pcapng_reader;
@@ -163,8 +163,8 @@ struct pcapng_reader;
 struct pcapng_reader *pcapng_reader_open(const char *path, const char *filter_expr, char *err,
 					 size_t errlen);
 /* The same over a memory buffer (borrowed only during the call: it is copied). */
-struct pcapng_reader *pcapng_reader_open_mem(const void *buf, size_t len,
-					     const char *filter_expr, char *err, size_t errlen);
+struct pcapng_reader *pcapng_reader_open_mem(const void *buf, size_t len, const char *filter_expr,
+					     char *err, size_t errlen);
 /* The next event: 1 with *out set (the caller takes it and free()s it), 0 at the
  * end of the file, -errno on error with the reason (naming the block and offset)
  * in pcapng_reader_error(); the events before the error were already returned,

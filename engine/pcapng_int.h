@@ -16,29 +16,29 @@
 #endif
 
 /* Block types (draft-ietf-opsawg-pcapng section 10.1, block type codes). */
-#define PNG_BT_SHB 0x0A0D0D0Au /* section 4.1 */
-#define PNG_BT_IDB 0x00000001u /* section 4.2 */
-#define PNG_BT_PB 0x00000002u /* obsolete Packet Block, appendix */
-#define PNG_BT_SPB 0x00000003u /* section 4.4 */
-#define PNG_BT_EPB 0x00000006u /* section 4.3 */
+#define PNG_BT_SHB     0x0A0D0D0Au /* section 4.1 */
+#define PNG_BT_IDB     0x00000001u /* section 4.2 */
+#define PNG_BT_PB      0x00000002u /* obsolete Packet Block, appendix */
+#define PNG_BT_SPB     0x00000003u /* section 4.4 */
+#define PNG_BT_EPB     0x00000006u /* section 4.3 */
 #define PNG_BT_JOURNAL 0x00000009u /* systemd Journal Export Block */
-#define PNG_BOM 0x1A2B3C4Du /* byte-order magic, section 4.1 */
+#define PNG_BOM	       0x1A2B3C4Du /* byte-order magic, section 4.1 */
 
 /* Options (section 3.5 common, 4.1 SHB, 4.2 IDB, 4.3 EPB). */
-#define PNG_OPT_END 0
-#define PNG_OPT_COMMENT 1
-#define PNG_SHB_HARDWARE 2
-#define PNG_SHB_OS 3
-#define PNG_SHB_USERAPPL 4
-#define PNG_IF_NAME 2
+#define PNG_OPT_END	   0
+#define PNG_OPT_COMMENT	   1
+#define PNG_SHB_HARDWARE   2
+#define PNG_SHB_OS	   3
+#define PNG_SHB_USERAPPL   4
+#define PNG_IF_NAME	   2
 #define PNG_IF_DESCRIPTION 3
-#define PNG_IF_TSRESOL 9
-#define PNG_EPB_FLAGS 2
+#define PNG_IF_TSRESOL	   9
+#define PNG_EPB_FLAGS	   2
 
 /* LINKTYPE_RAW: the packet begins with an IPv4 or IPv6 header
  * (https://www.tcpdump.org/linktypes.html). */
 #define PNG_LINKTYPE_RAW 101
-#define PNG_SNAPLEN 262144
+#define PNG_SNAPLEN	 262144
 
 #define PNG_USERAPPL_PREFIX "ecaptop"
 
@@ -108,8 +108,7 @@ struct png_foreign;
 struct pcapng_reader;
 /* Takes fp (a FILE * of the decompressed stream, positioned at its start).
  * NULL with a reason in err. */
-struct png_foreign *png_foreign_open(void *fp, const char *filter_expr, char *err,
-				     size_t errlen);
+struct png_foreign *png_foreign_open(void *fp, const char *filter_expr, char *err, size_t errlen);
 /* As pcapng_reader_next. */
 int png_foreign_next(struct png_foreign *f, struct ec_event **out, char *err, size_t errlen);
 void png_foreign_stats(const struct png_foreign *f, struct pcapng_reader_stats *st);

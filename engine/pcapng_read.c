@@ -23,9 +23,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define MAX_IFACES 1024
+#define MAX_IFACES   1024
 #define PROBE_BLOCKS 64 /* blocks scanned for ecaptop comments in a foreign SHB */
-#define READ_CHUNK (1u << 20)
+#define READ_CHUNK   (1u << 20)
 
 struct iface {
 	uint16_t linktype;
@@ -66,7 +66,7 @@ struct pcapng_reader {
 };
 
 static int rerr(struct pcapng_reader *r, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int rerr(struct pcapng_reader *r, int err, const char *fmt, ...)
 {
@@ -97,7 +97,9 @@ static ssize_t src_read(struct pcapng_reader *r, void *buf, size_t n)
 			const char *m = gzerror(r->gz, &zerr);
 
 			snprintf(r->gz_msg, sizeof(r->gz_msg), "%s",
-				 zerr == Z_ERRNO ? strerror(errno) : m ? m : "zlib error");
+				 zerr == Z_ERRNO ? strerror(errno)
+				 : m		 ? m
+						 : "zlib error");
 			return -1;
 		}
 		if (k == 0)
@@ -474,8 +476,7 @@ static int parse_comment(const uint8_t *p, size_t n, struct cinfo *ci)
 			} else if (KEY("Part")) {
 				const char *sl = memchr(v, '/', vl);
 
-				bad = !sl ||
-				      parse_u32(v, (size_t)(sl - v), &ci->part) ||
+				bad = !sl || parse_u32(v, (size_t)(sl - v), &ci->part) ||
 				      parse_u32(sl + 1, (size_t)(v + vl - sl - 1), &ci->parts) ||
 				      !ci->part || ci->part > ci->parts;
 			} else if (KEY("Family")) {
@@ -607,12 +608,11 @@ static int own_epb(struct pcapng_reader *r, uint32_t len, uint64_t start, struct
 	padded = ((size_t)caplen + 3) & ~(size_t)3;
 	if (caplen > (size_t)(end - b) || ifid >= r->n_ifs)
 		return rerr(r, -EPROTO,
-			    "corrupt Enhanced Packet Block #%" PRIu64 " at offset %" PRIu64
-			    ": %s",
+			    "corrupt Enhanced Packet Block #%" PRIu64 " at offset %" PRIu64 ": %s",
 			    r->nblock, start,
-			    ifid >= r->n_ifs ? "unknown interface" : "captured length overruns the block");
-	if (padded <= (size_t)(end - b) &&
-	    walk_options(r, b + padded, end, epb_opt_cb, &o) < 0)
+			    ifid >= r->n_ifs ? "unknown interface"
+					     : "captured length overruns the block");
+	if (padded <= (size_t)(end - b) && walk_options(r, b + padded, end, epb_opt_cb, &o) < 0)
 		return rerr(r, -EPROTO,
 			    "corrupt Enhanced Packet Block #%" PRIu64 " at offset %" PRIu64
 			    ": an option overruns the block",
@@ -770,37 +770,37 @@ enum {
 };
 
 static const char *const jnames[J_MAX] = {
-	[J_TS_US] = "__REALTIME_TIMESTAMP",
-	[J_PID] = "_PID",
-	[J_UID] = "_UID",
-	[J_COMM] = "_COMM",
-	[J_MESSAGE] = "MESSAGE",
-	[J_KIND] = "ECAPTOP_KIND",
-	[J_SOURCE] = "ECAPTOP_SOURCE",
-	[J_TS_NS] = "ECAPTOP_TS_NS",
-	[J_TID] = "ECAPTOP_TID",
-	[J_FD] = "ECAPTOP_FD",
-	[J_AUX] = "ECAPTOP_AUX",
-	[J_FLAGS] = "ECAPTOP_FLAGS",
-	[J_DIR] = "ECAPTOP_DIR",
-	[J_FAMILY] = "ECAPTOP_FAMILY",
-	[J_LADDR] = "ECAPTOP_LADDR",
-	[J_RADDR] = "ECAPTOP_RADDR",
-	[J_LPORT] = "ECAPTOP_LPORT",
-	[J_RPORT] = "ECAPTOP_RPORT",
-	[J_CONN] = "ECAPTOP_CONN_ID",
-	[J_CALL] = "ECAPTOP_CALL_ID",
-	[J_FILTER] = "ECAPTOP_FILTER",
-	[J_EVENTS] = "ECAPTOP_EVENTS",
-	[J_BYTES] = "ECAPTOP_BYTES",
-	[J_L_RESERVE] = "ECAPTOP_LOST_RESERVE",
-	[J_L_READ] = "ECAPTOP_LOST_READ",
-	[J_L_TRUNC] = "ECAPTOP_LOST_TRUNC",
-	[J_L_PERF] = "ECAPTOP_LOST_PERF",
-	[J_L_QUEUE] = "ECAPTOP_LOST_QUEUE",
-	[J_L_MALFORMED] = "ECAPTOP_LOST_MALFORMED",
-	[J_L_ALLOC] = "ECAPTOP_LOST_ALLOC",
-	[J_EVICTED] = "ECAPTOP_EVICTED",
+    [J_TS_US] = "__REALTIME_TIMESTAMP",
+    [J_PID] = "_PID",
+    [J_UID] = "_UID",
+    [J_COMM] = "_COMM",
+    [J_MESSAGE] = "MESSAGE",
+    [J_KIND] = "ECAPTOP_KIND",
+    [J_SOURCE] = "ECAPTOP_SOURCE",
+    [J_TS_NS] = "ECAPTOP_TS_NS",
+    [J_TID] = "ECAPTOP_TID",
+    [J_FD] = "ECAPTOP_FD",
+    [J_AUX] = "ECAPTOP_AUX",
+    [J_FLAGS] = "ECAPTOP_FLAGS",
+    [J_DIR] = "ECAPTOP_DIR",
+    [J_FAMILY] = "ECAPTOP_FAMILY",
+    [J_LADDR] = "ECAPTOP_LADDR",
+    [J_RADDR] = "ECAPTOP_RADDR",
+    [J_LPORT] = "ECAPTOP_LPORT",
+    [J_RPORT] = "ECAPTOP_RPORT",
+    [J_CONN] = "ECAPTOP_CONN_ID",
+    [J_CALL] = "ECAPTOP_CALL_ID",
+    [J_FILTER] = "ECAPTOP_FILTER",
+    [J_EVENTS] = "ECAPTOP_EVENTS",
+    [J_BYTES] = "ECAPTOP_BYTES",
+    [J_L_RESERVE] = "ECAPTOP_LOST_RESERVE",
+    [J_L_READ] = "ECAPTOP_LOST_READ",
+    [J_L_TRUNC] = "ECAPTOP_LOST_TRUNC",
+    [J_L_PERF] = "ECAPTOP_LOST_PERF",
+    [J_L_QUEUE] = "ECAPTOP_LOST_QUEUE",
+    [J_L_MALFORMED] = "ECAPTOP_LOST_MALFORMED",
+    [J_L_ALLOC] = "ECAPTOP_LOST_ALLOC",
+    [J_EVICTED] = "ECAPTOP_EVICTED",
 };
 
 /* Split one Journal Export Format entry into the fields we know. -1 if the
@@ -891,8 +891,7 @@ static char *jdup(const struct jfield *f)
 	return s;
 }
 
-static int own_journal(struct pcapng_reader *r, uint32_t len, uint64_t start,
-		       struct ec_event **out)
+static int own_journal(struct pcapng_reader *r, uint32_t len, uint64_t start, struct ec_event **out)
 {
 	const uint8_t *b = r->buf + 8;
 	size_t n = len - 12;
@@ -910,10 +909,11 @@ static int own_journal(struct pcapng_reader *r, uint32_t len, uint64_t start,
 	if (!f[J_KIND].set)
 		return 0; /* a journal entry from someone else: not ours to restore */
 	if (f[J_KIND].n == 5 && !memcmp(f[J_KIND].v, "stats", 5)) {
-		uint64_t *dst[] = {&r->meta.events,	    &r->meta.bytes,	  &r->meta.lost_reserve,
-				   &r->meta.lost_read,	    &r->meta.lost_trunc,  &r->meta.lost_perf,
-				   &r->meta.lost_queue,	    &r->meta.lost_malformed,
-				   &r->meta.lost_alloc,	    &r->meta.evicted};
+		uint64_t *dst[] = {&r->meta.events,	  &r->meta.bytes,
+				   &r->meta.lost_reserve, &r->meta.lost_read,
+				   &r->meta.lost_trunc,	  &r->meta.lost_perf,
+				   &r->meta.lost_queue,	  &r->meta.lost_malformed,
+				   &r->meta.lost_alloc,	  &r->meta.evicted};
 
 		for (i = J_EVENTS; i <= J_EVICTED; i++)
 			if (jnum(&f[i], &v[i]) == 0)
@@ -946,7 +946,7 @@ static int own_journal(struct pcapng_reader *r, uint32_t len, uint64_t start,
 		r->st.filtered++;
 		return 0;
 	}
-	static const int num[] = {J_PID,  J_UID,    J_TID,   J_AUX, J_FLAGS, J_DIR,
+	static const int num[] = {J_PID,    J_UID,   J_TID,   J_AUX,  J_FLAGS, J_DIR,
 				  J_FAMILY, J_LPORT, J_RPORT, J_CONN, J_CALL};
 	static const uint64_t max[] = {UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX,
 				       0xffff,	   0xff,       0xff,	   0xffff,
@@ -1100,10 +1100,11 @@ static int own_shb(struct pcapng_reader *r, uint32_t len, uint64_t start)
 
 	/* BOM(4) major(2) minor(2) section length(8), then options. */
 	if (rd16(r, b + 4) != 1)
-		return rerr(r, -EPROTO,
-			    "unsupported pcapng version %u.%u in the Section Header Block at offset "
-			    "%" PRIu64,
-			    rd16(r, b + 4), rd16(r, b + 6), start);
+		return rerr(
+		    r, -EPROTO,
+		    "unsupported pcapng version %u.%u in the Section Header Block at offset "
+		    "%" PRIu64,
+		    rd16(r, b + 4), rd16(r, b + 6), start);
 	r->seen_shb = true;
 	r->n_ifs = 0; /* interfaces are per section */
 	if (walk_options(r, b + 16, end, shb_opt_cb, NULL) < 0)
@@ -1228,9 +1229,8 @@ static int probe_own(struct pcapng_reader *r)
 		if (type == PNG_BT_SHB) {
 			if (own_shb(r, len, start))
 				return r->error;
-			if (r->meta.userappl &&
-			    !strncmp(r->meta.userappl, PNG_USERAPPL_PREFIX " ",
-				     sizeof(PNG_USERAPPL_PREFIX)))
+			if (r->meta.userappl && !strncmp(r->meta.userappl, PNG_USERAPPL_PREFIX " ",
+							 sizeof(PNG_USERAPPL_PREFIX)))
 				return 1;
 		} else if (type == PNG_BT_EPB) {
 			struct epb_opts o = {0};
@@ -1299,8 +1299,8 @@ static int cookie_close(void *c)
 
 /* ---- public ---- */
 
-static struct pcapng_reader *open_fd(int fd, const char *name, const char *filter_expr,
-				     char *err, size_t errlen)
+static struct pcapng_reader *open_fd(int fd, const char *name, const char *filter_expr, char *err,
+				     size_t errlen)
 {
 	struct pcapng_reader *r = calloc(1, sizeof(*r));
 	int e, rc;
@@ -1359,8 +1359,8 @@ static struct pcapng_reader *open_fd(int fd, const char *name, const char *filte
 				e = ENOMEM;
 				goto fail;
 			}
-			if (pcap_compile(r->dead, &r->prog, filter_expr, 1,
-					 PCAP_NETMASK_UNKNOWN) < 0) {
+			if (pcap_compile(r->dead, &r->prog, filter_expr, 1, PCAP_NETMASK_UNKNOWN) <
+			    0) {
 				snprintf(err, errlen, "invalid filter expression \"%s\": %s",
 					 filter_expr, pcap_geterr(r->dead));
 				e = EINVAL;
@@ -1372,9 +1372,9 @@ static struct pcapng_reader *open_fd(int fd, const char *name, const char *filte
 	}
 	memset(&r->meta, 0, sizeof(r->meta));
 	static const cookie_io_functions_t io = {
-		.read = cookie_read,
-		.seek = cookie_seek,
-		.close = cookie_close,
+	    .read = cookie_read,
+	    .seek = cookie_seek,
+	    .close = cookie_close,
 	};
 	r->fp = fopencookie(r, "r", io);
 	if (!r->fp) {
@@ -1421,8 +1421,8 @@ struct pcapng_reader *pcapng_reader_open(const char *path, const char *filter_ex
 	return open_fd(fd, path, filter_expr, err, errlen);
 }
 
-struct pcapng_reader *pcapng_reader_open_mem(const void *buf, size_t len,
-					     const char *filter_expr, char *err, size_t errlen)
+struct pcapng_reader *pcapng_reader_open_mem(const void *buf, size_t len, const char *filter_expr,
+					     char *err, size_t errlen)
 {
 	/* A memory file, so that exactly the same path (zlib, stdio, libpcap)
 	 * reads it as a file on disk. */

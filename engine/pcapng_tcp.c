@@ -31,14 +31,14 @@
 #define DLT_IPV6 229
 #endif
 
-#define OOO_SEGS 64
+#define OOO_SEGS  64
 #define OOO_BYTES (1u << 20)
 
 struct seg {
 	struct seg *next;
 	uint32_t seq;
 	uint32_t wire_len; /* bytes the segment covers in sequence space */
-	uint32_t len; /* bytes captured (< wire_len if the snap length cut it) */
+	uint32_t len;	   /* bytes captured (< wire_len if the snap length cut it) */
 	uint64_t ts_ns;
 	uint8_t data[];
 };
@@ -47,7 +47,7 @@ struct fdir {
 	int have_seq;
 	uint32_t next; /* next expected sequence number */
 	int fin;
-	int gap; /* flag the next event PCAPNG_F_GAP */
+	int gap;	 /* flag the next event PCAPNG_F_GAP */
 	struct seg *ooo; /* sorted by seq */
 	unsigned n_ooo;
 	size_t ooo_bytes;
@@ -55,7 +55,7 @@ struct fdir {
 
 struct fconn {
 	struct fconn *next;
-	uint8_t ver; /* 4 or 6 */
+	uint8_t ver;		      /* 4 or 6 */
 	uint8_t caddr[16], saddr[16]; /* client (SYN sender) and server */
 	uint16_t cport, sport;
 	uint64_t id;
@@ -132,8 +132,7 @@ static uint32_t fnv(uint32_t h, const void *p, size_t n)
 }
 
 /* Hash of the unordered endpoint pair, so both directions find the entry. */
-static size_t pair_hash(uint8_t ver, const uint8_t *a, uint16_t ap, const uint8_t *b,
-			uint16_t bp)
+static size_t pair_hash(uint8_t ver, const uint8_t *a, uint16_t ap, const uint8_t *b, uint16_t bp)
 {
 	size_t al = ver == 4 ? 4 : 16;
 	uint32_t ha = fnv(fnv(2166136261u, a, al), &ap, 2);
@@ -148,8 +147,8 @@ static size_t conn_bucket(const struct png_foreign *f, const struct fconn *c)
 }
 
 /* Find the connection of src->dst; *from_client says which side sent. */
-static struct fconn **conn_find(struct png_foreign *f, uint8_t ver, const uint8_t *src,
-				uint16_t sp, const uint8_t *dst, uint16_t dp, int *from_client)
+static struct fconn **conn_find(struct png_foreign *f, uint8_t ver, const uint8_t *src, uint16_t sp,
+				const uint8_t *dst, uint16_t dp, int *from_client)
 {
 	size_t al = ver == 4 ? 4 : 16;
 	struct fconn **pp = &f->tab[pair_hash(ver, src, sp, dst, dp) & (f->tab_size - 1)];
@@ -369,7 +368,7 @@ struct tcpseg {
 	uint32_t seq;
 	uint8_t flags;
 	const uint8_t *payload;
-	uint32_t len; /* captured payload bytes */
+	uint32_t len;	   /* captured payload bytes */
 	uint32_t wire_len; /* payload bytes on the wire (IP lengths) */
 };
 
@@ -609,8 +608,7 @@ static int handle_packet(struct png_foreign *f, const struct pcap_pkthdr *ph, co
 
 /* ---- public (private to the pcapng module) ---- */
 
-struct png_foreign *png_foreign_open(void *fp, const char *filter_expr, char *err,
-				     size_t errlen)
+struct png_foreign *png_foreign_open(void *fp, const char *filter_expr, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct png_foreign *f = calloc(1, sizeof(*f));
@@ -713,8 +711,8 @@ int png_foreign_next(struct png_foreign *f, struct ec_event **out, char *err, si
 		}
 		long pos = ftell(pcap_file(f->p));
 
-		snprintf(err, errlen, "after packet %" PRIu64 " (offset %ld): %s", f->npkt,
-			 pos, pcap_geterr(f->p));
+		snprintf(err, errlen, "after packet %" PRIu64 " (offset %ld): %s", f->npkt, pos,
+			 pcap_geterr(f->p));
 		f->error = -EPROTO;
 	}
 }

@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define OUTBUF 262144
+#define OUTBUF	 262144
 #define MAX_HDRS 60 /* IPv6 (40) + TCP with SYN options (28) fits below 60 + 8 */
 
 struct wconn {
@@ -58,7 +58,7 @@ struct pcapng_writer {
 };
 
 static int werr(struct pcapng_writer *w, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int werr(struct pcapng_writer *w, int err, const char *fmt, ...)
 {
@@ -449,13 +449,15 @@ static int format_comment(const struct wconn *c, const struct ec_rec_hdr *h, int
 	n = snprintf(buf, len,
 		     "PID: %" PRIu32 "\nCmd: %s\nUID: %" PRIu32 "\nSource: %s\nTID: %" PRIu32
 		     "\nFD: %" PRId32 "\nConn: 0x%" PRIx64 "\n",
-		     h->pid, comm, h->uid, ec_source_name(h->source), h->tid, h->fd, (uint64_t)h->conn_id);
+		     h->pid, comm, h->uid, ec_source_name(h->source), h->tid, h->fd,
+		     (uint64_t)h->conn_id);
 	if (data)
 		n += snprintf(buf + n, len - (size_t)n, "Dir: %s\n", ec_dir_name(h->dir));
 	if (data && h->flags)
 		n += snprintf(buf + n, len - (size_t)n, "Flags: 0x%x\n", h->flags);
 	if (data && h->call_id)
-		n += snprintf(buf + n, len - (size_t)n, "Call: %" PRIu64 "\n", (uint64_t)h->call_id);
+		n +=
+		    snprintf(buf + n, len - (size_t)n, "Call: %" PRIu64 "\n", (uint64_t)h->call_id);
 	if (data && h->aux)
 		n += snprintf(buf + n, len - (size_t)n, "Aux: %" PRIu32 "\n", h->aux);
 	if (parts > 1)
@@ -636,8 +638,8 @@ static int write_data(struct pcapng_writer *w, const struct ec_event *ev)
 		int send = h->dir == EC_DIR_SEND;
 
 		format_comment(c, h, 1, i + 1, parts, cm, sizeof(cm));
-		if (write_packet(w, c, send, PNG_TCP_PSH | PNG_TCP_ACK, ev->data + off, n,
-				 h->ts_ns, cm, send))
+		if (write_packet(w, c, send, PNG_TCP_PSH | PNG_TCP_ACK, ev->data + off, n, h->ts_ns,
+				 cm, send))
 			return w->error;
 	}
 	return 0;
@@ -677,7 +679,7 @@ static int jfield(struct pcapng_writer *w, const char *name, const void *v, size
 }
 
 static int jfieldf(struct pcapng_writer *w, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int jfieldf(struct pcapng_writer *w, const char *name, const char *fmt, ...)
 {
@@ -717,16 +719,19 @@ static int write_journal(struct pcapng_writer *w, const struct ec_event *ev)
 	    jfieldf(w, "__REALTIME_TIMESTAMP", "%" PRIu64, (uint64_t)h->ts_ns / 1000) ||
 	    jfieldf(w, "_PID", "%" PRIu32, h->pid) || jfieldf(w, "_UID", "%" PRIu32, h->uid) ||
 	    jfield(w, "_COMM", h->comm, strnlen(h->comm, EC_COMM_LEN)) ||
-	    jfield(w, "SYSLOG_IDENTIFIER", "ecaptop", 7) || jfield(w, "MESSAGE", ev->data, h->len) ||
+	    jfield(w, "SYSLOG_IDENTIFIER", "ecaptop", 7) ||
+	    jfield(w, "MESSAGE", ev->data, h->len) ||
 	    jfieldf(w, "ECAPTOP_KIND", "%s", ec_kind_name(h->kind)) ||
 	    jfieldf(w, "ECAPTOP_SOURCE", "%s", ec_source_name(h->source)) ||
 	    jfieldf(w, "ECAPTOP_TS_NS", "%" PRIu64, (uint64_t)h->ts_ns) ||
 	    jfieldf(w, "ECAPTOP_TID", "%" PRIu32, h->tid) ||
 	    jfieldf(w, "ECAPTOP_FD", "%" PRId32, h->fd) ||
 	    jfieldf(w, "ECAPTOP_AUX", "%" PRIu32, h->aux) ||
-	    jfieldf(w, "ECAPTOP_FLAGS", "%u", h->flags) || jfieldf(w, "ECAPTOP_DIR", "%u", h->dir) ||
-	    jfieldf(w, "ECAPTOP_FAMILY", "%u", h->family) || jfieldf(w, "ECAPTOP_LADDR", "%s", la) ||
-	    jfieldf(w, "ECAPTOP_RADDR", "%s", ra) || jfieldf(w, "ECAPTOP_LPORT", "%u", h->lport) ||
+	    jfieldf(w, "ECAPTOP_FLAGS", "%u", h->flags) ||
+	    jfieldf(w, "ECAPTOP_DIR", "%u", h->dir) ||
+	    jfieldf(w, "ECAPTOP_FAMILY", "%u", h->family) ||
+	    jfieldf(w, "ECAPTOP_LADDR", "%s", la) || jfieldf(w, "ECAPTOP_RADDR", "%s", ra) ||
+	    jfieldf(w, "ECAPTOP_LPORT", "%u", h->lport) ||
 	    jfieldf(w, "ECAPTOP_RPORT", "%u", h->rport) ||
 	    jfieldf(w, "ECAPTOP_CONN_ID", "%" PRIu64, (uint64_t)h->conn_id) ||
 	    jfieldf(w, "ECAPTOP_CALL_ID", "%" PRIu64, (uint64_t)h->call_id) || blk_end(w))
@@ -734,8 +739,7 @@ static int write_journal(struct pcapng_writer *w, const struct ec_event *ev)
 	return 0;
 }
 
-static int write_stats_block(struct pcapng_writer *w, const struct pcapng_meta *m,
-			     uint64_t ts_ns)
+static int write_stats_block(struct pcapng_writer *w, const struct pcapng_meta *m, uint64_t ts_ns)
 {
 	char msg[512];
 	int n;
@@ -754,9 +758,10 @@ static int write_stats_block(struct pcapng_writer *w, const struct pcapng_meta *
 		n = sizeof(msg) - 1;
 	if (blk_begin(w, PNG_BT_JOURNAL) ||
 	    jfieldf(w, "__REALTIME_TIMESTAMP", "%" PRIu64, ts_ns / 1000) ||
-	    jfieldf(w, "_PID", "%d", (int)getpid()) || jfieldf(w, "_UID", "%u", (unsigned)getuid()) ||
-	    jfield(w, "_COMM", "ecaptop", 7) || jfield(w, "SYSLOG_IDENTIFIER", "ecaptop", 7) ||
-	    jfield(w, "MESSAGE", msg, (size_t)n) || jfield(w, "ECAPTOP_KIND", "stats", 5) ||
+	    jfieldf(w, "_PID", "%d", (int)getpid()) ||
+	    jfieldf(w, "_UID", "%u", (unsigned)getuid()) || jfield(w, "_COMM", "ecaptop", 7) ||
+	    jfield(w, "SYSLOG_IDENTIFIER", "ecaptop", 7) || jfield(w, "MESSAGE", msg, (size_t)n) ||
+	    jfield(w, "ECAPTOP_KIND", "stats", 5) ||
 	    jfield(w, "ECAPTOP_FILTER", m->filter ? m->filter : "",
 		   m->filter ? strlen(m->filter) : 0) ||
 	    jfieldf(w, "ECAPTOP_EVENTS", "%" PRIu64, m->events) ||
@@ -809,16 +814,14 @@ static int write_header(struct pcapng_writer *w, const struct pcapng_meta *m)
 		 " queue=%" PRIu64 " malformed=%" PRIu64 " alloc=%" PRIu64 " evicted=%" PRIu64,
 		 m->lost_reserve, m->lost_read, m->lost_trunc, m->lost_perf, m->lost_queue,
 		 m->lost_malformed, m->lost_alloc, m->evicted);
-	if (blk_opt_str(w, PNG_OPT_COMMENT, line) || blk_opt(w, PNG_OPT_END, NULL, 0) ||
-	    blk_end(w))
+	if (blk_opt_str(w, PNG_OPT_COMMENT, line) || blk_opt(w, PNG_OPT_END, NULL, 0) || blk_end(w))
 		return w->error;
 	/* Interface Description Block, section 4.2. */
 	if (blk_begin(w, PNG_BT_IDB) || blk_u16(w, PNG_LINKTYPE_RAW) || blk_u16(w, 0) ||
 	    blk_u32(w, PNG_SNAPLEN) || blk_opt_str(w, PNG_IF_NAME, "ecaptop") ||
 	    blk_opt_str(w, PNG_IF_DESCRIPTION,
 			"ecaptop: captured plaintext as synthetic TCP/IP packets") ||
-	    blk_opt(w, PNG_IF_TSRESOL, &tsres, 1) || blk_opt(w, PNG_OPT_END, NULL, 0) ||
-	    blk_end(w))
+	    blk_opt(w, PNG_IF_TSRESOL, &tsres, 1) || blk_opt(w, PNG_OPT_END, NULL, 0) || blk_end(w))
 		return w->error;
 	return 0;
 }
@@ -870,8 +873,8 @@ struct pcapng_writer *pcapng_writer_open(const char *path, const struct pcapng_m
 	/* O_NOFOLLOW: a symlink at path fails with ELOOP, force or not. O_NONBLOCK
 	 * so that a FIFO without a reader fails instead of blocking; the fstat
 	 * below refuses anything but a regular file before it is truncated. */
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
-				(force ? 0 : O_EXCL),
+	fd = open(path,
+		  O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (force ? 0 : O_EXCL),
 		  0600);
 	if (fd < 0) {
 		e = errno;
@@ -1048,7 +1051,8 @@ int pcapng_writer_close(struct pcapng_writer *w, const struct pcapng_meta *final
 		struct timespec now;
 
 		clock_gettime(CLOCK_REALTIME, &now);
-		write_stats_block(w, final, (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
+		write_stats_block(w, final,
+				  (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
 	}
 	if (!w->error && !w->gz)
 		out_flush_plain(w);

@@ -29,7 +29,7 @@ struct streams {
 	size_t req_len, resp_len;
 	size_t n_events;
 	uint64_t conn_id;
-	int conns; /* distinct conn_ids */
+	int conns;	/* distinct conn_ids */
 	int bad_fields; /* events whose process fields are not the foreign defaults */
 	uint16_t gap_flags, trunc_flags;
 	struct ec_event *first;
@@ -392,8 +392,8 @@ static void test_hole_gives_gap(void)
 	/* 100 segments of 10 bytes; segment 3 never arrives. */
 	for (i = 0; i < 100; i++)
 		if (i != 3)
-			syn_seg(&y, 1, c + 1 + 10u * (uint32_t)i, T_ACK,
-				client_bytes + 10 * i, 10, 0);
+			syn_seg(&y, 1, c + 1 + 10u * (uint32_t)i, T_ACK, client_bytes + 10 * i, 10,
+				0);
 	syn_close(&y);
 	CHECK_EQ_INT(read_streams(path, NULL, &s), 0);
 	CHECK_EQ_INT(s.rc, 0);
@@ -524,6 +524,6 @@ static void test_unsupported_link_type(void)
 
 UNIT_MAIN(UNIT(test_recorded_tcpdump_pcap), UNIT(test_recorded_tshark_pcapng_ipv6),
 	  UNIT(test_recorded_gzip), UNIT(test_recorded_filter), UNIT(test_recorded_truncated),
-	  UNIT(test_link_types_and_reordering), UNIT(test_hole_gives_gap),
-	  UNIT(test_snaplen_cut), UNIT(test_midstream_port_guess), UNIT(test_reused_tuple),
+	  UNIT(test_link_types_and_reordering), UNIT(test_hole_gives_gap), UNIT(test_snaplen_cut),
+	  UNIT(test_midstream_port_guess), UNIT(test_reused_tuple),
 	  UNIT(test_unsupported_link_type))

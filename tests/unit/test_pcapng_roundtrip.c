@@ -108,9 +108,9 @@ static void describe_diff(size_t i, const struct ec_event *a, const struct ec_ev
 {
 	printf("  event %zu differs: kind %u/%u len %u/%u pid %u/%u dir %u/%u fam %u/%u ports "
 	       "%u:%u/%u:%u ts %llu/%llu conn %llx/%llx flags %x/%x\n",
-	       i, a->h.kind, b->h.kind, a->h.len, b->h.len, a->h.pid, b->h.pid, a->h.dir,
-	       b->h.dir, a->h.family, b->h.family, a->h.lport, a->h.rport, b->h.lport,
-	       b->h.rport, (unsigned long long)a->h.ts_ns, (unsigned long long)b->h.ts_ns,
+	       i, a->h.kind, b->h.kind, a->h.len, b->h.len, a->h.pid, b->h.pid, a->h.dir, b->h.dir,
+	       a->h.family, b->h.family, a->h.lport, a->h.rport, b->h.lport, b->h.rport,
+	       (unsigned long long)a->h.ts_ns, (unsigned long long)b->h.ts_ns,
 	       (unsigned long long)a->h.conn_id, (unsigned long long)b->h.conn_id, a->h.flags,
 	       b->h.flags);
 }
@@ -495,8 +495,8 @@ static void test_truncated_every_byte(void)
 		else
 			ok = ok && rc < 0 && strstr(pcapng_reader_error(r), "offset");
 		if (!ok && bad++ < 5)
-			printf("  cut at %zu of %zu: %zu events (expected %zu), rc %d: %s\n", L, len,
-			       n, expect, rc, pcapng_reader_error(r));
+			printf("  cut at %zu of %zu: %zu events (expected %zu), rc %d: %s\n", L,
+			       len, n, expect, rc, pcapng_reader_error(r));
 		free_evs(got, n);
 		pcapng_reader_close(r);
 	}
@@ -591,10 +591,10 @@ static void test_refuses_unknown(void)
 	const char *path = tl_path("unknown.pcapng");
 	char err[256];
 	struct ec_event *e = tl_note(99, EC_S_NONE, 1, "x", "y", 1, 1);
-	struct ec_event *d = tl_data(EC_AF_INET, "1.2.3.4", 1, "5.6.7.8", 2, 3, EC_DIR_NONE, "z",
-				     1, 2);
-	struct ec_event *ok = tl_data(EC_AF_INET, "1.2.3.4", 1, "5.6.7.8", 2, 3, EC_DIR_SEND,
-				      "z", 1, 2);
+	struct ec_event *d =
+	    tl_data(EC_AF_INET, "1.2.3.4", 1, "5.6.7.8", 2, 3, EC_DIR_NONE, "z", 1, 2);
+	struct ec_event *ok =
+	    tl_data(EC_AF_INET, "1.2.3.4", 1, "5.6.7.8", 2, 3, EC_DIR_SEND, "z", 1, 2);
 	struct pcapng_writer *w = pcapng_writer_open(path, NULL, false, err, sizeof(err));
 
 	CHECK(w != NULL);

@@ -86,9 +86,9 @@ static const char *http_file(const char *name)
 	int l;
 
 	memset(body, 'b', sizeof(body));
-#define V4(dir, p, len)                                                                          \
-	proc(tl_data(EC_AF_INET, "127.0.0.1", 45678, "127.0.0.1", 8080, 0xffff888100001000ULL,      \
-		     dir, p, (uint32_t)(len), ts += 1000000),                                        \
+#define V4(dir, p, len)                                                                            \
+	proc(tl_data(EC_AF_INET, "127.0.0.1", 45678, "127.0.0.1", 8080, 0xffff888100001000ULL,     \
+		     dir, p, (uint32_t)(len), ts += 1000000),                                      \
 	     4242, "curl")
 	static const char r1[] = "GET /ecaptop/check?q=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
 				 "User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n";
@@ -227,9 +227,9 @@ static void test_mysql_query(void)
 	memcpy(g + gl, "ijklmnopqrst\0", 13), gl += 13;
 	memcpy(g + gl, "mysql_native_password\0", 22), gl += 22;
 	n = mysql_pkt(b, 0, g, gl);
-#define M(dir, p, len)                                                                           \
-	proc(tl_data(EC_AF_INET, "127.0.0.1", 51000, "127.0.0.1", 3306, 0xffff888100003000ULL, dir, \
-		     p, (uint32_t)(len), ts += 1000),                                                \
+#define M(dir, p, len)                                                                             \
+	proc(tl_data(EC_AF_INET, "127.0.0.1", 51000, "127.0.0.1", 3306, 0xffff888100003000ULL,     \
+		     dir, p, (uint32_t)(len), ts += 1000),                                         \
 	     6060, "mysql")
 	evs[0] = M(EC_DIR_RECV, b, n);
 	/* Handshake response 41: capabilities, max packet, charset, 23 zero
@@ -246,8 +246,8 @@ static void test_mysql_query(void)
 	n = mysql_pkt(b, 0, "\x03SELECT 1", 9); /* COM_QUERY */
 	evs[3] = M(EC_DIR_SEND, b, n);
 	CHECK_EQ_INT(write_events(path, evs, 4), 0);
-	char *o = run(TSHARK " '%s' -Y mysql.query -T fields -e mysql.query -e frame.comment 2>&1",
-		      path);
+	char *o =
+	    run(TSHARK " '%s' -Y mysql.query -T fields -e mysql.query -e frame.comment 2>&1", path);
 
 	CHECK(has_line(o, "SELECT 1", "PID: 6060"));
 	if (unit_failed_now)
@@ -264,16 +264,16 @@ static void test_pgsql_query(void)
 	static const char su[] = "\0\0\0\x24\0\x03\0\0user\0postgres\0database\0app\0";
 	static const char ok[] = "R\0\0\0\x08\0\0\0\0Z\0\0\0\x05I";
 	static const char q[] = "Q\0\0\0\x0eSELECT 2;";
-#define P(dir, p, len)                                                                           \
-	proc(tl_data(EC_AF_INET6, "::1", 52000, "::1", 5432, 0xffff888100004000ULL, dir, p,         \
-		     (uint32_t)(len), ts += 1000),                                                   \
+#define P(dir, p, len)                                                                             \
+	proc(tl_data(EC_AF_INET6, "::1", 52000, "::1", 5432, 0xffff888100004000ULL, dir, p,        \
+		     (uint32_t)(len), ts += 1000),                                                 \
 	     7070, "psql")
 	evs[0] = P(EC_DIR_SEND, su, sizeof(su) - 1 + 1);
 	evs[1] = P(EC_DIR_RECV, ok, sizeof(ok) - 1);
 	evs[2] = P(EC_DIR_SEND, q, sizeof(q));
 	CHECK_EQ_INT(write_events(path, evs, 3), 0);
-	char *o = run(TSHARK " '%s' -Y pgsql.query -T fields -e pgsql.query -e frame.comment 2>&1",
-		      path);
+	char *o =
+	    run(TSHARK " '%s' -Y pgsql.query -T fields -e pgsql.query -e frame.comment 2>&1", path);
 
 	CHECK(has_line(o, "SELECT 2;", "PID: 7070"));
 	if (unit_failed_now)
@@ -284,9 +284,12 @@ static void test_pgsql_query(void)
 int main(void)
 {
 	static const struct unit_case cases[] = {
-		UNIT(test_http_request_uri_and_pid), UNIT(test_http_gzip),
-		UNIT(test_checksums_and_tcp_analysis), UNIT(test_journal_entry),
-		UNIT(test_mysql_query), UNIT(test_pgsql_query),
+	    UNIT(test_http_request_uri_and_pid),
+	    UNIT(test_http_gzip),
+	    UNIT(test_checksums_and_tcp_analysis),
+	    UNIT(test_journal_entry),
+	    UNIT(test_mysql_query),
+	    UNIT(test_pgsql_query),
 	};
 	int have = system("command -v tshark >/dev/null 2>&1") == 0, failed = 0;
 
