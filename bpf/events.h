@@ -28,6 +28,9 @@ enum ec_kind {
 	EC_K_EXIT = 3, /* a process (thread group leader) exited */
 	EC_K_COMMAND = 4, /* a shell command line */
 	EC_K_QUERY = 5, /* a query as a database server saw it */
+	/* Not from the kernel: a replay restarted from the beginning (a seek); the
+	 * consumer drops what it built and rebuilds from the events that follow. */
+	EC_K_RESET = 6,
 };
 
 /* Where a record came from. Keep in step with engine/event.c names. */

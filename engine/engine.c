@@ -428,10 +428,18 @@ struct engine *engine_new_replay(const char *path, const char *filter, double sp
 	e->opts.queue_slots = DEFAULT_QUEUE_SLOTS;
 	e->speed = speed;
 	e->ringbuf = true;
+	pthread_mutex_init(&e->ctl_lock, NULL);
+	pthread_cond_init(&e->ctl_cond, NULL);
+	e->replay_path = strdup(path);
+	e->replay_filter = filter ? strdup(filter) : NULL;
+	if (!e->replay_path || (filter && !e->replay_filter)) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (queue_init(e, err, errlen))
 		goto fail;
 	e->reader = pcapng_reader_open(path, filter, err, errlen);
-	if (!e->reader)
+	if (!e->reader || replay_scan(e, err, errlen))
 		goto fail;
 	return e;
 fail:
@@ -656,6 +664,12 @@ void engine_stop(struct engine *e)
 		return;
 	if (e->thread_running) {
 		atomic_store(&e->stop, true);
+		if (e->replay_path) {
+			/* The replay thread may be waiting for a control request. */
+			pthread_mutex_lock(&e->ctl_lock);
+			pthread_cond_broadcast(&e->ctl_cond);
+			pthread_mutex_unlock(&e->ctl_lock);
+		}
 		pthread_join(e->thread, NULL);
 		e->thread_running = false;
 	}
@@ -692,6 +706,12 @@ void engine_free(struct engine *e)
 			free(ev);
 	free(e->slots);
 	pcapng_reader_close(e->reader);
+	if (e->replay_path) {
+		pthread_mutex_destroy(&e->ctl_lock);
+		pthread_cond_destroy(&e->ctl_cond);
+	}
+	free(e->replay_path);
+	free(e->replay_filter);
 	if (e->wake_fd >= 0)
 		close(e->wake_fd);
 	free(e);

@@ -66,6 +66,26 @@ bool engine_is_replay(const struct engine *e);
  * an error (logged, naming the block or offset). Live capture: always false. */
 bool engine_done(struct engine *e);
 
+/* Replay control, from the consumer's thread. A seek restarts the file: the consumer
+ * then pops an EC_K_RESET event, drops the state it built (the store) and rebuilds it
+ * from the events that follow, delivered at full speed up to the target. */
+struct engine_replay_status {
+	uint64_t first_ns, last_ns; /* time of the file's first and last event */
+	uint64_t pos_ns; /* time of the last event handed to the queue (0: none yet) */
+	uint64_t index; /* events handed to the queue since the last reset */
+	uint64_t total; /* events in the file (as far as it could be read) */
+	double speed;
+	bool paused;
+	bool finished; /* at the end of the file */
+};
+void engine_replay_status(struct engine *e, struct engine_replay_status *st);
+void engine_replay_pause(struct engine *e, bool paused);
+void engine_replay_set_speed(struct engine *e, double speed); /* > 0 */
+/* Paused: hand out the next event (forward) or go back one (a seek). */
+void engine_replay_step(struct engine *e, int direction);
+/* Go to the first event later than ts_ns (0: the start; UINT64_MAX: the end). */
+void engine_replay_seek_time(struct engine *e, uint64_t ts_ns);
+
 struct pcapng_writer;
 /* Record every event engine_pop() hands out into w (borrowed; NULL stops). A write
  * error is logged once and recording stops. */

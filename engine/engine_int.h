@@ -68,8 +68,19 @@ struct engine {
 
 	/* Replay (replay.c): a saved capture instead of the kernel. */
 	struct pcapng_reader *reader;
-	double speed; /* 0: as fast as the consumer takes it */
+	char *replay_path, *replay_filter; /* to reopen the file on a seek */
+	uint64_t first_ns, last_ns, total; /* from the scan at open */
 	atomic_bool finished; /* every event of the file was queued (or reading failed) */
+	atomic_uint_fast64_t pos_ns, index;
+	/* Control, under ctl_lock; the replay thread waits on ctl_cond while paused. */
+	pthread_mutex_t ctl_lock;
+	pthread_cond_t ctl_cond;
+	double speed; /* 0: as fast as the consumer takes it */
+	bool paused;
+	uint64_t steps; /* events to hand out while paused */
+	bool seek_req;
+	uint64_t seek_index; /* after a seek: hand out this many events at full speed */
+	uint64_t seek_ts; /* ... or those up to this time (when seek_index is 0) */
 
 	/* Recording (-w): the consumer thread writes each event it pops. */
 	struct pcapng_writer *writer;
@@ -83,5 +94,7 @@ void engine_record(struct engine *e, const struct ec_event *ev);
 void engine_wake(struct engine *e);
 /* The replay thread (replay.c). */
 void *replay_thread(void *arg);
+/* Count a replay file's events and time span (replay.c). 0, or -1 with a reason. */
+int replay_scan(struct engine *e, char *err, size_t errlen);
 
 #endif

@@ -62,6 +62,8 @@ const char *ec_kind_name(uint32_t kind)
 		return "command";
 	case EC_K_QUERY:
 		return "query";
+	case EC_K_RESET:
+		return "reset";
 	}
 	return "unknown";
 }
