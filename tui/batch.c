@@ -55,8 +55,9 @@ static void json_event(struct strbuf *sb, const struct ec_event *ev)
 	comm_of(ev, comm);
 	sb_puts(sb, "{");
 	sb_json_key(sb, "type");
-	sb_json_cstr(sb, h->kind == EC_K_COMMAND && (h->flags & EC_F_STATUS) ? "command_exit"
-									: ec_kind_name(h->kind));
+	sb_json_cstr(sb, h->kind == EC_K_COMMAND && (h->flags & EC_F_STATUS)
+			     ? "command_exit"
+			     : ec_kind_name(h->kind));
 	sb_json_key(sb, "source");
 	sb_json_cstr(sb, ec_source_name(h->source));
 	sb_printf(sb, ",\"ts_ns\":%llu,\"pid\":%u,\"tid\":%u,\"uid\":%u",
@@ -130,7 +131,8 @@ static void json_event(struct strbuf *sb, const struct ec_event *ev)
 		sb_json_key(sb, "query");
 		sb_json_str(sb, (const char *)ev->data, h->len);
 		if (h->flags & (EC_F_TRUNCATED | EC_F_CONT))
-			sb_printf(sb, ",\"part\":%s", h->flags & EC_F_CONT ? "\"continuation\"" : "\"first\"");
+			sb_printf(sb, ",\"part\":%s",
+				  h->flags & EC_F_CONT ? "\"continuation\"" : "\"first\"");
 		break;
 	default:
 		sb_printf(sb, ",\"len\":%u", h->len);
@@ -221,9 +223,9 @@ static void text_event(struct strbuf *sb, const struct ec_event *ev)
 				  ec_dir_name(h->dir), la, h->lport,
 				  h->dir == EC_DIR_SEND ? "->" : "<-", ra, h->rport, h->len);
 		else if (h->family == EC_AF_INET)
-			sb_printf(sb, " fd %d %s %s:%u %s %s:%u %u bytes", h->fd, ec_dir_name(h->dir),
-				  la, h->lport, h->dir == EC_DIR_SEND ? "->" : "<-", ra, h->rport,
-				  h->len);
+			sb_printf(sb, " fd %d %s %s:%u %s %s:%u %u bytes", h->fd,
+				  ec_dir_name(h->dir), la, h->lport,
+				  h->dir == EC_DIR_SEND ? "->" : "<-", ra, h->rport, h->len);
 		else
 			sb_printf(sb, " fd %d %s (connection unknown) %u bytes", h->fd,
 				  ec_dir_name(h->dir), h->len);
@@ -295,16 +297,17 @@ void batch_print_stats(FILE *out, const struct engine_stats *st, bool json)
 			(unsigned long long)st->lost_trunc, (unsigned long long)st->lost_malformed,
 			(unsigned long long)st->lost_alloc);
 	} else {
-		fprintf(out,
-			"--- ecaptop stats: %llu events, %llu bytes (%s); lost: ring reserve %llu, "
-			"perf %llu, queue full %llu, read fault %llu, truncated %llu, malformed %llu, "
-			"alloc %llu\n",
-			(unsigned long long)st->events, (unsigned long long)st->bytes,
-			st->ringbuf ? "ring buffer" : "perf buffer",
-			(unsigned long long)st->lost_reserve, (unsigned long long)st->lost_perf,
-			(unsigned long long)st->lost_queue, (unsigned long long)st->lost_read,
-			(unsigned long long)st->lost_trunc, (unsigned long long)st->lost_malformed,
-			(unsigned long long)st->lost_alloc);
+		fprintf(
+		    out,
+		    "--- ecaptop stats: %llu events, %llu bytes (%s); lost: ring reserve %llu, "
+		    "perf %llu, queue full %llu, read fault %llu, truncated %llu, malformed %llu, "
+		    "alloc %llu\n",
+		    (unsigned long long)st->events, (unsigned long long)st->bytes,
+		    st->ringbuf ? "ring buffer" : "perf buffer",
+		    (unsigned long long)st->lost_reserve, (unsigned long long)st->lost_perf,
+		    (unsigned long long)st->lost_queue, (unsigned long long)st->lost_read,
+		    (unsigned long long)st->lost_trunc, (unsigned long long)st->lost_malformed,
+		    (unsigned long long)st->lost_alloc);
 	}
 }
 
@@ -343,7 +346,7 @@ static void json_record(struct strbuf *sb, const struct dec_record *r, const str
 		sb_printf(sb, ",\"rport\":%u,\"conn_id\":\"%llx\"", c->rport,
 			  (unsigned long long)c->conn_id);
 		sb_json_key(sb, "role");
-		sb_json_cstr(sb, c->local_is_client == 1 ? "client"
+		sb_json_cstr(sb, c->local_is_client == 1   ? "client"
 				 : c->local_is_client == 0 ? "server"
 							   : NULL);
 	}
@@ -511,7 +514,8 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 		goto out;
 	/* Connections still open: their decoders hold what they could not finish. A
 	 * replay closes them at the end of the file, not at the current time. */
-	store_close_all(store, engine_is_replay(e) ? bs.last_ts : (uint64_t)time(NULL) * 1000000000ULL);
+	store_close_all(store,
+			engine_is_replay(e) ? bs.last_ts : (uint64_t)time(NULL) * 1000000000ULL);
 	fflush(stdout);
 out:
 	store_free(store);

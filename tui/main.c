@@ -36,55 +36,61 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{"batch", no_argument, NULL, 'b'},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"pid", required_argument, NULL, 'p'},
-	{"uid", required_argument, NULL, 'u'},
-	{"duration", required_argument, NULL, 'd'},
-	{"perf-buffer", no_argument, NULL, OPT_PERF_BUFFER},
-	{"check", no_argument, NULL, OPT_CHECK},
-	{"btf", required_argument, NULL, OPT_BTF},
-	{"log", required_argument, NULL, OPT_LOG},
-	{"theme", required_argument, NULL, OPT_THEME},
-	{"read", required_argument, NULL, 'r'},
-	{"write", required_argument, NULL, 'w'},
-	{"force", no_argument, NULL, OPT_FORCE},
-	{"filter", required_argument, NULL, 'f'},
-	{"speed", required_argument, NULL, OPT_SPEED},
-	{"max-events", required_argument, NULL, OPT_MAX_EVENTS},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+    {"batch", no_argument, NULL, 'b'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"pid", required_argument, NULL, 'p'},
+    {"uid", required_argument, NULL, 'u'},
+    {"duration", required_argument, NULL, 'd'},
+    {"perf-buffer", no_argument, NULL, OPT_PERF_BUFFER},
+    {"check", no_argument, NULL, OPT_CHECK},
+    {"btf", required_argument, NULL, OPT_BTF},
+    {"log", required_argument, NULL, OPT_LOG},
+    {"theme", required_argument, NULL, OPT_THEME},
+    {"read", required_argument, NULL, 'r'},
+    {"write", required_argument, NULL, 'w'},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"filter", required_argument, NULL, 'f'},
+    {"speed", required_argument, NULL, OPT_SPEED},
+    {"max-events", required_argument, NULL, OPT_MAX_EVENTS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: ecaptop [OPTIONS]\n"
-		"Show, per process and connection, the plaintext of TLS traffic on this machine.\n"
-		"\n"
-		"  (no options)            live capture of the whole machine in the interactive view\n"
-		"  -b, --batch             no TUI: print events to standard output until interrupted\n"
-		"      --json              with --batch: one JSON object per line\n"
-		"  -p, --pid PID[,PID...]  only these processes (filtered in the kernel)\n"
-		"  -u, --uid UID[,UID...]  only these users (filtered in the kernel)\n"
-		"  -d, --duration SECS     stop by itself after SECS seconds\n"
-		"      --perf-buffer       use perf buffers even where ring buffers exist\n"
-		"  -w, --write FILE        record everything captured to FILE (pcapng; .gz compresses)\n"
-		"      --force             let -w overwrite an existing file\n"
-		"  -r, --read FILE         replay a saved capture (pcapng or pcap, .gz too); no root\n"
-		"  -f, --filter EXPR       with -r: a pcap filter expression limiting what is read\n"
-		"      --speed X           with -r: replay at X times the original pace (batch default:\n"
-		"                          as fast as possible)\n"
-		"      --btf FILE          kernel BTF for kernels without /sys/kernel/btf/vmlinux\n"
-		"      --log FILE          also append log messages to FILE (created 0600)\n"
-		"      --theme NAME        TUI colour theme (dark, light, mono; default: the saved one)\n"
-		"      --max-events N      TUI: events kept in memory, oldest evicted (default 1000000)\n"
-		"      --check             report what this kernel supports; exit 0 if capture can work\n"
-		"  -h, --help              this text\n"
-		"  -V, --version           the version\n"
-		"\n"
-		"Needs root (or CAP_BPF and CAP_PERFMON) for live capture. See ecaptop(8).\n");
+	fprintf(
+	    f,
+	    "Usage: ecaptop [OPTIONS]\n"
+	    "Show, per process and connection, the plaintext of TLS traffic on this machine.\n"
+	    "\n"
+	    "  (no options)            live capture of the whole machine in the interactive view\n"
+	    "  -b, --batch             no TUI: print events to standard output until interrupted\n"
+	    "      --json              with --batch: one JSON object per line\n"
+	    "  -p, --pid PID[,PID...]  only these processes (filtered in the kernel)\n"
+	    "  -u, --uid UID[,UID...]  only these users (filtered in the kernel)\n"
+	    "  -d, --duration SECS     stop by itself after SECS seconds\n"
+	    "      --perf-buffer       use perf buffers even where ring buffers exist\n"
+	    "  -w, --write FILE        record everything captured to FILE (pcapng; .gz "
+	    "compresses)\n"
+	    "      --force             let -w overwrite an existing file\n"
+	    "  -r, --read FILE         replay a saved capture (pcapng or pcap, .gz too); no root\n"
+	    "  -f, --filter EXPR       with -r: a pcap filter expression limiting what is read\n"
+	    "      --speed X           with -r: replay at X times the original pace (batch "
+	    "default:\n"
+	    "                          as fast as possible)\n"
+	    "      --btf FILE          kernel BTF for kernels without /sys/kernel/btf/vmlinux\n"
+	    "      --log FILE          also append log messages to FILE (created 0600)\n"
+	    "      --theme NAME        TUI colour theme (dark, light, mono; default: the saved "
+	    "one)\n"
+	    "      --max-events N      TUI: events kept in memory, oldest evicted (default "
+	    "1000000)\n"
+	    "      --check             report what this kernel supports; exit 0 if capture can "
+	    "work\n"
+	    "  -h, --help              this text\n"
+	    "  -V, --version           the version\n"
+	    "\n"
+	    "Needs root (or CAP_BPF and CAP_PERFMON) for live capture. See ecaptop(8).\n");
 }
 
 /* "12,34" into vals[]; 0, or -1 with a message. */
@@ -130,7 +136,10 @@ static const char *capture_filter_desc(const struct engine_opts *eo, char *buf, 
 	for (i = 0; i < eo->n_pids && n < len; i++)
 		n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? "," : "--pid ", eo->pids[i]);
 	for (i = 0; i < eo->n_uids && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? "," : n ? " --uid " : "--uid ",
+		n += (size_t)snprintf(buf + n, len - n, "%s%u",
+				      i	  ? ","
+				      : n ? " --uid "
+					  : "--uid ",
 				      eo->uids[i]);
 	return buf[0] ? buf : NULL;
 }
@@ -209,7 +218,8 @@ int main(int argc, char **argv)
 
 			speed = strtod(optarg, &end);
 			if (*end || end == optarg || !(speed > 0)) {
-				fprintf(stderr, "ecaptop: invalid speed '%s': expected a factor > 0\n",
+				fprintf(stderr,
+					"ecaptop: invalid speed '%s': expected a factor > 0\n",
 					optarg);
 				return 1;
 			}
@@ -234,7 +244,8 @@ int main(int argc, char **argv)
 
 			bo.duration_s = strtod(optarg, &end);
 			if (*end || end == optarg || bo.duration_s <= 0) {
-				fprintf(stderr, "ecaptop: invalid duration '%s': expected seconds > 0\n",
+				fprintf(stderr,
+					"ecaptop: invalid duration '%s': expected seconds > 0\n",
 					optarg);
 				return 1;
 			}
@@ -262,8 +273,10 @@ int main(int argc, char **argv)
 			errno = 0;
 			v = strtoull(optarg, &end, 10);
 			if (errno || *end || end == optarg || !v || optarg[0] == '-') {
-				fprintf(stderr, "ecaptop: invalid --max-events '%s': expected a number > 0\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "ecaptop: invalid --max-events '%s': expected a number > 0\n",
+				    optarg);
 				return 1;
 			}
 			max_events = (size_t)v;
@@ -318,7 +331,10 @@ int main(int argc, char **argv)
 	if (read_path)
 		/* Batch replays run as fast as they can; the TUI plays at the original pace. */
 		e = engine_new_replay(read_path, pcap_filter,
-				      speed > 0 ? speed : batch ? 0 : 1, err, sizeof(err));
+				      speed > 0 ? speed
+				      : batch	? 0
+						: 1,
+				      err, sizeof(err));
 	else
 		e = engine_new(&eo, err, sizeof(err));
 	if (!e) {
@@ -365,8 +381,10 @@ int main(int argc, char **argv)
 		status = batch_run(e, &bo);
 	} else {
 		struct store_opts so = {.max_events = max_events, .keep = true};
-		struct tui_opts to = {.theme = theme, .store_cap = max_events,
-				      .source = read_path ? read_path : "live", .log_path = log_path};
+		struct tui_opts to = {.theme = theme,
+				      .store_cap = max_events,
+				      .source = read_path ? read_path : "live",
+				      .log_path = log_path};
 		struct store *st = store_new(&so);
 
 		if (!st) {
