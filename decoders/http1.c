@@ -16,24 +16,24 @@
 #include <strings.h>
 #include <zlib.h>
 
-#define H1_LINE_CAP 4096 /* a chunk-size line with its extensions */
-#define H1_MAX_HEADERS 256 /* fields kept per message; more are parsed, not kept */
+#define H1_LINE_CAP    4096		  /* a chunk-size line with its extensions */
+#define H1_MAX_HEADERS 256		  /* fields kept per message; more are parsed, not kept */
 #define H1_QUEUE_BYTES (4u * 1024 * 1024) /* memory held by waiting requests */
-#define H1_FEED_STEP 65536 /* bytes appended to a partial element at a time */
-#define H1_MAX_NOTES 32 /* per connection; then one last note says so */
-#define H1_DETECT_LINE 8192 /* a start line with an unknown method must end by then */
+#define H1_FEED_STEP   65536		  /* bytes appended to a partial element at a time */
+#define H1_MAX_NOTES   32		  /* per connection; then one last note says so */
+#define H1_DETECT_LINE 8192		  /* a start line with an unknown method must end by then */
 
 enum h1_state {
-	S_HEAD, /* start line and header section */
-	S_BODY_LEN, /* Content-Length body: remain bytes left */
+	S_HEAD,	      /* start line and header section */
+	S_BODY_LEN,   /* Content-Length body: remain bytes left */
 	S_CHUNK_SIZE, /* chunk-size [chunk-ext] CRLF */
 	S_CHUNK_DATA, /* remain bytes of chunk data */
 	S_CHUNK_CRLF, /* the CRLF after chunk data */
-	S_TRAILER, /* trailer section after the last chunk */
+	S_TRAILER,    /* trailer section after the last chunk */
 	S_BODY_CLOSE, /* response body delimited by the end of the connection */
-	S_HOLD, /* requests: wait for the response to an Upgrade or CONNECT request */
-	S_RESYNC, /* skipping bytes until a line looks like a start line */
-	S_TUNNEL, /* protocol switched: bytes are not HTTP/1 */
+	S_HOLD,	      /* requests: wait for the response to an Upgrade or CONNECT request */
+	S_RESYNC,     /* skipping bytes until a line looks like a start line */
+	S_TUNNEL,     /* protocol switched: bytes are not HTTP/1 */
 };
 
 enum h1_coding { C_IDENTITY, C_GZIP, C_DEFLATE };
@@ -64,8 +64,8 @@ struct h1_msg {
 	struct h1_hdrs hdrs;
 	struct h1_body body;
 	uint64_t bytes, ts_first, ts_last;
-	int done; /* request: the parser is finished with it */
-	int answered; /* request: its response was emitted; the parser still owns it */
+	int done;	 /* request: the parser is finished with it */
+	int answered;	 /* request: its response was emitted; the parser still owns it */
 	int placeholder; /* stands for a request that could not be parsed */
 	size_t mem;
 };
@@ -75,14 +75,14 @@ struct h1_dir {
 	uint8_t *buf; /* bytes not yet consumed: an incomplete element */
 	size_t len, cap;
 	uint64_t remain;
-	struct h1_msg *cur; /* message being parsed; requests are also queued */
+	struct h1_msg *cur;   /* message being parsed; requests are also queued */
 	uint64_t ts, last_ts; /* capture time of the current and last feed */
-	uint64_t head_ts; /* capture time of the first byte of the current head */
+	uint64_t head_ts;     /* capture time of the first byte of the current head */
 	int head_started, start_ok;
 	size_t scan; /* where the search for the end of the head resumes */
 	size_t trailer_bytes;
 	uint64_t interim_bytes; /* 1xx responses before the final one */
-	int line_start; /* resync: the next byte starts a line */
+	int line_start;		/* resync: the next byte starts a line */
 };
 
 struct http1 {
@@ -92,12 +92,12 @@ struct http1 {
 	struct h1_msg *q_head, *q_tail; /* requests waiting for a response, oldest first */
 	size_t q_len, q_mem;
 	struct h1_msg *hold_req; /* the Upgrade/CONNECT request the request side waits on */
-	const char *switched; /* points into sw_buf */
+	const char *switched;	 /* points into sw_buf */
 	char sw_buf[32];
 	char *sw_method, *sw_path, *sw_host; /* the request that switched */
 	uint64_t sw_ts;
 	int keep_leftover; /* h2c: keep the bytes after the switch for the caller */
-	int kick_req; /* the request side was released from S_HOLD */
+	int kick_req;	   /* the request side was released from S_HOLD */
 	int closed, dead;
 	unsigned notes;
 };
@@ -115,8 +115,9 @@ static void h1_note(struct http1 *d, const char *fmt, ...)
 	if (d->notes > H1_MAX_NOTES)
 		return;
 	if (d->notes++ == H1_MAX_NOTES) {
-		snprintf(text, sizeof(text), "HTTP/1: too many problems on this connection; "
-					     "further notes suppressed");
+		snprintf(text, sizeof(text),
+			 "HTTP/1: too many problems on this connection; "
+			 "further notes suppressed");
 	} else {
 		va_start(ap, fmt);
 		vsnprintf(text, sizeof(text), fmt, ap);
@@ -834,8 +835,7 @@ static void set_coding(struct h1_msg *m)
 
 	/* Only a single gzip or deflate coding is undone; stacked or other
 	 * codings (br, zstd) are kept as they came. */
-	if (!hdrs_last_elem(&m->hdrs, "content-encoding", last, sizeof(last), &count) ||
-	    count != 1)
+	if (!hdrs_last_elem(&m->hdrs, "content-encoding", last, sizeof(last), &count) || count != 1)
 		return;
 	if (!strcmp(last, "gzip") || !strcmp(last, "x-gzip"))
 		m->body.coding = C_GZIP;
@@ -900,8 +900,9 @@ static void start_body(struct http1 *d, int dir)
 		} else {
 			/* A request whose final coding is not chunked cannot be
 			 * framed (RFC 9112 section 6.3 item 4). */
-			h1_note(d, "HTTP/1 request: Transfer-Encoding \"%s\" without chunked; "
-				   "resynchronising",
+			h1_note(d,
+				"HTTP/1 request: Transfer-Encoding \"%s\" without chunked; "
+				"resynchronising",
 				te);
 			msg_done(d, dir);
 			enter_resync(d, dir, 0);
@@ -994,8 +995,9 @@ static void parse_head(struct http1 *d, int dir, const uint8_t *p, size_t n)
 			if (k >= sizeof(up))
 				k = sizeof(up) - 1;
 			for (count = 0; (size_t)count < k; count++)
-				up[count] = (v[count] >= 'A' && v[count] <= 'Z') ? (char)(v[count] + 32)
-										 : v[count];
+				up[count] = (v[count] >= 'A' && v[count] <= 'Z')
+						? (char)(v[count] + 32)
+						: v[count];
 			up[k] = '\0';
 			m->upgrade = strdup(k ? up : "unknown");
 		}
@@ -1286,8 +1288,9 @@ static size_t h1_run(struct http1 *d, int dir, const uint8_t *p, size_t n)
 		case S_HOLD:
 			if (n - off <= HTTP1_HEAD_CAP)
 				return off;
-			h1_note(d, "HTTP/1 request: no response to an Upgrade/CONNECT request "
-				   "after %d bytes; decoding what follows as HTTP/1",
+			h1_note(d,
+				"HTTP/1 request: no response to an Upgrade/CONNECT request "
+				"after %d bytes; decoding what follows as HTTP/1",
 				HTTP1_HEAD_CAP);
 			d->hold_req = NULL;
 			s->st = S_HEAD;
@@ -1439,8 +1442,9 @@ void http1_gap(struct http1 *d, enum dec_dir dir, uint64_t len)
 			body_z_end(&s->cur->body);
 		}
 		if (s->st == S_BODY_CLOSE || len <= s->remain) {
-			h1_note(d, "HTTP/1 %s: %llu bytes lost inside a body; the body shown is "
-				   "incomplete",
+			h1_note(d,
+				"HTTP/1 %s: %llu bytes lost inside a body; the body shown is "
+				"incomplete",
 				dir_name[di], (unsigned long long)len);
 			if (s->st != S_BODY_CLOSE) {
 				s->remain -= len;
@@ -1580,9 +1584,9 @@ size_t http1_take_leftover(struct http1 *d, enum dec_dir dir, uint8_t **out)
 /* ---- detection ---- */
 
 static const char *const known_methods[] = {
-	"GET",	  "HEAD",      "POST",	"PUT",	  "DELETE", "CONNECT", "OPTIONS",
-	"TRACE",  "PATCH",     "PROPFIND", "PROPPATCH", "MKCOL", "COPY",  "MOVE",
-	"LOCK",	  "UNLOCK",    "REPORT", "SEARCH", "PURGE",  "MKCALENDAR",
+    "GET",   "HEAD",   "POST",	   "PUT",	"DELETE", "CONNECT",	"OPTIONS",
+    "TRACE", "PATCH",  "PROPFIND", "PROPPATCH", "MKCOL",  "COPY",	"MOVE",
+    "LOCK",  "UNLOCK", "REPORT",   "SEARCH",	"PURGE",  "MKCALENDAR",
 };
 
 int http1_detect(const uint8_t *buf, size_t len, enum dec_dir dir)

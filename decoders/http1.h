@@ -31,7 +31,7 @@
 
 #include "decoder.h"
 
-#define HTTP1_HEAD_CAP (1024 * 1024)
+#define HTTP1_HEAD_CAP	(1024 * 1024)
 #define HTTP1_QUEUE_MAX 64
 
 struct http1;

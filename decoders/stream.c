@@ -27,28 +27,28 @@ struct dec_ops {
 	int (*detect)(const uint8_t *buf, size_t len, enum dec_dir dir);
 };
 
-#define DEC_OPS(X, P)                                                                            \
-	static void *X##_w_new(dec_emit_fn emit, void *arg)                                      \
-	{                                                                                        \
-		return X##_new(emit, arg);                                                       \
-	}                                                                                        \
-	static void X##_w_feed(void *d, enum dec_dir dir, const uint8_t *b, size_t n, uint64_t t) \
-	{                                                                                        \
-		X##_feed(d, dir, b, n, t);                                                       \
-	}                                                                                        \
-	static void X##_w_gap(void *d, enum dec_dir dir, uint64_t n)                             \
-	{                                                                                        \
-		X##_gap(d, dir, n);                                                              \
-	}                                                                                        \
-	static void X##_w_close(void *d, uint64_t t)                                             \
-	{                                                                                        \
-		X##_close(d, t);                                                                 \
-	}                                                                                        \
-	static void X##_w_free(void *d)                                                          \
-	{                                                                                        \
-		X##_free(d);                                                                     \
-	}                                                                                        \
-	static const struct dec_ops X##_ops = {P,	    X##_w_new,  X##_w_feed, X##_w_gap,   \
+#define DEC_OPS(X, P)                                                                              \
+	static void *X##_w_new(dec_emit_fn emit, void *arg)                                        \
+	{                                                                                          \
+		return X##_new(emit, arg);                                                         \
+	}                                                                                          \
+	static void X##_w_feed(void *d, enum dec_dir dir, const uint8_t *b, size_t n, uint64_t t)  \
+	{                                                                                          \
+		X##_feed(d, dir, b, n, t);                                                         \
+	}                                                                                          \
+	static void X##_w_gap(void *d, enum dec_dir dir, uint64_t n)                               \
+	{                                                                                          \
+		X##_gap(d, dir, n);                                                                \
+	}                                                                                          \
+	static void X##_w_close(void *d, uint64_t t)                                               \
+	{                                                                                          \
+		X##_close(d, t);                                                                   \
+	}                                                                                          \
+	static void X##_w_free(void *d)                                                            \
+	{                                                                                          \
+		X##_free(d);                                                                       \
+	}                                                                                          \
+	static const struct dec_ops X##_ops = {P,	    X##_w_new,	X##_w_feed, X##_w_gap,     \
 					       X##_w_close, X##_w_free, X##_detect}
 
 DEC_OPS(http1, DEC_P_HTTP1);
@@ -58,27 +58,26 @@ DEC_OPS(pgsql, DEC_P_PGSQL);
 
 /* Detection order: the most specific signatures first. TLS is handled apart. */
 static const struct dec_ops *const all_ops[] = {
-	&http2_ops,
-	&http1_ops,
-	&mysql_ops,
-	&pgsql_ops,
+    &http2_ops,
+    &http1_ops,
+    &mysql_ops,
+    &pgsql_ops,
 };
 #define N_OPS (sizeof(all_ops) / sizeof(all_ops[0]))
 
 struct pseg {
 	uint8_t side;
 	uint8_t gap;
-	size_t off; /* into pbuf[side]; for a gap, that buffer's length at the time */
+	size_t off;   /* into pbuf[side]; for a gap, that buffer's length at the time */
 	uint64_t len; /* data bytes, or bytes lost */
 	uint64_t ts;
 };
-
 
 struct dec_stream {
 	dec_emit_fn emit;
 	void *arg;
 	enum dec_proto proto;
-	int decided; /* a protocol (possibly UNKNOWN) has been settled on */
+	int decided;	 /* a protocol (possibly UNKNOWN) has been settled on */
 	int client_side; /* 0 or 1, -1 unknown */
 	const struct dec_ops *ops;
 	void *dec;
@@ -226,7 +225,6 @@ static void become_encrypted(struct dec_stream *s, enum dec_proto p)
 	s->proto = p;
 }
 
-
 /* HTTP/1.1 "Upgrade: h2c" answered 101 (RFC 7540 section 3.2): the HTTP/2
  * decoder takes over with the bytes that followed the switch in each direction. */
 static void check_h2c(struct dec_stream *s, uint64_t ts)
@@ -283,7 +281,6 @@ static void dispatch_gap(struct dec_stream *s, int side, uint64_t len)
 	if (s->dec)
 		s->ops->gap(s->dec, side_dir(s, side), len);
 }
-
 
 /* Settle on ops (NULL: TLS or unknown, nothing decoded) with the given client side. */
 static int settle(struct dec_stream *s, enum dec_proto proto, const struct dec_ops *ops,

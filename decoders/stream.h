@@ -31,7 +31,7 @@
 #include "decoder.h"
 
 #define DEC_STREAM_DETECT_CAP (16 * 1024)
-#define DEC_STREAM_MAX_SEGS 512
+#define DEC_STREAM_MAX_SEGS   512
 
 struct dec_stream;
 

@@ -26,8 +26,8 @@ static void sink(const struct dec_record *r, void *arg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint16_t ports[4][2] = {{40000, 443}, {443, 40000}, {3306, 50000},
-					     {40000, 40001}};
+	static const uint16_t ports[4][2] = {
+	    {40000, 443}, {443, 40000}, {3306, 50000}, {40000, 40001}};
 	struct strbuf sb = STRBUF_INIT;
 	struct dec_stream *s;
 	size_t i = 1;

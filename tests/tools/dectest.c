@@ -113,7 +113,8 @@ static long unescape(char *s)
 			*o++ = '\\';
 			break;
 		case 'x': {
-			int h = hexval((unsigned char)p[1]), l = h < 0 ? -1 : hexval((unsigned char)p[2]);
+			int h = hexval((unsigned char)p[1]),
+			    l = h < 0 ? -1 : hexval((unsigned char)p[2]);
 
 			if (h < 0 || l < 0)
 				return -1;
@@ -254,7 +255,7 @@ static int run(FILE *f, const char *path, struct dec_stream *st, const struct op
 			goto bad;
 		}
 		continue;
-bad:
+	bad:
 		fprintf(stderr, "dectest: %s:%u: cannot parse this line\n", path, lineno);
 		rc = 2;
 		break;
@@ -323,8 +324,8 @@ int main(int argc, char **argv)
 	if (o.have_proto) {
 		rc = dec_stream_force(st, o.proto, !o.as_server);
 		if (rc) {
-			fprintf(stderr, "dectest: cannot decode as %s: %s\n", dec_proto_name(o.proto),
-				strerror(-rc));
+			fprintf(stderr, "dectest: cannot decode as %s: %s\n",
+				dec_proto_name(o.proto), strerror(-rc));
 			dec_stream_free(st);
 			fclose(f);
 			return 2;

@@ -117,9 +117,10 @@ static void test_pipelined_bytewise(void)
 {
 	static struct sink s;
 	const char *rq = "GET /1 HTTP/1.1\r\n\r\nHEAD /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.0\r\n\r\n";
-	const char *rs = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA"
-			 "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"
-			 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+	const char *rs =
+	    "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA"
+	    "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
 	size_t i, nq = strlen(rq), ns = strlen(rs);
 	struct http1 *d = http1_new(collect, &s);
 
@@ -154,7 +155,8 @@ static void test_body_cap(void)
 	memset(body, 'z', sizeof(body));
 	feed_str(d, DEC_DIR_REQ, "POST /up HTTP/1.1\r\nContent-Length: 100000\r\n\r\n", 1);
 	http1_feed(d, DEC_DIR_REQ, body, sizeof(body), 2);
-	snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", sizeof(body));
+	snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
+		 sizeof(body));
 	feed_str(d, DEC_DIR_RESP, head, 3);
 	http1_feed(d, DEC_DIR_RESP, body, 70000, 4);
 	http1_feed(d, DEC_DIR_RESP, body, 30000, 5);
@@ -193,7 +195,8 @@ static void test_note_cap(void)
 
 	memset(&s, 0, sizeof(s));
 	for (i = 0; i < 200; i++)
-		feed_str(d, DEC_DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", (uint64_t)i);
+		feed_str(d, DEC_DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+			 (uint64_t)i);
 	CHECK_EQ_INT(s.notes, 33);
 	CHECK_EQ_INT(count_type(&s, DEC_R_HTTP), 200);
 	http1_free(d);
@@ -209,10 +212,12 @@ static void test_h2c_leftover(void)
 	size_t n;
 
 	memset(&s, 0, sizeof(s));
-	feed_str(d, DEC_DIR_REQ, "GET /u HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\n\r\nPRI * HTTP/2.0", 7);
+	feed_str(d, DEC_DIR_REQ, "GET /u HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\n\r\nPRI * HTTP/2.0",
+		 7);
 	CHECK(http1_switched(d) == NULL);
 	http1_feed(d, DEC_DIR_RESP,
-		   (const uint8_t *)"HTTP/1.1 101 Switching\r\nUpgrade: h2c\r\n\r\n\x00\x00", 42, 9);
+		   (const uint8_t *)"HTTP/1.1 101 Switching\r\nUpgrade: h2c\r\n\r\n\x00\x00", 42,
+		   9);
 	CHECK(http1_switched(d) != NULL);
 	CHECK_EQ_STR(http1_switched(d), "h2c");
 	CHECK_EQ_INT(s.n, 1);
@@ -241,8 +246,8 @@ static void test_upgrade_refused(void)
 	struct http1 *d = http1_new(collect, &s);
 
 	memset(&s, 0, sizeof(s));
-	feed_str(d, DEC_DIR_REQ, "GET /a HTTP/1.1\r\nUpgrade: websocket\r\n\r\nGET /b HTTP/1.1\r\n\r\n",
-		 1);
+	feed_str(d, DEC_DIR_REQ,
+		 "GET /a HTTP/1.1\r\nUpgrade: websocket\r\n\r\nGET /b HTTP/1.1\r\n\r\n", 1);
 	feed_str(d, DEC_DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 2);
 	feed_str(d, DEC_DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 3);
 	CHECK(http1_switched(d) == NULL);
@@ -258,7 +263,8 @@ static void test_gap_in_chunk(void)
 
 	memset(&s, 0, sizeof(s));
 	feed_str(d, DEC_DIR_REQ, "GET / HTTP/1.1\r\n\r\n", 1);
-	feed_str(d, DEC_DIR_RESP, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc", 2);
+	feed_str(d, DEC_DIR_RESP, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc",
+		 2);
 	http1_gap(d, DEC_DIR_RESP, 10);
 	feed_str(d, DEC_DIR_RESP, "xyz\r\n0\r\n\r\n", 3);
 	CHECK_EQ_INT(count_type(&s, DEC_R_HTTP), 1);
@@ -297,7 +303,8 @@ static void test_gzip_stacked_not_decoded(void)
 	feed_str(d, DEC_DIR_REQ, "GET / HTTP/1.1\r\n\r\n", 1);
 	/* two codings: kept raw; br: kept raw */
 	feed_str(d, DEC_DIR_RESP,
-		 "HTTP/1.1 200 OK\r\nContent-Encoding: gzip, br\r\nContent-Length: 3\r\n\r\nraw", 2);
+		 "HTTP/1.1 200 OK\r\nContent-Encoding: gzip, br\r\nContent-Length: 3\r\n\r\nraw",
+		 2);
 	CHECK_EQ_INT(s.n, 1);
 	CHECK_EQ_STR(s.r[0].resp_body, "raw");
 	CHECK_EQ_INT(s.notes, 0);

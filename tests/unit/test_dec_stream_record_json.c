@@ -28,12 +28,13 @@ static void test_http(void)
 	sb_puts(&sb, "{");
 	dec_record_json(&sb, &r);
 	sb_puts(&sb, "}");
-	CHECK_EQ_STR(sb.buf, "{\"type\":\"http\",\"version\":\"1.1\",\"method\":\"GET\",\"path\":\"/p\","
-			     "\"host\":null,\"status\":200,\"reason\":\"OK\",\"latency_us\":7,"
-			     "\"req_bytes\":10,\"resp_bytes\":20,"
-			     "\"req_headers\":[[\"Host\",\"h\"],[\"X\",\"a\\\"b\"]],\"resp_headers\":[],"
-			     "\"req_body\":\"\",\"resp_body\":\"\\u00ff\\u0000z\","
-			     "\"resp_body_truncated\":true}");
+	CHECK_EQ_STR(sb.buf,
+		     "{\"type\":\"http\",\"version\":\"1.1\",\"method\":\"GET\",\"path\":\"/p\","
+		     "\"host\":null,\"status\":200,\"reason\":\"OK\",\"latency_us\":7,"
+		     "\"req_bytes\":10,\"resp_bytes\":20,"
+		     "\"req_headers\":[[\"Host\",\"h\"],[\"X\",\"a\\\"b\"]],\"resp_headers\":[],"
+		     "\"req_body\":\"\",\"resp_body\":\"\\u00ff\\u0000z\","
+		     "\"resp_body_truncated\":true}");
 	/* HTTP/2 adds stream_id; composing after other members adds a comma */
 	sb_reset(&sb);
 	sb_puts(&sb, "{\"pid\":1");
