@@ -9,8 +9,6 @@
 static const struct tui_key keys[] = {
     {KEY_F(1), ACT_HELP, "F1", "help (this screen)", "Help"},
     {'?', ACT_HELP, "?", "help", NULL},
-    {KEY_F(10), ACT_QUIT, "F10", "quit", "Quit"},
-    {'q', ACT_QUIT, "q", "quit", NULL},
     {'\t', ACT_NEXT_PANEL, "Tab", "next panel", NULL},
     {KEY_BTAB, ACT_PREV_PANEL, "Shift-Tab", "previous panel", NULL},
     {KEY_UP, ACT_UP, "Up", "move up", NULL},
@@ -47,6 +45,9 @@ static const struct tui_key keys[] = {
     {'C', ACT_THEME, "C", "choose the colour theme (saved)", "Theme"},
     {CTRL('l'), ACT_REDRAW, "Ctrl-L", "redraw the screen", NULL},
     {'L', ACT_LOG, "L", "log view", NULL},
+    /* last, so that the bar ends with it as htop's does */
+    {KEY_F(10), ACT_QUIT, "F10", "quit", "Quit"},
+    {'q', ACT_QUIT, "q", "quit", NULL},
 };
 
 enum tui_action keymap_action(int key)

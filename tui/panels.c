@@ -313,8 +313,8 @@ static uint64_t row_cells(struct screen *s, enum panel_id p, size_t i, char cell
 		sb_reset(&sb);
 		if (pr->cmdline)
 			fmt_printable(&sb, pr->cmdline, strlen(pr->cmdline));
-		snprintf(cells[8], 256, "%s%s", pr->exited ? "(exited) " : "",
-			 sb.buf ? sb.buf : "");
+		snprintf(cells[8], 256, "%s%s", sb.buf ? sb.buf : "",
+			 pr->exited ? " (exited)" : "");
 		if (pr->exited)
 			*role = ROLE_DIM;
 		sb_free(&sb);

@@ -48,6 +48,9 @@ struct panel_state {
 	size_t top;	 /* first row shown */
 	uint64_t sel_id; /* pid, connection id or item seq of the selected row */
 	bool follow;	 /* events: keep the last row selected as rows arrive */
+	/* the user chose the row: it keeps the selection while rows move; until then
+	 * the selection stays on the first row */
+	bool pinned;
 	struct tag_set tags;
 };
 

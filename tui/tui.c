@@ -129,6 +129,8 @@ static void reselect(struct screen *s, enum panel_id p)
 	}
 	if (ps->follow) {
 		ps->sel = len - 1;
+	} else if (!ps->pinned) {
+		ps->sel = 0;
 	} else if (ps->sel_id && row_id(s, p, ps->sel < len ? ps->sel : len - 1) != ps->sel_id) {
 		/* search near the old place first: events views only shift by eviction */
 		lo = ps->sel > 2048 ? ps->sel - 2048 : 0;
@@ -174,6 +176,7 @@ static void select_row(struct screen *s, size_t i)
 		i = len - 1;
 	ps->sel = i;
 	ps->sel_id = row_id(s, s->focus, i);
+	ps->pinned = true;
 	ps->follow = s->focus == PANEL_EVENTS && i == len - 1 && !store_view_sort_desc(v) &&
 		     store_view_sort_col(v) == STORE_COL_TIME;
 	keep_visible(s, s->focus);
@@ -222,6 +225,7 @@ static int set_filter(struct screen *s, const char *text)
 	editor_history_add(&s->filter_ed, text);
 	for (int i = 0; i <= PANEL_EVENTS; i++) {
 		s->ps[i].sel = s->ps[i].top = 0;
+		s->ps[i].pinned = false;
 		s->ps[i].sel_id = 0;
 	}
 	return 0;
@@ -533,7 +537,9 @@ static void scope_events(struct screen *s, uint32_t pid, uint64_t conn)
 	s->events_pid = pid;
 	s->events_conn = conn;
 	store_view_scope(s->views[PANEL_EVENTS], conn ? 0 : pid, conn);
-	s->ps[PANEL_EVENTS] = (struct panel_state){.tags = s->ps[PANEL_EVENTS].tags};
+	/* all events: follow the newest, like a log; one connection's: from its start */
+	s->ps[PANEL_EVENTS] =
+	    (struct panel_state){.tags = s->ps[PANEL_EVENTS].tags, .follow = !pid && !conn};
 }
 
 static void enter(struct screen *s)
