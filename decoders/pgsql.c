@@ -79,14 +79,15 @@ struct pgsql {
 	uint64_t last_ts[2];
 	enum pg_state state;
 	int tls, dead, closed, joined_noted, startup_seen;
-	int req_lost;	   /* the client direction lost its framing: scan writes */
-	int resp_lost;	   /* the server direction lost its framing: scan writes */
-	int resp_wait_z;   /* skip server messages up to the next ReadyForQuery */
-	int resp_single;   /* the server's one-byte answer to SSL/GSSENC request is next */
-	int req_msgs;	   /* client messages seen */
-	int resp_seen;	   /* server bytes seen */
-	char *user, *db;   /* owned */
-	struct pg_item *q; /* ring of PGSQL_QUEUE_MAX; owned */
+	int req_lost;	     /* the client direction lost its framing: scan writes */
+	int resp_lost;	     /* the server direction lost its framing: scan writes */
+	int resp_wait_z;     /* skip server messages up to the next ReadyForQuery */
+	int resp_single;     /* the server's one-byte answer to SSL/GSSENC request is next */
+	int req_msgs;	     /* client messages seen */
+	uint64_t skipped[2]; /* bytes dropped while looking for a message boundary */
+	int resp_seen;	     /* server bytes seen */
+	char *user, *db;     /* owned */
+	struct pg_item *q;   /* ring of PGSQL_QUEUE_MAX; owned */
 	unsigned q_head, q_len;
 	uint64_t batch_ts; /* first extended-protocol message since the last Execute/Sync */
 	int have_batch;
@@ -188,7 +189,9 @@ static void pg_emit_item(struct pgsql *d, const struct pg_item *it, int complete
 	r.pgsql.query = it->text;
 	r.pgsql.tag = it->tag;
 	r.pgsql.rows = -1;
-	if (it->tag_rows >= 0)
+	if (!complete)
+		; /* counts of an unfinished answer would mislead */
+	else if (it->tag_rows >= 0)
 		r.pgsql.rows = it->tag_rows;
 	else if (it->saw_rows)
 		r.pgsql.rows = it->data_rows;
@@ -1104,8 +1107,11 @@ void pgsql_feed(struct pgsql *d, enum dec_dir dir, const uint8_t *buf, size_t le
 	if (dir == DEC_DIR_REQ) {
 		if (d->req_lost) {
 			off = pg_scan_req(d, buf, len);
-			if (off < 0)
+			if (off < 0) {
+				d->skipped[dir] += len;
 				return;
+			}
+			d->skipped[dir] += (uint64_t)off;
 			pg_asm_reset(&d->as[DEC_DIR_REQ]);
 			d->req_lost = 0;
 			buf += off;
@@ -1114,8 +1120,11 @@ void pgsql_feed(struct pgsql *d, enum dec_dir dir, const uint8_t *buf, size_t le
 	} else if (d->resp_lost) {
 		d->resp_seen = 1;
 		off = pg_scan_resp(d, buf, len);
-		if (off < 0)
+		if (off < 0) {
+			d->skipped[dir] += len;
 			return;
+		}
+		d->skipped[dir] += (uint64_t)off;
 		pg_asm_reset(&d->as[DEC_DIR_RESP]);
 		d->resp_lost = 0;
 		buf += off;
@@ -1162,8 +1171,26 @@ void pgsql_close(struct pgsql *d, uint64_t ts_ns)
 	(void)ts_ns;
 	if (!d || d->closed)
 		return;
-	if (!d->dead && !d->tls && d->q_len && d->as[DEC_DIR_RESP].in_body)
-		pg_note(d, "connection closed inside a server message");
+	if (!d->dead && !d->tls) {
+		int dir;
+
+		for (dir = 0; dir < 2; dir++) {
+			const struct pg_asm *a = &d->as[dir];
+
+			if (a->in_body || a->hdr_have)
+				pg_note(
+				    d,
+				    "connection closed inside a %s message (%llu bytes of it seen)",
+				    dir == DEC_DIR_REQ ? "client" : "server",
+				    (unsigned long long)(a->in_body ? a->total + 5 : a->hdr_have));
+		}
+		if (d->skipped[0] || d->skipped[1])
+			pg_note(d,
+				"%llu client and %llu server bytes skipped while looking for a "
+				"message boundary",
+				(unsigned long long)d->skipped[0],
+				(unsigned long long)d->skipped[1]);
+	}
 	while ((it = pg_head(d))) {
 		if (pg_reports(it))
 			pg_emit_item(d, it, 0);
