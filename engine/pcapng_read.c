@@ -618,8 +618,13 @@ static int own_epb(struct pcapng_reader *r, uint32_t len, uint64_t start, struct
 			    ": an option overruns the block",
 			    r->nblock, start);
 	/* Handshake, FIN and pure ACK packets carry no Dir: nothing to restore. */
-	if (!o.ours || !o.ci.has_dir)
+	if (!o.ours || !o.ci.has_dir) {
+		if (o.ours && r->ifs[ifid].linktype == PNG_LINKTYPE_RAW &&
+		    !parse_raw(b, caplen, &k) &&
+		    (k.flags & (PNG_TCP_SYN | PNG_TCP_ACK)) == PNG_TCP_SYN)
+			r->st.connections++;
 		return 0;
+	}
 	if (r->ifs[ifid].linktype != PNG_LINKTYPE_RAW || parse_raw(b, caplen, &k) < 0) {
 		r->st.skipped++;
 		return 0;

@@ -183,7 +183,11 @@ static void test_roundtrip_many(void)
 		}
 	}
 	const struct pcapng_meta *m = pcapng_reader_meta(r);
+	struct pcapng_reader_stats rs;
 
+	pcapng_reader_stats(r, &rs);
+	CHECK_EQ_INT(rs.connections, 5);
+	CHECK_EQ_INT(rs.packets, st.packets);
 	CHECK(m->has_final);
 	CHECK_EQ_STR(m->filter, "pid:31337 proto:http");
 	CHECK_EQ_INT(m->events, 123456);

@@ -281,6 +281,40 @@ static void test_pgsql_query(void)
 	free(o);
 }
 
+/* Both ends of one loopback connection captured (curl's socket and the
+ * server's): the two views share sequence numbers, so tshark sees the second
+ * as retransmissions and decodes the exchange once. */
+static void test_mirrored_views(void)
+{
+	const char *path = tl_path("mirror.pcapng");
+	static const char rq[] = "GET /mirror HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char rs[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+	struct ec_event *evs[4];
+#define CL(dir, p)                                                                                 \
+	proc(tl_data(EC_AF_INET, "127.0.0.1", 45678, "127.0.0.1", 8000, 0xbbbb, dir, p,            \
+		     sizeof(p) - 1, ts += 1000),                                                   \
+	     200, "curl")
+#define SV(dir, p)                                                                                 \
+	proc(tl_data(EC_AF_INET, "127.0.0.1", 8000, "127.0.0.1", 45678, 0xaaaa, dir, p,            \
+		     sizeof(p) - 1, ts += 1000),                                                   \
+	     100, "python3")
+	evs[0] = CL(EC_DIR_SEND, rq);
+	evs[1] = SV(EC_DIR_RECV, rq);
+	evs[2] = SV(EC_DIR_SEND, rs);
+	evs[3] = CL(EC_DIR_RECV, rs);
+	CHECK_EQ_INT(write_events(path, evs, 4), 0);
+	char *o =
+	    run(TSHARK " '%s' -Y http.request -T fields -e http.request.uri 2>/dev/null", path);
+
+	CHECK_EQ_STR(o, "/mirror\n");
+	free(o);
+	o = run(TSHARK " '%s' -Y 'http.response.code == 200' -T fields -e http.response.code "
+		       "2>/dev/null",
+		path);
+	CHECK_EQ_STR(o, "200\n");
+	free(o);
+}
+
 int main(void)
 {
 	static const struct unit_case cases[] = {
@@ -290,6 +324,7 @@ int main(void)
 	    UNIT(test_journal_entry),
 	    UNIT(test_mysql_query),
 	    UNIT(test_pgsql_query),
+	    UNIT(test_mirrored_views),
 	};
 	int have = system("command -v tshark >/dev/null 2>&1") == 0, failed = 0;
 
