@@ -1387,9 +1387,16 @@ static struct pcapng_reader *open_fd(int fd, const char *name, const char *filte
 		snprintf(err, errlen, "%s: %s", name, strerror(e));
 		goto fail;
 	}
-	r->fo = png_foreign_open(r->fp, filter_expr, err, errlen);
+	char why[PCAP_ERRBUF_SIZE + 64];
+
+	r->fo = png_foreign_open(r->fp, filter_expr, why, sizeof(why));
 	if (!r->fo) {
 		e = errno ? errno : EPROTO;
+		/* A filter error is about the expression, anything else about the file. */
+		if (!strncmp(why, "invalid filter", 14))
+			snprintf(err, errlen, "%s", why);
+		else
+			snprintf(err, errlen, "%s: %s", name, why);
 		if (r->gz_msg[0] || r->gz_short) {
 			size_t l = strlen(err);
 
