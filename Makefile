@@ -55,10 +55,14 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
 DEPS_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev libncurses-dev \
 	libpcap-dev libpcre2-dev zlib1g-dev
 DEPS_TEST := openssl curl python3 tmux procps iproute2 xxd util-linux nginx-light mariadb-server \
-	mariadb-client postgresql zsh tshark tcpdump
+	mariadb-client postgresql zsh tshark tcpdump gnutls-bin libnss3-tools golang-go wget
+# Only for make bench: the load generator and the peers ecaptop is compared with.
+DEPS_BENCH := nginx-light nghttp2-client bpftrace bpfcc-tools
 FUZZ_TIME ?= 300
 FUZZ_BRIEF ?= 5
 
+
+.PHONY: bench-deps
 .PHONY: all deps run test unit-test tsan-test decoder-test fuzz-test integration-test fuzz bench \
 	format format-check clean tools
 .DELETE_ON_ERROR:
@@ -207,7 +211,12 @@ test:
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/lib/run-fuzz.sh $(FUZZ_TIME) $(FUZZ_BINS)
 
-bench: ecaptop $(TOOL_BINS)
+bench-deps:
+	$(Q)missing=""; for p in $(DEPS_BENCH); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $$missing; fi
+
+bench: ecaptop $(TOOL_BINS) bench-deps
 	$(Q)QUICK=$(QUICK) tests/bench/run.sh
 
 format:
