@@ -71,6 +71,7 @@ FUZZ_BRIEF ?= 5
 all: ecaptop
 
 deps:
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		$(DEPS_BUILD) $(DEPS_TEST)

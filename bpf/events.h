@@ -65,6 +65,8 @@ enum ec_dir {
 #define EC_F_CONT 0x2 /* a continuation record of one call */
 #define EC_F_NO_SOCKET 0x4 /* the connection's socket could not be found */
 #define EC_F_STATUS 0x8 /* COMMAND: a status record for the command with this call_id */
+/* Bits 0x100 and up are never set by BPF programs: user-space readers' flags. */
+#define EC_F_GAP 0x100 /* a replayed foreign capture: bytes are missing before this event */
 
 /* Loss causes counted in the per-CPU "losses" array, index = cause * EC_S_MAX + source. */
 enum ec_loss {

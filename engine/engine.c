@@ -581,9 +581,15 @@ struct ec_event *engine_pop(struct engine *e)
 
 void engine_record(struct engine *e, const struct ec_event *ev)
 {
+	int ret;
+
 	if (e->write_failed)
 		return;
-	if (pcapng_write_event(e->writer, ev)) {
+	ret = pcapng_write_event(e->writer, ev);
+	if (ret == -EINVAL || ret == -EMSGSIZE) {
+		/* That one event cannot be represented; nothing was written. */
+		log_msg(LOG_WARN, "not recorded: %s", pcapng_writer_error(e->writer));
+	} else if (ret) {
 		log_msg(LOG_ERROR, "recording stopped: %s", pcapng_writer_error(e->writer));
 		e->write_failed = true;
 	}

@@ -828,6 +828,9 @@ void store_add(struct store *st, struct ec_event *ev)
 	}
 	if (c && c->ds) {
 		c->cur_ts = h->ts_ns;
+		/* A replayed foreign capture lost bytes before this event (size unknown). */
+		if (h->flags & EC_F_GAP)
+			dec_stream_gap(c->ds, h->dir == EC_DIR_SEND, 1);
 		if (h->len)
 			dec_stream_feed(c->ds, h->dir == EC_DIR_SEND, ev->data, h->len, h->ts_ns);
 		/* The call carried more bytes than were sent (h.aux of them, unreadable
@@ -1598,6 +1601,8 @@ static int view_merge(struct store_view *v)
 	return 0;
 }
 
+#define VIEW_MAX_PENDING 16384
+
 static bool view_update_events(struct store_view *v, uint64_t budget_ns)
 {
 	struct store *st = v->st;
@@ -1626,6 +1631,12 @@ static bool view_update_events(struct store_view *v, uint64_t budget_ns)
 		struct store_item *it = store_item_get(st, seq);
 
 		if (++k % 256 == 0 && store_now_ns() > deadline) {
+			done = false;
+			break;
+		}
+		/* A sorted merge costs a sort of what is pending: keep each one small
+		 * so that a frame stays within its budget. */
+		if (v->n_pend >= VIEW_MAX_PENDING) {
 			done = false;
 			break;
 		}

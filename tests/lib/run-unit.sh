@@ -5,7 +5,7 @@ for bin in "$@"; do
 	name=$(basename "$bin")
 	out=$("$bin" 2>&1)
 	rc=$?
-	printf '%s\n' "$out" | sed -n 's/^\(PASS\|FAIL\) \(.*\)$/\1 \2/p' | while read -r st case; do
+	printf '%s\n' "$out" | sed -n 's/^\(PASS\|FAIL\|SKIP\) \(.*\)$/\1 \2/p' | while read -r st case; do
 		printf '%s %s\n' "$st" "$name/$case" >>"$RESULTS"
 	done
 	printf '%s\n' "$out"
