@@ -36,22 +36,22 @@ const char *dec_proto_name(enum dec_proto p);
 
 enum dec_rec_type {
 	DEC_R_HTTP = 1, /* one request/response exchange (HTTP/1.x or HTTP/2) */
-	DEC_R_MYSQL, /* one command and its result */
-	DEC_R_PGSQL, /* one query (simple or extended) and its result */
-	DEC_R_NOTE, /* a stream-level notice: malformed input, lost bytes, resync */
+	DEC_R_MYSQL,	/* one command and its result */
+	DEC_R_PGSQL,	/* one query (simple or extended) and its result */
+	DEC_R_NOTE,	/* a stream-level notice: malformed input, lost bytes, resync */
 };
 
 struct dec_header {
-	const char *name; /* borrowed, NUL-terminated */
+	const char *name;  /* borrowed, NUL-terminated */
 	const char *value; /* borrowed, NUL-terminated */
 };
 
 struct dec_http {
 	const char *version; /* "1.0", "1.1", "2" */
-	const char *method; /* NULL for a response without a seen request */
+	const char *method;  /* NULL for a response without a seen request */
 	const char *path;
 	const char *host; /* Host header or :authority, NULL if absent */
-	int status; /* 0 if no response (yet) */
+	int status;	  /* 0 if no response (yet) */
 	const char *reason;
 	uint32_t stream_id; /* HTTP/2 stream, 0 for HTTP/1 */
 	const struct dec_header *req_headers;
@@ -72,22 +72,24 @@ struct dec_http {
 
 struct dec_mysql {
 	const char *command; /* "COM_QUERY", "COM_STMT_EXECUTE", ... */
-	const char *query; /* statement text (for EXECUTE: the prepared text), or NULL */
-	int64_t rows; /* rows in a result set, or affected rows for OK; -1 unknown */
-	int64_t columns; /* columns of a result set, -1 if none */
-	const char *error; /* ERR message, NULL if none */
-	int error_code; /* ERR code, 0 if none */
+	const char *query;   /* statement text (for EXECUTE: the prepared text), or NULL */
+	int64_t rows;	     /* rows in a result set, or affected rows for OK; -1 unknown */
+	int64_t columns;     /* columns of a result set, -1 if none */
+	const char *error;   /* ERR message, NULL if none */
+	int error_code;	     /* ERR code, 0 if none */
+	/* ERR SQL state, the 5 characters after '#' (CLIENT_PROTOCOL_41), NULL if none */
+	const char *sqlstate;
 	const char *user; /* from the handshake response, NULL if not seen */
 	const char *database;
 };
 
 struct dec_pgsql {
-	const char *query; /* simple query text or the Parse'd statement */
-	const char *tag; /* CommandComplete tag, e.g. "SELECT 3" */
-	int64_t rows; /* rows from the tag or DataRow count; -1 unknown */
-	const char *error; /* ErrorResponse message (M field) */
+	const char *query;    /* simple query text or the Parse'd statement */
+	const char *tag;      /* CommandComplete tag, e.g. "SELECT 3" */
+	int64_t rows;	      /* rows from the tag or DataRow count; -1 unknown */
+	const char *error;    /* ErrorResponse message (M field) */
 	const char *sqlstate; /* ErrorResponse code (C field) */
-	const char *user; /* from the startup message */
+	const char *user;     /* from the startup message */
 	const char *database;
 };
 
@@ -98,7 +100,7 @@ struct dec_note {
 struct dec_record {
 	enum dec_rec_type type;
 	enum dec_proto proto;
-	uint64_t req_ts_ns; /* time of the first request byte, 0 if unknown */
+	uint64_t req_ts_ns;  /* time of the first request byte, 0 if unknown */
 	uint64_t resp_ts_ns; /* time of the last response byte, 0 if none */
 	uint64_t latency_us; /* resp_ts - req_ts in microseconds, 0 if unknown */
 	union {

@@ -151,7 +151,8 @@ struct my_cmd {
 	int have_rs;
 	int64_t columns, rows, affected;
 	int error_code;
-	char *error; /* owned */
+	char *error;	  /* owned */
+	char sqlstate[6]; /* ERR SQL state, "" if none */
 };
 
 struct my_stmt {
@@ -342,6 +343,7 @@ static void my_cmd_emit(struct mysql *d, struct my_cmd *c, int complete)
 	r.mysql.columns = c->columns;
 	r.mysql.error = c->error;
 	r.mysql.error_code = c->error_code;
+	r.mysql.sqlstate = c->sqlstate[0] ? c->sqlstate : NULL;
 	r.mysql.user = d->user;
 	r.mysql.database = d->db;
 	d->emit(&r, d->arg);
@@ -537,6 +539,19 @@ static unsigned my_ok(struct mysql *d, struct my_cmd *c, const uint8_t *p, size_
 	return status;
 }
 
+/* An SQL state: 5 characters, digits and letters (SQLSTATE classes and
+ * subclasses; MySQL "Server Error Message Reference" lists e.g. 42S02, HY000). */
+static int my_sqlstate_ok(const uint8_t *p)
+{
+	int i;
+
+	for (i = 0; i < 5; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'A' && p[i] <= 'Z') ||
+		      (p[i] >= 'a' && p[i] <= 'z')))
+			return 0;
+	return 1;
+}
+
 /* "ERR_Packet": fills c's error; returns 0, or 1 for a MariaDB progress report
  * (error code 0xffff), which is not an error and does not end anything. */
 static int my_err(struct my_cmd *c, const uint8_t *p, size_t n)
@@ -544,6 +559,7 @@ static int my_err(struct my_cmd *c, const uint8_t *p, size_t n)
 	size_t off = 3;
 	int code;
 
+	c->sqlstate[0] = '\0';
 	if (n < 3) {
 		c->error_code = 0;
 		my_replace(&c->error, strdup("(truncated ERR packet)"));
@@ -552,8 +568,15 @@ static int my_err(struct my_cmd *c, const uint8_t *p, size_t n)
 	code = le16(p + 1);
 	if (code == 0xffff)
 		return 1;
-	if (n >= 9 && p[3] == '#')
-		off = 9; /* '#' and the 5-character SQL state (CLIENT_PROTOCOL_41) */
+	/* With CLIENT_PROTOCOL_41: the marker '#' and the 5-character SQL state
+	 * precede the message. Without it (or in an ERR sent before the capabilities
+	 * are agreed, e.g. "Host is not allowed to connect") the message follows the
+	 * code directly. */
+	if (n >= 9 && p[3] == '#' && my_sqlstate_ok(p + 4)) {
+		memcpy(c->sqlstate, p + 4, 5);
+		c->sqlstate[5] = '\0';
+		off = 9;
+	}
 	c->error_code = code;
 	my_replace(&c->error, my_strndup(p + off, n - off));
 	return 0;

@@ -21,8 +21,9 @@
  * not decoded.
  *
  * Command phase: one DEC_R_MYSQL record per command with its result: OK
- * (rows = affected rows), ERR (error, error_code), result sets in the text and
- * binary protocols (columns of the first result set, rows counted over all
+ * (rows = affected rows), ERR (error, error_code and, with CLIENT_PROTOCOL_41,
+ * the 5-character sqlstate), result sets in the text and binary protocols
+ * (columns of the first result set, rows counted over all
  * result sets of the command, e.g. for CALL or multi-statements; terminated by
  * EOF or, with CLIENT_DEPRECATE_EOF, by an OK packet), LOCAL INFILE requests
  * (the client's file data is skipped, rows = the final OK's affected rows).

@@ -90,6 +90,7 @@ static void mysql_json(struct strbuf *sb, const struct dec_record *r)
 	key_i64(sb, "columns", m->columns);
 	key_str(sb, "error", m->error);
 	key_i64(sb, "error_code", m->error_code);
+	key_str(sb, "sqlstate", m->sqlstate);
 	key_str(sb, "user", m->user);
 	key_str(sb, "database", m->database);
 	key_u64(sb, "latency_us", r->latency_us);

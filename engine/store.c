@@ -659,6 +659,7 @@ static void rc_fill(struct rcopy *rc, struct dec_record *d, const struct dec_rec
 		d->mysql.command = rc_str(rc, s->mysql.command);
 		d->mysql.query = rc_str(rc, s->mysql.query);
 		d->mysql.error = rc_str(rc, s->mysql.error);
+		d->mysql.sqlstate = rc_str(rc, s->mysql.sqlstate);
 		d->mysql.user = rc_str(rc, s->mysql.user);
 		d->mysql.database = rc_str(rc, s->mysql.database);
 		break;

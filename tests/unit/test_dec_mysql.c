@@ -10,7 +10,7 @@
 
 struct rec {
 	enum dec_rec_type type;
-	char *command, *query, *error, *user, *db, *note;
+	char *command, *query, *error, *sqlstate, *user, *db, *note;
 	int64_t rows, columns;
 	int error_code;
 	uint64_t latency_us;
@@ -42,6 +42,7 @@ static void collect(const struct dec_record *r, void *arg)
 	x->command = dup_or_null(r->mysql.command);
 	x->query = dup_or_null(r->mysql.query);
 	x->error = dup_or_null(r->mysql.error);
+	x->sqlstate = dup_or_null(r->mysql.sqlstate);
 	x->user = dup_or_null(r->mysql.user);
 	x->db = dup_or_null(r->mysql.database);
 	x->rows = r->mysql.rows;
@@ -57,6 +58,7 @@ static void reset(void)
 		free(recs[i].command);
 		free(recs[i].query);
 		free(recs[i].error);
+		free(recs[i].sqlstate);
 		free(recs[i].user);
 		free(recs[i].db);
 		free(recs[i].note);
@@ -398,6 +400,7 @@ static void test_login_refused(void)
 	CHECK_EQ_STR(recs[0].command, "CONNECT");
 	CHECK_EQ_INT(recs[0].error_code, 1045);
 	CHECK_EQ_STR(recs[0].error, "Access denied for user 'app'");
+	CHECK_EQ_STR(recs[0].sqlstate, "28000");
 	CHECK(recs[0].db == NULL);
 	mysql_free(d);
 }
@@ -463,9 +466,62 @@ static void test_ok_and_err(void)
 	feed(d, DEC_DIR_RESP, &b, 40000);
 	CHECK_EQ_INT(nth(1)->rows, 7);
 	CHECK_EQ_INT(nth(1)->columns, -1);
+	CHECK(nth(1)->sqlstate == NULL);
 	CHECK_EQ_INT(nth(2)->error_code, 1146);
 	CHECK_EQ_STR(nth(2)->error, "Table 'shop.nope' doesn't exist");
+	CHECK_EQ_STR(nth(2)->sqlstate, "42S02");
 	CHECK_EQ_INT(nth(2)->rows, -1);
+	mysql_free(d);
+}
+
+/* "ERR_Packet": the SQL state comes only after the '#' marker (CLIENT_PROTOCOL_41);
+ * an ERR without it (a server refusing the connection before the handshake, or
+ * a pre-4.1 peer) has none, and a '#' not followed by 5 alphanumerics is part of
+ * the message. */
+static void test_err_sqlstate(void)
+{
+	struct mysql *d = mysql_new(collect, NULL);
+	struct buf b = {0}, p = {0};
+
+	reset();
+	put_u8(&p, 0xff);
+	put_le(&p, 1130, 2);
+	put_str(&p, "Host '10.0.0.9' is not allowed to connect to this MariaDB server");
+	pkt(&b, 0, &p);
+	freebuf(&p);
+	feed(d, DEC_DIR_RESP, &b, 1000);
+	CHECK_EQ_INT(nrec, 1);
+	CHECK_EQ_STR(recs[0].command, "CONNECT");
+	CHECK_EQ_INT(recs[0].error_code, 1130);
+	CHECK(recs[0].sqlstate == NULL);
+	CHECK_EQ_STR(recs[0].error, "Host '10.0.0.9' is not allowed to connect to this MariaDB "
+				    "server");
+	mysql_free(d);
+
+	d = logged_in(BASE_CAPS);
+	cmd(&b, 0x03, "SELEC 1");
+	feed(d, DEC_DIR_REQ, &b, 10000);
+	err_pkt(&b, 1, 1064, "42000", "You have an error in your SQL syntax");
+	feed(d, DEC_DIR_RESP, &b, 20000);
+	CHECK_EQ_STR(nth(1)->sqlstate, "42000");
+	CHECK_EQ_STR(nth(1)->error, "You have an error in your SQL syntax");
+	cmd(&b, 0x03, "SELECT 2");
+	feed(d, DEC_DIR_REQ, &b, 30000);
+	put_u8(&p, 0xff);
+	put_le(&p, 1105, 2);
+	put_str(&p, "# not a state: unknown error");
+	pkt(&b, 1, &p);
+	freebuf(&p);
+	feed(d, DEC_DIR_RESP, &b, 40000);
+	CHECK(nth(2)->sqlstate == NULL);
+	CHECK_EQ_STR(nth(2)->error, "# not a state: unknown error");
+	/* cut inside the state: no state, the bytes are the message */
+	cmd(&b, 0x03, "SELECT 3");
+	feed(d, DEC_DIR_REQ, &b, 50000);
+	pkt_raw(&b, 1, "\xff\x51\x04#HY0", 7);
+	feed(d, DEC_DIR_RESP, &b, 60000);
+	CHECK(nth(3)->sqlstate == NULL);
+	CHECK_EQ_INT(nth(3)->error_code, 1105);
 	mysql_free(d);
 }
 
@@ -923,9 +979,9 @@ static void test_detect(void)
 }
 
 UNIT_MAIN(UNIT(test_handshake), UNIT(test_login_refused), UNIT(test_ssl_request),
-	  UNIT(test_query_resultset), UNIT(test_ok_and_err), UNIT(test_prepared),
-	  UNIT(test_multi_packet), UNIT(test_midconnection), UNIT(test_deprecate_eof),
-	  UNIT(test_column_count_absurd), UNIT(test_local_infile), UNIT(test_misc_commands),
-	  UNIT(test_session_track_schema), UNIT(test_query_attributes), UNIT(test_pipelined),
-	  UNIT(test_gap_inside_and_between), UNIT(test_compressed), UNIT(test_truncated_everywhere),
-	  UNIT(test_detect))
+	  UNIT(test_query_resultset), UNIT(test_ok_and_err), UNIT(test_err_sqlstate),
+	  UNIT(test_prepared), UNIT(test_multi_packet), UNIT(test_midconnection),
+	  UNIT(test_deprecate_eof), UNIT(test_column_count_absurd), UNIT(test_local_infile),
+	  UNIT(test_misc_commands), UNIT(test_session_track_schema), UNIT(test_query_attributes),
+	  UNIT(test_pipelined), UNIT(test_gap_inside_and_between), UNIT(test_compressed),
+	  UNIT(test_truncated_everywhere), UNIT(test_detect))

@@ -68,7 +68,13 @@ static void test_mysql_pgsql_note(void)
 	dec_record_json(&sb, &r);
 	CHECK_EQ_STR(sb.buf, "\"type\":\"mysql\",\"command\":\"COM_QUERY\",\"query\":\"SELECT 1\","
 			     "\"rows\":1,\"columns\":-1,\"error\":null,\"error_code\":1064,"
-			     "\"user\":\"u\",\"database\":null,\"latency_us\":5");
+			     "\"sqlstate\":null,\"user\":\"u\",\"database\":null,"
+			     "\"latency_us\":5");
+	sb_reset(&sb);
+	r.mysql.error = "You have an error in your SQL syntax";
+	r.mysql.sqlstate = "42000";
+	dec_record_json(&sb, &r);
+	CHECK(strstr(sb.buf, "\"error_code\":1064,\"sqlstate\":\"42000\",\"user\"") != NULL);
 	sb_reset(&sb);
 	memset(&r, 0, sizeof(r));
 	r.type = DEC_R_PGSQL;
