@@ -1637,6 +1637,15 @@ int http1_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
 		size_t lim = len < H1_DETECT_LINE ? len : H1_DETECT_LINE;
 		size_t e = line_end(buf, lim), ll;
 
+		/* A request-line is tokens, a request-target and the version
+		 * (RFC 9112 section 3): no control byte but the CR LF ending it
+		 * (HTAB tolerated as whitespace, section 3 end note). One before the
+		 * line ends rules HTTP/1 out now, instead of waiting for a line end
+		 * that binary bytes (a MySQL packet header, say) never bring. */
+		for (k = i + 1; k < (e ? e : lim); k++)
+			if ((buf[k] < 0x20 && buf[k] != '\t' && buf[k] != '\r' && buf[k] != '\n') ||
+			    buf[k] == 0x7f)
+				return 0;
 		if (!e)
 			return len < H1_DETECT_LINE ? 1 : 0;
 		ll = line_len(buf, e);

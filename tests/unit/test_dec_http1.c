@@ -294,6 +294,28 @@ static void test_detect(void)
 	CHECK_EQ_INT(http1_detect((const uint8_t *)"GET  /", 6, DEC_DIR_REQ), 0);
 }
 
+/* A control byte (other than CR, LF, HTAB) before the line ends rules out a
+ * request line at once: a capture that joins a MySQL connection mid-packet sees
+ * query text that looks like "TOKEN SP ..." and then a binary packet header. */
+static void test_detect_control_bytes(void)
+{
+	static const uint8_t mid[] = "ROM items WHERE id > 2\x1b\x00\x00\x00\x03SELECT id";
+	static const uint8_t nul[] = "FOO /a\0b HTTP/1.1\r\n";
+
+	CHECK_EQ_INT(http1_detect(mid, 22, DEC_DIR_REQ), 1); /* text alone: maybe */
+	CHECK_EQ_INT(http1_detect(mid, 23, DEC_DIR_REQ), 0);
+	CHECK_EQ_INT(http1_detect(mid, sizeof(mid) - 1, DEC_DIR_REQ), 0);
+	CHECK_EQ_INT(http1_detect(nul, 6, DEC_DIR_REQ), 1);
+	CHECK_EQ_INT(http1_detect(nul, 7, DEC_DIR_REQ), 0);
+	CHECK_EQ_INT(http1_detect((const uint8_t *)"BREW /pot\x7f", 10, DEC_DIR_REQ), 0);
+	/* tabs and the line's own CR LF are fine */
+	CHECK_EQ_INT(http1_detect((const uint8_t *)"BREW /pot\tx", 11, DEC_DIR_REQ), 1);
+	CHECK_EQ_INT(http1_detect((const uint8_t *)"BREW /pot HTTP/1.1\r", 19, DEC_DIR_REQ), 1);
+	/* after the line ends (a body, the next message) anything goes */
+	CHECK_EQ_INT(
+	    http1_detect((const uint8_t *)"BREW /pot HTTP/1.1\r\n\x01\x02", 22, DEC_DIR_REQ), 2);
+}
+
 static void test_gzip_stacked_not_decoded(void)
 {
 	static struct sink s;
@@ -314,4 +336,4 @@ static void test_gzip_stacked_not_decoded(void)
 UNIT_MAIN(UNIT(test_simple_exchange), UNIT(test_pipelined_bytewise), UNIT(test_body_cap),
 	  UNIT(test_queue_bound), UNIT(test_note_cap), UNIT(test_h2c_leftover),
 	  UNIT(test_upgrade_refused), UNIT(test_gap_in_chunk), UNIT(test_detect),
-	  UNIT(test_gzip_stacked_not_decoded))
+	  UNIT(test_detect_control_bytes), UNIT(test_gzip_stacked_not_decoded))
