@@ -54,6 +54,7 @@ static struct ec_event *proc_ev(uint32_t kind, uint32_t pid, const char *comm, c
 	return ev;
 }
 
+/* conn_ids are kernel socket addresses, so aligned: the store uses the low bit. */
 static const char req[] = "GET /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n";
 static const char resp[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\nnope!";
 
@@ -81,9 +82,9 @@ static void test_tables(void)
 
 	CHECK(st != NULL);
 	store_add(st, proc_ev(EC_K_EXEC, 100, "curl", argv, sizeof(argv) - 1, T0));
-	add_http(st, 100, "curl", 0xa, 5000, T0 + 10);
-	add_http(st, 100, "curl", 0xb, 5001, T0 + 20);
-	add_http(st, 200, "wget", 0xa, 6000, T0 + 30); /* same conn_id, other pid */
+	add_http(st, 100, "curl", 0xa000, 5000, T0 + 10);
+	add_http(st, 100, "curl", 0xb000, 5001, T0 + 20);
+	add_http(st, 200, "wget", 0xa000, 6000, T0 + 30); /* same conn_id, other pid */
 	store_get_stats(st, &s);
 	CHECK_EQ_INT(s.procs, 2);
 	CHECK_EQ_INT(s.conns, 3);
@@ -118,7 +119,7 @@ static void test_tables(void)
 	CHECK(c->closed);
 	CHECK(p->exited);
 	/* a later process with the same pid is a new process */
-	add_http(st, 100, "other", 0xc, 7000, T0 + 200);
+	add_http(st, 100, "other", 0xc000, 7000, T0 + 200);
 	CHECK(store_proc_get(st, 100) != p);
 	CHECK_EQ_STR(store_proc_get(st, 100)->comm, "other");
 	store_get_stats(st, &s);
@@ -132,9 +133,9 @@ static void test_conn_reuse(void)
 	struct store *st = store_new(NULL);
 	struct store_stats s;
 
-	add_http(st, 100, "curl", 0xa, 5000, T0);
+	add_http(st, 100, "curl", 0xa000, 5000, T0);
 	/* the kernel reused the socket address for a new connection */
-	add_http(st, 100, "curl", 0xa, 5002, T0 + 10);
+	add_http(st, 100, "curl", 0xa000, 5002, T0 + 10);
 	store_get_stats(st, &s);
 	CHECK_EQ_INT(s.conns, 2);
 	CHECK(store_conn_get(st, 1)->closed);
@@ -148,7 +149,7 @@ static void test_decode_items(void)
 	struct store_item *it;
 	struct strbuf sb = STRBUF_INIT;
 
-	add_http(st, 100, "curl", 0xa, 5000, T0);
+	add_http(st, 100, "curl", 0xa000, 5000, T0);
 	/* event, event, record in arrival order; data of a decoded connection is not
 	 * a row of its own, the record is */
 	it = store_item_get(st, 1);
@@ -170,7 +171,7 @@ static void test_decode_items(void)
 		CHECK(strstr(sb.buf, "404 Not Found") != NULL);
 	}
 	/* data no decoder understands is a row */
-	store_add(st, data_ev(100, "curl", 0xb, 5001, 9999, EC_DIR_SEND,
+	store_add(st, data_ev(100, "curl", 0xb000, 5001, 9999, EC_DIR_SEND,
 			      "\x01\x02 some binary protocol \x03", T0 + 5));
 	it = store_item_get(st, 4);
 	CHECK(it && it->type == STORE_I_EVENT);
@@ -223,9 +224,9 @@ static void test_views(void)
 	struct filter *f;
 	size_t i;
 
-	add_http(st, 100, "curl", 0xa, 5000, T0);
-	add_http(st, 100, "curl", 0xb, 5001, T0 + 10);
-	add_http(st, 200, "wget", 0xc, 6000, T0 + 20);
+	add_http(st, 100, "curl", 0xa000, 5000, T0);
+	add_http(st, 100, "curl", 0xb000, 5001, T0 + 10);
+	add_http(st, 200, "wget", 0xc000, 6000, T0 + 20);
 	store_add(st, proc_ev(EC_K_COMMAND, 300, "bash", "ls -la", 6, T0 + 30));
 
 	store_view_sort(pv, STORE_COL_PID, false);
@@ -289,7 +290,7 @@ static void test_views(void)
 	store_set_filter(st, NULL);
 	store_view_sort(ev, STORE_COL_PID, true);
 	update_all(st, ev);
-	add_http(st, 150, "curl", 0xd, 5003, T0 + 40);
+	add_http(st, 150, "curl", 0xd000, 5003, T0 + 40);
 	update_all(st, ev);
 	CHECK_EQ_INT(store_view_len(ev), 5);
 	for (i = 1; i < store_view_len(ev); i++)
@@ -357,9 +358,9 @@ static void test_batch_sink(void)
 
 	store_set_sink(st, &sink);
 	store_add(st, proc_ev(EC_K_EXEC, 100, "curl", "curl", 4, T0));
-	add_http(st, 100, "curl", 0xa, 5000, T0 + 1);
+	add_http(st, 100, "curl", 0xa000, 5000, T0 + 1);
 	/* a request without its response is flushed when the process exits */
-	store_add(st, data_ev(100, "curl", 0xb, 5001, 443, EC_DIR_SEND, req, T0 + 5));
+	store_add(st, data_ev(100, "curl", 0xb000, 5001, 443, EC_DIR_SEND, req, T0 + 5));
 	store_add(st, proc_ev(EC_K_EXIT, 100, "curl", NULL, 0, T0 + 6));
 	CHECK_EQ_STR(log.s, "E2 E1c E1c R1:/index.html E1c E3 R1:/index.html ");
 	store_get_stats(st, &s);
