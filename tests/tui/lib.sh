@@ -1,5 +1,6 @@
 # tmux harness for the TUI tests, sourced by tests/tui/run.sh.
 #   tui_start W H [ARGS...]  start $ECAPTOP in a detached tmux session of W x H
+#                            (with the environment assignments in $TUI_ENV)
 #   tui_keys KEY...          tmx send-keys (key names as tmux knows them: F4 Enter Escape)
 #   tui_type TEXT            send TEXT literally
 #   tui_screen [-e]          the screen now (with -e: with colour escape codes)
@@ -22,7 +23,7 @@ tui_start() {
 	tmx kill-session -t "$TUI_SESSION" 2>/dev/null
 	# a private HOME keeps the theme choice of one run from leaking into the next
 	tmx new-session -d -s "$TUI_SESSION" -x "$w" -y "$h" \
-		"env HOME=$TUI_HOME TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 $ECAPTOP $*; sleep 30"
+		"env HOME=$TUI_HOME TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 $TUI_ENV $ECAPTOP $*; sleep 30"
 	tmx set-option -t "$TUI_SESSION" -g window-size manual 2>/dev/null
 	tmx resize-window -t "$TUI_SESSION" -x "$w" -y "$h" 2>/dev/null
 }

@@ -12,7 +12,7 @@ skip_all() {
 	exit 0
 }
 
-ALL_TESTS="appear drilldown filter_pid key_P bad_regex pause theme resize small_80x24"
+ALL_TESTS="appear drilldown filter_pid key_P bad_regex pause theme resize small_80x24 no_color save"
 [ "$(id -u)" = 0 ] || skip_all "needs root"
 for p in tmux openssl curl; do
 	command -v $p >/dev/null || skip_all "$p is not installed"
@@ -255,6 +255,38 @@ t_small_80x24() {
 	tui_keys w
 	tui_wait "Save to: ecaptop-[0-9]{8}-[0-9]{6}\.pcapng" 5 || { fail "w did not prompt"; return 1; }
 	tui_keys Escape
+}
+
+# NO_COLOR: attributes only, no colour codes.
+t_no_color() {
+	local codes
+	TUI_ENV="NO_COLOR=1" start 120 40 || return 1
+	codes=$(sgr_set)
+	[ -n "$codes" ] || { fail "no attributes at all under NO_COLOR"; return 1; }
+	# SGR 30-37/40-47/90-97/100-107 and 38;/48; select colours
+	if printf '%s\n' "$codes" | grep -qE $'\e\[([0-9;]*;)?(3[0-8]|4[0-8]|9[0-7]|10[0-7])(;|m)'; then
+		fail "colour codes under NO_COLOR: $(printf '%s' "$codes" | od -c | head -3)"
+		return 1
+	fi
+}
+
+# w saves what passes the filter as pcapng and says what it saved.
+t_save() {
+	start 120 40 || return 1
+	tui_wait "^ +[0-9]+ +[a-z0-9]+ +curl .* curl https://127.0.0.1:$PORT" 10 || { fail "no curl row"; return 1; }
+	tui_keys w
+	tui_wait "^Save to: ecaptop-" 5 || { fail "w did not prompt"; return 1; }
+	tui_keys C-u
+	tui_type "$work/saved.pcapng"
+	tui_keys Enter
+	tui_wait "saved [1-9][0-9]* events, [1-9][0-9]* connections" 10 || { fail "no save report"; return 1; }
+	[ -s "$work/saved.pcapng" ] || { fail "no file written"; return 1; }
+	[ "$(stat -c %a "$work/saved.pcapng")" = 600 ] || { fail "file mode is not 0600"; return 1; }
+	# an existing file is not overwritten
+	tui_keys w C-u
+	tui_type "$work/saved.pcapng"
+	tui_keys Enter
+	tui_wait "exists" 5 || { fail "an existing file was not refused"; return 1; }
 }
 
 tests=("$@")
