@@ -383,12 +383,13 @@ static long next_data_seg(const struct dec_stream *s, int side, long after)
 }
 
 /* Feed what was kept to the decoder: from the start of the connection if the
- * winning side was recognised at its first write, else from that write on. */
+ * winning side was recognised at its first write, else from that write on
+ * (at may be s->nseg: a write that was not kept, fed by the caller next). */
 static void replay(struct dec_stream *s, int side, long at)
 {
 	long from[2];
 	size_t i;
-	int first = at == s->first_seg[side];
+	int first = at == s->first_seg[side] || (at == (long)s->nseg && s->first_seg[side] == -1);
 
 	from[side] = at;
 	from[1 - side] = first ? 0 : at;
@@ -494,6 +495,69 @@ static int add_seg(struct dec_stream *s, int side, int gap, const uint8_t *b, ui
 	return 0;
 }
 
+/* Room for n more bytes of side in pbuf (used as scratch past plen). */
+static int reserve(struct dec_stream *s, int side, size_t n)
+{
+	size_t cap = s->pcap[side] ? s->pcap[side] : 512;
+	uint8_t *nb;
+
+	if (s->plen[side] + n <= s->pcap[side])
+		return 0;
+	while (cap < s->plen[side] + n)
+		cap *= 2;
+	nb = realloc(s->pbuf[side], cap);
+	if (!nb)
+		return -1;
+	s->pbuf[side] = nb;
+	s->pcap[side] = cap;
+	return 0;
+}
+
+/* A write that cannot be kept (it would pass DEC_STREAM_DETECT_CAP or
+ * DEC_STREAM_MAX_SEGS): decide now on its first bytes, after what this side
+ * kept, rather than settle on UNKNOWN with a recognisable start in hand (a
+ * client's first write of 18 KiB: the HTTP/2 preface and a large header block).
+ * Returns 1 if decided (the write was fed), 0 if nothing fits. */
+static int decide_on_write(struct dec_stream *s, int side, const uint8_t *buf, size_t len,
+			   uint64_t ts)
+{
+	size_t peek = len < DEC_STREAM_DETECT_CAP ? len : DEC_STREAM_DETECT_CAP;
+	long c = s->cand[side];
+	struct verdict v;
+	const uint8_t *b;
+	size_t n;
+	int r;
+
+	/* The write's first bytes go past the kept ones (not counted in plen):
+	 * a candidate span runs to the end of what was kept, so they continue it. */
+	if (c >= 0 && reserve(s, side, peek))
+		return 0;
+	if (c >= 0)
+		memcpy(s->pbuf[side] + s->plen[side], buf, peek);
+	while (c >= 0) {
+		n = side_span(s, side, c, &b);
+		if (b + n == s->pbuf[side] + s->plen[side])
+			n += peek;
+		r = recognise(s, side, b, n, &v);
+		if (r == 2)
+			goto decided;
+		if (r == 1)
+			return 0; /* still undecided after a bounded look: give up */
+		c = next_data_seg(s, side, c);
+	}
+	/* nothing kept on this side starts anything: does this write? */
+	c = (long)s->nseg;
+	if (recognise(s, side, buf, peek, &v) != 2)
+		return 0;
+decided:
+	if (settle(s, v.proto, v.ops, v.client_side) == 0) {
+		replay(s, side, c);
+		dispatch(s, side, buf, len, ts);
+	}
+	free_detection(s);
+	return 1;
+}
+
 /* Settled on UNKNOWN: a write that is certainly the start of something known
  * switches the connection to it (a late start of capture, STARTTLS). */
 static int late_recognise(struct dec_stream *s, int side, const uint8_t *b, size_t n, uint64_t ts)
@@ -524,7 +588,8 @@ void dec_stream_feed(struct dec_stream *s, int local_send, const uint8_t *buf, s
 		return;
 	}
 	if (add_seg(s, side, 0, buf, len, ts_ns)) {
-		give_up(s);
+		if (!decide_on_write(s, side, buf, len, ts_ns))
+			give_up(s);
 		return;
 	}
 	try_decide(s);

@@ -12,10 +12,14 @@
  * Until it can decide it keeps the first bytes of each direction (at most
  * DEC_STREAM_DETECT_CAP per direction and DEC_STREAM_MAX_SEGS feed/gap calls);
  * a capture that starts in the middle of a connection is handled by trying
- * again at the start of each later write. Past those bounds it settles on
- * DEC_P_UNKNOWN and drops what it kept; from then on it still looks at the
- * start of each new write and switches to a protocol that is certain there
- * (for instance TLS after a STARTTLS). TLS connections are recognised and not
+ * again at the start of each later write. A write that would pass those bounds
+ * is not kept, but recognition runs on its first DEC_STREAM_DETECT_CAP bytes
+ * (after what its side kept) and, if that decides, the write is decoded whole.
+ * Otherwise it settles on DEC_P_UNKNOWN and drops what it kept; from then on
+ * it still looks at the start of each new write and switches to a protocol
+ * that is certain there (for instance TLS after a STARTTLS). While deciding it
+ * holds at most 2 * DEC_STREAM_DETECT_CAP bytes per direction (the kept bytes
+ * and a look at an oversized write). TLS connections are recognised and not
  * decoded, including MySQL and PostgreSQL connections that switch to TLS after
  * their SSL request. An HTTP/1.1 "Upgrade: h2c" hands the connection to the
  * HTTP/2 decoder.

@@ -173,6 +173,94 @@ static void test_segment_bound(void)
 	dec_stream_free(d);
 }
 
+/* An HTTP/2 frame header (RFC 9113 section 4.1) at p. */
+static size_t h2_frame(uint8_t *p, size_t len, uint8_t type, uint8_t flags, uint32_t sid)
+{
+	p[0] = (uint8_t)(len >> 16);
+	p[1] = (uint8_t)(len >> 8);
+	p[2] = (uint8_t)len;
+	p[3] = type;
+	p[4] = flags;
+	p[5] = (uint8_t)(sid >> 24);
+	p[6] = (uint8_t)(sid >> 16);
+	p[7] = (uint8_t)(sid >> 8);
+	p[8] = (uint8_t)sid;
+	return 9;
+}
+
+/* The client's first write is larger than DEC_STREAM_DETECT_CAP (nghttp
+ * --continuation sends 18 KiB at once): recognised on its first bytes, and
+ * decoded whole, instead of settling on unknown. Also after a short kept write
+ * on the same side that it continues, and from the server's side. */
+static void test_first_write_over_cap(void)
+{
+	static uint8_t w[DEC_STREAM_DETECT_CAP + 2048];
+	/* :method GET, :scheme http, :path /, :authority h (RFC 7541 Appendix A) */
+	static const uint8_t hb[] = {0x82, 0x86, 0x84, 0x41, 0x01, 'h'};
+	uint8_t resp[9 + 9 + 1];
+	size_t n = 0, body = sizeof(w) - 24 - 9 - 9 - sizeof(hb) - 9 - 9, k;
+	int split, as_server;
+
+	memcpy(w, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	n = 24;
+	n += h2_frame(w + n, 0, 4, 0, 0);	   /* SETTINGS */
+	n += h2_frame(w + n, sizeof(hb), 1, 4, 1); /* HEADERS, END_HEADERS */
+	memcpy(w + n, hb, sizeof(hb));
+	n += sizeof(hb);
+	/* the request body in two DATA frames (16384 is the default maximum) */
+	k = body / 2;
+	n += h2_frame(w + n, k, 0, 0, 1);
+	memset(w + n, 'a', k);
+	n += k;
+	n += h2_frame(w + n, body - k, 0, 1, 1); /* END_STREAM */
+	memset(w + n, 'b', body - k);
+	n += body - k;
+	CHECK_EQ_INT(n, sizeof(w));
+	k = h2_frame(resp, 0, 4, 0, 0);
+	k += h2_frame(resp + k, 1, 1, 5, 1); /* HEADERS, END_HEADERS | END_STREAM */
+	resp[k++] = 0x88;		     /* :status 200 */
+
+	for (as_server = 0; as_server < 2; as_server++) {
+		for (split = 0; split < 2; split++) {
+			struct sink s = {0};
+			struct dec_stream *d = dec_stream_new(collect, &s);
+			size_t off = split ? 10 : 0; /* a short write first, kept */
+
+			if (off)
+				dec_stream_feed(d, !as_server, w, off, 1000);
+			CHECK_EQ_INT(dec_stream_proto(d), DEC_P_UNKNOWN);
+			dec_stream_feed(d, !as_server, w + off, sizeof(w) - off, 2000);
+			CHECK_EQ_INT(dec_stream_proto(d), DEC_P_HTTP2);
+			CHECK_EQ_INT(dec_stream_local_is_client(d), !as_server);
+			dec_stream_feed(d, as_server, resp, k, 3000);
+			dec_stream_close(d, 4000);
+			CHECK_EQ_INT(s.http, 1);
+			CHECK_EQ_INT(s.last_status, 200);
+			CHECK_EQ_INT(s.notes, 0);
+			dec_stream_free(d);
+		}
+	}
+}
+
+/* An oversized write that starts nothing known still settles on unknown, and
+ * the next recognisable write is taken. */
+static void test_over_cap_unknown(void)
+{
+	static uint8_t junk[DEC_STREAM_DETECT_CAP + 1];
+	struct sink s = {0};
+	struct dec_stream *d = dec_stream_new(collect, &s);
+
+	memset(junk, 0x01, sizeof(junk));
+	dec_stream_feed(d, 0, junk, sizeof(junk), 1);
+	CHECK_EQ_INT(dec_stream_proto(d), DEC_P_UNKNOWN);
+	feed_str(d, 0, "GET /x HTTP/1.1\r\n\r\n");
+	CHECK_EQ_INT(dec_stream_proto(d), DEC_P_HTTP1);
+	feed_str(d, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	CHECK_EQ_INT(s.http, 1);
+	dec_stream_free(d);
+}
+
 UNIT_MAIN(UNIT(test_role_client), UNIT(test_role_server_from_response),
 	  UNIT(test_maybe_then_decide), UNIT(test_gives_up), UNIT(test_port_hint), UNIT(test_force),
-	  UNIT(test_gap_before_decision), UNIT(test_segment_bound))
+	  UNIT(test_gap_before_decision), UNIT(test_segment_bound), UNIT(test_first_write_over_cap),
+	  UNIT(test_over_cap_unknown))

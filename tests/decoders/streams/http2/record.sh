@@ -47,7 +47,7 @@ record nghttp-multi "nghttp: three requests on one connection (one 404)" \
 record nghttp-post "nghttp -d: POST echoed back by nghttpd --echo-upload" nghttp -d "$work/post.txt" \
 	"$url/echo"
 record nghttp-push "nghttpd pushes /style.css with /index.html" nghttp "$url/index.html"
-record nghttp-continuation "nghttp --continuation: a header block over CONTINUATION frames" \
+record nghttp-continuation "nghttp --continuation: a header block over CONTINUATION frames; the client's first write (18 KiB) is larger than DEC_STREAM_DETECT_CAP: recognised on its first bytes" \
 	nghttp --continuation "$url/hello.txt"
 record nghttp-table-size "nghttp --encoder-header-table-size=64: dynamic table size update, eviction" \
 	nghttp --encoder-header-table-size=64 -H 'x-long-header-one: aaaaaaaaaaaaaaaaaaaa' \
