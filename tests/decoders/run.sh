@@ -52,4 +52,17 @@ while read -r name stream expected opts; do
 		fails=$((fails + 1))
 	fi
 done <"$here/TESTLIST"
+# Fuzz seeds that broke a decoder keep libFuzzer's names (crash-*...): they must
+# not be ignored by git (only on a full run).
+if [ $regen = 0 ] && [ "$only" = "  " ]; then
+	gi_out=$("$here/check-gitignore.sh" 2>&1)
+	case $? in
+	0) result PASS decoders/gitignore-fuzz-seeds ;;
+	2) result SKIP decoders/gitignore-fuzz-seeds "not a git checkout" ;;
+	*)
+		printf '%s\n' "$gi_out" | grep '^FAIL'
+		result FAIL decoders/gitignore-fuzz-seeds
+		;;
+	esac
+fi
 exit 0
