@@ -19,6 +19,7 @@ case $OUTPUT in /*) ;; *) OUTPUT=$TOP/$OUTPUT ;; esac
 SERVER_CPU=0
 CLIENT_CPU=1
 PORT=${BENCH_PORT:-18443}
+CONNS=${BENCH_CONNS:-32} # h2load connections: enough to keep one worker busy
 
 if [ -n "${QUICK:-}" ]; then
 	ROUNDS=${BENCH_ROUNDS:-1}
@@ -27,6 +28,8 @@ if [ -n "${QUICK:-}" ]; then
 	VERIFY_N=(1000 300)
 	SYN_SECS=1
 	SYN_RATES="50000 200000 0"
+	TRIES=1
+	STORE_ITEMS=200000
 	PEERS="untraced ecaptop bpftrace"
 else
 	ROUNDS=${BENCH_ROUNDS:-3}
@@ -35,6 +38,8 @@ else
 	VERIFY_N=(20000 5000)
 	SYN_SECS=3
 	SYN_RATES="25000 50000 100000 200000 400000 800000 0"
+	TRIES="1 2 3"
+	STORE_ITEMS=1000000
 	PEERS="untraced ecaptop bpftrace sslsniff"
 fi
 FILES=(100b 64k)
@@ -152,7 +157,10 @@ tracer_start() {
 
 tracer_stop() {
 	[ -n "${TR_PID:-}" ] || return 0
+	# SIGINT for ecaptop and bpftrace (they print their final records); python (bcc)
+	# keeps SIGINT ignored when started in the background, so it gets SIGTERM.
 	kill -INT "$TR_PID" 2>/dev/null
+	pgrep -f -x "/usr/bin/python3 $TMPD/sslsniff.py.*" >/dev/null && kill -TERM "$TR_PID" 2>/dev/null
 	wait "$TR_PID" 2>/dev/null
 	TR_PID=
 }
@@ -162,13 +170,25 @@ vm_kib() {
 	awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null
 }
 
-# h2load_run FILE SECS: prints "req/s succeeded".
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# h2load_run FILE SECS: prints "req/s succeeded server_cpu% server_us_per_req": the
+# share of one CPU the nginx worker used over the run (warm-up included; well below
+# 100 means the run measured the client or the machine's scheduling, not the server)
+# and the worker's CPU time per request, which a loaded machine disturbs far less than
+# req/s.
 h2load_run() {
-	local out
-	out=$(LD_LIBRARY_PATH=$CLIB_DIR taskset -c "$CLIENT_CPU" h2load --h1 -c 8 -t 1 \
+	local out w0 w1 t0 t1
+	w0=$(ticks "$NGINX_WORKER")
+	t0=$EPOCHREALTIME
+	out=$(LD_LIBRARY_PATH=$CLIB_DIR taskset -c "$CLIENT_CPU" h2load --h1 -c "$CONNS" -t 1 \
 		--warm-up-time="$WARM" -D "$2" "https://127.0.0.1:$PORT/$1" 2>&1)
-	echo "$out" | awk '/^finished in/ {gsub(",", ""); r = $4} /^requests:/ {s = $8}
-		END {print (r == "" ? "nan" : r), (s == "" ? 0 : s)}'
+	t1=$EPOCHREALTIME
+	w1=$(ticks "$NGINX_WORKER")
+	echo "$out" | awk -v w=$((w1 - w0)) -v hz="$(getconf CLK_TCK)" -v t0="$t0" -v t1="$t1" '
+		/^finished in/ {gsub(",", ""); r = $4} /^requests:/ {s = $8}
+		END {printf "%s %s %.0f %.1f\n", (r == "" ? "nan" : r), (s == "" ? 0 : s),
+			100 * w / hz / (t1 - t0), r > 0 ? 1e6 * w / hz / (r * (t1 - t0)) : 0}'
 }
 
 # ---------------------------------------------------------------- 1. overhead
@@ -182,7 +202,7 @@ overhead() {
 			}
 			for f in "${FILES[@]}"; do
 				local before after try
-				for try in 1 2 3; do
+				for try in $TRIES; do
 					before=$(foreign_probes)
 					r=$(h2load_run "$f" "$SECS")
 					after=$(foreign_probes)
@@ -200,7 +220,7 @@ overhead() {
 				done
 				[ -n "$r" ] || continue
 				raw req "$cfg" "$f" "$round" $r
-				progress "round $round $cfg $f: ${r% *} req/s"
+				progress "round $round $cfg $f: $r (req/s, succeeded, worker CPU %, worker us/request)"
 			done
 			tracer_stop
 		done
@@ -219,7 +239,7 @@ verify_capture() {
 	for i in 0 1; do
 		f=${FILES[$i]}
 		n=${VERIFY_N[$i]}
-		r=$(LD_LIBRARY_PATH=$CLIB_DIR taskset -c "$CLIENT_CPU" h2load --h1 -c 8 -t 1 -n "$n" \
+		r=$(LD_LIBRARY_PATH=$CLIB_DIR taskset -c "$CLIENT_CPU" h2load --h1 -c "$CONNS" -t 1 -n "$n" \
 			"https://127.0.0.1:$PORT/$f" 2>&1 | awk '/^requests:/ {print $8}')
 		echo "$f $r" >>"$TMPD/verify.h2load"
 	done
@@ -296,6 +316,7 @@ machine() {
 
 progress "ecaptop benchmark (QUICK=${QUICK:-0}): $(machine)"
 raw machine "$(machine)"
+raw conns "$CONNS"
 missing=""
 for t in nginx h2load bpftrace; do have $t || missing="$missing $t"; done
 if [ -n "$missing" ]; then
@@ -347,7 +368,7 @@ if build_synth; then
 			user_side "$mode" "$rate"
 		done
 	done
-	"$SYNTH" store --items 1000000 >"$TMPD/store.out" 2>>"$TMPD/store.err" &&
+	"$SYNTH" store --items "$STORE_ITEMS" >"$TMPD/store.out" 2>>"$TMPD/store.err" &&
 		raw store "$(cat "$TMPD/store.out")" ||
 		note "store: $(tail -n 3 "$TMPD/store.err")"
 fi

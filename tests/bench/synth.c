@@ -350,7 +350,8 @@ static int cmd_store(int argc, char **argv)
 		int dir;
 
 		store_get_stats(st, &ss);
-		if (ss.stored >= items)
+		/* Full: the cap is reached once the store starts evicting. */
+		if (ss.stored >= items || ss.evicted)
 			break;
 		/* A request on each of N_CONNS connections, then their responses: the
 		 * HTTP/1 decoder turns each pair into a record. */

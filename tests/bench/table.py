@@ -61,13 +61,17 @@ def main():
         rows.append((a, b, c, d))
 
     machine = ' '.join(next((l[1:] for l in lines if l[0] == 'machine'), []))
+    conns = next((l[1] for l in lines if l[0] == 'conns'), '8')
 
     # 1. Overhead.
     req = {}
+    cpu = {}
     tainted = {}
     for l in lines:
         if l[0] == 'req' and l[4] != 'nan':
             req.setdefault((l[1], l[2]), []).append(float(l[4]))
+            if len(l) > 7:
+                cpu.setdefault((l[1], l[2]), []).append((float(l[6]), float(l[7])))
         elif l[0] == 'tainted':
             tainted[(l[1], l[2])] = tainted.get((l[1], l[2]), 0) + 1
     skipped = {l[1] for l in lines if l[0] == 'skip'}
@@ -79,7 +83,7 @@ def main():
         base_med = statistics.median(base) if base else None
         for cfg in ('untraced', 'ecaptop', 'bpftrace', 'sslsniff'):
             vals = req.get((cfg, f))
-            what = '1. nginx %s, h2load --h1 -c 8' % FILE_LABEL[f]
+            what = '1. nginx %s, h2load --h1 -c %s' % (FILE_LABEL[f], conns)
             if not vals:
                 if cfg in skipped or (cfg, f) in tainted:
                     row(what, CFG_LABEL[cfg], 'n/a',
@@ -92,6 +96,13 @@ def main():
                 extra.append('%.2fx untraced' % (med / base_med))
             if len(vals) > 1:
                 extra.append('runs %s' % '/'.join('%.0f' % v for v in vals))
+            if cpu.get((cfg, f)):
+                us = statistics.median(c[1] for c in cpu[(cfg, f)])
+                base_us = (statistics.median(c[1] for c in cpu[('untraced', f)])
+                           if cpu.get(('untraced', f)) else 0)
+                extra.append('worker %.0f us/req%s, busy %.0f%%' % (
+                    us, ' (+%.0f)' % (us - base_us) if base_us and cfg != 'untraced' else '',
+                    statistics.median(c[0] for c in cpu[(cfg, f)])))
             if (cfg, f) in tainted:
                 extra.append('%d run(s) discarded: another tracer probed the server'
                              % tainted[(cfg, f)])
