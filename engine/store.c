@@ -57,6 +57,7 @@ struct store {
 	uint64_t scan_seq;	      /* next item the filter scan examines */
 	struct store_seqlist matches; /* visible items that passed, in order */
 	uint64_t hit_mod; /* bumped when a proc/conn got its first hit of a generation */
+	uint64_t resets;  /* store_reset() calls: a view built before one has no rows */
 	struct strbuf tmp;
 };
 
@@ -288,12 +289,11 @@ static void conn_free(struct store_conn *c)
 	free(c);
 }
 
-void store_free(struct store *st)
+/* Free every item, connection and process, and the tables that index them. */
+static void store_drop(struct store *st)
 {
 	size_t i;
 
-	if (!st)
-		return;
 	for (uint64_t s = st->first_seq; s < st->next_seq; s++)
 		item_free(st->ring[s & (st->ring_cap - 1)]);
 	free(st->ring);
@@ -307,9 +307,45 @@ void store_free(struct store *st)
 	free(st->conns.s);
 	free(st->conn_ids.s);
 	free(st->matches.v);
+}
+
+void store_free(struct store *st)
+{
+	if (!st)
+		return;
+	store_drop(st);
 	filter_free(st->filter);
 	sb_free(&st->tmp);
 	free(st);
+}
+
+void store_reset(struct store *st)
+{
+	uint64_t gen = st->gen, table_gen = st->table_gen, resets = st->resets;
+
+	store_drop(st);
+	memset(&st->stats, 0, sizeof(st->stats));
+	memset(&st->procs, 0, sizeof(st->procs));
+	memset(&st->conns, 0, sizeof(st->conns));
+	memset(&st->conn_ids, 0, sizeof(st->conn_ids));
+	st->proc_v = NULL;
+	st->conn_v = NULL;
+	st->n_proc_v = st->cap_proc_v = st->n_conn_v = st->cap_conn_v = 0;
+	st->ring = NULL;
+	st->ring_cap = 0;
+	/* Numbering starts again as in store_new(): rebuilt from the same events, an
+	 * item gets its old seq and a connection its old id back, so the front end's
+	 * selections, scopes and tags (kept as ids) find them again. */
+	st->first_seq = st->next_seq = st->scan_seq = 1;
+	st->next_conn_id = 1;
+	memset(&st->matches, 0, sizeof(st->matches));
+	st->matches.base = 1;
+	/* The generations only grow, so every view sees the change and rebuilds. */
+	st->gen = gen + 1;
+	st->table_gen = table_gen + 1;
+	st->table_mod++;
+	st->hit_mod++;
+	st->resets = resets + 1;
 }
 
 void store_set_sink(struct store *st, const struct store_sink *sink)
@@ -760,6 +796,12 @@ void store_add(struct store *st, struct ec_event *ev)
 	struct store_item *it = NULL;
 	bool owned = false;
 
+	/* A replay's restart marker is for the front end (which resets the store);
+	 * it belongs to no process. */
+	if (h->kind == EC_K_RESET) {
+		free(ev);
+		return;
+	}
 	st->stats.added++;
 	p = proc_lookup(st, h);
 	if (!p) {
@@ -1285,6 +1327,7 @@ struct store_view {
 	const struct store_seqlist *src;
 	uint64_t cursor;
 	uint64_t min_seq;
+	uint64_t resets; /* the store's resets when the rows were built */
 };
 
 struct store_view *store_view_new(struct store *st, enum store_view_kind kind)
@@ -1296,6 +1339,7 @@ struct store_view *store_view_new(struct store *st, enum store_view_kind kind)
 	v->st = st;
 	v->kind = kind;
 	v->stale = true;
+	v->resets = st->resets;
 	if (kind == STORE_V_EVENTS) {
 		v->col = STORE_COL_TIME;
 	} else {
@@ -1620,6 +1664,7 @@ static bool view_update_events(struct store_view *v, uint64_t budget_ns)
 		v->n_seqs = v->n_pend = 0;
 		v->cursor = src ? src->base : 0;
 		v->min_seq = UINT64_MAX;
+		v->resets = st->resets;
 	}
 	view_trim(v);
 	if (!src)
@@ -1672,38 +1717,50 @@ bool store_view_update(struct store_view *v, uint64_t budget_ns)
 	if (v->kind == STORE_V_EVENTS)
 		return view_update_events(v, budget_ns);
 	now = store_now_ns();
+	/* An empty view has no rows to jump under the cursor: it shows the first
+	 * ones at once (a replay rebuilding after a reset, the first seconds live). */
 	if (v->stale || v->gen != st->gen || v->built_table_gen != st->table_gen ||
 	    ((v->built_mod != st->table_mod || v->built_hit != st->hit_mod) &&
-	     now - v->built_ns >= 1000000000ull)) {
+	     (!v->n || now - v->built_ns >= 1000000000ull))) {
 		v->stale = false;
 		v->gen = st->gen;
 		v->built_ns = now;
 		v->built_table_gen = st->table_gen;
 		v->built_mod = st->table_mod;
 		v->built_hit = st->hit_mod;
+		v->resets = st->resets;
 		view_rebuild_table(v);
 	}
 	return true;
 }
 
+/* Rows built before a store_reset() point at freed processes and connections:
+ * until the next update the view has none. */
+static bool view_current(const struct store_view *v)
+{
+	return v->resets == v->st->resets;
+}
+
 size_t store_view_len(const struct store_view *v)
 {
+	if (!view_current(v))
+		return 0;
 	return v->kind == STORE_V_EVENTS ? v->n_seqs : v->n;
 }
 
 struct store_proc *store_view_proc(const struct store_view *v, size_t i)
 {
-	return v->kind == STORE_V_PROCS && i < v->n ? v->rows[i] : NULL;
+	return v->kind == STORE_V_PROCS && i < v->n && view_current(v) ? v->rows[i] : NULL;
 }
 
 struct store_conn *store_view_conn(const struct store_view *v, size_t i)
 {
-	return v->kind == STORE_V_CONNS && i < v->n ? v->rows[i] : NULL;
+	return v->kind == STORE_V_CONNS && i < v->n && view_current(v) ? v->rows[i] : NULL;
 }
 
 struct store_item *store_view_item(const struct store_view *v, size_t i)
 {
-	if (v->kind != STORE_V_EVENTS || i >= v->n_seqs)
+	if (v->kind != STORE_V_EVENTS || i >= v->n_seqs || !view_current(v))
 		return NULL;
 	return store_item_get(v->st, v->seqs[v->desc ? v->n_seqs - 1 - i : i]);
 }

@@ -123,8 +123,16 @@ struct store;
 /* NULL with errno on failure. Borrows o (NULL: defaults). */
 struct store *store_new(const struct store_opts *o);
 void store_free(struct store *st); /* accepts NULL */
-/* Takes ev (frees it, or keeps it as an item). */
+/* Takes ev (frees it, or keeps it as an item). An EC_K_RESET event (a replay's
+ * restart marker) is freed and otherwise ignored: the front end resets. */
 void store_add(struct store *st, struct ec_event *ev);
+/* Drop every process, connection and item, as if the store were new (same
+ * options, sink and filter): a replay went back and rebuilds from its start.
+ * Numbering starts again, so the same events give the same pids, store_conn.id
+ * and store_item.seq as before. Views stay valid: they are empty until their
+ * next store_view_update(), which rebuilds them. Every pointer into the store
+ * is invalid afterwards. */
+void store_reset(struct store *st);
 
 /* Batch mode: called in order for each event (before its bytes are decoded) and
  * each decoded record. All pointers are borrowed for the duration of the call. */
