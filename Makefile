@@ -62,7 +62,7 @@ FUZZ_TIME ?= 300
 FUZZ_BRIEF ?= 5
 
 
-.PHONY: bench-deps
+.PHONY: bench-deps tui-test
 .PHONY: all deps run test unit-test tsan-test decoder-test fuzz-test integration-test fuzz bench \
 	format format-check clean tools
 .DELETE_ON_ERROR:
@@ -203,11 +203,15 @@ fuzz-test: $(FUZZ_BINS)
 integration-test: ecaptop $(OUTPUT)/san/ecaptop $(TOOL_BINS)
 	$(Q)ECAPTOP=$(CURDIR)/$(OUTPUT)/san/ecaptop tests/integration/run.sh
 
+# The TUI under tmux: the release build, since keypress latency is part of the test.
+tui-test: ecaptop
+	$(Q)ECAPTOP=$(CURDIR)/ecaptop tests/tui/run.sh
+
 test:
 	$(Q)rm -f $(OUTPUT)/results
 	$(Q)$(MAKE) --no-print-directory ecaptop
 	$(Q)$(MAKE) --no-print-directory -k unit-test tsan-test decoder-test fuzz-test \
-		integration-test; tests/lib/summary.sh $$?
+		integration-test tui-test; tests/lib/summary.sh $$?
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/lib/run-fuzz.sh $(FUZZ_TIME) $(FUZZ_BINS)

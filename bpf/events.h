@@ -67,6 +67,7 @@ enum ec_dir {
 #define EC_F_STATUS 0x8 /* COMMAND: a status record for the command with this call_id */
 /* Bits 0x100 and up are never set by BPF programs: user-space readers' flags. */
 #define EC_F_GAP 0x100 /* a replayed foreign capture: bytes are missing before this event */
+#define EC_F_EXISTING 0x200 /* EXEC: a process already running when capture started */
 
 /* Loss causes counted in the per-CPU "losses" array, index = cause * EC_S_MAX + source. */
 enum ec_loss {

@@ -6,6 +6,7 @@
  */
 #include "engine/engine.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -555,12 +556,89 @@ static int engine_attach(struct engine *e, char *err, size_t errlen)
 	return 0;
 }
 
+/* Read a small /proc file into buf (NUL-terminated); bytes read, or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return (ssize_t)n;
+}
+
+/* The processes already running get an exec event each (flagged EC_F_EXISTING), so
+ * the process table knows their parent, user and command line from the start, and a
+ * recording carries them. Called before the engine thread exists: this thread is
+ * the queue's only producer until pthread_create, which orders what it pushed. */
+static void seed_processes(struct engine *e)
+{
+	char path[64], buf[4096];
+	struct dirent *de;
+	uint64_t now = (uint64_t)ts_ns(CLOCK_REALTIME);
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct ec_event *ev;
+		unsigned long ppid = 0, uid = 0;
+		char *end, *p;
+		long pid = strtol(de->d_name, &end, 10);
+		ssize_t n;
+
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+		if (read_small(path, buf, sizeof(buf)) < 0)
+			continue;
+		if ((p = strstr(buf, "\nPPid:")))
+			ppid = strtoul(p + 6, NULL, 10);
+		if ((p = strstr(buf, "\nUid:")))
+			uid = strtoul(p + 5, NULL, 10);
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+		n = read_small(path, buf, sizeof(buf));
+		if (n < 0)
+			continue; /* gone meanwhile */
+		ev = ec_event_new((uint32_t)n);
+		if (!ev)
+			break;
+		memcpy(ev->data, buf, (size_t)n);
+		ev->h.kind = EC_K_EXEC;
+		ev->h.source = EC_S_PROC;
+		ev->h.flags = EC_F_EXISTING;
+		ev->h.ts_ns = now;
+		ev->h.pid = ev->h.tid = (uint32_t)pid;
+		ev->h.uid = (uint32_t)uid;
+		ev->h.aux = (uint32_t)ppid;
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		if (read_small(path, buf, sizeof(buf)) > 0) {
+			buf[strcspn(buf, "\n")] = '\0';
+			buf[EC_COMM_LEN - 1] = '\0';
+			memcpy(ev->h.comm, buf, strlen(buf));
+		}
+		if (!spsc_push(&e->q, ev)) {
+			atomic_fetch_add_explicit(&e->lost_queue, 1, memory_order_relaxed);
+			free(ev);
+			break;
+		}
+		atomic_fetch_add_explicit(&e->n_events, 1, memory_order_relaxed);
+	}
+	closedir(d);
+	engine_wake(e);
+}
+
 int engine_start(struct engine *e, char *err, size_t errlen)
 {
 	int ret = e->reader ? 0 : engine_attach(e, err, errlen);
 
 	if (ret)
 		return ret;
+	if (!e->reader)
+		seed_processes(e);
 	ret = pthread_create(&e->thread, NULL, e->reader ? replay_thread : engine_thread, e);
 	if (ret) {
 		snprintf(err, errlen, "cannot start the engine thread: %s", strerror(ret));

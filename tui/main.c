@@ -144,6 +144,21 @@ static const char *capture_filter_desc(const struct engine_opts *eo, char *buf, 
 	return buf[0] ? buf : NULL;
 }
 
+/* --pid/--uid as the TUI's first filter ("pid:1|2 uid:0"), so editing the filter
+ * there starts from them rather than silently dropping them. */
+static const char *initial_filter(const struct engine_opts *eo, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < eo->n_pids && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? "|" : "pid:", eo->pids[i]);
+	for (i = 0; i < eo->n_uids && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? "|" : n ? " uid:" : "uid:",
+				      eo->uids[i]);
+	return buf[0] ? buf : NULL;
+}
+
 /* Close the -w file with the final loss counters; report what was saved. */
 static int finish_recording(struct engine *e, struct pcapng_writer *w, const char *path,
 			    const struct engine_opts *eo)
@@ -381,10 +396,12 @@ int main(int argc, char **argv)
 		status = batch_run(e, &bo);
 	} else {
 		struct store_opts so = {.max_events = max_events, .keep = true};
+		char initial[ENGINE_MAX_FILTER * 2 * 12 + 16];
 		struct tui_opts to = {.theme = theme,
 				      .store_cap = max_events,
 				      .source = read_path ? read_path : "live",
-				      .log_path = log_path};
+				      .log_path = log_path,
+				      .filter = initial_filter(&eo, initial, sizeof(initial))};
 		struct store *st = store_new(&so);
 
 		if (!st) {

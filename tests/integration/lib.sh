@@ -65,8 +65,9 @@ stop_capture() {
 start_tls_server() {
 	local port=$1 dir=$2 fam=${3:-}
 	ensure_cert
-	(cd "$dir" && exec openssl s_server -quiet -accept "$port" $fam -cert "$TMPD/cert.pem" \
-		-key "$TMPD/key.pem" -WWW) >"$TMPD/s_server.$port.log" 2>&1 &
+	# env -C, not a subshell: $! must be the server itself, to stop it and to name it.
+	env -C "$dir" openssl s_server -quiet -accept "$port" $fam -cert "$TMPD/cert.pem" \
+		-key "$TMPD/key.pem" -WWW >"$TMPD/s_server.$port.log" 2>&1 &
 	echo $! >"$TMPD/s_server.$port.pid"
 	SERVERS+=("$!")
 	local host=127.0.0.1

@@ -34,6 +34,7 @@ record_some_traffic() { # NAME EXT: a capture with HTTPS, plain HTTP and a 300 K
 	head -c 300000 /dev/urandom >"$www/big.bin"
 	echo "small-$name" >"$www/s.txt"
 	start_tls_server "$port" "$www" || return 1
+	TS_PORT=$port
 	start_http_plain "$pport" "$www" || return 1
 	start_capture "$name" -w "$TMPD/$name.$ext" || return 1
 	curl -sk "https://127.0.0.1:$port/s.txt" -H "X-Rec: $name" -o /dev/null
@@ -74,7 +75,14 @@ test_tshark_reads_saved_file() {
 	out=$(tshark -r "$TMPD/ts.pcapng" -o tcp.desegment_tcp_streams:TRUE -Y http.request \
 		-T fields -e http.request.uri -e frame.comment 2>&1)
 	printf '%s\n' "$out" | head -4 | sed 's/^/    /'
-	printf '%s\n' "$out" | grep -q '^/s.txt.*PID: [0-9]' || fail "tshark shows no /s.txt request with a PID"
+	printf '%s\n' "$out" | grep -q '^/s.txt.*PID: [0-9]' || fail "tshark shows no /s.txt request with a PID" ||
+		return 1
+	# Processes running before the capture started are recorded too (as exec entries).
+	spid=$(cat "$TMPD/s_server.$TS_PORT.pid")
+	tshark -r "$TMPD/ts.pcapng" -Y systemd_journal -V 2>/dev/null >"$TMPD/ts.journal"
+	grep -A2 "^    PID: $spid\$" "$TMPD/ts.journal" | grep -q "Command name: openssl" ||
+		fail "no journal entry for the running s_server ($spid; openssl entries: \
+$(grep -B2 'Command name: openssl' "$TMPD/ts.journal" | grep -o 'PID: [0-9]*' | tr '\n' ' '))"
 }
 
 # An existing file is not overwritten without --force; a symlink is never followed.
