@@ -57,7 +57,7 @@ DEPS_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev libnc
 DEPS_TEST := openssl curl python3 tmux procps iproute2 xxd util-linux nginx-light mariadb-server \
 	mariadb-client postgresql zsh tshark tcpdump gnutls-bin libnss3-tools golang-go wget
 # Only for make bench: the load generator and the peers ecaptop is compared with.
-DEPS_BENCH := nginx-light nghttp2-client bpftrace bpfcc-tools
+DEPS_BENCH := nginx-light nghttp2-client bpftrace bpfcc-tools linux-headers-amd64
 FUZZ_TIME ?= 300
 FUZZ_BRIEF ?= 5
 

@@ -39,8 +39,8 @@
 #define DEFAULT_RING_BYTES (32u << 20)
 #define PERF_PAGES_PER_CPU 1024 /* 4 MiB per CPU with 4 KiB pages */
 #define POLL_MS 50
+#define WAKE_BATCH 64
 #define RESCAN_ALL_MS 5000
-#define MAX_PENDING 256
 
 static uint64_t mono_ms(void)
 {
@@ -142,6 +142,13 @@ static int on_record(void *ctx, void *data, size_t size)
 	atomic_fetch_add_explicit(&e->n_events, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&e->n_bytes, h->len, memory_order_relaxed);
 	e->pushed = true;
+	/* Under sustained load ring_buffer__poll() does not return while records keep
+	 * coming: wake the consumer from here too, every WAKE_BATCH records, or it
+	 * sleeps while the queue fills. */
+	if (++e->since_wake >= WAKE_BATCH) {
+		engine_wake(e);
+		e->since_wake = 0;
+	}
 	return 0;
 }
 
@@ -206,8 +213,10 @@ static void *engine_thread(void *arg)
 			log_msg(LOG_ERROR, "reading the kernel buffer failed: %s", strerror(-n));
 			break;
 		}
-		if (e->pushed)
+		if (e->pushed) {
 			engine_wake(e);
+			e->since_wake = 0;
+		}
 		run_pending_scans(e);
 	}
 	/* Drain what the kernel already wrote, so a clean stop loses nothing. */

@@ -65,6 +65,7 @@ struct engine {
 	size_t n_pending;
 	uint64_t last_rescan_ms;
 	bool pushed;
+	unsigned since_wake; /* events pushed since the consumer was last woken */
 
 	/* Replay (replay.c): a saved capture instead of the kernel. */
 	struct pcapng_reader *reader;
