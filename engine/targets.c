@@ -11,31 +11,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
 
+#include "engine/gobin.h"
 #include "engine/log.h"
 #include "tls.skel.h"
-
-#define MAX_LINKS 8 /* entry + return for the four SSL functions */
 
 /* One file seen in some process's maps, keyed by (dev, ino) as the maps file gives them. */
 struct target {
 	dev_t dev;
 	ino_t ino;
 	unsigned syms; /* SYM_* bits; 0 = not a TLS target (cached so we never look again) */
-	char *path; /* as attached (NULL for non-targets) */
-	struct bpf_link *links[MAX_LINKS];
-	int n_links;
+	char *path;    /* as attached (NULL for non-targets) */
+	struct bpf_link **links;
+	int n_links, cap_links;
 };
 
 struct targets {
 	struct tls_bpf *skel; /* borrowed */
-	struct target *v; /* open-addressing hash table */
-	size_t cap; /* power of two */
+	struct target *v;     /* open-addressing hash table */
+	size_t cap;	      /* power of two */
 	size_t n;
 	size_t n_attached;
 	struct target **attached; /* insertion order, for status lines */
@@ -76,6 +76,7 @@ static int table_grow(struct targets *t)
 	for (i = 0; i < t->cap; i++) {
 		if (t->v[i].ino)
 			*slot_find(nv, ncap, t->v[i].dev, t->v[i].ino, &found) = t->v[i];
+		/* (links arrays move with their entries: they are separate allocations) */
 	}
 	/* The attached[] list points into the table: rebuild it. */
 	t->n_attached = 0;
@@ -120,6 +121,7 @@ void targets_free(struct targets *t)
 	for (i = 0; i < t->cap; i++) {
 		for (j = 0; j < t->v[i].n_links; j++)
 			bpf_link__destroy(t->v[i].links[j]);
+		free(t->v[i].links);
 		free(t->v[i].path);
 	}
 	free(t->v);
@@ -143,10 +145,18 @@ unsigned targets_elf_syms(const char *path)
 		const char *name;
 		unsigned bit;
 	} wanted[] = {
-		{"SSL_write", SYM_SSL_WRITE},
-		{"SSL_read", SYM_SSL_READ},
-		{"SSL_write_ex", SYM_SSL_WRITE_EX},
-		{"SSL_read_ex", SYM_SSL_READ_EX},
+	    {"SSL_write", SYM_SSL_WRITE},
+	    {"SSL_read", SYM_SSL_READ},
+	    {"SSL_write_ex", SYM_SSL_WRITE_EX},
+	    {"SSL_read_ex", SYM_SSL_READ_EX},
+	    {"gnutls_record_send", SYM_GNUTLS_SEND},
+	    {"gnutls_record_recv", SYM_GNUTLS_RECV},
+	    {"PR_Write", SYM_PR_WRITE},
+	    {"PR_Read", SYM_PR_READ},
+	    {"PR_Send", SYM_PR_SEND},
+	    {"PR_Recv", SYM_PR_RECV},
+	    {"PR_Writev", SYM_PR_WRITEV},
+	    {"SSL_ImportFD", SYM_NSS_SSL},
 	};
 	unsigned found = 0;
 	Elf_Scn *scn = NULL;
@@ -166,7 +176,8 @@ unsigned targets_elf_syms(const char *path)
 		Elf_Data *data;
 		size_t i, n;
 
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
 			continue;
 		if (!sh.sh_entsize)
 			continue;
@@ -184,11 +195,11 @@ unsigned targets_elf_syms(const char *path)
 				break;
 			type = GELF_ST_TYPE(sym.st_info);
 			/* Defined functions only: an undefined SSL_write is an import. */
-			if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
-			    !sym.st_value)
+			if ((type != STT_FUNC && type != STT_GNU_IFUNC) ||
+			    sym.st_shndx == SHN_UNDEF || !sym.st_value)
 				continue;
 			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (!name || name[0] != 'S')
+			if (!name || (name[0] != 'S' && name[0] != 'g' && name[0] != 'P'))
 				continue;
 			for (k = 0; k < sizeof(wanted) / sizeof(wanted[0]); k++)
 				if (!strcmp(name, wanted[k].name))
@@ -202,31 +213,75 @@ out:
 	return found;
 }
 
-static int attach_one(struct targets *t, struct target *tg, struct bpf_program *prog,
-		      const char *func, bool ret)
+static int keep_link(struct target *tg, struct bpf_link *l)
+{
+	if (tg->n_links == tg->cap_links) {
+		int ncap = tg->cap_links ? 2 * tg->cap_links : 8;
+		struct bpf_link **nl = realloc(tg->links, ncap * sizeof(*nl));
+
+		if (!nl) {
+			bpf_link__destroy(l);
+			return -ENOMEM;
+		}
+		tg->links = nl;
+		tg->cap_links = ncap;
+	}
+	tg->links[tg->n_links++] = l;
+	return 0;
+}
+
+/* A probe on func (by symbol) or, with func NULL, at file offset off. */
+static int attach_at(struct target *tg, struct bpf_program *prog, const char *func, size_t off,
+		     bool ret, const char *what)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = ret);
 	struct bpf_link *l;
 
-	if (tg->n_links >= MAX_LINKS)
-		return -E2BIG;
 	/* pid -1: every process that maps this file, now and later. */
-	l = bpf_program__attach_uprobe_opts(prog, -1, tg->path, 0, &o);
+	l = bpf_program__attach_uprobe_opts(prog, -1, tg->path, off, &o);
 	if (!l) {
 		int err = -errno;
 
-		log_msg(LOG_WARN, "cannot attach %s%s in %s: %s", func, ret ? " (return)" : "",
+		log_msg(LOG_WARN, "cannot attach %s%s in %s: %s", what, ret ? " (return)" : "",
 			tg->path, strerror(-err));
 		return err;
 	}
-	tg->links[tg->n_links++] = l;
+	return keep_link(tg, l);
+}
+
+static int attach_one(struct targets *t, struct target *tg, struct bpf_program *prog,
+		      const char *func, bool ret)
+{
 	(void)t;
+	return attach_at(tg, prog, func, 0, ret, func);
+}
+
+static void detach_target(struct target *tg)
+{
+	int j;
+
+	for (j = 0; j < tg->n_links; j++)
+		bpf_link__destroy(tg->links[j]);
+	tg->n_links = 0;
+}
+
+static int remember_attached(struct targets *t, struct target *tg)
+{
+	if (t->n_attached == t->attached_cap) {
+		struct target **na = realloc(t->attached, 2 * t->attached_cap * sizeof(*na));
+
+		if (!na)
+			return -ENOMEM;
+		t->attached = na;
+		t->attached_cap *= 2;
+	}
+	t->attached[t->n_attached++] = tg;
 	return 0;
 }
 
-/* Attach the probes a file's symbols allow. The write and read entry probes need
- * their return probe: a call is only reported once its return value is known. */
-static int attach_target(struct targets *t, struct target *tg)
+/* OpenSSL/BoringSSL. The write and read entry probes need their return probe: a
+ * call is only reported once its return value is known. */
+static int attach_openssl(struct targets *t, struct target *tg)
 {
 	struct tls_bpf *s = t->skel;
 	int err = 0;
@@ -247,29 +302,292 @@ static int attach_target(struct targets *t, struct target *tg)
 		err = attach_one(t, tg, s->progs.ssl_read_ex_enter, "SSL_read_ex", false);
 		err = err ?: attach_one(t, tg, s->progs.ssl_rw_ex_exit, "SSL_read_ex", true);
 	}
-	if (err) {
-		int j;
+	if (err)
+		return err;
+	log_msg(LOG_INFO, "attached OpenSSL probes to %s (%s%s)", tg->path, "SSL_read, SSL_write",
+		(tg->syms & (SYM_SSL_READ_EX | SYM_SSL_WRITE_EX)) ==
+			(SYM_SSL_READ_EX | SYM_SSL_WRITE_EX)
+		    ? ", SSL_read_ex, SSL_write_ex"
+		    : "");
+	return 0;
+}
 
-		for (j = 0; j < tg->n_links; j++)
-			bpf_link__destroy(tg->links[j]);
-		tg->n_links = 0;
+/* GnuTLS: gnutls_record_send/recv return the bytes moved, or a negative error code. */
+static int attach_gnutls(struct targets *t, struct target *tg)
+{
+	struct tls_bpf *s = t->skel;
+	int err;
+
+	err = attach_one(t, tg, s->progs.gnutls_send_enter, "gnutls_record_send", false);
+	err = err ?: attach_one(t, tg, s->progs.gnutls_rw_exit, "gnutls_record_send", true);
+	err = err ?: attach_one(t, tg, s->progs.gnutls_recv_enter, "gnutls_record_recv", false);
+	err = err ?: attach_one(t, tg, s->progs.gnutls_rw_exit, "gnutls_record_recv", true);
+	if (err)
+		return err;
+	log_msg(LOG_INFO, "attached GnuTLS probes to %s (gnutls_record_send, gnutls_record_recv)",
+		tg->path);
+	return 0;
+}
+
+/* NSPR's PR_Write/PR_Read (+ PR_Send/PR_Recv): the BPF side keeps SSL-layer
+ * descriptors only, judged by the file their code comes from (nss_ssl_files). */
+static int attach_nspr(struct targets *t, struct target *tg)
+{
+	struct tls_bpf *s = t->skel;
+	int err;
+
+	err = attach_one(t, tg, s->progs.nss_write_enter, "PR_Write", false);
+	err = err ?: attach_one(t, tg, s->progs.ssl_rw_exit, "PR_Write", true);
+	err = err ?: attach_one(t, tg, s->progs.nss_read_enter, "PR_Read", false);
+	err = err ?: attach_one(t, tg, s->progs.ssl_rw_exit, "PR_Read", true);
+	if (!err && (tg->syms & SYM_PR_SEND)) {
+		err = attach_one(t, tg, s->progs.nss_write_enter, "PR_Send", false);
+		err = err ?: attach_one(t, tg, s->progs.ssl_rw_exit, "PR_Send", true);
+	}
+	if (!err && (tg->syms & SYM_PR_RECV)) {
+		err = attach_one(t, tg, s->progs.nss_read_enter, "PR_Recv", false);
+		err = err ?: attach_one(t, tg, s->progs.ssl_rw_exit, "PR_Recv", true);
+	}
+	if (!err && (tg->syms & SYM_PR_WRITEV)) {
+		err = attach_one(t, tg, s->progs.nss_writev_enter, "PR_Writev", false);
+		err = err ?: attach_one(t, tg, s->progs.nss_writev_exit, "PR_Writev", true);
+	}
+	if (err)
+		return err;
+	log_msg(LOG_INFO,
+		"attached NSS probes to %s (PR_Write, PR_Read%s%s%s; SSL-layer descriptors only%s)",
+		tg->path, tg->syms & SYM_PR_SEND ? ", PR_Send" : "",
+		tg->syms & SYM_PR_RECV ? ", PR_Recv" : "",
+		tg->syms & SYM_PR_WRITEV ? ", PR_Writev" : "",
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_find_vma, NULL) == 1
+		    ? ""
+		    : "; this kernel lacks bpf_find_vma (5.17+), so any layered descriptor "
+		      "counts as SSL");
+	return 0;
+}
+
+/* NSS's SSL layer (libssl3.so): no probe of its own, but its PRFileDesc methods tell
+ * SSL descriptors apart in the NSPR probes, by the file (device, inode) their code
+ * is mapped from. dev is as user space sees it; the kernel's s_dev packs it as
+ * major << 20 | minor (include/linux/kdev_t.h MKDEV). */
+static int register_nss_ssl(struct targets *t, struct target *tg)
+{
+	struct {
+		__u32 dev;
+		__u32 pad;
+		__u64 ino;
+	} key = {.dev = (major(tg->dev) << 20) | minor(tg->dev), .ino = tg->ino};
+	__u8 one = 1;
+
+	if (bpf_map__update_elem(t->skel->maps.nss_ssl_files, &key, sizeof(key), &one, sizeof(one),
+				 BPF_ANY)) {
+		int err = -errno;
+
+		log_msg(LOG_WARN, "cannot register NSS's SSL layer in %s: %s", tg->path,
+			strerror(-err));
 		return err;
 	}
-	if (t->n_attached == t->attached_cap) {
-		struct target **na = realloc(t->attached, 2 * t->attached_cap * sizeof(*na));
+	log_msg(LOG_INFO, "found NSS's SSL layer in %s (captured through the NSPR probes)",
+		tg->path);
+	return 0;
+}
 
-		if (!na)
-			return -ENOMEM;
-		t->attached = na;
-		t->attached_cap *= 2;
+static const char *go_fn_short(const struct gobin_func *f, const struct gobin_info *gi)
+{
+	return f == &gi->write_record ? "writeRecordLocked" : f == &gi->read ? "Read" : "flush";
+}
+
+/* Go crypto/tls: writeRecordLocked, Read and (where it can be) flush, each at its
+ * entry and at every return instruction. */
+static int attach_go(struct targets *t, struct target *tg, const struct gobin_info *gi)
+{
+	struct tls_bpf *s = t->skel;
+	const struct gobin_func *fns[3] = {&gi->write_record, &gi->read, &gi->flush};
+	struct bpf_program *enter[3] = {s->progs.go_write_enter, s->progs.go_read_enter,
+					s->progs.go_flush_enter};
+	struct bpf_program *ret[3] = {s->progs.go_write_ret, s->progs.go_read_ret,
+				      s->progs.go_flush_ret};
+	char what[96], flush[96] = "";
+	size_t i, k;
+	int err = 0;
+
+	for (i = 0; i < 3; i++) {
+		const struct gobin_func *f = fns[i];
+
+		/* flush only helps attribution (a server's first request): optional. */
+		if (!f->found || !f->n_rets)
+			continue;
+		snprintf(what, sizeof(what), "crypto/tls.(*Conn).%s", go_fn_short(f, gi));
+		err = attach_at(tg, enter[i], NULL, f->entry_off, false, what);
+		for (k = 0; !err && k < f->n_rets; k++) {
+			snprintf(what, sizeof(what), "crypto/tls.(*Conn).%s return at %#llx",
+				 go_fn_short(f, gi), (unsigned long long)f->ret_off[k]);
+			err = attach_at(tg, ret[i], NULL, f->ret_off[k], false, what);
+		}
+		if (err)
+			return err;
 	}
-	t->attached[t->n_attached++] = tg;
-	log_msg(LOG_INFO, "attached OpenSSL probes to %s (%s%s)", tg->path,
-		"SSL_read, SSL_write",
-		(tg->syms & (SYM_SSL_READ_EX | SYM_SSL_WRITE_EX)) ==
-				(SYM_SSL_READ_EX | SYM_SSL_WRITE_EX)
-			? ", SSL_read_ex, SSL_write_ex"
-			: "");
+	if (gi->flush.found && gi->flush.n_rets)
+		snprintf(flush, sizeof(flush), ", flush: entry + %zu returns", gi->flush.n_rets);
+	log_msg(LOG_INFO,
+		"attached Go crypto/tls probes to %s (%s, %s, %s; writeRecordLocked: entry + %zu "
+		"returns, Read: entry + %zu returns%s)",
+		tg->path, gi->version[0] ? gi->version : "Go version unknown",
+		gi->pie ? "PIE" : "not PIE",
+		gi->has_symtab ? "symbols present" : "no symbol table: functions from .gopclntab",
+		gi->write_record.n_rets, gi->read.n_rets, flush);
+	return 0;
+}
+
+/* A Go binary: probe crypto/tls where it can be done safely; otherwise say why. */
+static int try_go(struct targets *t, struct target *tg, const struct gobin_info *gi)
+{
+	const struct gobin_func *w = &gi->write_record, *r = &gi->read;
+
+	if (!w->found && !r->found)
+		return 0; /* a Go program without crypto/tls */
+	if (gi->machine != EM_X86_64 && gi->machine != EM_AARCH64)
+		return 0;
+	if (!gi->reg_abi) {
+		log_msg(LOG_WARN,
+			"Go program %s (%s) uses crypto/tls but was built before the register "
+			"calling convention (go1.17 on x86-64, go1.18 on arm64): not supported, "
+			"its TLS traffic is not captured",
+			tg->path, gi->version[0] ? gi->version : "version unknown");
+		return 0;
+	}
+	if (!w->found || !r->found || !w->n_rets || !r->n_rets) {
+		const struct gobin_func *bad = !w->found || !w->n_rets ? w : r;
+
+		log_msg(LOG_WARN,
+			"Go program %s uses crypto/tls but crypto/tls.(*Conn).%s cannot be probed "
+			"(%s): its TLS traffic is not captured",
+			tg->path, go_fn_short(bad, gi),
+			bad->found ? bad->why : "function not found");
+		return 0;
+	}
+	return attach_go(t, tg, gi) ?: 1;
+}
+
+/* No TLS symbol in the file: say so where TLS code is evidently inside it anyway
+ * (a stripped static OpenSSL/BoringSSL keeps its source file names for errors).
+ * Programs only (ET_EXEC, or ET_DYN with an interpreter), and only their .rodata:
+ * scanning every large shared library would stall discovery. */
+static void note_stripped_tls(const char *path)
+{
+	/* Kept reversed, so that ecaptop's own binary does not hold the markers. */
+	static const char *const rmarkers[] = {"c.3s_reyal_cer/drocer/lss", "cc.tkp_3s/lss"};
+	char markers[2][32];
+	bool program = false;
+	Elf_Scn *scn = NULL;
+	size_t i, k, n, shstrndx, nph;
+	GElf_Ehdr eh;
+	Elf *elf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
+	    elf_getshdrstrndx(elf, &shstrndx) || elf_getphdrnum(elf, &nph))
+		goto out;
+	program = eh.e_type == ET_EXEC;
+	for (i = 0; i < nph && !program; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_INTERP)
+			program = true;
+	}
+	if (!program)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		n = strlen(rmarkers[i]);
+		for (k = 0; k < n; k++)
+			markers[i][k] = rmarkers[i][n - 1 - k];
+		markers[i][n] = '\0';
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+		Elf_Data *d;
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || strcmp(name, ".rodata"))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf)
+			break;
+		for (i = 0; i < 2; i++)
+			if (memmem(d->d_buf, d->d_size, markers[i], strlen(markers[i]))) {
+				log_msg(LOG_WARN,
+					"%s contains OpenSSL/BoringSSL code but no SSL_read/"
+					"SSL_write symbol (stripped): its TLS traffic cannot be "
+					"captured; a build with a symbol table (.symtab) can",
+					path);
+				break;
+			}
+		break;
+	}
+out:
+	if (elf)
+		elf_end(elf);
+	close(fd);
+}
+
+/* Attach what the file's content allows. Returns 1 if probes were attached, 0 if
+ * it is not a TLS target, -errno on failure (nothing left attached). */
+static int attach_target(struct targets *t, struct target *tg)
+{
+	bool any = false;
+	int err = 0;
+
+	if ((tg->syms & (SYM_SSL_WRITE | SYM_SSL_READ)) == (SYM_SSL_WRITE | SYM_SSL_READ)) {
+		err = attach_openssl(t, tg);
+		any = true;
+	}
+	if (!err && (tg->syms & (SYM_GNUTLS_SEND | SYM_GNUTLS_RECV)) ==
+			(SYM_GNUTLS_SEND | SYM_GNUTLS_RECV)) {
+		err = attach_gnutls(t, tg);
+		any = true;
+	}
+	if (!err && (tg->syms & (SYM_PR_WRITE | SYM_PR_READ)) == (SYM_PR_WRITE | SYM_PR_READ)) {
+		err = attach_nspr(t, tg);
+		any = true;
+	}
+	if (!err && (tg->syms & SYM_NSS_SSL))
+		register_nss_ssl(t, tg); /* not a probe: no entry in the attached list */
+	if (!err && !tg->syms) {
+		struct gobin_info *gi = malloc(sizeof(*gi));
+		int r;
+
+		if (!gi)
+			return -ENOMEM;
+		r = gobin_analyze(tg->path, gi);
+		if (r > 0) {
+			r = try_go(t, tg, gi);
+			if (r > 0)
+				any = true;
+			else if (r < 0)
+				err = r;
+		} else if (r == 0) {
+			note_stripped_tls(tg->path);
+		}
+		free(gi);
+	}
+	if (err) {
+		detach_target(tg);
+		return err;
+	}
+	if (!any || !tg->n_links)
+		return 0;
+	err = remember_attached(t, tg);
+	if (err) {
+		detach_target(tg);
+		return err;
+	}
 	return 1;
 }
 
@@ -295,17 +613,15 @@ static int consider(struct targets *t, dev_t dev, ino_t ino, const char *path)
 	tg->ino = ino;
 	t->n++;
 	tg->syms = targets_elf_syms(path);
-	if (!(tg->syms & (SYM_SSL_WRITE | SYM_SSL_READ)))
-		return 0;
 	tg->path = strdup(path);
 	if (!tg->path)
 		return -ENOMEM;
+	/* Every file is looked at once (its entry stays, probed or not), so a file we
+	 * cannot probe is not retried on every scan and its warning is logged once. */
 	ret = attach_target(t, tg);
-	if (ret < 0) {
-		/* Keep the entry (syms cleared) so a file we cannot probe is not retried
-		 * on every scan; the warning was logged once. */
-		tg->syms = 0;
-		return ret;
+	if (ret <= 0) {
+		free(tg->path);
+		tg->path = NULL;
 	}
 	return ret;
 }
@@ -370,11 +686,15 @@ int targets_scan_pid(struct targets *t, pid_t pid)
 
 int targets_scan_all(struct targets *t)
 {
-	static const char *const patterns[] = {
-		"/lib/*/libssl.so*",	 "/usr/lib/*/libssl.so*", "/lib64/libssl.so*",
-		"/usr/lib64/libssl.so*", "/usr/lib/libssl.so*",	  "/usr/local/lib/libssl.so*",
-		"/usr/local/lib64/libssl.so*",
-	};
+	/* OpenSSL's libssl.so*, GnuTLS's libgnutls.so*, NSPR's libnspr4.so and NSS's
+	 * libssl3.so (not OpenSSL's: each file is judged by the symbols it defines). */
+	static const char *const names[] = {"libssl.so*", "libgnutls.so*", "libnspr4.so*",
+					    "libssl3.so*"};
+	static const char *const dirs[] = {"/lib/*/",		"/usr/lib/*/",	  "/lib64/",
+					   "/usr/lib64/",	"/usr/lib/",	  "/usr/local/lib/",
+					   "/usr/local/lib64/", "/usr/lib/*/nss/"};
+	char pattern[PATH_MAX];
+	size_t j;
 	struct dirent *de;
 	size_t i;
 	int added = 0;
@@ -382,16 +702,19 @@ int targets_scan_all(struct targets *t)
 
 	/* Well-known libraries first: a program that loads libssl later (python's
 	 * "import ssl") is then covered without waiting for a rescan. */
-	for (i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
-		glob_t g;
-		size_t k;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		for (j = 0; j < sizeof(names) / sizeof(names[0]); j++) {
+			glob_t g;
+			size_t k;
 
-		if (glob(patterns[i], 0, NULL, &g))
-			continue;
-		for (k = 0; k < g.gl_pathc; k++)
-			if (targets_try_file(t, g.gl_pathv[k]) > 0)
-				added++;
-		globfree(&g);
+			snprintf(pattern, sizeof(pattern), "%s%s", dirs[i], names[j]);
+			if (glob(pattern, 0, NULL, &g))
+				continue;
+			for (k = 0; k < g.gl_pathc; k++)
+				if (targets_try_file(t, g.gl_pathv[k]) > 0)
+					added++;
+			globfree(&g);
+		}
 	}
 	d = opendir("/proc");
 	if (!d)

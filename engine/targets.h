@@ -3,7 +3,11 @@
  * Target discovery (engine-private): find the files that carry TLS functions
  * (shared libraries and executables, including those inside containers through
  * /proc/PID/root), and attach the TLS uprobes once per file (uprobes live on the
- * inode, so one attachment covers every process that maps the file, now or later).
+ * inode, so one attachment covers every process that maps the file, now or later):
+ * OpenSSL/BoringSSL (exported or .symtab-only symbols), GnuTLS, NSS (probes in
+ * NSPR, SSL layer recognised by the file of libssl3.so) and Go crypto/tls (found
+ * through the pclntab, stripped or not). Each file found is logged once with what
+ * was attached, or why it could not be.
  */
 #ifndef ECAPTOP_ENGINE_TARGETS_H
 #define ECAPTOP_ENGINE_TARGETS_H
@@ -17,10 +21,18 @@ struct tls_bpf;
 struct targets;
 
 /* Bits of targets_elf_syms(). */
-#define SYM_SSL_WRITE 0x1
-#define SYM_SSL_READ 0x2
+#define SYM_SSL_WRITE	 0x1
+#define SYM_SSL_READ	 0x2
 #define SYM_SSL_WRITE_EX 0x4
-#define SYM_SSL_READ_EX 0x8
+#define SYM_SSL_READ_EX	 0x8
+#define SYM_GNUTLS_SEND	 0x10
+#define SYM_GNUTLS_RECV	 0x20
+#define SYM_PR_WRITE	 0x40 /* NSPR */
+#define SYM_PR_READ	 0x80
+#define SYM_PR_SEND	 0x100
+#define SYM_PR_RECV	 0x200
+#define SYM_PR_WRITEV	 0x800
+#define SYM_NSS_SSL	 0x400 /* SSL_ImportFD: NSS's SSL layer (libssl3.so), not OpenSSL */
 
 /* Borrows skel (must outlive the table). NULL + errno. */
 struct targets *targets_new(struct tls_bpf *skel);
@@ -38,8 +50,9 @@ int targets_try_file(struct targets *t, const char *path);
 size_t targets_count(const struct targets *t);
 /* The i-th attached file's path, for status lines; NULL past the end. */
 const char *targets_path(const struct targets *t, size_t i);
-/* Which SSL functions a file defines (SYM_* bits), from .dynsym and .symtab.
- * 0 if none or not an ELF file. */
+/* Which TLS library functions a file defines (SYM_* bits), from .dynsym and
+ * .symtab. 0 if none or not an ELF file. Go programs are recognised separately
+ * (engine/gobin.h). */
 unsigned targets_elf_syms(const char *path);
 
 #endif
