@@ -55,7 +55,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
 DEPS_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev libncurses-dev \
 	libpcap-dev libpcre2-dev zlib1g-dev
 DEPS_TEST := openssl curl python3 tmux procps iproute2 xxd util-linux nginx-light mariadb-server \
-	mariadb-client postgresql zsh tshark tcpdump gnutls-bin libnss3-tools golang-go wget
+	mariadb-client postgresql zsh tshark tcpdump gnutls-bin libnss3-tools golang-go wget libssl-dev binutils
 # Only for make bench: the load generator and the peers ecaptop is compared with.
 DEPS_BENCH := nginx-light nghttp2-client bpftrace bpfcc-tools linux-headers-amd64
 FUZZ_TIME ?= 300

@@ -72,6 +72,16 @@ struct {
 	__type(value, __u8[48]);
 } tls_calls SEC(".maps");
 
+/* Shared with tls.bpf.c: sockets a TLS library call was seen using (key: the struct
+ * sock address). Their bytes are ciphertext, whatever the first ones looked like (Go's
+ * TLS, a STARTTLS upgrade). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u32);
+} tls_socks SEC(".maps");
+
 struct iovec_user {
 	__u64 base;
 	__u64 len;
@@ -122,7 +132,7 @@ int sock_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (c.ci.lport == SSH_PORT || c.ci.rport == SSH_PORT)
 		return 0;
 	kind = bpf_map_lookup_elem(&sock_kind, &c.ci.conn_id);
-	if (kind && *kind == SOCK_ENCRYPTED)
+	if ((kind && *kind == SOCK_ENCRYPTED) || bpf_map_lookup_elem(&tls_socks, &c.ci.conn_id))
 		return 0;
 	c.arg = PT_REGS_PARM2_CORE_SYSCALL(regs);
 	c.iovcnt = PT_REGS_PARM3_CORE_SYSCALL(regs);

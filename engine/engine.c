@@ -106,11 +106,19 @@ static void normalize_command(struct ec_event *ev)
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct engine *e = ctx;
-	const struct ec_rec_hdr *h = data;
+	struct ec_rec_hdr hdr;
+	const struct ec_rec_hdr *h = &hdr;
 	struct ec_event *ev;
 
-	/* Perf buffer samples are padded to 8 bytes, ring buffer ones are exact. */
-	if (size < sizeof(*h) || h->len > EC_CHUNK || sizeof(*h) + h->len > size) {
+	/* Perf buffer samples are padded to 8 bytes, ring buffer ones are exact; a
+	 * perf sample starts 4 bytes into its record, so read the header by copy, not
+	 * in place (it is not aligned). */
+	if (size < sizeof(hdr)) {
+		atomic_fetch_add_explicit(&e->lost_malformed, 1, memory_order_relaxed);
+		return 0;
+	}
+	memcpy(&hdr, data, sizeof(hdr));
+	if (h->len > EC_CHUNK || sizeof(*h) + h->len > size) {
 		atomic_fetch_add_explicit(&e->lost_malformed, 1, memory_order_relaxed);
 		return 0;
 	}
@@ -273,8 +281,8 @@ int engine_set_uid_filter(struct engine *e, const uint32_t *uids, size_t n)
 /* Every object after the first uses the first one's shared maps. */
 static int share_maps(struct bpf_object *from, struct bpf_object *to)
 {
-	static const char *const shared[] = {"rb",	   "pb",	 "losses",	"filter_on",
-					     "pid_filter", "uid_filter", "tls_calls"};
+	static const char *const shared[] = {"rb",	   "pb",	 "losses",    "filter_on",
+					     "pid_filter", "uid_filter", "tls_calls", "tls_socks"};
 	size_t i;
 
 	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
