@@ -16,10 +16,11 @@
 
 #include "db.skel.h"
 #include "engine/elfsym.h"
+#include "engine/engine.h"
 #include "engine/log.h"
 #include "shell.skel.h"
 
-#define APP_LINKS 2
+#define APP_LINKS (2 * ENGINE_MAX_FILTER) /* two probes, in each filtered process */
 
 struct app_file {
 	dev_t dev;
@@ -36,14 +37,20 @@ struct apps {
 	size_t n, cap;
 	size_t n_attached;
 	char zsh_path[PATH_MAX + 64]; /* the zsh executable, where lastval lives */
+	pid_t pids[ENGINE_MAX_FILTER]; /* with --pid: probes in these processes only */
+	size_t n_pids;
 };
 
-struct apps *apps_new(struct shell_bpf *shell, struct db_bpf *db, bool has_cookie)
+struct apps *apps_new(struct shell_bpf *shell, struct db_bpf *db, bool has_cookie,
+		      const uint32_t *pids, size_t n_pids)
 {
 	struct apps *a = calloc(1, sizeof(*a));
+	size_t i;
 
 	if (!a)
 		return NULL;
+	for (i = 0; i < n_pids && i < ENGINE_MAX_FILTER; i++)
+		a->pids[a->n_pids++] = (pid_t)pids[i];
 	a->shell = shell;
 	a->db = db;
 	a->has_cookie = has_cookie;
@@ -97,20 +104,28 @@ static int attach(struct apps *a, struct app_file *f, struct bpf_program *prog, 
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = ret,
 		    .bpf_cookie = a->has_cookie ? (uint64_t)cookie : 0);
-	struct bpf_link *l;
+	size_t i, n = a->n_pids ? a->n_pids : 1;
+	int err = 0, ok = 0;
 
-	if (f->n_links == APP_LINKS)
-		return -E2BIG;
-	l = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &o);
-	if (!l) {
-		int err = -errno;
+	/* As for the TLS probes (targets.c): with --pid, only in those processes. */
+	for (i = 0; i < n; i++) {
+		struct bpf_link *l;
 
-		log_msg(LOG_WARN, "cannot attach %s%s in %s: %s", func, ret ? " (return)" : "", path,
-			strerror(-err));
-		return err;
+		if (f->n_links == APP_LINKS)
+			return -E2BIG;
+		l = bpf_program__attach_uprobe_opts(prog, a->n_pids ? a->pids[i] : -1, path, 0, &o);
+		if (!l) {
+			err = -errno;
+			if (a->n_pids && err == -ESRCH)
+				continue;
+			log_msg(LOG_WARN, "cannot attach %s%s in %s: %s", func, ret ? " (return)" : "",
+				path, strerror(-err));
+			return err;
+		}
+		f->links[f->n_links++] = l;
+		ok++;
 	}
-	f->links[f->n_links++] = l;
-	return 0;
+	return ok ? 0 : err;
 }
 
 /* Offset of a global from the executable's first code address (mm->start_code),

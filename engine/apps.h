@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct shell_bpf;
@@ -17,8 +18,9 @@ struct db_bpf;
 struct apps;
 
 /* Borrows both skeletons. has_cookie: the kernel passes attach cookies to uprobes.
- * NULL + errno. */
-struct apps *apps_new(struct shell_bpf *shell, struct db_bpf *db, bool has_cookie);
+ * pids (copied): with n_pids > 0, probes go into those processes only. NULL + errno. */
+struct apps *apps_new(struct shell_bpf *shell, struct db_bpf *db, bool has_cookie,
+		      const uint32_t *pids, size_t n_pids);
 /* Detaches everything. Accepts NULL. */
 void apps_free(struct apps *a);
 /* Usual paths and every process. Returns the number of files newly attached. */

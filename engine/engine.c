@@ -553,13 +553,14 @@ static int engine_attach(struct engine *e, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot attach the raw tracepoints: %s", strerror(-ret));
 		return ret;
 	}
-	e->targets = targets_new(e->tls);
+	e->targets = targets_new(e->tls, e->opts.pids, e->opts.n_pids);
 	if (!e->targets) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	targets_scan_all(e->targets);
-	e->apps = apps_new(e->shell, e->db, e->shell->rodata->has_cookie);
+	e->apps = apps_new(e->shell, e->db, e->shell->rodata->has_cookie, e->opts.pids,
+			  e->opts.n_pids);
 	if (!e->apps) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

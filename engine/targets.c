@@ -18,6 +18,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "engine/engine.h"
 #include "engine/gobin.h"
 #include "engine/log.h"
 #include "tls.skel.h"
@@ -40,6 +41,9 @@ struct targets {
 	size_t n_attached;
 	struct target **attached; /* insertion order, for status lines */
 	size_t attached_cap;
+	/* With --pid: probes go into these processes only (fewer traps elsewhere). */
+	pid_t pids[ENGINE_MAX_FILTER];
+	size_t n_pids;
 };
 
 static size_t key_hash(dev_t dev, ino_t ino)
@@ -89,13 +93,16 @@ static int table_grow(struct targets *t)
 	return 0;
 }
 
-struct targets *targets_new(struct tls_bpf *skel)
+struct targets *targets_new(struct tls_bpf *skel, const uint32_t *pids, size_t n_pids)
 {
 	struct targets *t = calloc(1, sizeof(*t));
+	size_t i;
 
 	if (!t)
 		return NULL;
 	t->skel = skel;
+	for (i = 0; i < n_pids && i < ENGINE_MAX_FILTER; i++)
+		t->pids[t->n_pids++] = (pid_t)pids[i];
 	t->cap = 1024;
 	t->v = calloc(t->cap, sizeof(*t->v));
 	t->attached_cap = 64;
@@ -230,30 +237,43 @@ static int keep_link(struct target *tg, struct bpf_link *l)
 	return 0;
 }
 
-/* A probe on func (by symbol) or, with func NULL, at file offset off. */
-static int attach_at(struct target *tg, struct bpf_program *prog, const char *func, size_t off,
-		     bool ret, const char *what)
+/* A probe on func (by symbol) or, with func NULL, at file offset off. Without a PID
+ * filter, pid -1: every process that maps this file, now and later. With one, only
+ * in those processes: every other process running this code then pays no trap (a
+ * uprobe hit costs microseconds whether or not the BPF filter drops it). */
+static int attach_at(const struct targets *t, struct target *tg, struct bpf_program *prog,
+		     const char *func, size_t off, bool ret, const char *what)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = ret);
-	struct bpf_link *l;
+	size_t i, n = t->n_pids ? t->n_pids : 1;
+	int err = 0, ok = 0;
 
-	/* pid -1: every process that maps this file, now and later. */
-	l = bpf_program__attach_uprobe_opts(prog, -1, tg->path, off, &o);
-	if (!l) {
-		int err = -errno;
+	for (i = 0; i < n; i++) {
+		struct bpf_link *l;
 
-		log_msg(LOG_WARN, "cannot attach %s%s in %s: %s", what, ret ? " (return)" : "",
-			tg->path, strerror(-err));
-		return err;
+		l = bpf_program__attach_uprobe_opts(prog, t->n_pids ? t->pids[i] : -1, tg->path,
+						    off, &o);
+		if (!l) {
+			err = -errno;
+			/* A filtered process may be gone already: that is no failure. */
+			if (t->n_pids && err == -ESRCH)
+				continue;
+			log_msg(LOG_WARN, "cannot attach %s%s in %s: %s", what,
+				ret ? " (return)" : "", tg->path, strerror(-err));
+			return err;
+		}
+		err = keep_link(tg, l);
+		if (err)
+			return err;
+		ok++;
 	}
-	return keep_link(tg, l);
+	return ok ? 0 : err;
 }
 
 static int attach_one(struct targets *t, struct target *tg, struct bpf_program *prog,
 		      const char *func, bool ret)
 {
-	(void)t;
-	return attach_at(tg, prog, func, 0, ret, func);
+	return attach_at(t, tg, prog, func, 0, ret, func);
 }
 
 static void detach_target(struct target *tg)
@@ -418,11 +438,11 @@ static int attach_go(struct targets *t, struct target *tg, const struct gobin_in
 		if (!f->found || !f->n_rets)
 			continue;
 		snprintf(what, sizeof(what), "crypto/tls.(*Conn).%s", go_fn_short(f, gi));
-		err = attach_at(tg, enter[i], NULL, f->entry_off, false, what);
+		err = attach_at(t, tg, enter[i], NULL, f->entry_off, false, what);
 		for (k = 0; !err && k < f->n_rets; k++) {
 			snprintf(what, sizeof(what), "crypto/tls.(*Conn).%s return at %#llx",
 				 go_fn_short(f, gi), (unsigned long long)f->ret_off[k]);
-			err = attach_at(tg, ret[i], NULL, f->ret_off[k], false, what);
+			err = attach_at(t, tg, ret[i], NULL, f->ret_off[k], false, what);
 		}
 		if (err)
 			return err;

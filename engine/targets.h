@@ -34,8 +34,9 @@ struct targets;
 #define SYM_PR_WRITEV	 0x800
 #define SYM_NSS_SSL	 0x400 /* SSL_ImportFD: NSS's SSL layer (libssl3.so), not OpenSSL */
 
-/* Borrows skel (must outlive the table). NULL + errno. */
-struct targets *targets_new(struct tls_bpf *skel);
+/* Borrows skel (must outlive the table). pids (copied): with n_pids > 0 the probes go
+ * into those processes only. NULL + errno. */
+struct targets *targets_new(struct tls_bpf *skel, const uint32_t *pids, size_t n_pids);
 /* Detaches every probe. Accepts NULL. */
 void targets_free(struct targets *t);
 /* Look at the well-known library folders and every process's maps; attach to
