@@ -1573,7 +1573,9 @@ static void view_rebuild_table(struct store_view *v)
 				v->rows[v->n++] = c;
 		}
 	}
-	qsort_r(v->rows, v->n, sizeof(*v->rows), v->kind == STORE_V_PROCS ? cmp_proc : cmp_conn, v);
+	if (v->n > 1) /* rows is NULL until the first row */
+		qsort_r(v->rows, v->n, sizeof(*v->rows),
+			v->kind == STORE_V_PROCS ? cmp_proc : cmp_conn, v);
 }
 
 static const struct store_seqlist *view_source(struct store_view *v, bool *prefiltered)

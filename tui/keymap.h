@@ -37,6 +37,12 @@ enum tui_action {
 	ACT_THEME,
 	ACT_REDRAW,
 	ACT_LOG,
+	/* replay (-r) */
+	ACT_STEP_FWD,
+	ACT_STEP_BACK,
+	ACT_FASTER,
+	ACT_SLOWER,
+	ACT_GOTO,
 	ACT_MAX
 };
 

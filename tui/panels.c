@@ -14,6 +14,7 @@
 #include "tui/keymap.h"
 #include "tui/screen.h"
 #include "tui/theme.h"
+#include "tui/timeline.h"
 
 static const char *const panel_names[PANEL_MAX] = {"Processes", "Connections", "Events", "Detail",
 						   "Log"};
@@ -53,6 +54,31 @@ int panels_rows(const struct screen *s)
 	return s->lines - TUI_ROW0 - 2;
 }
 
+/* The replay's part of the header: state, file, position / duration, speed,
+ * events. Returns the columns used. */
+static int draw_replay_state(struct screen *s, int x)
+{
+	const struct engine_replay_status *rs = &s->rs;
+	const char *src = s->o && s->o->source ? s->o->source : "", *base = strrchr(src, '/');
+	uint64_t dur = rs->last_ns > rs->first_ns ? rs->last_ns - rs->first_ns : 0;
+	uint64_t pos = s->rp_shown_ns > rs->first_ns ? s->rp_shown_ns - rs->first_ns : 0;
+	char a[32], b[32], line[160];
+	int x0 = x;
+
+	x += put(0, x, rs->paused ? ROLE_PAUSED : ROLE_STATUS_OK,
+		 rs->paused ? " PAUSED " : " PLAYING ", s->cols - x);
+	x += put(0, x, ROLE_NORMAL, " ", s->cols - x);
+	x += put(0, x, ROLE_HEADER_VALUE, base ? base + 1 : src, s->cols - x);
+	snprintf(line, sizeof(line), "  %s / %s", timeline_fmt_pos(pos, a, sizeof(a)),
+		 timeline_fmt_pos(dur, b, sizeof(b)));
+	x += put(0, x, ROLE_HEADER_VALUE, line, s->cols - x);
+	snprintf(line, sizeof(line), "  %s  event %llu/%llu%s",
+		 timeline_fmt_speed(rs->speed, a, sizeof(a)), (unsigned long long)s->rp_index,
+		 (unsigned long long)rs->total, rs->finished && !s->rp_wait_reset ? " end" : "");
+	x += put(0, x, ROLE_NORMAL, line, s->cols - x);
+	return x - x0;
+}
+
 static void draw_header(struct screen *s)
 {
 	struct store_stats ss;
@@ -70,16 +96,21 @@ static void draw_header(struct screen *s)
 	fill(0, 0, ROLE_NORMAL, s->cols);
 	fill(1, 0, ROLE_NORMAL, s->cols);
 	x += put(0, x, ROLE_HEADER, "ecaptop ", s->cols - x);
-	if (s->paused) {
-		snprintf(line, sizeof(line), " PAUSED %zu waiting ", s->pend_n);
-		x += put(0, x, ROLE_PAUSED, line, s->cols - x);
-		x += put(0, x, ROLE_NORMAL, " ", s->cols - x);
+	if (s->replay) {
+		x += draw_replay_state(s, x);
+	} else {
+		if (s->paused) {
+			snprintf(line, sizeof(line), " PAUSED %zu waiting ", s->pend_n);
+			x += put(0, x, ROLE_PAUSED, line, s->cols - x);
+			x += put(0, x, ROLE_NORMAL, " ", s->cols - x);
+		}
+		x += put(0, x, ROLE_HEADER_VALUE, s->o && s->o->source ? s->o->source : "live",
+			 s->cols - x);
+		snprintf(line, sizeof(line), "  %02llu:%02llu:%02llu",
+			 (unsigned long long)(el / 3600), (unsigned long long)(el / 60 % 60),
+			 (unsigned long long)(el % 60));
+		x += put(0, x, ROLE_HEADER_VALUE, line, s->cols - x);
 	}
-	x +=
-	    put(0, x, ROLE_HEADER_VALUE, s->o && s->o->source ? s->o->source : "live", s->cols - x);
-	snprintf(line, sizeof(line), "  %02llu:%02llu:%02llu", (unsigned long long)(el / 3600),
-		 (unsigned long long)(el / 60 % 60), (unsigned long long)(el % 60));
-	x += put(0, x, ROLE_HEADER_VALUE, line, s->cols - x);
 	snprintf(line, sizeof(line), "  %.0f ev/s  %s B/s", s->ev_per_s,
 		 fmt_bytes((uint64_t)s->bytes_per_s, a, sizeof(a)));
 	x += put(0, x, ROLE_NORMAL, line, s->cols - x);
@@ -292,7 +323,7 @@ static bool tagged(const struct tag_set *t, uint64_t id)
 /* The cells of row i; returns the row's id (0 if none) and its role hint. */
 static uint64_t row_cells(struct screen *s, enum panel_id p, size_t i, char cells[][256], int *role)
 {
-	uint64_t now = (uint64_t)time(NULL) * 1000000000ull;
+	uint64_t now = s->clock_ns;
 	struct strbuf sb = STRBUF_INIT;
 
 	*role = ROLE_NORMAL;
@@ -439,9 +470,10 @@ static void draw_table(struct screen *s)
 		}
 	}
 	if (!len) {
-		const char *m = store_get_filter(s->st)
-				    ? "no rows pass the filter (F4 to change it)"
-				    : "nothing captured yet";
+		const char *m =
+		    store_get_filter(s->st) ? "no rows pass the filter (F4 to change it)"
+		    : s->replay ? "nothing at this position of the replay (p plays, . steps)"
+				: "nothing captured yet";
 
 		put(TUI_ROW0 + 1, 2, ROLE_DIM, m, s->cols - 2);
 	}
@@ -477,8 +509,11 @@ size_t panels_detail_build(struct screen *s, struct strbuf *sb)
 	size_t lines = 0, i;
 
 	if (!it) {
-		sb_puts(sb, s->detail_seq ? "(this event was evicted from the store)\n"
-					  : "(no event selected: Enter on a row of Events)\n");
+		sb_puts(sb, !s->detail_seq ? "(no event selected: Enter on a row of Events)\n"
+			    : s->replay && s->detail_seq >= store_next_seq(s->st)
+				? "(not reached at this position of the replay: play or step "
+				  "forward)\n"
+				: "(this event was evicted from the store)\n");
 		return 1;
 	}
 	fmt_clock(it->ts_ns, t, sizeof(t));
@@ -612,6 +647,9 @@ static void draw_status(struct screen *s)
 	} else if (s->mode == MODE_SAVE) {
 		ed = &s->save_ed;
 		label = "Save to: ";
+	} else if (s->mode == MODE_GOTO) {
+		ed = &s->goto_ed;
+		label = "Go to: ";
 	}
 	if (ed) {
 		int w;
@@ -672,7 +710,8 @@ static size_t bar_items(const struct screen *s, struct bar_item *b)
 	const struct tui_key *k;
 	size_t n = keymap_table(&k), i, m = 0;
 
-	if (s->mode == MODE_FILTER || s->mode == MODE_SEARCH || s->mode == MODE_SAVE) {
+	if (s->mode == MODE_FILTER || s->mode == MODE_SEARCH || s->mode == MODE_SAVE ||
+	    s->mode == MODE_GOTO) {
 		b[m++] = (struct bar_item){"Enter", "Apply", '\n'};
 		b[m++] = (struct bar_item){"Esc", "Cancel", 27};
 		if (s->mode != MODE_SAVE)
@@ -715,7 +754,9 @@ static void draw_bar(struct screen *s)
 		snprintf(lab, sizeof(lab), "%s ", b[i].label);
 		x += put(y, x, ROLE_KEY_LABEL, lab, s->cols - x);
 	}
-	if (s->mode == MODE_FILTER && s->filter_bad && x + 2 < s->cols)
+	if (s->mode == MODE_GOTO && x + 2 < s->cols)
+		put(y, x + 1, ROLE_DIM, "+30s -5s 1m30s 01:30.250 12:03:05", s->cols - x - 1);
+	else if (s->mode == MODE_FILTER && s->filter_bad && x + 2 < s->cols)
 		put(y, x + 1, ROLE_ERROR, s->filter_err, s->cols - x - 1);
 	else if (s->mode == MODE_FILTER && x + 2 < s->cols)
 		put(y, x + 1, ROLE_STATUS_OK, "valid", s->cols - x - 1);
@@ -778,9 +819,14 @@ static void draw_help(struct screen *s)
 	    "  pid:N uid:N comm:NAME proto:http|http2|mysql|pgsql|bash|zsh|tls|socket",
 	    "  port:N host:TEXT status:N|5xx /REGEX/ /REGEX/i   !TERM negates, a|b either",
 	    "Mouse: a click selects a row, focuses a panel or presses a bar key.",
+	    "Replay (ecaptop -r FILE): the keys act on the file's timeline:",
+	    "  p/Z play/pause the file  . , one event forward/back  ] [ twice/half the speed",
+	    "  Home/End go to the start/end of the file (not the first/last row)",
+	    "  g goes to: +30s -5s (from here), 1m30s 01:30.250 (from the start), 12:03:05 (clock)",
 	};
 	for (i = 0; i < sizeof(extra) / sizeof(extra[0]) && y < rows; i++)
-		put(y++, 0, i == 0 || i == 3 ? ROLE_HEADER : ROLE_NORMAL, extra[i], s->cols);
+		put(y++, 0, i == 0 || i == 3 || i == 4 ? ROLE_HEADER : ROLE_NORMAL, extra[i],
+		    s->cols);
 	if (s->o && s->o->log_path && y < rows) {
 		snprintf(buf, sizeof(buf), "Log file: %s", s->o->log_path);
 		put(y++, 0, ROLE_DIM, buf, s->cols);
@@ -795,6 +841,15 @@ void panels_draw(struct screen *s)
 	int y;
 
 	getmaxyx(stdscr, s->lines, s->cols);
+	/* rows' ages count to the replay's position, or live to now */
+	if (s->replay) {
+		s->clock_ns = s->rp_shown_ns ? s->rp_shown_ns : s->rs.first_ns;
+	} else {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		s->clock_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	}
 	s->too_small = s->cols < TUI_MIN_COLS || s->lines < TUI_MIN_LINES;
 	curs_set(0);
 	if (s->too_small) {
@@ -849,7 +904,8 @@ void panels_draw(struct screen *s)
 		draw_popup(s, "Theme", items, s->n_themes, s->pick_sel);
 	}
 	draw_status(s);
-	if (s->mode == MODE_FILTER || s->mode == MODE_SEARCH || s->mode == MODE_SAVE)
+	if (s->mode == MODE_FILTER || s->mode == MODE_SEARCH || s->mode == MODE_SAVE ||
+	    s->mode == MODE_GOTO)
 		curs_set(1);
 	refresh();
 }

@@ -36,6 +36,7 @@ enum tui_mode {
 	MODE_THEME,  /* the theme picker */
 	MODE_HELP,   /* the help screen */
 	MODE_SAVE,   /* the save path prompt */
+	MODE_GOTO,   /* the replay's go-to-time prompt */
 };
 
 struct tag_set {
@@ -51,6 +52,9 @@ struct panel_state {
 	/* the user chose the row: it keeps the selection while rows move; until then
 	 * the selection stays on the first row */
 	bool pinned;
+	/* a replay went back and the store is rebuilding: sel_id is the row to find
+	 * again once it is back, not to be replaced by whatever row is at sel */
+	bool restoring;
 	struct tag_set tags;
 };
 
@@ -79,6 +83,21 @@ struct screen {
 	struct editor search_ed;
 	char search[EDITOR_MAX];
 	struct editor save_ed;
+	struct editor goto_ed;
+	/* replay (engine_is_replay): the engine's position, read once a frame */
+	bool replay;
+	struct engine_replay_status rs;
+	/* the position: the time of the last event the store got since the last
+	 * reset (0: none), and how many it got */
+	uint64_t rp_pos_ns, rp_index;
+	/* the time a paused replay was sent to with g: shown as the position until
+	 * the replay moves past it (the events stop at the last one before it) */
+	uint64_t rp_target;
+	uint64_t rp_shown_ns; /* the position shown: rp_target or rp_pos_ns */
+	bool rp_wait_reset;   /* a seek was asked for; its reset has not come yet */
+	uint64_t resets;      /* EC_K_RESET events handled */
+	/* the clock rows' ages are measured against: the replay's position, or now */
+	uint64_t clock_ns;
 	/* pickers */
 	size_t pick_sel;
 	char themes[32][32];

@@ -27,6 +27,7 @@
 #include "tui/keymap.h"
 #include "tui/screen.h"
 #include "tui/theme.h"
+#include "tui/timeline.h"
 
 #define DRAIN_BUDGET_NS	 (15 * 1000000ull)
 #define FILTER_BUDGET_NS (8 * 1000000ull)
@@ -117,6 +118,45 @@ static uint64_t row_id(struct screen *s, enum panel_id p, size_t i)
 	}
 }
 
+/* An events view sorted by time holds its seqs in order (reversed when
+ * descending): find one by bisection. false for other views or if absent. */
+static bool find_row_by_seq(struct screen *s, enum panel_id p, uint64_t seq, size_t *at)
+{
+	struct store_view *v = s->views[p];
+	bool desc = store_view_sort_desc(v);
+	size_t lo = 0, hi = store_view_len(v);
+
+	if (p != PANEL_EVENTS || store_view_sort_col(v) != STORE_COL_TIME)
+		return false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t id = row_id(s, p, mid);
+
+		if (id == seq) {
+			*at = mid;
+			return true;
+		}
+		if (!id)
+			return false;
+		if ((id < seq) != desc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* While a replay rebuilds, whether the row id may still appear: an item not yet
+ * stored again, or a process or connection (they appear with any later event). */
+static bool still_coming(struct screen *s, enum panel_id p, uint64_t id)
+{
+	if (!s->replay)
+		return false;
+	if (p == PANEL_EVENTS)
+		return id >= store_next_seq(s->st);
+	return true;
+}
+
 /* After the view changed, find the selected row again by its id. */
 static void reselect(struct screen *s, enum panel_id p)
 {
@@ -132,17 +172,33 @@ static void reselect(struct screen *s, enum panel_id p)
 	} else if (!ps->pinned) {
 		ps->sel = 0;
 	} else if (ps->sel_id && row_id(s, p, ps->sel < len ? ps->sel : len - 1) != ps->sel_id) {
-		/* search near the old place first: events views only shift by eviction */
-		lo = ps->sel > 2048 ? ps->sel - 2048 : 0;
-		hi = p == PANEL_EVENTS ? (ps->sel + 2048 < len ? ps->sel + 2048 : len) : len;
-		if (p != PANEL_EVENTS)
-			lo = 0;
-		for (i = lo; i < hi; i++)
-			if (row_id(s, p, i) == ps->sel_id) {
-				ps->sel = i;
-				break;
-			}
+		bool found = false;
+
+		if (find_row_by_seq(s, p, ps->sel_id, &i)) {
+			found = true;
+		} else {
+			/* search near the old place first: events views only shift by
+			 * eviction */
+			lo = ps->sel > 2048 ? ps->sel - 2048 : 0;
+			hi =
+			    p == PANEL_EVENTS ? (ps->sel + 2048 < len ? ps->sel + 2048 : len) : len;
+			if (p != PANEL_EVENTS)
+				lo = 0;
+			for (i = lo; i < hi && !found; i++)
+				found = row_id(s, p, i) == ps->sel_id;
+			i--;
+		}
+		if (found) {
+			ps->sel = i;
+		} else if (ps->restoring && still_coming(s, p, ps->sel_id)) {
+			/* rebuilding after a replay went back: the row may come back
+			 * with the events still on their way; keep looking for it */
+			if (ps->sel >= len)
+				ps->sel = len - 1;
+			return;
+		}
 	}
+	ps->restoring = false;
 	if (ps->sel >= len)
 		ps->sel = len - 1;
 	ps->sel_id = row_id(s, p, ps->sel);
@@ -177,6 +233,7 @@ static void select_row(struct screen *s, size_t i)
 	ps->sel = i;
 	ps->sel_id = row_id(s, s->focus, i);
 	ps->pinned = true;
+	ps->restoring = false;
 	ps->follow = s->focus == PANEL_EVENTS && i == len - 1 && !store_view_sort_desc(v) &&
 		     store_view_sort_col(v) == STORE_COL_TIME;
 	keep_visible(s, s->focus);
@@ -226,6 +283,7 @@ static int set_filter(struct screen *s, const char *text)
 	for (int i = 0; i <= PANEL_EVENTS; i++) {
 		s->ps[i].sel = s->ps[i].top = 0;
 		s->ps[i].pinned = false;
+		s->ps[i].restoring = false;
 		s->ps[i].sel_id = 0;
 	}
 	return 0;
@@ -384,6 +442,36 @@ static struct ec_event *pend_pop(struct screen *s)
 	return ev;
 }
 
+/* A replay went back: start the store again and remember what the user had
+ * selected, to select it again when the events that follow bring it back (the
+ * store gives the same events the same ids). */
+static void on_reset(struct screen *s)
+{
+	int p;
+
+	store_reset(s->st);
+	s->resets++;
+	s->rp_pos_ns = 0;
+	s->rp_index = 0;
+	s->rp_wait_reset = false;
+	for (p = 0; p <= PANEL_EVENTS; p++)
+		if (s->ps[p].pinned && s->ps[p].sel_id)
+			s->ps[p].restoring = true;
+}
+
+/* Hand one event to the store, or act on a reset marker. */
+static void feed(struct screen *s, struct ec_event *ev)
+{
+	if (ev->h.kind == EC_K_RESET) {
+		free(ev);
+		on_reset(s);
+		return;
+	}
+	s->rp_pos_ns = ev->h.ts_ns;
+	s->rp_index++;
+	store_add(s->st, ev);
+}
+
 /* Feed the store: waiting events first, then the engine's. Returns true when
  * something was added. */
 static bool drain(struct screen *s)
@@ -405,13 +493,13 @@ static bool drain(struct screen *s)
 		return any;
 	}
 	while ((ev = pend_pop(s))) {
-		store_add(s->st, ev);
+		feed(s, ev);
 		any = true;
 		if (++k % 256 == 0 && store_now_ns() > deadline)
 			return any;
 	}
 	while (s->e && (ev = engine_pop(s->e))) {
-		store_add(s->st, ev);
+		feed(s, ev);
 		any = true;
 		if (++k % 256 == 0 && store_now_ns() > deadline)
 			break;
@@ -521,6 +609,106 @@ static void start_save(struct screen *s)
 	strftime(name, sizeof(name), "ecaptop-%Y%m%d-%H%M%S.pcapng", &tm);
 	editor_start(&s->save_ed, name);
 	s->mode = MODE_SAVE;
+}
+
+/* ---- replay (-r): the timeline ---- */
+
+/* Read the engine's replay state and work out the position to show. */
+static void replay_refresh(struct screen *s)
+{
+	if (!s->replay)
+		return;
+	engine_replay_status(s->e, &s->rs);
+	/* a g target stands for the position until the replay moves past it */
+	if (s->rp_target && !s->rp_wait_reset && (!s->rs.paused || s->rp_pos_ns > s->rp_target))
+		s->rp_target = 0;
+	s->rp_shown_ns = s->rp_target && (s->rp_wait_reset || s->rp_pos_ns <= s->rp_target)
+			     ? s->rp_target
+			     : s->rp_pos_ns;
+}
+
+static bool replay_only(struct screen *s, const char *what)
+{
+	if (s->replay)
+		return true;
+	message(s, false, "%s: only when replaying a file (ecaptop -r FILE)", what);
+	return false;
+}
+
+/* Seek to ts (0: the start, UINT64_MAX: the end); shown: the position to show
+ * once there (0: the engine's). The engine restarts the file behind a reset. */
+static void replay_seek(struct screen *s, uint64_t ts, uint64_t shown)
+{
+	engine_replay_seek_time(s->e, ts);
+	s->rp_target = shown;
+	s->rp_wait_reset = true;
+	replay_refresh(s);
+}
+
+static void replay_play_pause(struct screen *s)
+{
+	engine_replay_status(s->e, &s->rs);
+	if (s->rs.paused && s->rs.finished)
+		message(s, false, "at the end of the file: Home, ',' or g go back");
+	engine_replay_pause(s->e, !s->rs.paused);
+	replay_refresh(s);
+}
+
+static void replay_step(struct screen *s, int dir)
+{
+	replay_refresh(s);
+	if (dir > 0) {
+		if (s->rs.finished)
+			message(s, false, "at the end of the file");
+		engine_replay_step(s->e, 1);
+		s->rp_target = 0;
+	} else if (!s->rp_index) {
+		message(s, false, "at the start of the file");
+		engine_replay_pause(s->e, true);
+	} else {
+		/* the engine starts again and stops before the current event */
+		engine_replay_step(s->e, -1);
+		s->rp_target = 0;
+		s->rp_wait_reset = true;
+	}
+	replay_refresh(s);
+}
+
+static void replay_speed(struct screen *s, int dir)
+{
+	char a[32];
+	double sp;
+
+	replay_refresh(s);
+	sp = timeline_speed_step(s->rs.speed, dir);
+	if (sp == s->rs.speed || !(sp > 0)) {
+		message(s, false, "speed %s is the %s",
+			timeline_fmt_speed(s->rs.speed, a, sizeof(a)),
+			dir > 0 ? "fastest" : "slowest");
+		return;
+	}
+	engine_replay_set_speed(s->e, sp);
+	replay_refresh(s);
+}
+
+static void replay_goto(struct screen *s, const char *text)
+{
+	enum timeline_clamp clamp;
+	uint64_t target;
+	char err[200];
+
+	replay_refresh(s);
+	if (timeline_parse(text, s->rs.first_ns, s->rs.last_ns, s->rp_shown_ns, &target, &clamp,
+			   err, sizeof(err))) {
+		message(s, true, "%s", err);
+		return;
+	}
+	editor_history_add(&s->goto_ed, text);
+	if (clamp == TIMELINE_BEFORE)
+		message(s, false, "%s is before the first event: at the start", text);
+	else if (clamp == TIMELINE_AFTER)
+		message(s, false, "%s is after the last event: at the end", text);
+	replay_seek(s, target, clamp == TIMELINE_INSIDE ? target : 0);
 }
 
 /* ---- navigation ---- */
@@ -722,7 +910,9 @@ static void action(struct screen *s, enum tui_action a)
 		move_sel(s, rows > 1 ? rows - 1 : 1);
 		break;
 	case ACT_HOME:
-		if (s->focus == PANEL_DETAIL)
+		if (s->replay)
+			replay_seek(s, 0, 0); /* in a replay Home and End move in time */
+		else if (s->focus == PANEL_DETAIL)
 			s->detail_top = 0;
 		else if (s->focus == PANEL_LOG)
 			s->log_top = 0;
@@ -730,7 +920,9 @@ static void action(struct screen *s, enum tui_action a)
 			select_row(s, 0);
 		break;
 	case ACT_END:
-		if (s->focus == PANEL_DETAIL)
+		if (s->replay)
+			replay_seek(s, UINT64_MAX, 0);
+		else if (s->focus == PANEL_DETAIL)
 			s->detail_top =
 			    s->detail_lines > (size_t)rows ? s->detail_lines - (size_t)rows : 0;
 		else if (s->focus == PANEL_LOG)
@@ -784,6 +976,11 @@ static void action(struct screen *s, enum tui_action a)
 		break;
 	}
 	case ACT_PAUSE:
+		if (s->replay) {
+			/* the file, not the display: nothing arrives meanwhile */
+			replay_play_pause(s);
+			break;
+		}
 		s->paused = !s->paused;
 		message(s, false, s->paused ? "paused: capture goes on, events wait" : "resumed");
 		break;
@@ -814,6 +1011,22 @@ static void action(struct screen *s, enum tui_action a)
 		break;
 	case ACT_LOG:
 		set_focus(s, PANEL_LOG);
+		break;
+	case ACT_STEP_FWD:
+	case ACT_STEP_BACK:
+		if (replay_only(s, "step"))
+			replay_step(s, a == ACT_STEP_FWD ? 1 : -1);
+		break;
+	case ACT_FASTER:
+	case ACT_SLOWER:
+		if (replay_only(s, "speed"))
+			replay_speed(s, a == ACT_FASTER ? 1 : -1);
+		break;
+	case ACT_GOTO:
+		if (replay_only(s, "go to")) {
+			editor_start(&s->goto_ed, "");
+			s->mode = MODE_GOTO;
+		}
 		break;
 	case ACT_NONE:
 	case ACT_MAX:
@@ -879,6 +1092,7 @@ static void editor_mode_key(struct screen *s, int ch)
 {
 	struct editor *ed = s->mode == MODE_FILTER   ? &s->filter_ed
 			    : s->mode == MODE_SEARCH ? &s->search_ed
+			    : s->mode == MODE_GOTO   ? &s->goto_ed
 						     : &s->save_ed;
 	enum editor_result r = editor_key(ed, ch);
 
@@ -900,6 +1114,10 @@ static void editor_mode_key(struct screen *s, int ch)
 			s->mode = MODE_NORMAL;
 			if (s->search[0])
 				search_step(s, 1);
+			return;
+		} else if (s->mode == MODE_GOTO) {
+			s->mode = MODE_NORMAL;
+			replay_goto(s, ed->buf);
 			return;
 		} else {
 			s->mode = MODE_NORMAL;
@@ -959,6 +1177,7 @@ static void key(struct screen *s, int ch)
 	case MODE_FILTER:
 	case MODE_SEARCH:
 	case MODE_SAVE:
+	case MODE_GOTO:
 		editor_mode_key(s, ch);
 		return;
 	case MODE_SORT: {
@@ -1051,6 +1270,17 @@ static int screen_init(struct screen *s)
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
+	/* Home and End as terminals send them whatever TERM says (tmux and screen
+	 * send the VT220 forms, rxvt its own, xterm without keypad mode CSI H/F):
+	 * in a replay they move in time, so they must not arrive as Esc and '['. */
+	define_key("\033[1~", KEY_HOME);
+	define_key("\033[4~", KEY_END);
+	define_key("\033[7~", KEY_HOME);
+	define_key("\033[8~", KEY_END);
+	define_key("\033[H", KEY_HOME);
+	define_key("\033[F", KEY_END);
+	define_key("\033OH", KEY_HOME);
+	define_key("\033OF", KEY_END);
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED, NULL);
@@ -1074,6 +1304,7 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 	s.st = st;
 	s.o = o;
 	s.start_ns = store_now_ns();
+	s.replay = e && engine_is_replay(e);
 	s.views[PANEL_PROCS] = store_view_new(st, STORE_V_PROCS);
 	s.views[PANEL_CONNS] = store_view_new(st, STORE_V_CONNS);
 	s.views[PANEL_EVENTS] = store_view_new(st, STORE_V_EVENTS);
@@ -1109,6 +1340,7 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 
 		if (drain(&s))
 			dirty = true;
+		replay_refresh(&s);
 		more = update_views(&s);
 		now = store_now_ns();
 		if (dirty || more || now - last_draw >= FRAME_NS) {
@@ -1128,6 +1360,7 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 		}
 		if (dirty) {
 			/* show the key's effect now, before the next drain */
+			replay_refresh(&s);
 			update_views(&s);
 			panels_draw(&s);
 			last_draw = store_now_ns();
@@ -1148,5 +1381,6 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 	editor_free(&s.filter_ed);
 	editor_free(&s.search_ed);
 	editor_free(&s.save_ed);
+	editor_free(&s.goto_ed);
 	return 0;
 }
