@@ -97,7 +97,12 @@ struct http1 {
 	char *sw_method, *sw_path, *sw_host; /* the request that switched */
 	uint64_t sw_ts;
 	int keep_leftover; /* h2c: keep the bytes after the switch for the caller */
-	int kick_req;	   /* the request side was released from S_HOLD */
+	/* h2c: the upgrade exchange, not emitted (it continues as HTTP/2 stream 1)
+	 * but held for the caller (http1_take_upgrade); emitted at close if untaken */
+	struct h1_msg *up_req, *up_resp;
+	struct dec_header *up_rqh, *up_rsh; /* the header lists handed out */
+	int up_taken;
+	int kick_req; /* the request side was released from S_HOLD */
 	int closed, dead;
 	unsigned notes;
 };
@@ -488,7 +493,11 @@ static void msg_free(struct h1_msg *m)
 	free(m);
 }
 
-static void emit_exchange(struct http1 *d, const struct h1_msg *req, const struct h1_msg *resp)
+/* The record of an exchange into r; the header lists it points to are malloc'd
+ * into *rqh and *rsh (NULL if none), for the caller to free after use. */
+static void fill_exchange(struct dec_record *rp, const struct h1_msg *req,
+			  const struct h1_msg *resp, struct dec_header **rqhp,
+			  struct dec_header **rshp)
 {
 	struct dec_header *rqh = NULL, *rsh = NULL;
 	struct dec_record r;
@@ -538,6 +547,17 @@ static void emit_exchange(struct http1 *d, const struct h1_msg *req, const struc
 	}
 	if (r.req_ts_ns && r.resp_ts_ns >= r.req_ts_ns)
 		r.latency_us = (r.resp_ts_ns - r.req_ts_ns) / 1000;
+	*rp = r;
+	*rqhp = rqh;
+	*rshp = rsh;
+}
+
+static void emit_exchange(struct http1 *d, const struct h1_msg *req, const struct h1_msg *resp)
+{
+	struct dec_header *rqh, *rsh;
+	struct dec_record r;
+
+	fill_exchange(&r, req, resp, &rqh, &rsh);
 	d->emit(&r, d->arg);
 	free(rqh);
 	free(rsh);
@@ -707,16 +727,30 @@ static void msg_done(struct http1 *d, int dir)
 	} else {
 		struct h1_msg *req = queue_pop(d);
 		const char *sw = NULL;
+		int hold;
 
 		if (m->status == 101)
 			sw = req && req->upgrade ? req->upgrade : "unknown";
 		else if (req && req->is_connect && m->status >= 200 && m->status < 300)
 			sw = "connect";
-		emit_exchange(d, req, m);
+		/* RFC 7540 section 3.2: the request that asked for h2c is answered on
+		 * HTTP/2 stream 1, so the exchange is reported once, there; the
+		 * caller takes it (http1_take_upgrade). */
+		hold = sw && req && !d->closed && !d->up_req && !strcmp(sw, "h2c");
+		if (!hold)
+			emit_exchange(d, req, m);
 		if (sw && !d->closed) {
 			switch_protocols(d, sw, req);
 		} else if (req && d->dir[DEC_DIR_REQ].st == S_HOLD && !d->hold_req) {
 			release_hold(d);
+		}
+		if (hold) {
+			/* switch_protocols let go of req if the parser held it */
+			if (req == d->dir[DEC_DIR_REQ].cur)
+				d->dir[DEC_DIR_REQ].cur = NULL;
+			d->up_req = req;
+			d->up_resp = m;
+			return;
 		}
 		if (req)
 			req_retire(d, req);
@@ -1520,6 +1554,10 @@ void http1_close(struct http1 *d, uint64_t ts_ns)
 			h1_note(d, "HTTP/1 response: connection closed inside the header section");
 		}
 	}
+	/* an h2c upgrade nobody took over is reported here, as HTTP/1 */
+	if (d->up_req && !d->up_taken && !d->dead)
+		emit_exchange(d, d->up_req, d->up_resp);
+	d->up_taken = 1;
 	/* requests nobody answered (a placeholder alone says nothing: its note did) */
 	while ((req = queue_pop(d))) {
 		if (!d->dead && !req->placeholder)
@@ -1546,6 +1584,10 @@ void http1_free(struct http1 *d)
 	free(d->sw_method);
 	free(d->sw_path);
 	free(d->sw_host);
+	msg_free(d->up_req);
+	msg_free(d->up_resp);
+	free(d->up_rqh);
+	free(d->up_rsh);
 	free(d);
 }
 
@@ -1561,6 +1603,17 @@ void http1_switch_request(const struct http1 *d, const char **method, const char
 	*path = d ? d->sw_path : NULL;
 	*host = d ? d->sw_host : NULL;
 	*ts_ns = d ? d->sw_ts : 0;
+}
+
+int http1_take_upgrade(struct http1 *d, struct dec_record *rec)
+{
+	if (!d || !rec || !d->up_req || d->up_taken)
+		return -ENOENT;
+	free(d->up_rqh);
+	free(d->up_rsh);
+	fill_exchange(rec, d->up_req, d->up_resp, &d->up_rqh, &d->up_rsh);
+	d->up_taken = 1;
+	return 0;
 }
 
 size_t http1_take_leftover(struct http1 *d, enum dec_dir dir, uint8_t **out)

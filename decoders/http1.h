@@ -15,7 +15,11 @@
  * CONNECT answered 2xx and 101 Switching Protocols end HTTP/1 on the
  * connection: further bytes are not decoded. For an upgrade to "h2c" the bytes
  * that followed the switch in each direction are kept so the caller can hand
- * them to the HTTP/2 decoder (http1_switched, http1_take_leftover).
+ * them to the HTTP/2 decoder (http1_switched, http1_take_leftover), and the
+ * upgrade exchange itself is not emitted: the request is answered on HTTP/2
+ * stream 1 (RFC 7540 section 3.2), so the caller hands it over too
+ * (http1_take_upgrade) and the HTTP/2 decoder reports it once, with its real
+ * response. An exchange nobody takes is emitted at http1_close.
  *
  * Malformed input produces a DEC_R_NOTE and the direction resynchronises on the
  * next line that looks like a start line. Bounds: a start line and header
@@ -63,6 +67,11 @@ const char *http1_switched(const struct http1 *d);
  * returns its length. Later bytes of a switched connection are dropped, so take
  * them right after the feed that switched. */
 size_t http1_take_leftover(struct http1 *d, enum dec_dir dir, uint8_t **out);
+/* After a switch to "h2c": the upgrade exchange (the request and the 101
+ * response) as a DEC_R_HTTP record in *rec, which this decoder then no longer
+ * emits. Everything *rec points to is borrowed until http1_free. 0, or -ENOENT
+ * if there is none (no h2c switch, taken already, or the connection closed). */
+int http1_take_upgrade(struct http1 *d, struct dec_record *rec);
 /* After a switch: method, path and host of the request that asked for it
  * (borrowed until http1_free; any may be NULL) and the capture time of its
  * first byte. */

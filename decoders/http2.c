@@ -54,6 +54,7 @@ struct h2half {
 	uint8_t *body;
 	size_t blen, bcap;
 	int btrunc;
+	int decoded;	/* the body is already decoded (an HTTP/1 upgrade request's) */
 	uint64_t bytes; /* frame bytes */
 };
 
@@ -434,7 +435,7 @@ static void body_view(struct http2 *d, struct h2stream *s, struct h2half *h, con
 	*n = h->blen;
 	*trunc = h->btrunc;
 	*owned = NULL;
-	if (!enc || !h->blen)
+	if (!enc || !h->blen || h->decoded)
 		return;
 	if (!strcasecmp(enc, "gzip") || !strcasecmp(enc, "x-gzip")) {
 		rc = inflate_body(h->body, h->blen, 15 + 16, &o, &olen, &t);
@@ -1262,20 +1263,20 @@ int http2_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
 	return len >= HTTP2_PREFACE_LEN ? 2 : 1;
 }
 
-void http2_upgraded(struct http2 *d, const char *method, const char *path, const char *host,
-		    uint64_t ts_ns)
+static struct h2stream *upgraded(struct http2 *d, const char *method, const char *path,
+				 const char *host, uint64_t ts_ns)
 {
 	struct h2stream *s;
 
 	if (!d || d->dead || d->closed || stream_find(d, 1))
-		return;
+		return NULL;
 	/* The client's SETTINGS went in its HTTP2-Settings header (not seen):
 	 * the server may use any frame size and table size the client allowed. */
 	d->frame_limit = ABSOLUTE_MAX_FRAME;
 	hpack_table_set_limit(&d->dir[DEC_DIR_RESP].hpack, HPACK_TABLE_SIZE_CAP);
 	s = stream_open(d, 1, DEC_DIR_REQ);
 	if (!s)
-		return;
+		return NULL;
 	s->req_ts = ts_ns;
 	s->req.headers_seen = 1;
 	s->req.ended = 1;
@@ -1285,4 +1286,38 @@ void http2_upgraded(struct http2 *d, const char *method, const char *path, const
 		half_add_pseudo(d, s, &s->req, &s->req.path, ":path", path);
 	if (host)
 		half_add_pseudo(d, s, &s->req, &s->req.authority, ":authority", host);
+	return s;
+}
+
+void http2_upgraded(struct http2 *d, const char *method, const char *path, const char *host,
+		    uint64_t ts_ns)
+{
+	upgraded(d, method, path, host, ts_ns);
+}
+
+void http2_upgraded_exchange(struct http2 *d, const struct dec_record *up)
+{
+	const struct dec_http *h;
+	struct h2stream *s;
+	size_t i;
+
+	if (!up || up->type != DEC_R_HTTP)
+		return;
+	h = &up->http;
+	s = upgraded(d, h->method, h->path, h->host, up->req_ts_ns);
+	if (!s)
+		return;
+	for (i = 0; h->req_headers && i < h->n_req_headers; i++) {
+		const char *name = h->req_headers[i].name, *value = h->req_headers[i].value;
+
+		if (name && value)
+			half_add_field(d, s, &s->req, name, strlen(name), value, strlen(value));
+	}
+	if (h->req_body && h->req_body_len)
+		half_body(d, &s->req, h->req_body, h->req_body_len);
+	s->req.btrunc |= h->req_body_truncated;
+	s->req.decoded = 1; /* HTTP/1 decoded its content coding */
+	/* the exchange's bytes: the HTTP/1.1 request and 101 response, then frames */
+	s->req.bytes = h->req_bytes;
+	s->resp.bytes = h->resp_bytes;
 }

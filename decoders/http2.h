@@ -95,5 +95,12 @@ int http2_detect(const uint8_t *buf, size_t len, enum dec_dir dir);
  */
 void http2_upgraded(struct http2 *d, const char *method, const char *path, const char *host,
 		    uint64_t ts_ns);
+/* The same, from the whole HTTP/1.1 upgrade exchange as the HTTP/1 decoder
+ * hands it over (http1_take_upgrade; borrowed for the call): stream 1's record
+ * then also carries the request's header fields (as sent in HTTP/1.1, Upgrade
+ * and HTTP2-Settings included) and body, and its req_bytes and resp_bytes
+ * count the HTTP/1.1 request and the 101 response besides stream 1's frames.
+ * One record for the exchange, version "2". */
+void http2_upgraded_exchange(struct http2 *d, const struct dec_record *up);
 
 #endif

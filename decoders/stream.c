@@ -226,11 +226,13 @@ static void become_encrypted(struct dec_stream *s, enum dec_proto p)
 }
 
 /* HTTP/1.1 "Upgrade: h2c" answered 101 (RFC 7540 section 3.2): the HTTP/2
- * decoder takes over with the bytes that followed the switch in each direction. */
+ * decoder takes over with the bytes that followed the switch in each direction,
+ * and with the upgrade exchange, which it reports once as stream 1. */
 static void check_h2c(struct dec_stream *s, uint64_t ts)
 {
 	const char *sw, *method, *path, *host;
 	uint8_t *rq = NULL, *rs = NULL;
+	struct dec_record up;
 	size_t nrq, nrs;
 	uint64_t req_ts;
 	struct http2 *h2;
@@ -246,8 +248,12 @@ static void check_h2c(struct dec_stream *s, uint64_t ts)
 	h2 = http2_new(s->emit, s->arg);
 	if (!h2)
 		return;
-	http1_switch_request(s->dec, &method, &path, &host, &req_ts);
-	http2_upgraded(h2, method, path, host, req_ts);
+	if (http1_take_upgrade(s->dec, &up) == 0) {
+		http2_upgraded_exchange(h2, &up);
+	} else {
+		http1_switch_request(s->dec, &method, &path, &host, &req_ts);
+		http2_upgraded(h2, method, path, host, req_ts);
+	}
 	nrq = http1_take_leftover(s->dec, DEC_DIR_REQ, &rq);
 	nrs = http1_take_leftover(s->dec, DEC_DIR_RESP, &rs);
 	drop_decoder(s);

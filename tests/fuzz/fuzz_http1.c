@@ -50,13 +50,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (n > size - i)
 				n = size - i;
 			http1_feed(d, (c & 0x80) ? DEC_DIR_RESP : DEC_DIR_REQ, data + i, n, ts);
-			/* the h2c hand-off path: take what the decoder kept */
+			/* the h2c hand-off path: take what the decoder kept (the upgrade
+			 * exchange only on some switches, so close reports it otherwise) */
 			if (http1_switched(d)) {
 				uint8_t *out;
 				const char *m, *p, *h;
 				uint64_t t;
+				struct dec_record up;
 
 				http1_switch_request(d, &m, &p, &h, &t);
+				if ((c & 1) && http1_take_upgrade(d, &up) == 0)
+					sink(&up, &sb);
 				if (http1_take_leftover(d, DEC_DIR_REQ, &out))
 					free(out);
 				if (http1_take_leftover(d, DEC_DIR_RESP, &out))

@@ -4,7 +4,8 @@
  *
  * Input: a script. Byte 0 holds flags: bit 0 feeds the client connection
  * preface first (so the fuzzer need not find those 24 bytes), bit 1 starts as
- * an h2c upgrade (http2_upgraded). Then operations, each a control byte c and
+ * an h2c upgrade (bit 2 clear: http2_upgraded; set: http2_upgraded_exchange
+ * with a whole HTTP/1.1 exchange). Then operations, each a control byte c and
  * a length byte n: c bit 0 is the direction (0 client, 1 server); c bits 1-2:
  * 0-2 feed the next n + 1 bytes of input (1 and 2 use n * 64 + 1 bytes, for
  * larger frames), 3 reports a gap of n + 1 bytes. Every record's fields are
@@ -59,8 +60,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d = http2_new(emit, NULL);
 	if (!d)
 		return 0;
-	if (data[0] & 2)
+	if ((data[0] & 6) == 2) {
 		http2_upgraded(d, "GET", "/", "fuzz", ts);
+	} else if ((data[0] & 6) == 6) {
+		/* the whole HTTP/1.1 exchange handed over (http1_take_upgrade's shape) */
+		static const struct dec_header rqh[] = {{"Host", "fuzz"},
+							{"Content-Encoding", "gzip"}};
+		struct dec_record up;
+
+		memset(&up, 0, sizeof(up));
+		up.type = DEC_R_HTTP;
+		up.req_ts_ns = ts;
+		up.http.method = "POST";
+		up.http.path = "/";
+		up.http.host = "fuzz";
+		up.http.req_headers = rqh;
+		up.http.n_req_headers = 2;
+		up.http.req_body = (const uint8_t *)"body";
+		up.http.req_body_len = 4;
+		up.http.req_bytes = 100;
+		up.http.resp_bytes = 60;
+		http2_upgraded_exchange(d, &up);
+	}
 	if (data[0] & 1)
 		http2_feed(d, DEC_DIR_REQ, (const uint8_t *)HTTP2_PREFACE, HTTP2_PREFACE_LEN, ts);
 	while (i + 2 <= size) {

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Unit tests of the HTTP/1 decoder through its own API (decoders/http1.h). */
+#include <errno.h>
+
 #include "unit.h"
 #include "decoders/http1.h"
 
@@ -220,8 +222,8 @@ static void test_h2c_leftover(void)
 		   9);
 	CHECK(http1_switched(d) != NULL);
 	CHECK_EQ_STR(http1_switched(d), "h2c");
-	CHECK_EQ_INT(s.n, 1);
-	CHECK_EQ_INT(s.r[0].status, 101);
+	/* the exchange is held for HTTP/2 stream 1, not emitted (RFC 7540 section 3.2) */
+	CHECK_EQ_INT(s.n, 0);
 	n = http1_take_leftover(d, DEC_DIR_REQ, &out);
 	CHECK_EQ_INT(n, 14);
 	CHECK(out && !memcmp(out, "PRI * HTTP/2.0", 14));
@@ -236,6 +238,60 @@ static void test_h2c_leftover(void)
 	CHECK_EQ_STR(p, "/u");
 	CHECK_EQ_STR(h, "x");
 	CHECK_EQ_INT(ts, 7);
+	http1_free(d);
+}
+
+/* The h2c upgrade exchange: taken once as a record, never emitted then; not
+ * taken, it is emitted at close (a decoder used alone). */
+static void test_h2c_take_upgrade(void)
+{
+	static struct sink s;
+	static const char rq[] = "POST /u HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\n"
+				 "Content-Length: 2\r\n\r\nhi";
+	static const char rs[] = "HTTP/1.1 101 Switching\r\nUpgrade: h2c\r\n\r\n";
+	struct dec_record r;
+	struct http1 *d;
+	int take;
+
+	for (take = 0; take < 2; take++) {
+		memset(&s, 0, sizeof(s));
+		d = http1_new(collect, &s);
+		CHECK_EQ_INT(http1_take_upgrade(d, &r), -ENOENT);
+		feed_str(d, DEC_DIR_REQ, rq, 7000);
+		feed_str(d, DEC_DIR_RESP, rs, 9000);
+		CHECK_EQ_INT(s.n, 0);
+		if (take) {
+			CHECK_EQ_INT(http1_take_upgrade(d, &r), 0);
+			CHECK_EQ_INT(r.type, DEC_R_HTTP);
+			CHECK_EQ_STR(r.http.method, "POST");
+			CHECK_EQ_STR(r.http.path, "/u");
+			CHECK_EQ_STR(r.http.host, "x");
+			CHECK_EQ_INT(r.http.status, 101);
+			CHECK_EQ_INT(r.http.n_req_headers, 3);
+			CHECK_EQ_STR(r.http.req_headers[1].name, "Upgrade");
+			CHECK_EQ_INT(r.http.req_body_len, 2);
+			CHECK(r.http.req_body && !memcmp(r.http.req_body, "hi", 2));
+			CHECK_EQ_INT(r.http.req_bytes, strlen(rq));
+			CHECK_EQ_INT(r.http.resp_bytes, strlen(rs));
+			CHECK_EQ_INT(r.req_ts_ns, 7000);
+			CHECK_EQ_INT(http1_take_upgrade(d, &r), -ENOENT);
+		}
+		http1_close(d, 10000);
+		CHECK_EQ_INT(s.n, take ? 0 : 1);
+		if (!take) {
+			CHECK_EQ_INT(s.r[0].status, 101);
+			CHECK_EQ_STR(s.r[0].path, "/u");
+			CHECK_EQ_INT(http1_take_upgrade(d, &r), -ENOENT);
+		}
+		http1_free(d);
+	}
+	/* a websocket upgrade is reported at once, as before */
+	memset(&s, 0, sizeof(s));
+	d = http1_new(collect, &s);
+	feed_str(d, DEC_DIR_REQ, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", 1);
+	feed_str(d, DEC_DIR_RESP, "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n\r\n", 2);
+	CHECK_EQ_INT(count_type(&s, DEC_R_HTTP), 1);
+	CHECK_EQ_INT(http1_take_upgrade(d, &r), -ENOENT);
 	http1_free(d);
 }
 
@@ -335,5 +391,5 @@ static void test_gzip_stacked_not_decoded(void)
 
 UNIT_MAIN(UNIT(test_simple_exchange), UNIT(test_pipelined_bytewise), UNIT(test_body_cap),
 	  UNIT(test_queue_bound), UNIT(test_note_cap), UNIT(test_h2c_leftover),
-	  UNIT(test_upgrade_refused), UNIT(test_gap_in_chunk), UNIT(test_detect),
-	  UNIT(test_detect_control_bytes), UNIT(test_gzip_stacked_not_decoded))
+	  UNIT(test_h2c_take_upgrade), UNIT(test_upgrade_refused), UNIT(test_gap_in_chunk),
+	  UNIT(test_detect), UNIT(test_detect_control_bytes), UNIT(test_gzip_stacked_not_decoded))

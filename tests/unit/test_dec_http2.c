@@ -83,7 +83,7 @@ struct rec {
 	int type;
 	char text[600]; /* note text, or the exchange summarised */
 	char reqh[1024], resph[1024];
-	char body[256];
+	char body[256], req_body[64];
 	size_t body_len;
 	int body_trunc;
 	uint64_t req_bytes, resp_bytes, latency_us;
@@ -129,6 +129,10 @@ static void emit(const struct dec_record *r, void *arg)
 		       r->http.resp_body_len < sizeof(x->body) - 1 ? r->http.resp_body_len
 								   : sizeof(x->body) - 1);
 	x->body_trunc = r->http.resp_body_truncated;
+	if (r->http.req_body)
+		snprintf(x->req_body, sizeof(x->req_body), "%.*s",
+			 (int)(r->http.req_body_len < 63 ? r->http.req_body_len : 63),
+			 (const char *)r->http.req_body);
 	x->req_bytes = r->http.req_bytes;
 	x->resp_bytes = r->http.resp_bytes;
 	x->latency_us = r->latency_us;
@@ -480,6 +484,74 @@ static void test_upgrade(void)
 	free(s.b);
 }
 
+/* The upgrade handed over whole (http1_take_upgrade's record): one record for
+ * stream 1 with the HTTP/1.1 request's fields, its body as HTTP/1 decoded it
+ * (not decoded twice, whatever Content-Encoding says), and the bytes of the
+ * HTTP/1.1 request and 101 response counted with stream 1's frames. */
+static void test_upgrade_exchange(void)
+{
+	struct got *g = got_new();
+	struct http2 *d = http2_new(emit, g);
+	struct bb c = {0}, s = {0};
+	struct dec_header rqh[] = {
+	    {"Host", "h.test"}, {"Upgrade", "h2c"}, {"Content-Encoding", "gzip"}};
+	struct dec_header rsh[] = {{"Upgrade", "h2c"}};
+	struct dec_record up;
+
+	memset(&up, 0, sizeof(up));
+	up.type = DEC_R_HTTP;
+	up.proto = DEC_P_HTTP1;
+	up.req_ts_ns = 500000;
+	up.resp_ts_ns = 600000;
+	up.http.version = "1.1";
+	up.http.method = "POST";
+	up.http.path = "/u";
+	up.http.host = "h.test";
+	up.http.status = 101;
+	up.http.reason = "Switching Protocols";
+	up.http.req_headers = rqh;
+	up.http.n_req_headers = 3;
+	up.http.resp_headers = rsh;
+	up.http.n_resp_headers = 1;
+	up.http.req_body = (const uint8_t *)"plain";
+	up.http.req_body_len = 5;
+	up.http.req_bytes = 120;
+	up.http.resp_bytes = 70;
+	frame(&s, 4, 0, 0, "", 0);
+	frame(&s, 1, 0x4, 1, "\x88", 1);
+	frame(&s, 0, 0x1, 1, "up", 2);
+	preface(&c);
+	http2_upgraded_exchange(d, &up);
+	http2_upgraded_exchange(d, &up); /* once only */
+	http2_feed(d, DEC_DIR_RESP, s.b, s.n, 2500000);
+	http2_feed(d, DEC_DIR_REQ, c.b, c.n, 2600000);
+	http2_close(d, 3000000);
+	http2_free(d);
+	CHECK_EQ_INT(g->n, 1);
+	CHECK_EQ_INT(g->notes, 0);
+	CHECK_EQ_STR(g->r[0].text, "1 POST /u h.test 200 -");
+	CHECK_EQ_STR(g->r[0].reqh, "Host: h.test\nUpgrade: h2c\nContent-Encoding: gzip\n");
+	CHECK_EQ_STR(g->r[0].req_body, "plain");
+	CHECK_EQ_STR(g->r[0].body, "up");
+	CHECK_EQ_INT(g->r[0].latency_us, 2000);
+	CHECK_EQ_INT(g->r[0].req_bytes, 120);
+	CHECK_EQ_INT(g->r[0].resp_bytes, 70 + 9 + 1 + 9 + 2);
+	free(g);
+	free(c.b);
+	free(s.b);
+	/* not an HTTP record, or no decoder: nothing happens */
+	http2_upgraded_exchange(NULL, &up);
+	g = got_new();
+	d = http2_new(emit, g);
+	up.type = DEC_R_NOTE;
+	http2_upgraded_exchange(d, NULL);
+	http2_upgraded_exchange(d, &up);
+	http2_close(d, 4000000);
+	http2_free(d);
+	CHECK_EQ_INT(g->n, 0);
+	free(g);
+}
+
 /* ---- malformed input ---- */
 
 static void test_no_preface(void)
@@ -763,7 +835,7 @@ UNIT_MAIN(UNIT(test_simple_exchange), UNIT(test_byte_by_byte), UNIT(test_detect)
 	  UNIT(test_continuation_padding_interleave), UNIT(test_rst_stream_and_close),
 	  UNIT(test_gzip_body), UNIT(test_dynamic_table_per_direction),
 	  UNIT(test_informational_and_trailers), UNIT(test_push_promise), UNIT(test_goaway),
-	  UNIT(test_upgrade), UNIT(test_no_preface), UNIT(test_truncated_frame),
-	  UNIT(test_bad_padding), UNIT(test_hpack_errors), UNIT(test_continuation_wrong_stream),
-	  UNIT(test_huge_frame), UNIT(test_gaps), UNIT(test_stream_cap), UNIT(test_note_budget),
-	  UNIT(test_caps))
+	  UNIT(test_upgrade), UNIT(test_upgrade_exchange), UNIT(test_no_preface),
+	  UNIT(test_truncated_frame), UNIT(test_bad_padding), UNIT(test_hpack_errors),
+	  UNIT(test_continuation_wrong_stream), UNIT(test_huge_frame), UNIT(test_gaps),
+	  UNIT(test_stream_cap), UNIT(test_note_budget), UNIT(test_caps))

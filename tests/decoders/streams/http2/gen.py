@@ -221,8 +221,9 @@ def main():
     st.raw("close").write()
 
     # h2c upgrade through the dispatcher.
-    st = Stream("upgrade", "HTTP/1.1 Upgrade: h2c; the response comes on stream 1, then a\n"
-                "second request on stream 3.")
+    st = Stream("upgrade", "HTTP/1.1 Upgrade: h2c; the response comes on stream 1 (one record\n"
+                "for the exchange: the HTTP/1.1 request with its fields and bytes, the 101's\n"
+                "bytes, the HTTP/2 response), then a second request on stream 3.")
     st.at(6000000).ctext("GET /start HTTP/1.1\\r\\nHost: up.example\\r\\nConnection: Upgrade, "
                          "HTTP2-Settings\\r\\nUpgrade: h2c\\r\\nHTTP2-Settings: AAMAAABkAAQAAP__"
                          "\\r\\n\\r\\n")
