@@ -160,7 +160,7 @@ void sb_json_key(struct strbuf *sb, const char *key)
 void sb_base64(struct strbuf *sb, const uint8_t *d, size_t len)
 {
 	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char out[4];
 	size_t i;
 

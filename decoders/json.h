@@ -17,7 +17,10 @@ struct strbuf {
 	int failed; /* an allocation failed; contents are incomplete */
 };
 
-#define STRBUF_INIT {NULL, 0, 0, 0}
+#define STRBUF_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0, 0                                                                      \
+	}
 
 void sb_reset(struct strbuf *sb); /* len = 0, keeps memory */
 void sb_free(struct strbuf *sb);
