@@ -96,6 +96,8 @@ struct screen {
 	uint64_t rp_shown_ns; /* the position shown: rp_target or rp_pos_ns */
 	bool rp_wait_reset;   /* a seek was asked for; its reset has not come yet */
 	uint64_t resets;      /* EC_K_RESET events handled */
+	bool rp_catchup;      /* since a reset, until the queue was found empty */
+	bool drain_more;      /* the last drain stopped on its budget, not an empty queue */
 	/* the clock rows' ages are measured against: the replay's position, or now */
 	uint64_t clock_ns;
 	/* pickers */

@@ -454,6 +454,7 @@ static void on_reset(struct screen *s)
 	s->rp_pos_ns = 0;
 	s->rp_index = 0;
 	s->rp_wait_reset = false;
+	s->rp_catchup = true;
 	for (p = 0; p <= PANEL_EVENTS; p++)
 		if (s->ps[p].pinned && s->ps[p].sel_id)
 			s->ps[p].restoring = true;
@@ -498,18 +499,32 @@ static bool drain(struct screen *s)
 		if (++k % 256 == 0 && store_now_ns() > deadline)
 			return any;
 	}
+	s->drain_more = false;
 	while (s->e && (ev = engine_pop(s->e))) {
 		feed(s, ev);
 		any = true;
-		if (++k % 256 == 0 && store_now_ns() > deadline)
+		if (++k % 256 == 0 && store_now_ns() > deadline) {
+			/* the engine may not wake us again (a replay that has queued
+			 * all it will): come back at once */
+			s->drain_more = true;
 			break;
+		}
+	}
+	if (!s->drain_more)
+		s->rp_catchup = false;
+	/* A paused replay only moves when the user steps or seeks, and a seek is
+	 * caught up at once: the tables show the position now, not within the
+	 * second they otherwise wait so that rows do not jump under the cursor. */
+	if (any && s->replay && (s->rs.paused || s->rp_catchup)) {
+		store_view_refresh(s->views[PANEL_PROCS]);
+		store_view_refresh(s->views[PANEL_CONNS]);
 	}
 	return any;
 }
 
 static bool work_waiting(struct screen *s)
 {
-	return (!s->paused && s->pend_n);
+	return (!s->paused && s->pend_n) || s->drain_more;
 }
 
 /* ---- save (w) ---- */

@@ -33,7 +33,7 @@ tui_keys() {
 }
 
 tui_type() {
-	tmx send-keys -t "$TUI_SESSION" -l "$1"
+	tmx send-keys -t "$TUI_SESSION" -l -- "$1"
 }
 
 tui_screen() {

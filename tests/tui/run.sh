@@ -12,7 +12,9 @@ skip_all() {
 	exit 0
 }
 
-ALL_TESTS="appear drilldown filter_pid key_P bad_regex pause theme resize small_80x24 no_color save"
+ALL_TESTS="appear drilldown filter_pid key_P bad_regex pause theme resize small_80x24 no_color save
+	replay_play_pause replay_step replay_speed replay_end_home replay_goto replay_keep_detail
+	replay_save_tagged"
 [ "$(id -u)" = 0 ] || skip_all "needs root"
 for p in tmux openssl curl; do
 	command -v $p >/dev/null || skip_all "$p is not installed"
@@ -51,6 +53,12 @@ done
 		sleep 0.3
 	done
 ) &
+pids+=("$!")
+# a second server for the replay tests: the recording makes exactly three
+# connections to it
+PORT2=$((PORT + 1))
+openssl s_server -quiet -accept "127.0.0.1:$PORT2" -cert "$work/cert.pem" -key "$work/key.pem" \
+	-www >/dev/null 2>&1 &
 pids+=("$!")
 # one long-lived client (several requests a second, one process) for the pid tests
 curl -sk --rate 4/s "https://127.0.0.1:$PORT/long/[1-1000000]" >/dev/null 2>&1 &
@@ -287,6 +295,282 @@ t_save() {
 	tui_type "$work/saved.pcapng"
 	tui_keys Enter
 	tui_wait "exists" 5 || { fail "an existing file was not refused"; return 1; }
+}
+
+# ---- replay (-r): a capture recorded here with the real binary ----
+
+REC=$work/rec.pcapng
+
+# Record once: ecaptop --batch -w while three curl processes each make one
+# request to $PORT2, a second apart (the other traffic goes on meanwhile).
+record() {
+	local rp end
+	[ -s "$REC" ] && return 0
+	"$ECAPTOP" --batch -w "$REC" >"$work/rec.out" 2>"$work/rec.err" &
+	rp=$!
+	end=$((SECONDS + 15))
+	until grep -q "ready" "$work/rec.err" 2>/dev/null; do
+		if [ $SECONDS -gt $end ] || ! kill -0 $rp 2>/dev/null; then
+			echo "recording did not start:"
+			cat "$work/rec.err"
+			kill -INT $rp 2>/dev/null
+			return 1
+		fi
+		sleep 0.2
+	done
+	sleep 1
+	for i in 1 2 3; do
+		curl -sk -o /dev/null "https://127.0.0.1:$PORT2/tagged/$i"
+		sleep 1
+	done
+	kill -INT $rp
+	wait $rp
+	[ -s "$REC" ] || { echo "no recording at $REC:"; cat "$work/rec.err"; return 1; }
+}
+
+# Start the TUI on the recording (it plays at the original pace).
+replay_start() {
+	record || return 1
+	tui_start 120 40 -r "$REC"
+	tui_wait "^ecaptop +(PLAYING|PAUSED) +rec\.pcapng +[0-9]+:[0-9]{2}\.[0-9]{3} / " 15 ||
+		{ fail "no replay header"; return 1; }
+}
+
+# Start it and pause at the start of the file.
+replay_start_paused() {
+	replay_start || return 1
+	tui_keys p
+	tui_wait "^ecaptop +PAUSED " 5 || { fail "p did not pause"; return 1; }
+	tui_keys Home
+	tui_wait "^ecaptop +PAUSED +rec\.pcapng +00:00\.000 / .* event 0/" 10 ||
+		{ fail "Home did not go to the start"; return 1; }
+}
+
+# Header fields: the position (mm:ss.mmm), the duration, the event index.
+hdr_pos() { tui_screen | head -1 | grep -oE '[0-9]+:[0-9]{2}\.[0-9]{3} /' | head -1 | cut -d' ' -f1; }
+hdr_dur() { tui_screen | head -1 | grep -oE '/ [0-9]+:[0-9]{2}\.[0-9]{3}' | head -1 | cut -d' ' -f2; }
+hdr_idx() { tui_screen | head -1 | grep -oE 'event [0-9]+/' | grep -oE '[0-9]+'; }
+hdr_total() { tui_screen | head -1 | grep -oE 'event [0-9]+/[0-9]+' | cut -d/ -f2; }
+# The row count of the focused panel, from the status line ("3/12 rows").
+rows_now() { tui_screen | tail -2 | head -1 | grep -oE '[0-9]+ rows' | grep -oE '[0-9]+'; }
+
+# Wait until the header's event index is $1.
+wait_idx() {
+	local end=$((SECONDS + ${2:-5}))
+	while [ $SECONDS -le $end ]; do
+		[ "$(hdr_idx)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Wait until the header's event index is above $1.
+wait_idx_above() {
+	local end=$((SECONDS + ${2:-5})) i
+	while [ $SECONDS -le $end ]; do
+		i=$(hdr_idx)
+		[ -n "$i" ] && [ "$i" -gt "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Wait until the focused panel has $1 rows.
+wait_rows() {
+	local end=$((SECONDS + ${2:-5}))
+	while [ $SECONDS -le $end ]; do
+		[ "$(rows_now)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# It starts PLAYING and the position moves; p pauses it and it stays; p plays again.
+t_replay_play_pause() {
+	local a b
+	replay_start || return 1
+	tui_wait "^ecaptop +PLAYING " 5 || { fail "the replay did not start PLAYING"; return 1; }
+	a=$(hdr_pos)
+	sleep 1.5
+	b=$(hdr_pos)
+	[ -n "$a" ] && [ "$a" != "$b" ] || { fail "the position did not move while playing ($a, $b)"; return 1; }
+	tui_keys p
+	tui_wait "^ecaptop +PAUSED " 5 || { fail "p did not show PAUSED"; return 1; }
+	sleep 0.5
+	a=$(hdr_pos)
+	sleep 1.5
+	b=$(hdr_pos)
+	[ -n "$a" ] && [ "$a" = "$b" ] || { fail "the position moved while paused ($a, $b)"; return 1; }
+	tui_keys Z
+	tui_wait "^ecaptop +PLAYING " 5 || { fail "Z did not play again"; return 1; }
+}
+
+# . hands out one event (and here one row more); , takes it back by rebuilding.
+t_replay_step() {
+	local i0 r0 r1 n
+	replay_start_paused || return 1
+	tui_keys Tab Tab # the Events panel
+	tui_wait " Events .*" 5 && wait_rows 0 5 || { fail "the events panel is not empty at the start"; return 1; }
+	# step until an event makes a row (process exits and decoded bytes make none)
+	for n in $(seq 80); do
+		i0=$(hdr_idx)
+		r0=$(rows_now)
+		tui_keys .
+		wait_idx $((i0 + 1)) 5 || { fail ". did not hand out one event (index was $i0)"; return 1; }
+		sleep 0.2
+		r1=$(rows_now)
+		[ "$r1" != "$r0" ] && break
+	done
+	[ "$r1" = $((r0 + 1)) ] || { fail ". added $r0 -> $r1 rows, not one"; return 1; }
+	tui_keys ,
+	wait_idx "$i0" 5 || { fail ", did not go back to event $i0"; return 1; }
+	wait_rows "$r0" 5 || { fail ", did not take the row away ($(rows_now) rows, not $r0)"; return 1; }
+	tui_wait "^ecaptop +PAUSED " 2 || { fail "not paused after ,"; return 1; }
+}
+
+# ] doubles the speed, [ halves it.
+t_replay_speed() {
+	replay_start || return 1
+	tui_wait "^ecaptop .* 1x  event " 5 || { fail "the speed is not 1x at the start"; return 1; }
+	tui_keys ]
+	tui_wait "^ecaptop .* 2x  event " 5 || { fail "] did not show 2x"; return 1; }
+	tui_keys ]
+	tui_wait "^ecaptop .* 4x  event " 5 || { fail "] did not show 4x"; return 1; }
+	tui_keys [ [ [
+	tui_wait "^ecaptop .* 0\.5x  event " 5 || { fail "[ did not go down to 0.5x"; return 1; }
+}
+
+# End: the last position and every connection; Home: 00:00.000 and nothing yet.
+t_replay_end_home() {
+	local dur total n
+	replay_start_paused || return 1
+	tui_keys End
+	tui_wait "^ecaptop .* event [0-9]+/[0-9]+ end" 10 || { fail "End did not reach the end"; return 1; }
+	dur=$(hdr_dur)
+	total=$(hdr_total)
+	[ "$(hdr_pos)" = "$dur" ] || { fail "End: position $(hdr_pos) is not the duration $dur"; return 1; }
+	[ "$(hdr_idx)" = "$total" ] || { fail "End: event $(hdr_idx) of $total"; return 1; }
+	tui_keys Tab
+	tui_wait "127\.0\.0\.1:$PORT2 .* curl " 5 || { fail "no connection to :$PORT2 at the end"; return 1; }
+	n=$(tui_screen | grep -cE "127\.0\.0\.1:$PORT2 .* curl ")
+	[ "$n" = 3 ] || { fail "$n connections to :$PORT2 at the end, not 3"; return 1; }
+	tui_keys Home
+	tui_wait "^ecaptop +[A-Z]+ +rec\.pcapng +00:00\.000 / " 10 ||
+		{ fail "Home did not show 00:00.000"; return 1; }
+	# paused there or playing from the start: nothing, or the first events only
+	n=$(tui_screen | grep -cE "127\.0\.0\.1:$PORT2 .* curl ")
+	[ "$n" = 0 ] || { fail "connections of the end still shown after Home"; return 1; }
+}
+
+# g +1s moves forward (from where it is), -1500ms back; g garbage is refused
+# with a message. (The events up to a target come with it; a recording starts
+# with the process table taken after the first kernel events, so the first
+# second of a file may hand out none.)
+t_replay_goto() {
+	local p
+	replay_start_paused || return 1
+	tui_keys g
+	tui_wait "^Go to:" 5 || { fail "g did not open the prompt"; return 1; }
+	tui_type "+1s"
+	tui_keys Enter
+	tui_wait "^ecaptop +PAUSED +rec\.pcapng +00:01\.000 / " 10 || { fail "g +1s did not go to 00:01.000"; return 1; }
+	tui_keys g
+	tui_type "+3s"
+	tui_keys Enter
+	tui_wait "^ecaptop +PAUSED +rec\.pcapng +00:04\.000 / " 10 || { fail "g +3s did not go to 00:04.000"; return 1; }
+	wait_idx_above 0 5 || { fail "g to 00:04.000 handed out no events"; return 1; }
+	tui_keys g
+	tui_type "-1500ms"
+	tui_keys Enter
+	tui_wait "^ecaptop +PAUSED +rec\.pcapng +00:02\.500 / " 10 || { fail "g -1500ms did not go to 00:02.500"; return 1; }
+	tui_keys g
+	tui_type "garbage"
+	tui_keys Enter
+	tui_wait "g: 'garbage' is not a time" 5 || { fail "no error for g garbage"; return 1; }
+	p=$(hdr_pos)
+	[ "$p" = "00:02.500" ] || { fail "g garbage moved the position to $p"; return 1; }
+}
+
+# The detail of an event stays on it when a step back rebuilds the store.
+t_replay_keep_detail() {
+	local total
+	replay_start || return 1
+	tui_keys End
+	tui_wait "^ecaptop .* end" 10 || { fail "End did not reach the end"; return 1; }
+	total=$(hdr_total)
+	tui_keys F4
+	tui_type "port:$PORT2"
+	tui_keys Enter
+	tui_keys Tab Tab
+	tui_wait "GET /tagged/3" 5 || { fail "no request rows under port:$PORT2"; return 1; }
+	tui_keys k # from the newest (followed) row up to the one before
+	tui_keys Enter
+	tui_wait "^GET /tagged/2 HTTP/1.1" 5 || { fail "the detail does not show /tagged/2"; return 1; }
+	tui_keys ,
+	wait_idx $((total - 1)) 10 || { fail ", did not go back one event"; return 1; }
+	sleep 0.5
+	tui_wait "^GET /tagged/2 HTTP/1.1" 5 || { fail "the detail lost its event after the rebuild"; return 1; }
+}
+
+# Saving the tagged rows from the TUI writes exactly those connections.
+t_replay_save_tagged() {
+	local l1 l2 l3 out=$work/tagged.pcapng
+	replay_start || return 1
+	tui_keys End
+	tui_wait "^ecaptop .* end" 10 || { fail "End did not reach the end"; return 1; }
+	tui_keys F4
+	tui_type "port:$PORT2"
+	tui_keys Enter
+	tui_keys Tab
+	tui_wait "filter: port:$PORT2" 5 || { fail "the filter was not applied"; return 1; }
+	tui_wait "(127\.0\.0\.1:$PORT2 .* curl .*){1}" 5 || { fail "no connection rows"; return 1; }
+	sleep 0.5
+	# the local (client) port of each of the three rows, top to bottom
+	mapfile -t lp < <(tui_screen | sed -n '5,7p' | awk '{print $2}' | sed 's/.*://')
+	[ ${#lp[@]} = 3 ] && [ -n "${lp[2]}" ] || { fail "not three connection rows: ${lp[*]}"; return 1; }
+	l1=${lp[0]} l2=${lp[1]} l3=${lp[2]}
+	tui_keys Space Space # tags the first two rows
+	tui_wait "tagged 2" 5 || { fail "Space did not tag two rows"; return 1; }
+	tui_keys w
+	tui_wait "^Save to: " 5 || { fail "w did not prompt"; return 1; }
+	tui_keys C-u
+	tui_type "$out"
+	tui_keys Enter
+	tui_wait "saved [0-9]+ events, 2 connections" 10 || { fail "no report of 2 connections saved"; return 1; }
+	"$ECAPTOP" -r "$REC" --batch --json >"$work/all.json" 2>/dev/null
+	"$ECAPTOP" -r "$out" --batch --json >"$work/tagged.json" 2>"$work/tagged.err" ||
+		{ fail "replaying the saved file failed: $(cat "$work/tagged.err")"; return 1; }
+	python3 - "$work/all.json" "$work/tagged.json" "$PORT2" "$l1" "$l2" "$l3" <<'PY' || { fail "the saved file does not hold exactly the tagged connections"; return 1; }
+import json, sys
+allf, tagf, port, l1, l2, l3 = sys.argv[1:]
+port, want, other = int(port), {int(l1), int(l2)}, int(l3)
+
+def conns(path):
+    out = {}
+    for line in open(path):
+        try:
+            o = json.loads(line)
+        except ValueError:
+            continue
+        if o.get("type") == "data":
+            out.setdefault((o["lport"], o["rport"], o["conn_id"]), 0)
+            out[(o["lport"], o["rport"], o["conn_id"])] += 1
+    return out
+
+orig, saved = conns(allf), conns(tagf)
+want_keys = {k for k in orig if k[0] in want and k[1] == port}
+ok = True
+if len(want_keys) != 2:
+    print("the original has %d connections from ports %s" % (len(want_keys), want)); ok = False
+if set(saved) != want_keys:
+    print("saved connections %s, tagged %s" % (sorted(saved), sorted(want_keys))); ok = False
+for k in want_keys:
+    if saved.get(k) != orig[k]:
+        print("connection %s: %s events saved of %d" % (k, saved.get(k), orig[k])); ok = False
+if any(k[0] == other for k in saved):
+    print("the untagged connection from port %d was saved" % other); ok = False
+sys.exit(0 if ok else 1)
+PY
 }
 
 tests=("$@")
