@@ -489,6 +489,33 @@ t_replay_goto() {
 	tui_wait "g: 'garbage' is not a time" 5 || { fail "no error for g garbage"; return 1; }
 	p=$(hdr_pos)
 	[ "$p" = "00:02.500" ] || { fail "g garbage moved the position to $p"; return 1; }
+	# a position as the header shows it
+	tui_keys g
+	tui_type "00:03.250"
+	tui_keys Enter
+	tui_wait "^ecaptop +PAUSED +rec\.pcapng +00:03\.250 / " 10 || { fail "g 00:03.250 did not go there"; return 1; }
+	# past the end: the end, and it says so
+	tui_keys g
+	tui_type "1m30s"
+	tui_keys Enter
+	tui_wait "1m30s is after the last event: at the end" 5 || { fail "g 1m30s did not say it is past the end"; return 1; }
+	tui_wait "^ecaptop .* event ([0-9]+)/\1 end" 10 || { fail "g 1m30s did not go to the end"; return 1; }
+	# a clock time (local) two whole seconds after the first event's second
+	command -v tshark >/dev/null || return 0
+	local clock want
+	read -r clock want < <(tshark -r "$REC" -T fields -e frame.time_epoch 2>/dev/null | sort -n | head -1 |
+		python3 -c '
+import sys, time
+first = sys.stdin.read().strip()
+sec, frac = first.split(".")
+t = int(sec) + 2
+ms = (2 * 10**9 - int(frac.ljust(9, "0")[:9])) // 10**6
+print(time.strftime("%H:%M:%S", time.localtime(t)), "00:%02d.%03d" % (ms // 1000, ms % 1000))')
+	[ -n "$want" ] || { fail "tshark could not read the first event's time"; return 1; }
+	tui_keys g
+	tui_type "$clock"
+	tui_keys Enter
+	tui_wait "^ecaptop +PAUSED +rec\.pcapng +$want / " 10 || { fail "g $clock did not go to $want"; return 1; }
 }
 
 # The detail of an event stays on it when a step back rebuilds the store.
