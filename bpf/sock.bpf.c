@@ -55,7 +55,8 @@ struct {
 #define SOCK_ENCRYPTED 2 /* TLS records or SSH: never reported */
 #define SSH_PORT 22
 
-/* What the first bytes of each socket said. LRU: sockets close without telling us. */
+/* What the first bytes of each socket said, by socket inode. LRU: sockets close
+ * without telling us. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -72,8 +73,8 @@ struct {
 	__type(value, __u8[48]);
 } tls_calls SEC(".maps");
 
-/* Shared with tls.bpf.c: sockets a TLS library call was seen using (key: the struct
- * sock address). Their bytes are ciphertext, whatever the first ones looked like (Go's
+/* Shared with tls.bpf.c: sockets a TLS library call was seen using (key: the socket's
+ * inode number). Their bytes are ciphertext, whatever the first ones looked like (Go's
  * TLS, a STARTTLS upgrade). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -131,8 +132,8 @@ int sock_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	 * its banner: without this, ecaptop's own output over ssh would feed itself. */
 	if (c.ci.lport == SSH_PORT || c.ci.rport == SSH_PORT)
 		return 0;
-	kind = bpf_map_lookup_elem(&sock_kind, &c.ci.conn_id);
-	if ((kind && *kind == SOCK_ENCRYPTED) || bpf_map_lookup_elem(&tls_socks, &c.ci.conn_id))
+	kind = bpf_map_lookup_elem(&sock_kind, &c.ci.sock_ino);
+	if ((kind && *kind == SOCK_ENCRYPTED) || bpf_map_lookup_elem(&tls_socks, &c.ci.sock_ino))
 		return 0;
 	c.arg = PT_REGS_PARM2_CORE_SYSCALL(regs);
 	c.iovcnt = PT_REGS_PARM3_CORE_SYSCALL(regs);
@@ -214,7 +215,7 @@ int sock_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		iovcnt = c->iovcnt;
 	}
 	/* Judge a socket by its first bytes: TLS records or an SSH banner mean ciphertext. */
-	kind = bpf_map_lookup_elem(&sock_kind, &c->ci.conn_id);
+	kind = bpf_map_lookup_elem(&sock_kind, &c->ci.sock_ino);
 	if (!kind) {
 		if (c->kind == SC_BUF) {
 			first = c->arg;
@@ -225,7 +226,7 @@ int sock_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 			first = v.len >= 5 ? v.base : 0;
 		}
 		k = first && is_encrypted(first, ret) ? SOCK_ENCRYPTED : SOCK_PLAIN;
-		bpf_map_update_elem(&sock_kind, &c->ci.conn_id, &k, BPF_ANY);
+		bpf_map_update_elem(&sock_kind, &c->ci.sock_ino, &k, BPF_ANY);
 		if (k == SOCK_ENCRYPTED)
 			goto out;
 	} else if (*kind == SOCK_ENCRYPTED) {

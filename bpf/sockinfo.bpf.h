@@ -16,6 +16,10 @@
 
 struct conn_info {
 	__u64 conn_id; /* struct sock address: stable for the socket's life */
+	/* The socket's inode number: unique per socket, unlike its address, which the
+	 * kernel reuses for a new socket once the old one is freed. Key of the BPF maps
+	 * that remember things about a socket. */
+	__u64 sock_ino;
 	__s32 fd;
 	__u8 family;
 	__u8 pad;
@@ -48,6 +52,7 @@ static __always_inline int sock_from_fd(int fd, struct conn_info *ci)
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fdarr[fd]) || !f)
 		return -1;
 	mode = BPF_CORE_READ(f, f_inode, i_mode);
+	ci->sock_ino = BPF_CORE_READ(f, f_inode, i_ino);
 	if ((mode & EC_S_IFMT) != EC_S_IFSOCK)
 		return -1;
 	sock = BPF_CORE_READ(f, private_data);

@@ -294,7 +294,7 @@ static __always_inline struct scratch *call_hdr(__u32 source, __u32 dir, __u64 o
 	 * so calls served from the library's buffer later are attributed. */
 	if (fd >= 0 && sock_from_fd(fd, &ci) == 0) {
 		bpf_map_update_elem(&ssl_conns, &key, &ci, BPF_ANY);
-		bpf_map_update_elem(&tls_socks, &ci.conn_id, &one, BPF_ANY);
+		bpf_map_update_elem(&tls_socks, &ci.sock_ino, &one, BPF_ANY);
 	} else {
 		cached = bpf_map_lookup_elem(&ssl_conns, &key);
 		if (cached)

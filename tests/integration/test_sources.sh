@@ -239,3 +239,30 @@ test_zsh_commands_in_tmux() {
 	grep -q 'attached zsh probes' "$TMPD/zsh.err" || fail "zsh's zle module was not attached" || return 1
 	check_shell_records "$TMPD/zsh.json" zsh
 }
+
+# A plain connection whose socket reuses the memory of a closed TLS connection's
+# socket is still plain: what BPF remembers about a socket is keyed by its inode,
+# not its address (the kernel reuses addresses at once).
+test_socket_plain_after_tls_reuse() {
+	local port pport www i n=8 got
+	port=$(free_port)
+	pport=$(free_port)
+	www=$TMPD/www-reuse
+	mkdir -p "$www"
+	echo reuse >"$www/r.txt"
+	start_tls_server "$port" "$www" || return 1
+	start_http_plain "$pport" "$www" || return 1
+	start_capture reuse || return 1
+	for i in $(seq 1 $n); do
+		curl -sk "https://127.0.0.1:$port/r.txt" -o /dev/null
+		curl -s "http://127.0.0.1:$pport/r.txt" -H "X-Plain-Seq: $i" -o /dev/null
+	done
+	stop_capture || return 1
+	got=0
+	for i in $(seq 1 $n); do
+		$EVENTS "$TMPD/reuse.json" --source socket --comm curl --dir send --contains "X-Plain-Seq: $i" \
+			>/dev/null && got=$((got + 1))
+	done
+	say "$got of $n plain requests captured"
+	[ "$got" = "$n" ] || fail "plain requests lost after TLS connections"
+}
