@@ -592,11 +592,10 @@ static ssize_t read_small(const char *path, char *buf, size_t len)
  * the process table knows their parent, user and command line from the start, and a
  * recording carries them. Called before the engine thread exists: this thread is
  * the queue's only producer until pthread_create, which orders what it pushed. */
-static void seed_processes(struct engine *e)
+static void seed_processes(struct engine *e, uint64_t now)
 {
 	char path[64], buf[4096];
 	struct dirent *de;
-	uint64_t now = (uint64_t)ts_ns(CLOCK_REALTIME);
 	DIR *d = opendir("/proc");
 
 	if (!d)
@@ -651,12 +650,15 @@ static void seed_processes(struct engine *e)
 
 int engine_start(struct engine *e, char *err, size_t errlen)
 {
+	/* The snapshot is stamped with the time before the probes exist, so it sorts
+	 * before every kernel event (a replay's seek by time relies on file order). */
+	uint64_t before = (uint64_t)ts_ns(CLOCK_REALTIME);
 	int ret = e->reader ? 0 : engine_attach(e, err, errlen);
 
 	if (ret)
 		return ret;
 	if (!e->reader)
-		seed_processes(e);
+		seed_processes(e, before);
 	ret = pthread_create(&e->thread, NULL, e->reader ? replay_thread : engine_thread, e);
 	if (ret) {
 		snprintf(err, errlen, "cannot start the engine thread: %s", strerror(ret));

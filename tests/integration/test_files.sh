@@ -124,12 +124,14 @@ test_foreign_pcap_decoded() {
 	mkdir -p "$www"
 	echo "foreign-$port" >"$www/f.txt"
 	start_http_plain "$port" "$www" || return 1
-	tcpdump -i lo -U -s 0 -Z root -w "$TMPD/foreign.pcap" "tcp port $port" 2>"$TMPD/tcpdump.err" &
+	tcpdump -i lo -U --immediate-mode -s 0 -Z root -w "$TMPD/foreign.pcap" "tcp port $port" 2>"$TMPD/tcpdump.err" &
 	pid=$!
 	wait_for 20 grep -q listening "$TMPD/tcpdump.err" || fail "tcpdump did not start" || return 1
 	curl -s "http://127.0.0.1:$port/f.txt?tool=tcpdump" -o "$TMPD/foreign.out" ||
 		fail "curl failed" || return 1
-	sleep 0.5
+	# Wait until tcpdump has written the exchange (the FIN at least) before stopping it.
+	wait_for 10 sh -c "[ \$(stat -c %s '$TMPD/foreign.pcap') -gt 600 ]"
+	sleep 0.3
 	kill $pid
 	wait $pid 2>/dev/null
 	"$ECAPTOP" -r "$TMPD/foreign.pcap" --batch --json >"$TMPD/foreign.json" 2>"$TMPD/foreign.err" ||
