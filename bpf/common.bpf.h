@@ -18,10 +18,10 @@
 
 /* Set by user space before load. */
 const volatile bool use_ringbuf = true;
-const volatile bool use_boot_ns = true; /* bpf_ktime_get_boot_ns exists (5.8+) */
+const volatile bool use_boot_ns = true;	 /* bpf_ktime_get_boot_ns exists (5.8+) */
 const volatile bool has_bpf_loop = true; /* bpf_loop exists (5.17+) */
-const volatile bool has_cookie = true; /* bpf_get_attach_cookie for uprobes (5.15+) */
-const volatile __u32 self_tgid = 0; /* ecaptop itself: never traced (no feedback loop) */
+const volatile bool has_cookie = true;	 /* bpf_get_attach_cookie for uprobes (5.15+) */
+const volatile __u32 self_tgid = 0;	 /* ecaptop itself: never traced (no feedback loop) */
 
 /* One ring buffer for all sources; sized by user space. */
 struct {
@@ -39,7 +39,7 @@ struct {
 /* Loss counters, per CPU so the hot path never contends: index cause * EC_S_MAX + source. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, EC_L_MAX * EC_S_MAX);
+	__uint(max_entries, EC_L_MAX *EC_S_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
 } losses SEC(".maps");

@@ -12,7 +12,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* MySQL protocol command bytes (Client/Server Protocol: Text Protocol). */
-#define COM_QUERY 3
+#define COM_QUERY	 3
 #define COM_STMT_PREPARE 22
 
 static __always_inline int report_query(void *ctx, __u32 source, __u32 command, __u64 text,

@@ -61,7 +61,8 @@ static long emit_segment_cb(__u32 i, void *data)
  * a bounded loop is unrolled by the verifier, so it must stay short. */
 static __always_inline void emit_payload(void *ctx, struct scratch *s, __u64 buf, __u64 total)
 {
-	__u64 max = has_bpf_loop ? (__u64)EC_CHUNK * EC_MAX_SEGS : (__u64)EC_CHUNK * EC_MAX_SEGS_OLD;
+	__u64 max =
+	    has_bpf_loop ? (__u64)EC_CHUNK * EC_MAX_SEGS : (__u64)EC_CHUNK * EC_MAX_SEGS_OLD;
 	struct emit_ctx c = {.ctx = ctx, .s = s, .buf = buf};
 	__u32 i;
 

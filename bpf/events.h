@@ -18,16 +18,16 @@
 #define EC_CHUNK 16384
 /* A single library call is split into at most this many records (64 MiB) where the
  * kernel has bpf_loop (5.17+), and at most EC_MAX_SEGS_OLD (512 KiB) where it has not. */
-#define EC_MAX_SEGS 4096
+#define EC_MAX_SEGS	4096
 #define EC_MAX_SEGS_OLD 32
 
 /* What a record is. */
 enum ec_kind {
-	EC_K_DATA = 1, /* plaintext bytes of one direction of a connection */
-	EC_K_EXEC = 2, /* a process called execve */
-	EC_K_EXIT = 3, /* a process (thread group leader) exited */
+	EC_K_DATA = 1,	  /* plaintext bytes of one direction of a connection */
+	EC_K_EXEC = 2,	  /* a process called execve */
+	EC_K_EXIT = 3,	  /* a process (thread group leader) exited */
 	EC_K_COMMAND = 4, /* a shell command line */
-	EC_K_QUERY = 5, /* a query as a database server saw it */
+	EC_K_QUERY = 5,	  /* a query as a database server saw it */
 	/* Not from the kernel: a replay restarted from the beginning (a seek); the
 	 * consumer drops what it built and rebuilds from the events that follow. */
 	EC_K_RESET = 6,
@@ -57,40 +57,40 @@ enum ec_dir {
 
 /* ec_rec_hdr.family; the values of AF_INET and AF_INET6. */
 #define EC_AF_UNKNOWN 0
-#define EC_AF_INET 2
-#define EC_AF_INET6 10
+#define EC_AF_INET    2
+#define EC_AF_INET6   10
 
 /* ec_rec_hdr.flags */
 #define EC_F_TRUNCATED 0x1 /* the call carried more bytes than were sent */
-#define EC_F_CONT 0x2 /* a continuation record of one call */
+#define EC_F_CONT      0x2 /* a continuation record of one call */
 #define EC_F_NO_SOCKET 0x4 /* the connection's socket could not be found */
-#define EC_F_STATUS 0x8 /* COMMAND: a status record for the command with this call_id */
+#define EC_F_STATUS    0x8 /* COMMAND: a status record for the command with this call_id */
 /* Bits 0x100 and up are never set by BPF programs: user-space readers' flags. */
-#define EC_F_GAP 0x100 /* a replayed foreign capture: bytes are missing before this event */
+#define EC_F_GAP      0x100 /* a replayed foreign capture: bytes are missing before this event */
 #define EC_F_EXISTING 0x200 /* EXEC: a process already running when capture started */
 
 /* Loss causes counted in the per-CPU "losses" array, index = cause * EC_S_MAX + source. */
 enum ec_loss {
 	EC_L_RESERVE = 0, /* ring buffer full: reserve/output failed */
-	EC_L_READ = 1, /* bpf_probe_read_user failed (page not present) */
-	EC_L_TRUNC = 2, /* a call larger than EC_CHUNK * EC_MAX_SEGS */
+	EC_L_READ = 1,	  /* bpf_probe_read_user failed (page not present) */
+	EC_L_TRUNC = 2,	  /* a call larger than EC_CHUNK * EC_MAX_SEGS */
 	EC_L_MAX
 };
 
 struct ec_rec_hdr {
-	__u32 kind; /* enum ec_kind */
+	__u32 kind;   /* enum ec_kind */
 	__u32 source; /* enum ec_source */
-	__u64 ts_ns; /* CLOCK_BOOTTIME ns (bpf_ktime_get_boot_ns) */
-	__u32 pid; /* tgid */
+	__u64 ts_ns;  /* CLOCK_BOOTTIME ns (bpf_ktime_get_boot_ns) */
+	__u32 pid;    /* tgid */
 	__u32 tid;
 	__u32 uid;
 	__s32 fd; /* -1 where unknown */
 	char comm[EC_COMM_LEN];
-	__u8 dir; /* enum ec_dir */
-	__u8 family; /* EC_AF_* */
-	__u16 lport; /* host byte order */
-	__u16 rport; /* host byte order */
-	__u16 flags; /* EC_F_* */
+	__u8 dir;	/* enum ec_dir */
+	__u8 family;	/* EC_AF_* */
+	__u16 lport;	/* host byte order */
+	__u16 rport;	/* host byte order */
+	__u16 flags;	/* EC_F_* */
 	__u8 laddr[16]; /* IPv4 in the first 4 bytes, network order */
 	__u8 raddr[16];
 	__u64 conn_id; /* identity of the connection (socket address in the kernel) */
@@ -100,7 +100,7 @@ struct ec_rec_hdr {
 	 * where unknown. */
 	__u32 aux;
 	__u32 len; /* payload bytes that follow */
-	/* __u8 data[len] follows */
+		   /* __u8 data[len] follows */
 };
 
 #endif

@@ -12,7 +12,7 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define CMD_MAX 4096
+#define CMD_MAX	     4096
 #define ZLE_CMD_READ 1 /* zsh Src/zle.h: enum of zleentry commands */
 
 struct shell_last {

@@ -26,8 +26,8 @@ const volatile long nr_recvfrom = -1;
 const volatile long nr_sendmsg = -1;
 const volatile long nr_recvmsg = -1;
 
-#define MAX_IOV 64 /* buffers of one readv/writev/sendmsg/recvmsg walked (bpf_loop) */
-#define MAX_IOV_OLD 4 /* the same without bpf_loop */
+#define MAX_IOV	    64 /* buffers of one readv/writev/sendmsg/recvmsg walked (bpf_loop) */
+#define MAX_IOV_OLD 4  /* the same without bpf_loop */
 
 enum sock_call_kind {
 	SC_BUF = 0, /* read, write, sendto, recvfrom: (fd, buf, len) */
@@ -51,9 +51,9 @@ struct {
 	__type(value, struct sock_call);
 } sock_calls SEC(".maps");
 
-#define SOCK_PLAIN 1
+#define SOCK_PLAIN     1
 #define SOCK_ENCRYPTED 2 /* TLS records or SSH: never reported */
-#define SSH_PORT 22
+#define SSH_PORT       22
 
 /* What the first bytes of each socket said, by socket inode. LRU: sockets close
  * without telling us. */

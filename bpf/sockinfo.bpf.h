@@ -10,8 +10,8 @@
 
 #include "common.bpf.h"
 
-#define EC_S_IFMT 00170000
-#define EC_S_IFSOCK 0140000
+#define EC_S_IFMT      00170000
+#define EC_S_IFSOCK    0140000
 #define EC_SOCK_STREAM 1
 
 struct conn_info {

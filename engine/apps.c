@@ -31,12 +31,12 @@ struct app_file {
 
 struct apps {
 	struct shell_bpf *shell; /* borrowed */
-	struct db_bpf *db; /* borrowed */
+	struct db_bpf *db;	 /* borrowed */
 	bool has_cookie;
 	struct app_file *files; /* every file looked at, probed or not */
 	size_t n, cap;
 	size_t n_attached;
-	char zsh_path[PATH_MAX + 64]; /* the zsh executable, where lastval lives */
+	char zsh_path[PATH_MAX + 64];  /* the zsh executable, where lastval lives */
 	pid_t pids[ENGINE_MAX_FILTER]; /* with --pid: probes in these processes only */
 	size_t n_pids;
 };
@@ -118,8 +118,8 @@ static int attach(struct apps *a, struct app_file *f, struct bpf_program *prog, 
 			err = -errno;
 			if (a->n_pids && err == -ESRCH)
 				continue;
-			log_msg(LOG_WARN, "cannot attach %s%s in %s: %s", func, ret ? " (return)" : "",
-				path, strerror(-err));
+			log_msg(LOG_WARN, "cannot attach %s%s in %s: %s", func,
+				ret ? " (return)" : "", path, strerror(-err));
 			return err;
 		}
 		f->links[f->n_links++] = l;
@@ -167,7 +167,8 @@ static int try_file(struct apps *a, const char *path)
 		int64_t off = global_offset(real, "last_command_exit_value");
 
 		err = attach(a, f, a->shell->progs.bash_readline_ret, real, "readline", true, 0);
-		err = err ?: attach(a, f, a->shell->progs.bash_readline_enter, real, "readline",
+		err = err
+			  ?: attach(a, f, a->shell->progs.bash_readline_enter, real, "readline",
 				    false, off);
 		if (!err)
 			log_msg(LOG_INFO, "attached bash probes to %s (readline%s)", real,
@@ -175,8 +176,10 @@ static int try_file(struct apps *a, const char *path)
 	} else if (!elfsym_lookup(real, "zleentry", &v)) {
 		int64_t off = a->zsh_path[0] ? global_offset(a->zsh_path, "lastval") : 0;
 
-		err = attach(a, f, a->shell->progs.zsh_zleentry_enter, real, "zleentry", false, off);
-		err = err ?: attach(a, f, a->shell->progs.zsh_zleentry_ret, real, "zleentry", true,
+		err =
+		    attach(a, f, a->shell->progs.zsh_zleentry_enter, real, "zleentry", false, off);
+		err = err
+			  ?: attach(a, f, a->shell->progs.zsh_zleentry_ret, real, "zleentry", true,
 				    0);
 		if (!err)
 			log_msg(LOG_INFO, "attached zsh probes to %s (zleentry%s)", real,
@@ -184,8 +187,8 @@ static int try_file(struct apps *a, const char *path)
 	} else if (!elfsym_find_prefix(real, "_Z16dispatch_command", name, sizeof(name))) {
 		/* The mangled signature says the argument order (see db.bpf.c). */
 		struct bpf_program *p = strstr(name, "P3THDPK8COM_DATA")
-						? a->db->progs.mysqld_dispatch_thd_first
-						: a->db->progs.mysqld_dispatch_cmd_first;
+					    ? a->db->progs.mysqld_dispatch_thd_first
+					    : a->db->progs.mysqld_dispatch_cmd_first;
 
 		err = attach(a, f, p, real, name, false, 0);
 		if (!err)
@@ -194,7 +197,7 @@ static int try_file(struct apps *a, const char *path)
 		/* exec_simple_query is static: only in an unstripped .symtab. It sees simple
 		 * queries once; pg_parse_query also sees extended-protocol Parse messages. */
 		const char *fn = elfsym_lookup(real, "exec_simple_query", &v) ? "pg_parse_query"
-									       : "exec_simple_query";
+									      : "exec_simple_query";
 
 		err = attach(a, f, a->db->progs.postgres_query, real, fn, false, 0);
 		if (!err)
@@ -266,9 +269,14 @@ int apps_scan_pid(struct apps *a, pid_t pid)
 int apps_scan_all(struct apps *a)
 {
 	static const char *const patterns[] = {
-		"/usr/bin/bash",      "/bin/bash",	     "/usr/sbin/mariadbd",
-		"/usr/sbin/mysqld",   "/usr/local/mysql/bin/mysqld", "/usr/lib/postgresql/*/bin/postgres",
-		"/usr/local/pgsql/bin/postgres", "/usr/lib/*/zsh/*/zsh/zle.so",
+	    "/usr/bin/bash",
+	    "/bin/bash",
+	    "/usr/sbin/mariadbd",
+	    "/usr/sbin/mysqld",
+	    "/usr/local/mysql/bin/mysqld",
+	    "/usr/lib/postgresql/*/bin/postgres",
+	    "/usr/local/pgsql/bin/postgres",
+	    "/usr/lib/*/zsh/*/zsh/zle.so",
 	};
 	struct dirent *de;
 	size_t i;

@@ -36,11 +36,11 @@
 #include "tls.skel.h"
 
 #define DEFAULT_QUEUE_SLOTS (1u << 16)
-#define DEFAULT_RING_BYTES (32u << 20)
-#define PERF_PAGES_PER_CPU 1024 /* 4 MiB per CPU with 4 KiB pages */
-#define POLL_MS 50
-#define WAKE_BATCH 64
-#define RESCAN_ALL_MS 5000
+#define DEFAULT_RING_BYTES  (32u << 20)
+#define PERF_PAGES_PER_CPU  1024 /* 4 MiB per CPU with 4 KiB pages */
+#define POLL_MS		    50
+#define WAKE_BATCH	    64
+#define RESCAN_ALL_MS	    5000
 
 static uint64_t mono_ms(void)
 {
@@ -132,7 +132,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	memcpy(ev, data, sizeof(*h) + h->len);
 	ev->h.ts_ns = (uint64_t)((int64_t)ev->h.ts_ns + e->clock_offset_ns);
 	/* An IPv4 peer of an IPv6 socket is shown as what it is: IPv4. */
-	if (ev->h.family == EC_AF_INET6 && !memcmp(ev->h.laddr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) &&
+	if (ev->h.family == EC_AF_INET6 &&
+	    !memcmp(ev->h.laddr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) &&
 	    !memcmp(ev->h.raddr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
 		memmove(ev->h.laddr, ev->h.laddr + 12, 4);
 		memset(ev->h.laddr + 4, 0, 12);
@@ -216,7 +217,8 @@ static void *engine_thread(void *arg)
 		int n;
 
 		e->pushed = false;
-		n = e->ringbuf ? ring_buffer__poll(e->rb, POLL_MS) : perf_buffer__poll(e->pb, POLL_MS);
+		n = e->ringbuf ? ring_buffer__poll(e->rb, POLL_MS)
+			       : perf_buffer__poll(e->pb, POLL_MS);
 		if (n < 0 && n != -EINTR) {
 			log_msg(LOG_ERROR, "reading the kernel buffer failed: %s", strerror(-n));
 			break;
@@ -266,16 +268,16 @@ int engine_set_pid_filter(struct engine *e, const uint32_t *pids, size_t n)
 {
 	if (!e->tls)
 		return 0; /* replay: nothing in a kernel to filter */
-	return set_filter_map(bpf_map__fd(e->tls->maps.pid_filter), bpf_map__fd(e->tls->maps.filter_on),
-			      0, pids, n);
+	return set_filter_map(bpf_map__fd(e->tls->maps.pid_filter),
+			      bpf_map__fd(e->tls->maps.filter_on), 0, pids, n);
 }
 
 int engine_set_uid_filter(struct engine *e, const uint32_t *uids, size_t n)
 {
 	if (!e->tls)
 		return 0;
-	return set_filter_map(bpf_map__fd(e->tls->maps.uid_filter), bpf_map__fd(e->tls->maps.filter_on),
-			      1, uids, n);
+	return set_filter_map(bpf_map__fd(e->tls->maps.uid_filter),
+			      bpf_map__fd(e->tls->maps.filter_on), 1, uids, n);
 }
 
 /* Every object after the first uses the first one's shared maps. */
@@ -305,12 +307,11 @@ struct common_rodata {
 	__u32 *self_tgid;
 };
 
-#define COMMON_RODATA(skel)                                                                  \
-	((struct common_rodata){(bool *)&(skel)->rodata->use_ringbuf,                         \
-				(bool *)&(skel)->rodata->use_boot_ns,                         \
-				(bool *)&(skel)->rodata->has_bpf_loop,                        \
-				(bool *)&(skel)->rodata->has_cookie,                          \
-				(__u32 *)&(skel)->rodata->self_tgid})
+#define COMMON_RODATA(skel)                                                                        \
+	((struct common_rodata){                                                                   \
+	    (bool *)&(skel)->rodata->use_ringbuf, (bool *)&(skel)->rodata->use_boot_ns,            \
+	    (bool *)&(skel)->rodata->has_bpf_loop, (bool *)&(skel)->rodata->has_cookie,            \
+	    (__u32 *)&(skel)->rodata->self_tgid})
 
 static bool probe_helper(enum bpf_func_id id)
 {
@@ -478,9 +479,10 @@ struct engine *engine_new(const struct engine_opts *opts, char *err, size_t errl
 		return NULL;
 	}
 	if (!opts->btf_path && access("/sys/kernel/btf/vmlinux", R_OK)) {
-		snprintf(err, errlen,
-			 "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): use a kernel "
-			 "built with CONFIG_DEBUG_INFO_BTF=y, or pass --btf FILE (e.g. from btfhub)");
+		snprintf(
+		    err, errlen,
+		    "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): use a kernel "
+		    "built with CONFIG_DEBUG_INFO_BTF=y, or pass --btf FILE (e.g. from btfhub)");
 		errno = ENOENT;
 		return NULL;
 	}
@@ -500,7 +502,8 @@ struct engine *engine_new(const struct engine_opts *opts, char *err, size_t errl
 		snprintf(err, errlen, "queue and ring sizes must be powers of two");
 		goto fail;
 	}
-	e->ringbuf = !opts->perf_buffer && libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
+	e->ringbuf =
+	    !opts->perf_buffer && libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
 	if (!opts->perf_buffer && !e->ringbuf)
 		log_msg(LOG_INFO, "this kernel has no BPF ring buffer: using perf buffers");
 	if (queue_init(e, err, errlen))
@@ -544,10 +547,10 @@ static int engine_attach(struct engine *e, char *err, size_t errlen)
 	e->exec_link = bpf_program__attach(e->proc->progs.proc_exec);
 	e->exit_link = e->exec_link ? bpf_program__attach(e->proc->progs.proc_exit) : NULL;
 	e->sys_enter_link = e->exit_link ? bpf_program__attach(e->tls->progs.tls_sys_enter) : NULL;
-	e->sock_enter_link = e->sys_enter_link ? bpf_program__attach(e->sock->progs.sock_sys_enter)
-					       : NULL;
-	e->sock_exit_link = e->sock_enter_link ? bpf_program__attach(e->sock->progs.sock_sys_exit)
-					       : NULL;
+	e->sock_enter_link =
+	    e->sys_enter_link ? bpf_program__attach(e->sock->progs.sock_sys_enter) : NULL;
+	e->sock_exit_link =
+	    e->sock_enter_link ? bpf_program__attach(e->sock->progs.sock_sys_exit) : NULL;
 	if (!e->sock_exit_link) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot attach the raw tracepoints: %s", strerror(-ret));
@@ -559,8 +562,8 @@ static int engine_attach(struct engine *e, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	targets_scan_all(e->targets);
-	e->apps = apps_new(e->shell, e->db, e->shell->rodata->has_cookie, e->opts.pids,
-			  e->opts.n_pids);
+	e->apps =
+	    apps_new(e->shell, e->db, e->shell->rodata->has_cookie, e->opts.pids, e->opts.n_pids);
 	if (!e->apps) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -846,7 +849,8 @@ int engine_check(const struct engine_opts *opts, void *out)
 
 	fprintf(f, "privileges (root, or CAP_BPF+CAP_PERFMON): %s\n", yes_no(root_ok));
 	fprintf(f, "BTF (%s): %s\n", opts->btf_path ?: "/sys/kernel/btf/vmlinux", yes_no(btf));
-	fprintf(f, "BPF ring buffer: %s%s\n", yes_no(ringbuf), ringbuf ? "" : " (perf buffers used)");
+	fprintf(f, "BPF ring buffer: %s%s\n", yes_no(ringbuf),
+		ringbuf ? "" : " (perf buffers used)");
 	fprintf(f, "kprobes: %s (not needed)\n", yes_no(kprobes));
 	fprintf(f, "tracefs mounted: %s (not needed: raw tracepoints are used)\n", yes_no(tracefs));
 	if (!root_ok) {
@@ -867,7 +871,8 @@ int engine_check(const struct engine_opts *opts, void *out)
 		for (i = 0; i < targets_count(e->targets); i++)
 			fprintf(f, "  %s\n", targets_path(e->targets, i));
 		if (!targets_count(e->targets))
-			fprintf(f, "  (none yet: capture will wait for a program that loads one)\n");
+			fprintf(f,
+				"  (none yet: capture will wait for a program that loads one)\n");
 		ok = 0;
 	}
 	engine_free(e);

@@ -25,25 +25,25 @@ struct engine_opts {
 	size_t n_pids;
 	uint32_t uids[ENGINE_MAX_FILTER]; /* only these uids, if n_uids > 0 */
 	size_t n_uids;
-	bool perf_buffer; /* use perf buffers even where ring buffers exist */
+	bool perf_buffer;     /* use perf buffers even where ring buffers exist */
 	const char *btf_path; /* BTF for kernels without /sys/kernel/btf/vmlinux, or NULL */
-	size_t queue_slots; /* SPSC queue capacity (power of two); 0 = default */
-	size_t ring_bytes; /* ring buffer size (power of two pages); 0 = default */
+	size_t queue_slots;   /* SPSC queue capacity (power of two); 0 = default */
+	size_t ring_bytes;    /* ring buffer size (power of two pages); 0 = default */
 };
 
 /* Loss and volume counters. Everything that is dropped is counted here. */
 struct engine_stats {
-	uint64_t events; /* records delivered to the queue */
-	uint64_t bytes; /* payload bytes delivered */
-	uint64_t lost_reserve; /* BPF: ring buffer/perf output failed (buffer full) */
-	uint64_t lost_read; /* BPF: user memory could not be read */
-	uint64_t lost_trunc; /* BPF: a call larger than the per-call limit; bytes cut */
-	uint64_t lost_perf; /* perf buffer: samples the kernel reported lost */
-	uint64_t lost_queue; /* user space: the queue was full */
+	uint64_t events;	 /* records delivered to the queue */
+	uint64_t bytes;		 /* payload bytes delivered */
+	uint64_t lost_reserve;	 /* BPF: ring buffer/perf output failed (buffer full) */
+	uint64_t lost_read;	 /* BPF: user memory could not be read */
+	uint64_t lost_trunc;	 /* BPF: a call larger than the per-call limit; bytes cut */
+	uint64_t lost_perf;	 /* perf buffer: samples the kernel reported lost */
+	uint64_t lost_queue;	 /* user space: the queue was full */
 	uint64_t lost_malformed; /* user space: a record of the wrong size */
-	uint64_t lost_alloc; /* user space: out of memory copying a record */
-	uint64_t libs_attached; /* library/executable files with probes */
-	bool ringbuf; /* true: ring buffer; false: perf buffer */
+	uint64_t lost_alloc;	 /* user space: out of memory copying a record */
+	uint64_t libs_attached;	 /* library/executable files with probes */
+	bool ringbuf;		 /* true: ring buffer; false: perf buffer */
 };
 
 struct engine;
@@ -71,9 +71,9 @@ bool engine_done(struct engine *e);
  * from the events that follow, delivered at full speed up to the target. */
 struct engine_replay_status {
 	uint64_t first_ns, last_ns; /* time of the file's first and last event */
-	uint64_t pos_ns; /* time of the last event handed to the queue (0: none yet) */
-	uint64_t index; /* events handed to the queue since the last reset */
-	uint64_t total; /* events in the file (as far as it could be read) */
+	uint64_t pos_ns;	    /* time of the last event handed to the queue (0: none yet) */
+	uint64_t index;		    /* events handed to the queue since the last reset */
+	uint64_t total;		    /* events in the file (as far as it could be read) */
 	double speed;
 	bool paused;
 	bool finished; /* at the end of the file */

@@ -57,8 +57,8 @@ struct engine {
 
 	/* Written by the engine thread, read by the consumer: relaxed atomics (they are
 	 * independent counters, no ordering with other data is implied). */
-	atomic_uint_fast64_t n_events, n_bytes, lost_queue, lost_perf, lost_malformed,
-		lost_alloc, n_targets;
+	atomic_uint_fast64_t n_events, n_bytes, lost_queue, lost_perf, lost_malformed, lost_alloc,
+	    n_targets;
 
 	/* Engine thread only. */
 	struct pending_scan pending[MAX_PENDING];
@@ -81,13 +81,12 @@ struct engine {
 	uint64_t steps; /* events to hand out while paused */
 	bool seek_req;
 	uint64_t seek_index; /* after a seek: hand out this many events at full speed */
-	uint64_t seek_ts; /* ... or those up to this time (when seek_index is 0) */
+	uint64_t seek_ts;    /* ... or those up to this time (when seek_index is 0) */
 
 	/* Recording (-w): the consumer thread writes each event it pops. */
 	struct pcapng_writer *writer;
 	bool write_failed;
 };
-
 
 /* Consumer thread: hand an event to the recorder, if any (engine.c). */
 void engine_record(struct engine *e, const struct ec_event *ev);

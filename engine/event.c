@@ -28,10 +28,10 @@ struct ec_event *ec_event_dup(const struct ec_event *ev)
 }
 
 static const char *const source_names[EC_S_MAX] = {
-	[EC_S_NONE] = "unknown",   [EC_S_OPENSSL] = "openssl", [EC_S_GNUTLS] = "gnutls",
-	[EC_S_NSS] = "nss",	   [EC_S_GOTLS] = "gotls",     [EC_S_SOCKET] = "socket",
-	[EC_S_BASH] = "bash",	   [EC_S_ZSH] = "zsh",	       [EC_S_MYSQLD] = "mysqld",
-	[EC_S_POSTGRES] = "postgres", [EC_S_PROC] = "proc",
+    [EC_S_NONE] = "unknown",	  [EC_S_OPENSSL] = "openssl", [EC_S_GNUTLS] = "gnutls",
+    [EC_S_NSS] = "nss",		  [EC_S_GOTLS] = "gotls",     [EC_S_SOCKET] = "socket",
+    [EC_S_BASH] = "bash",	  [EC_S_ZSH] = "zsh",	      [EC_S_MYSQLD] = "mysqld",
+    [EC_S_POSTGRES] = "postgres", [EC_S_PROC] = "proc",
 };
 
 const char *ec_source_name(uint32_t source)

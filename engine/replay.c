@@ -173,7 +173,8 @@ void *replay_thread(void *arg)
 				anchor_speed = speed;
 			}
 			due = anchor_wall +
-			      (uint64_t)((double)(ev->h.ts_ns > anchor_ts ? ev->h.ts_ns - anchor_ts : 0) /
+			      (uint64_t)((double)(ev->h.ts_ns > anchor_ts ? ev->h.ts_ns - anchor_ts
+									  : 0) /
 					 speed);
 			if (due > now) {
 				struct timespec ts;

@@ -15,7 +15,7 @@
 
 struct batch_opts {
 	bool json;
-	double duration_s; /* 0 = until interrupted */
+	double duration_s;		  /* 0 = until interrupted */
 	const struct engine_opts *filter; /* borrowed: pids/uids also applied to process events */
 };
 

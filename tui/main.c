@@ -154,7 +154,10 @@ static const char *initial_filter(const struct engine_opts *eo, char *buf, size_
 	for (i = 0; i < eo->n_pids && n < len; i++)
 		n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? "|" : "pid:", eo->pids[i]);
 	for (i = 0; i < eo->n_uids && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? "|" : n ? " uid:" : "uid:",
+		n += (size_t)snprintf(buf + n, len - n, "%s%u",
+				      i	  ? "|"
+				      : n ? " uid:"
+					  : "uid:",
 				      eo->uids[i]);
 	return buf[0] ? buf : NULL;
 }

@@ -13,8 +13,8 @@
 #include "engine/pcapng.h"
 
 #define N_EVENTS 50
-#define STEP_NS 1000000ULL /* 1 ms apart */
-#define T0 1700000000000000000ULL
+#define STEP_NS	 1000000ULL /* 1 ms apart */
+#define T0	 1700000000000000000ULL
 
 static char path[] = "/tmp/ecaptop-replay-XXXXXX.pcapng";
 
