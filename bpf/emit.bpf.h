@@ -59,7 +59,8 @@ static long emit_segment_cb(__u32 i, void *data)
 /* Copy total bytes from the user buffer into as many records as it takes. bpf_loop
  * keeps the verifier's work constant however many records a call needs; without it
  * a bounded loop is unrolled by the verifier, so it must stay short. */
-static __always_inline void emit_payload(void *ctx, struct scratch *s, __u64 buf, __u64 total)
+/* Not inlined: one verified copy however many callers (TLS calls, iovecs). */
+static __noinline void emit_payload(void *ctx, struct scratch *s, __u64 buf, __u64 total)
 {
 	__u64 max =
 	    has_bpf_loop ? (__u64)EC_CHUNK * EC_MAX_SEGS : (__u64)EC_CHUNK * EC_MAX_SEGS_OLD;

@@ -20,6 +20,7 @@
 #include "common.bpf.h"
 #include <bpf/bpf_endian.h>
 
+#include "emit.bpf.h"
 #include "sockinfo.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -208,73 +209,6 @@ static __always_inline int tls_enter(void *ctx, __u32 source, __u32 dir, void *s
 	return 0;
 }
 
-struct emit_ctx {
-	void *ctx;
-	struct scratch *s;
-	__u64 buf;
-	__u64 total;
-	__u32 stop;
-};
-
-/* Record i of a call: bytes [i * EC_CHUNK, min(total, (i + 1) * EC_CHUNK)).
- * Returns 1 to stop the loop. */
-static __always_inline long emit_segment(__u32 i, struct emit_ctx *c)
-{
-	struct scratch *s = c->s;
-	__u64 off = (__u64)i * EC_CHUNK;
-	__u32 n;
-
-	if (off >= c->total)
-		return 1;
-	n = c->total - off > EC_CHUNK ? EC_CHUNK : c->total - off;
-	if (i)
-		s->hdr.flags |= EC_F_CONT;
-	if (bpf_probe_read_user(s->data, n, (void *)(c->buf + off))) {
-		/* Not resident: say how many bytes of the call are missing, so the
-		 * decoders see a gap rather than a silent hole. */
-		count_loss(EC_L_READ, s->hdr.source);
-		s->hdr.flags |= EC_F_TRUNCATED;
-		s->hdr.aux += c->total - off;
-		s->hdr.len = 0;
-		output(c->ctx, s, 0);
-		return 1;
-	}
-	s->hdr.len = n;
-	if (off + n >= c->total && s->hdr.aux)
-		s->hdr.flags |= EC_F_TRUNCATED;
-	output(c->ctx, s, n);
-	return 0;
-}
-
-static long emit_segment_cb(__u32 i, void *data)
-{
-	return emit_segment(i, data);
-}
-
-/* Copy total bytes from the user buffer into as many records as it takes. bpf_loop
- * keeps the verifier's work constant however many records a call needs; without it
- * a bounded loop is unrolled by the verifier, so it must stay short. */
-static __noinline void emit_payload(void *ctx, struct scratch *s, __u64 buf, __u64 total)
-{
-	__u64 max =
-	    has_bpf_loop ? (__u64)EC_CHUNK * EC_MAX_SEGS : (__u64)EC_CHUNK * EC_MAX_SEGS_OLD;
-	struct emit_ctx c = {.ctx = ctx, .s = s, .buf = buf};
-	__u32 i;
-
-	if (total > max) {
-		count_loss(EC_L_TRUNC, s->hdr.source);
-		s->hdr.aux = total - max;
-		total = max;
-	}
-	c.total = total;
-	if (has_bpf_loop) {
-		bpf_loop(EC_MAX_SEGS, emit_segment_cb, &c, 0);
-		return;
-	}
-	for (i = 0; i < EC_MAX_SEGS_OLD; i++)
-		if (emit_segment(i, &c))
-			break;
-}
 
 /* Fill the scratch header of a call on the library connection object obj; fd is the
  * socket seen inside the call (-1 if none). NULL when there is nothing to report. */
