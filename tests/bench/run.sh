@@ -188,7 +188,7 @@ h2load_run() {
 	echo "$out" | awk -v w=$((w1 - w0)) -v hz="$(getconf CLK_TCK)" -v t0="$t0" -v t1="$t1" '
 		/^finished in/ {gsub(",", ""); r = $4} /^requests:/ {s = $8}
 		END {printf "%s %s %.0f %.1f\n", (r == "" ? "nan" : r), (s == "" ? 0 : s),
-			100 * w / hz / (t1 - t0), r > 0 ? 1e6 * w / hz / (r * (t1 - t0)) : 0}'
+			100 * w / hz / (t1 - t0), (r > 0 ? 1e6 * w / hz / (r * (t1 - t0)) : 0)}'
 }
 
 # ---------------------------------------------------------------- 1. overhead
