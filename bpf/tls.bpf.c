@@ -2,7 +2,9 @@
 /*
  * TLS plaintext from every TLS library ecaptop knows, in one object so the engine
  * loads and shares it once:
- *   OpenSSL/BoringSSL  SSL_write/SSL_read and the _ex pair (entry + return)
+ *   OpenSSL/BoringSSL  SSL_write/SSL_read and the _ex pair (entry + return); or, where
+ *                      user space finds them, ssl_write_internal/ssl_read_internal,
+ *                      which both pairs call (one cheaper trap per call)
  *   GnuTLS             gnutls_record_send/gnutls_record_recv (entry + return)
  *   NSS                PR_Write/PR_Send/PR_Read/PR_Recv of NSPR, SSL-layer descriptors only
  *   Go crypto/tls      (*Conn).writeRecordLocked and (*Conn).Read: entry + each RET
@@ -209,7 +211,6 @@ static __always_inline int tls_enter(void *ctx, __u32 source, __u32 dir, void *s
 	return 0;
 }
 
-
 /* Fill the scratch header of a call on the library connection object obj; fd is the
  * socket seen inside the call (-1 if none). NULL when there is nothing to report. */
 static __always_inline struct scratch *call_hdr(__u32 source, __u32 dir, __u64 obj, __s32 fd,
@@ -348,10 +349,11 @@ static __always_inline int tls_exit(void *ctx, long ret, bool ex, bool iov)
 	if (PT_REGS_SP((struct pt_regs *)ctx) != c->sp + RET_SP_ADJ)
 		return 0;
 	if (ex) {
-		/* SSL_read_ex/SSL_write_ex return 1 on success and store the count. */
+		/* SSL_read_ex/SSL_write_ex (and ssl_read_internal/ssl_write_internal
+		 * behind them) return 1 on success and store the count. */
 		__u64 n = 0;
 
-		if (ret != 1)
+		if (ret <= 0)
 			goto out;
 		if (bpf_probe_read_user(&n, sizeof(n), (void *)c->len_ptr)) {
 			count_loss(EC_L_READ, c->source);
@@ -396,6 +398,16 @@ SEC("uprobe")
 int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, __u64 num, __u64 *readbytes)
 {
 	return tls_enter(ctx, EC_S_OPENSSL, EC_DIR_RECV, ssl, buf, readbytes);
+}
+
+/* OpenSSL 3.3 and later (those with SSL_write_ex2): ssl_write_internal(s, buf, num,
+ * flags, written). Older ones have SSL_write_ex's arguments, and ssl_read_internal
+ * has SSL_read_ex's in every version: those use the _ex programs above. */
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_flags_enter, void *ssl, const void *buf, __u64 num, __u64 flags,
+	       __u64 *written)
+{
+	return tls_enter(ctx, EC_S_OPENSSL, EC_DIR_SEND, ssl, buf, written);
 }
 
 /* int SSL_read/SSL_write; NSS's PRInt32 PR_Read/PR_Write/PR_Recv/PR_Send too. */

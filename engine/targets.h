@@ -21,18 +21,23 @@ struct tls_bpf;
 struct targets;
 
 /* Bits of targets_elf_syms(). */
-#define SYM_SSL_WRITE	 0x1
-#define SYM_SSL_READ	 0x2
-#define SYM_SSL_WRITE_EX 0x4
-#define SYM_SSL_READ_EX	 0x8
-#define SYM_GNUTLS_SEND	 0x10
-#define SYM_GNUTLS_RECV	 0x20
-#define SYM_PR_WRITE	 0x40 /* NSPR */
-#define SYM_PR_READ	 0x80
-#define SYM_PR_SEND	 0x100
-#define SYM_PR_RECV	 0x200
-#define SYM_PR_WRITEV	 0x800
-#define SYM_NSS_SSL	 0x400 /* SSL_ImportFD: NSS's SSL layer (libssl3.so), not OpenSSL */
+#define SYM_SSL_WRITE	  0x1
+#define SYM_SSL_READ	  0x2
+#define SYM_SSL_WRITE_EX  0x4
+#define SYM_SSL_READ_EX	  0x8
+#define SYM_GNUTLS_SEND	  0x10
+#define SYM_GNUTLS_RECV	  0x20
+#define SYM_PR_WRITE	  0x40 /* NSPR */
+#define SYM_PR_READ	  0x80
+#define SYM_PR_SEND	  0x100
+#define SYM_PR_RECV	  0x200
+#define SYM_PR_WRITEV	  0x800
+#define SYM_NSS_SSL	  0x400	 /* SSL_ImportFD: NSS's SSL layer (libssl3.so), not OpenSSL */
+#define SYM_SSL_WRITE_EX2 0x1000 /* OpenSSL 3.3+: ssl_write_internal takes flags */
+/* OpenSSL itself: a symbol version OPENSSL_* (shared libssl) or its local
+ * ssl_read_internal (a static build with a symbol table), not BoringSSL/LibreSSL. */
+#define SYM_OPENSSL_VER 0x2000
+#define SYM_OPENSSL_ALL (SYM_SSL_WRITE | SYM_SSL_READ | SYM_SSL_WRITE_EX | SYM_SSL_READ_EX)
 
 /* Borrows skel (must outlive the table). pids (copied): with n_pids > 0 the probes go
  * into those processes only. NULL + errno. */

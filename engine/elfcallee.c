@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "engine/elfcallee.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/gobin.h"
+
+/* Direct call/jump targets remembered per function: SSL_read has a handful. */
+#define MAX_TARGETS 32
+
+/* DWARF pointer encodings (LSB "Linux Standard Base Core Specification", section
+ * "DWARF Extensions": .eh_frame_hdr). The search table GNU ld and lld write is
+ * datarel|sdata4: 4-byte signed values relative to the start of .eh_frame_hdr. */
+#define DW_EH_PE_omit	 0xff
+#define DW_EH_PE_udata4	 0x03
+#define DW_EH_PE_sdata4	 0x0b
+#define DW_EH_PE_pcrel	 0x10
+#define DW_EH_PE_datarel 0x30
+
+struct image {
+	const uint8_t *raw; /* the whole file */
+	size_t size;
+	GElf_Phdr text[8]; /* executable PT_LOAD segments */
+	size_t n_text;
+	const uint8_t *table; /* .eh_frame_hdr search table: (start, fde) pairs */
+	uint64_t table_base;  /* what the table's values are relative to */
+	uint32_t n_fde;
+};
+
+/* The file bytes of [vaddr, vaddr + len) if an executable segment holds them all. */
+static const uint8_t *code_at(const struct image *im, uint64_t vaddr, uint64_t len,
+			      uint64_t *file_off)
+{
+	size_t i;
+
+	for (i = 0; i < im->n_text; i++) {
+		const GElf_Phdr *ph = &im->text[i];
+
+		if (vaddr < ph->p_vaddr || vaddr - ph->p_vaddr > ph->p_filesz ||
+		    len > ph->p_filesz - (vaddr - ph->p_vaddr))
+			continue;
+		if (ph->p_offset > im->size || vaddr - ph->p_vaddr + len > im->size - ph->p_offset)
+			return NULL;
+		if (file_off)
+			*file_off = ph->p_offset + (vaddr - ph->p_vaddr);
+		return im->raw + ph->p_offset + (vaddr - ph->p_vaddr);
+	}
+	return NULL;
+}
+
+static int32_t rd32(const uint8_t *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Find the search table of .eh_frame_hdr (PT_GNU_EH_FRAME). 0 or -ENOTSUP. */
+static int eh_table(struct image *im, const GElf_Phdr *ph)
+{
+	const uint8_t *h;
+	size_t need;
+
+	if (ph->p_offset > im->size || ph->p_filesz > im->size - ph->p_offset || ph->p_filesz < 12)
+		return -ENOTSUP;
+	h = im->raw + ph->p_offset;
+	/* version 1; eh_frame_ptr in any 4-byte encoding; the count as udata4; the
+	 * table as datarel|sdata4 (anything else: no table we can binary-search). */
+	if (h[0] != 1 || h[1] == DW_EH_PE_omit || (h[1] & 0x0f) != DW_EH_PE_sdata4 ||
+	    h[2] != DW_EH_PE_udata4 || h[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4))
+		return -ENOTSUP;
+	im->n_fde = (uint32_t)rd32(h + 8);
+	need = 12 + (size_t)im->n_fde * 8;
+	if (need > ph->p_filesz)
+		return -ENOTSUP;
+	im->table = h + 12;
+	im->table_base = ph->p_vaddr;
+	return 0;
+}
+
+/* Is vaddr the first address of a function that has unwind information? */
+static bool fde_start(const struct image *im, uint64_t vaddr)
+{
+	uint32_t lo = 0, hi = im->n_fde;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		uint64_t start =
+		    im->table_base + (uint64_t)(int64_t)rd32(im->table + (size_t)mid * 8);
+
+		if (start == vaddr)
+			return true;
+		if (start < vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+struct fn {
+	const char *name;
+	uint64_t vaddr, size;
+	uint64_t targets[MAX_TARGETS];
+	size_t n_targets;
+};
+
+static void find_syms(Elf *elf, struct fn *f, size_t nf)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		size_t i, k, n;
+
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB) || !sh.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data)
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (i = 0; i < n; i++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(data, (int)i, &sym))
+				break;
+			if (GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF ||
+			    !sym.st_value || !sym.st_size)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			for (k = 0; name && k < nf; k++)
+				if (!f[k].vaddr && !strcmp(name, f[k].name)) {
+					f[k].vaddr = sym.st_value;
+					f[k].size = sym.st_size;
+				}
+		}
+	}
+}
+
+/* Every rel32 call (e8) or jump (e9) target in f's code that starts a function,
+ * decoding f instruction by instruction from its start (an e8 byte inside another
+ * instruction is no call). Code the decoder does not know ends the search: the
+ * caller then probes the public functions. */
+static int scan_targets(const struct image *im, struct fn *f)
+{
+	const uint8_t *code = code_at(im, f->vaddr, f->size, NULL);
+	uint64_t i, t;
+	size_t k;
+	int len;
+
+	if (!code)
+		return -ENOEXEC;
+	for (i = 0; i < f->size; i += (uint64_t)len) {
+		len = gobin_x86_insn_len(code + i, f->size - i);
+		if (len <= 0)
+			return -ENOENT;
+		if (len != 5 || (code[i] != 0xe8 && code[i] != 0xe9))
+			continue;
+		t = f->vaddr + i + 5 + (uint64_t)(int64_t)rd32(code + i + 1);
+		if (t == f->vaddr || !code_at(im, t, 1, NULL) || !fde_start(im, t))
+			continue;
+		for (k = 0; k < f->n_targets && f->targets[k] != t; k++)
+			;
+		if (k == f->n_targets && f->n_targets < MAX_TARGETS)
+			f->targets[f->n_targets++] = t;
+	}
+	return 0;
+}
+
+bool elf_x86_entry_emulated(const uint8_t *code, size_t n)
+{
+	static const uint8_t nop5[] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
+
+	if (n >= 1 && code[0] >= 0x50 && code[0] <= 0x57)
+		return true; /* push %rax..%rdi */
+	if (n >= 2 && code[0] == 0x41 && code[1] >= 0x50 && code[1] <= 0x57)
+		return true; /* push %r8..%r15 */
+	if (n >= 1 && (code[0] == 0xe8 || code[0] == 0xe9))
+		return true; /* call/jmp rel32 */
+	return n >= sizeof(nop5) && !memcmp(code, nop5, sizeof(nop5));
+}
+
+int elf_common_callee(const char *path, const char *a, const char *b, struct elf_callee *out)
+{
+	struct fn f[2] = {{.name = a}, {.name = b}};
+	struct image im = {0};
+	bool have_hdr = false;
+	uint64_t found = 0;
+	size_t i, j, nph, n_found = 0;
+	GElf_Ehdr eh;
+	Elf *elf;
+	int fd, ret;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
+	    elf_getphdrnum(elf, &nph)) {
+		ret = -ENOEXEC;
+		goto out;
+	}
+	if (eh.e_machine != EM_X86_64 || gelf_getclass(elf) != ELFCLASS64) {
+		ret = -ENOTSUP;
+		goto out;
+	}
+	im.raw = (const uint8_t *)elf_rawfile(elf, &im.size);
+	ret = -ENOTSUP;
+	for (i = 0; im.raw && i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph))
+			continue;
+		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) &&
+		    im.n_text < sizeof(im.text) / sizeof(im.text[0]))
+			im.text[im.n_text++] = ph;
+		else if (ph.p_type == PT_GNU_EH_FRAME)
+			have_hdr = !(ret = eh_table(&im, &ph));
+	}
+	if (!have_hdr)
+		goto out;
+	find_syms(elf, f, 2);
+	ret = -ENOENT;
+	if (!f[0].vaddr || !f[1].vaddr)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		ret = scan_targets(&im, &f[i]);
+		if (ret)
+			goto out;
+	}
+	for (i = 0; i < f[0].n_targets; i++)
+		for (j = 0; j < f[1].n_targets; j++)
+			if (f[0].targets[i] == f[1].targets[j] && f[0].targets[i] != f[1].vaddr &&
+			    f[0].targets[i] != f[0].vaddr) {
+				found = f[0].targets[i];
+				n_found++;
+			}
+	ret = -ENOENT;
+	if (n_found == 1) {
+		const uint8_t *code = code_at(&im, found, 1, &out->file_off);
+		uint64_t avail = 1;
+
+		/* How many bytes follow in the segment, up to an instruction's worth. */
+		while (avail < 5 && code_at(&im, found, avail + 1, NULL))
+			avail++;
+		out->vaddr = found;
+		out->emulated = code && elf_x86_entry_emulated(code, avail);
+		ret = code ? 0 : -ENOEXEC;
+	}
+out:
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return ret;
+}
