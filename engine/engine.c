@@ -38,7 +38,8 @@
 #define DEFAULT_QUEUE_SLOTS (1u << 16)
 #define DEFAULT_RING_BYTES  (32u << 20)
 #define PERF_PAGES_PER_CPU  1024 /* 4 MiB per CPU with 4 KiB pages */
-#define POLL_MS		    50
+#define POLL_MS		    20	 /* also the longest a record waits without a wake-up */
+#define RB_WAKE_MS	    5	 /* the ring buffer wakes the engine at most this often */
 #define WAKE_BATCH	    64
 #define RESCAN_ALL_MS	    5000
 
@@ -219,6 +220,12 @@ static void *engine_thread(void *arg)
 		e->pushed = false;
 		n = e->ringbuf ? ring_buffer__poll(e->rb, POLL_MS)
 			       : perf_buffer__poll(e->pb, POLL_MS);
+		/* Records committed without a wake-up (common.bpf.h: rb_flags) are not
+		 * seen by the poll, which only reads a ring epoll reported: read them
+		 * at each timeout. Until then the kernel wakes us for no record at all:
+		 * it wakes only for a record written when we had read everything. */
+		if (n == 0 && e->ringbuf)
+			n = ring_buffer__consume(e->rb);
 		if (n < 0 && n != -EINTR) {
 			log_msg(LOG_ERROR, "reading the kernel buffer failed: %s", strerror(-n));
 			break;
@@ -305,13 +312,15 @@ static int share_maps(struct bpf_object *from, struct bpf_object *to)
 struct common_rodata {
 	bool *use_ringbuf, *use_boot_ns, *has_bpf_loop, *has_cookie;
 	__u32 *self_tgid;
+	__u64 *rb_wake_ns, *rb_wake_bytes;
 };
 
 #define COMMON_RODATA(skel)                                                                        \
 	((struct common_rodata){                                                                   \
 	    (bool *)&(skel)->rodata->use_ringbuf, (bool *)&(skel)->rodata->use_boot_ns,            \
 	    (bool *)&(skel)->rodata->has_bpf_loop, (bool *)&(skel)->rodata->has_cookie,            \
-	    (__u32 *)&(skel)->rodata->self_tgid})
+	    (__u32 *)&(skel)->rodata->self_tgid, (__u64 *)&(skel)->rodata->rb_wake_ns,             \
+	    (__u64 *)&(skel)->rodata->rb_wake_bytes})
 
 static bool probe_helper(enum bpf_func_id id)
 {
@@ -327,6 +336,11 @@ static int prepare_common(struct engine *e, struct bpf_object *obj, struct commo
 	*r.has_bpf_loop = probe_helper(BPF_FUNC_loop);
 	*r.has_cookie = probe_helper(BPF_FUNC_get_attach_cookie);
 	*r.self_tgid = (__u32)getpid();
+	/* Batched wake-ups (common.bpf.h: rb_flags): a record waits at most POLL_MS
+	 * (the engine reads the ring at each poll timeout); an eighth of the ring
+	 * unread wakes the reader at once. */
+	*r.rb_wake_ns = (__u64)RB_WAKE_MS * 1000000;
+	*r.rb_wake_bytes = e->opts.ring_bytes / 8;
 	if (!rb)
 		return 0;
 	if (e->ringbuf)

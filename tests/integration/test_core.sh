@@ -241,3 +241,89 @@ test_bad_arguments() {
 	out=$("$ECAPTOP" -d -3 2>&1) && fail "accepted -d -3" && return 1
 	printf '%s\n' "$out" | grep -q "invalid duration" || fail "unclear message: $out"
 }
+
+# Records are delivered while the capture runs, not only when it stops: the kernel
+# wakes ecaptop at most every few milliseconds (bpf/common.bpf.h: rb_flags), so the
+# last records of a burst are committed without a wake-up, and the engine must read
+# them at its next poll timeout. A TLS server writes 20 chunks a millisecond apart
+# and then stays silent (and alive); 1 s later every chunk must be in the output of
+# the still running ecaptop. Nothing may start a process in that second: an exec
+# record would wake ecaptop and hide the fault. So the client itself waits and
+# counts, and -p keeps other programs' TLS records out.
+test_burst_tail_delivered_while_running() {
+	local port srv n
+	port=$(free_port)
+	ensure_cert
+	python3 - "$port" "$TMPD/cert.pem" "$TMPD/key.pem" >"$TMPD/burst-server.log" 2>&1 <<'PY' &
+import socket, ssl, sys, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[1])))
+ls.listen(1)
+c = ctx.wrap_socket(ls.accept()[0], server_side=True)
+c.recv(100)
+for i in range(20):
+    c.sendall(b"burst-chunk-%02d;" % i)
+    time.sleep(0.001)
+time.sleep(30)
+PY
+	srv=$!
+	SERVERS+=("$srv")
+	wait_for 10 ss -ltn "sport = :$port" -H | grep -q LISTEN
+	start_capture burst -p "$srv" || return 1
+	timeout 20 python3 - "$port" "$TMPD/burst.json" "$srv" >"$TMPD/burst-client.log" 2>&1 <<'PY'
+import base64, json, socket, ssl, sys, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+c = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
+c.sendall(b"go")
+got = b""
+while got.count(b";") < 20:
+    got += c.recv(4096)
+time.sleep(1.0)
+n = 0
+for line in open(sys.argv[2]):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("pid") == int(sys.argv[3]) and e.get("dir") == "send":
+        n += base64.b64decode(e.get("data", "")).count(b"burst-chunk-")
+print("captured", n)
+PY
+	n=$(awk '/^captured/ {print $2}' "$TMPD/burst-client.log")
+	say "chunks in the output of the running ecaptop 1 s after the burst: ${n:-none} of 20"
+	kill -0 "$CAP_PID" 2>/dev/null || fail "ecaptop is not running" || return 1
+	stop_capture || return 1
+	[ "$n" = 20 ] || fail "only ${n:-0} of 20 chunks delivered while the capture ran"
+}
+
+# openssl s_server -WWW reads and writes through BIO_f_ssl, which calls OpenSSL's
+# internal ssl_read_internal/ssl_write_internal and never SSL_read/SSL_write: only
+# the probes on those internal functions (engine/elfcallee.c) see the server's side.
+test_openssl_bio_ssl_server_side() {
+	local port www tag srv
+	port=$(free_port)
+	www=$TMPD/www-bio
+	mkdir -p "$www"
+	echo "bio-body-$RANDOM$RANDOM" >"$www/b.txt"
+	start_tls_server "$port" "$www" || return 1
+	srv=$(cat "$TMPD/s_server.$port.pid")
+	start_capture bio || return 1
+	tag="bio-hdr-$RANDOM$RANDOM"
+	curl -sk -H "X-Ecaptop-Test: $tag" "https://127.0.0.1:$port/b.txt" -o /dev/null
+	stop_capture || return 1
+	grep -q 'ssl_read_internal at' "$TMPD/bio.err" ||
+		say "(no internal-function probes here: see $TMPD/bio.err)"
+	$EVENTS "$TMPD/bio.json" --source openssl --pid "$srv" --dir recv --contains "$tag" \
+		>/dev/null || fail "s_server's side of the request not captured" || return 1
+	$EVENTS "$TMPD/bio.json" --source openssl --pid "$srv" --dir send \
+		--contains "$(cat "$www/b.txt")" >/dev/null ||
+		fail "s_server's response not captured" || return 1
+	has_record "$TMPD/bio.json" "r['type']=='http' and r['pid']==$srv and r['role']=='server' \
+		and r['path']=='/b.txt' and r['status']==200" ||
+		fail "no server-side HTTP record for s_server"
+}
