@@ -267,14 +267,19 @@ static void text_event(struct strbuf *sb, const struct ec_event *ev)
 	}
 }
 
+void batch_format_event(struct strbuf *sb, const struct ec_event *ev, bool json)
+{
+	if (json)
+		json_event(sb, ev);
+	else
+		text_event(sb, ev);
+}
+
 void batch_print_event(FILE *out, const struct ec_event *ev, bool json)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	if (json)
-		json_event(&sb, ev);
-	else
-		text_event(&sb, ev);
+	batch_format_event(&sb, ev, json);
 	if (sb.failed)
 		log_msg(LOG_ERROR, "out of memory formatting an event of %u bytes", ev->h.len);
 	else
@@ -399,7 +404,8 @@ static void text_record(struct strbuf *sb, const struct dec_record *r, const str
 struct batch_sink {
 	const struct batch_opts *o;
 	int write_error;
-	uint64_t last_ts; /* the newest event's time */
+	uint64_t last_ts;  /* the newest event's time */
+	struct strbuf out; /* reused for every line: no allocation per event */
 };
 
 static void flush_sb(struct batch_sink *bs, struct strbuf *sb)
@@ -408,6 +414,11 @@ static void flush_sb(struct batch_sink *bs, struct strbuf *sb)
 		log_msg(LOG_ERROR, "out of memory formatting output");
 	else if (fwrite(sb->buf, 1, sb->len, stdout) != sb->len)
 		bs->write_error = 1;
+	/* Keep the memory, unless one huge line grew it: then give it back. */
+	if (sb->cap > (1u << 20))
+		sb_free(sb);
+	else
+		sb_reset(sb);
 }
 
 static void sink_event(const struct ec_event *ev, const struct store_conn *c, void *arg)
@@ -423,20 +434,19 @@ static void sink_event(const struct ec_event *ev, const struct store_conn *c, vo
 		return;
 	if (ev->h.kind != EC_K_DATA && !pass_user_filter(bs->o->filter, ev))
 		return;
-	batch_print_event(stdout, ev, bs->o->json);
+	batch_format_event(&bs->out, ev, bs->o->json);
+	flush_sb(bs, &bs->out);
 }
 
 static void sink_record(const struct dec_record *r, const struct store_conn *c, void *arg)
 {
 	struct batch_sink *bs = arg;
-	struct strbuf sb = STRBUF_INIT;
 
 	if (bs->o->json)
-		json_record(&sb, r, c);
+		json_record(&bs->out, r, c);
 	else
-		text_record(&sb, r, c);
-	flush_sb(bs, &sb);
-	sb_free(&sb);
+		text_record(&bs->out, r, c);
+	flush_sb(bs, &bs->out);
 }
 
 static double now_s(void)
@@ -519,6 +529,7 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 	fflush(stdout);
 out:
 	store_free(store);
+	sb_free(&bs.out);
 	engine_stats(e, &st);
 	batch_print_stats(stdout, &st, o->json);
 	fflush(stdout);

@@ -19,6 +19,10 @@ struct batch_opts {
 	const struct engine_opts *filter; /* borrowed: pids/uids also applied to process events */
 };
 
+struct strbuf;
+
+/* Append one event's line (text or JSON) to sb. */
+void batch_format_event(struct strbuf *sb, const struct ec_event *ev, bool json);
 /* Print one event. Exposed for tests and for replay. */
 void batch_print_event(FILE *out, const struct ec_event *ev, bool json);
 /* Print the final stats record. */
