@@ -276,7 +276,9 @@ int apps_scan_all(struct apps *a)
 	    "/usr/local/mysql/bin/mysqld",
 	    "/usr/lib/postgresql/*/bin/postgres",
 	    "/usr/local/pgsql/bin/postgres",
-	    "/usr/bin/zsh", "/bin/zsh", "/usr/lib/*/zsh/*/zsh/zle.so",
+	    "/usr/bin/zsh",
+	    "/bin/zsh",
+	    "/usr/lib/*/zsh/*/zsh/zle.so",
 	};
 	struct dirent *de;
 	size_t i;
