@@ -228,8 +228,13 @@ static __always_inline struct scratch *call_hdr(__u32 source, __u32 dir, __u64 o
 	/* Learn the connection even when nothing is reported (a Go handshake record),
 	 * so calls served from the library's buffer later are attributed. */
 	if (fd >= 0 && sock_from_fd(fd, &ci) == 0) {
-		bpf_map_update_elem(&ssl_conns, &key, &ci, BPF_ANY);
-		bpf_map_update_elem(&tls_socks, &ci.sock_ino, &one, BPF_ANY);
+		/* An LRU update costs several times a lookup, and nearly every call
+		 * finds what the previous call on this object stored. */
+		cached = bpf_map_lookup_elem(&ssl_conns, &key);
+		if (!cached || cached->sock_ino != ci.sock_ino || cached->fd != ci.fd)
+			bpf_map_update_elem(&ssl_conns, &key, &ci, BPF_ANY);
+		if (!bpf_map_lookup_elem(&tls_socks, &ci.sock_ino))
+			bpf_map_update_elem(&tls_socks, &ci.sock_ino, &one, BPF_ANY);
 	} else {
 		cached = bpf_map_lookup_elem(&ssl_conns, &key);
 		if (cached)
