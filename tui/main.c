@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -218,12 +217,6 @@ int main(int argc, char **argv)
 	size_t i;
 	int c, status;
 
-	/* The engine thread allocates every event and this one frees it, tens of
-	 * thousands a second under load: keep freed memory in the heap rather than
-	 * hand it back to the kernel and fault it in again (page faults were a third of
-	 * ecaptop's time while it printed a busy TLS server's traffic, measured). */
-	mallopt(M_TRIM_THRESHOLD, 64 << 20);
-	mallopt(M_TOP_PAD, 16 << 20);
 	while ((c = getopt_long(argc, argv, "bp:u:d:r:w:f:hV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
