@@ -327,3 +327,29 @@ test_openssl_bio_ssl_server_side() {
 		and r['path']=='/b.txt' and r['status']==200" ||
 		fail "no server-side HTTP record for s_server"
 }
+
+# The public-function path (SSL_read, SSL_write and the _ex pair), which is what
+# libraries other than OpenSSL's own builds get: forced with ECAPTOP_OPENSSL_PUBLIC.
+test_openssl_public_functions_path() {
+	local port www tag pid
+	port=$(free_port)
+	www=$TMPD/www-public
+	mkdir -p "$www"
+	echo "public-body-$RANDOM$RANDOM" >"$www/p.txt"
+	start_tls_server "$port" "$www" || return 1
+	ECAPTOP_OPENSSL_PUBLIC=1 start_capture public || return 1
+	tag="pub-hdr-$RANDOM$RANDOM"
+	curl -sk -H "X-Ecaptop-Test: $tag" "https://127.0.0.1:$port/p.txt" -o /dev/null &
+	pid=$!
+	wait $pid
+	stop_capture || return 1
+	grep -q 'attached OpenSSL probes to .*libssl.so.3 (SSL_read, SSL_write' "$TMPD/public.err" ||
+		fail "not attached to the public functions: $(grep OpenSSL "$TMPD/public.err")" ||
+		return 1
+	! grep -q 'ssl_read_internal at' "$TMPD/public.err" ||
+		fail "internal functions probed despite ECAPTOP_OPENSSL_PUBLIC" || return 1
+	$EVENTS "$TMPD/public.json" --source openssl --pid "$pid" --dir send --contains "$tag" \
+		>/dev/null || fail "curl's request not captured" || return 1
+	$EVENTS "$TMPD/public.json" --source openssl --pid "$pid" --dir recv \
+		--contains "$(cat "$www/p.txt")" >/dev/null || fail "the response not captured"
+}
