@@ -2,12 +2,11 @@
 #include "engine/elfcallee.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "engine/elfsym.h"
 #include "engine/gobin.h"
 
 /* Direct call/jump targets remembered per function: SSL_read has a handful. */
@@ -111,39 +110,24 @@ struct fn {
 	size_t n_targets;
 };
 
-static void find_syms(Elf *elf, struct fn *f, size_t nf)
+struct fns {
+	struct fn *f;
+	size_t n;
+};
+
+static int visit_fn(const char *name, const GElf_Sym *sym, void *arg)
 {
-	Elf_Scn *scn = NULL;
+	struct fns *fs = arg;
+	size_t k;
 
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-		size_t i, k, n;
-
-		if (!gelf_getshdr(scn, &sh) ||
-		    (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB) || !sh.sh_entsize)
-			continue;
-		data = elf_getdata(scn, NULL);
-		if (!data)
-			continue;
-		n = sh.sh_size / sh.sh_entsize;
-		for (i = 0; i < n; i++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(data, (int)i, &sym))
-				break;
-			if (GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF ||
-			    !sym.st_value || !sym.st_size)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			for (k = 0; name && k < nf; k++)
-				if (!f[k].vaddr && !strcmp(name, f[k].name)) {
-					f[k].vaddr = sym.st_value;
-					f[k].size = sym.st_size;
-				}
+	if (GELF_ST_TYPE(sym->st_info) != STT_FUNC || !sym->st_size)
+		return 0;
+	for (k = 0; k < fs->n; k++)
+		if (!fs->f[k].vaddr && !strcmp(name, fs->f[k].name)) {
+			fs->f[k].vaddr = sym->st_value;
+			fs->f[k].size = sym->st_size;
 		}
-	}
+	return 0;
 }
 
 /* Every rel32 call (e8) or jump (e9) target in f's code that starts a function,
@@ -200,14 +184,10 @@ int elf_common_callee(const char *path, const char *a, const char *b, struct elf
 	Elf *elf;
 	int fd, ret;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
-	    elf_getphdrnum(elf, &nph)) {
+	ret = elfsym_open(path, &fd, &elf);
+	if (ret)
+		return ret;
+	if (!gelf_getehdr(elf, &eh) || elf_getphdrnum(elf, &nph)) {
 		ret = -ENOEXEC;
 		goto out;
 	}
@@ -230,7 +210,7 @@ int elf_common_callee(const char *path, const char *a, const char *b, struct elf
 	}
 	if (!have_hdr)
 		goto out;
-	find_syms(elf, f, 2);
+	elfsym_visit(elf, visit_fn, &(struct fns){f, 2});
 	ret = -ENOENT;
 	if (!f[0].vaddr || !f[1].vaddr)
 		goto out;
@@ -259,8 +239,6 @@ int elf_common_callee(const char *path, const char *a, const char *b, struct elf
 		ret = code ? 0 : -ENOEXEC;
 	}
 out:
-	if (elf)
-		elf_end(elf);
-	close(fd);
+	elfsym_close(fd, elf);
 	return ret;
 }

@@ -10,26 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef int (*sym_visit_fn)(const char *name, const GElf_Sym *sym, void *arg);
-
-/* Call visit for every defined symbol of .symtab and .dynsym until it returns
- * non-zero; returns that value, 0 if none did, or -errno. */
-static int for_each_sym(const char *path, sym_visit_fn visit, void *arg)
+int elfsym_visit(Elf *elf, elfsym_visit_fn visit, void *arg)
 {
 	Elf_Scn *scn = NULL;
-	int fd, ret = 0;
-	Elf *elf;
+	int ret = 0;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		ret = -ENOEXEC;
-		goto out;
-	}
 	while (!ret && (scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *data;
@@ -55,10 +40,42 @@ static int for_each_sym(const char *path, sym_visit_fn visit, void *arg)
 				ret = visit(name, &sym, arg);
 		}
 	}
-out:
+	return ret;
+}
+
+int elfsym_open(const char *path, int *fd, Elf **elf)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	*elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	if (!*elf || elf_kind(*elf) != ELF_K_ELF) {
+		elfsym_close(*fd, *elf);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+void elfsym_close(int fd, Elf *elf)
+{
 	if (elf)
 		elf_end(elf);
 	close(fd);
+}
+
+/* elfsym_visit on the file at path. */
+static int for_each_sym(const char *path, elfsym_visit_fn visit, void *arg)
+{
+	int fd, ret;
+	Elf *elf;
+
+	ret = elfsym_open(path, &fd, &elf);
+	if (ret)
+		return ret;
+	ret = elfsym_visit(elf, visit, arg);
+	elfsym_close(fd, elf);
 	return ret;
 }
 
@@ -125,13 +142,10 @@ int elfsym_text_vaddr(const char *path, uint64_t *vaddr)
 	int fd, ret = 0;
 	Elf *elf;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_getphdrnum(elf, &n)) {
+	ret = elfsym_open(path, &fd, &elf);
+	if (ret)
+		return ret;
+	if (elf_getphdrnum(elf, &n)) {
 		ret = -ENOEXEC;
 		goto out;
 	}
@@ -147,8 +161,6 @@ int elfsym_text_vaddr(const char *path, uint64_t *vaddr)
 	if (!found)
 		ret = -ENOEXEC;
 out:
-	if (elf)
-		elf_end(elf);
-	close(fd);
+	elfsym_close(fd, elf);
 	return ret;
 }
