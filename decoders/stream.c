@@ -447,6 +447,24 @@ static void give_up(struct dec_stream *s)
 	free_detection(s);
 }
 
+/* Room for n more bytes of side in pbuf (used as scratch past plen). */
+static int reserve(struct dec_stream *s, int side, size_t n)
+{
+	size_t cap = s->pcap[side] ? s->pcap[side] : 512;
+	uint8_t *nb;
+
+	if (s->plen[side] + n <= s->pcap[side])
+		return 0;
+	while (cap < s->plen[side] + n)
+		cap *= 2;
+	nb = realloc(s->pbuf[side], cap);
+	if (!nb)
+		return -1;
+	s->pbuf[side] = nb;
+	s->pcap[side] = cap;
+	return 0;
+}
+
 static int add_seg(struct dec_stream *s, int side, int gap, const uint8_t *b, uint64_t len,
 		   uint64_t ts)
 {
@@ -465,18 +483,8 @@ static int add_seg(struct dec_stream *s, int side, int gap, const uint8_t *b, ui
 		s->segs = ns;
 		s->segcap = cap;
 	}
-	if (!gap && s->plen[side] + len > s->pcap[side]) {
-		size_t cap = s->pcap[side] ? s->pcap[side] : 512;
-		uint8_t *nb;
-
-		while (cap < s->plen[side] + len)
-			cap *= 2;
-		nb = realloc(s->pbuf[side], cap);
-		if (!nb)
-			return -1;
-		s->pbuf[side] = nb;
-		s->pcap[side] = cap;
-	}
+	if (!gap && reserve(s, side, len))
+		return -1;
 	g = &s->segs[s->nseg];
 	g->side = (uint8_t)side;
 	g->gap = (uint8_t)gap;
@@ -498,24 +506,6 @@ static int add_seg(struct dec_stream *s, int side, int gap, const uint8_t *b, ui
 			s->first_seg[side] = -2; /* the beginning was lost */
 	}
 	s->nseg++;
-	return 0;
-}
-
-/* Room for n more bytes of side in pbuf (used as scratch past plen). */
-static int reserve(struct dec_stream *s, int side, size_t n)
-{
-	size_t cap = s->pcap[side] ? s->pcap[side] : 512;
-	uint8_t *nb;
-
-	if (s->plen[side] + n <= s->pcap[side])
-		return 0;
-	while (cap < s->plen[side] + n)
-		cap *= 2;
-	nb = realloc(s->pbuf[side], cap);
-	if (!nb)
-		return -1;
-	s->pbuf[side] = nb;
-	s->pcap[side] = cap;
 	return 0;
 }
 

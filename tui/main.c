@@ -127,39 +127,33 @@ static int parse_list(const char *arg, const char *what, uint32_t *vals, size_t 
 	return 0;
 }
 
-/* The capture's filter, as the file's section header records it. */
-static const char *capture_filter_desc(const struct engine_opts *eo, char *buf, size_t len)
+/* The --pid and --uid values in buf as "<pid_key>1<sep>2 <uid_key>0": the two
+ * spellings below. NULL when there are none. */
+static const char *filter_terms(const struct engine_opts *eo, const char *pid_key,
+				const char *uid_key, const char *sep, char *buf, size_t len)
 {
 	size_t i, n = 0;
 
 	buf[0] = '\0';
 	for (i = 0; i < eo->n_pids && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? "," : "--pid ", eo->pids[i]);
+		n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? sep : pid_key, eo->pids[i]);
 	for (i = 0; i < eo->n_uids && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%u",
-				      i	  ? ","
-				      : n ? " --uid "
-					  : "--uid ",
-				      eo->uids[i]);
+		n += (size_t)snprintf(buf + n, len - n, "%s%s%u", !i && n ? " " : "",
+				      i ? sep : uid_key, eo->uids[i]);
 	return buf[0] ? buf : NULL;
+}
+
+/* The capture's filter, as the file's section header records it. */
+static const char *capture_filter_desc(const struct engine_opts *eo, char *buf, size_t len)
+{
+	return filter_terms(eo, "--pid ", "--uid ", ",", buf, len);
 }
 
 /* --pid/--uid as the TUI's first filter ("pid:1|2 uid:0"), so editing the filter
  * there starts from them rather than silently dropping them. */
 static const char *initial_filter(const struct engine_opts *eo, char *buf, size_t len)
 {
-	size_t i, n = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < eo->n_pids && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? "|" : "pid:", eo->pids[i]);
-	for (i = 0; i < eo->n_uids && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%u",
-				      i	  ? "|"
-				      : n ? " uid:"
-					  : "uid:",
-				      eo->uids[i]);
-	return buf[0] ? buf : NULL;
+	return filter_terms(eo, "pid:", "uid:", "|", buf, len);
 }
 
 /* Close the -w file with the final loss counters; report what was saved. */

@@ -153,3 +153,16 @@ test_unknown_file_clear_error() {
 	say "$out"
 	[ "$(printf '%s\n' "$out" | wc -l)" -le 3 ] || fail "more than a clear message"
 }
+
+# The capture's --pid/--uid filter is written into the file's final journal entry
+# ("ECAPTOP_FILTER=--pid 1,N --uid 0,7"), so a replay says what was left out.
+test_write_records_cli_filter() {
+	start_capture cli-filter -p 1 -p $$ -u 0 -u 7 -w "$TMPD/cli-filter.pcapng" || return 1
+	stop_capture || return 1
+	grep -qa -- "ECAPTOP_FILTER=--pid 1,$$ --uid 0,7" "$TMPD/cli-filter.pcapng" ||
+		fail "no ECAPTOP_FILTER=--pid 1,$$ --uid 0,7 in the file" || return 1
+	start_capture cli-filter2 -u 7 -w "$TMPD/cli-filter2.pcapng" || return 1
+	stop_capture || return 1
+	grep -qa -- "ECAPTOP_FILTER=--uid 7" "$TMPD/cli-filter2.pcapng" ||
+		fail "no ECAPTOP_FILTER=--uid 7 in the file"
+}

@@ -14,7 +14,7 @@ skip_all() {
 
 ALL_TESTS="appear drilldown filter_pid key_P bad_regex pause theme resize small_80x24 no_color save
 	replay_play_pause replay_step replay_speed replay_end_home replay_goto replay_keep_detail
-	replay_save_tagged"
+	replay_save_tagged cli_filter_first"
 [ "$(id -u)" = 0 ] || skip_all "needs root"
 for p in tmux openssl curl; do
 	command -v $p >/dev/null || skip_all "$p is not installed"
@@ -125,6 +125,13 @@ t_drilldown() {
 	tui_wait "^00000000  " 5 || { fail "x did not show hex"; return 1; }
 	tui_keys BSpace
 	tui_wait "GET /tuitest/" 5 || { fail "Backspace did not go back to the events"; return 1; }
+}
+
+# --pid and --uid become the first filter, in the filter language.
+t_cli_filter_first() {
+	tui_start 120 40 -p "$LONG_PID" -p 1 -u 0
+	tui_wait "filter: pid:$LONG_PID\|1 uid:0" 10 ||
+		{ fail "the header does not show pid:$LONG_PID|1 uid:0"; return 1; }
 }
 
 # The filter editor filters by pid (the long-lived curl).
