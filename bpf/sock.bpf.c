@@ -14,6 +14,7 @@
 
 #include "emit.bpf.h"
 #include "sockinfo.bpf.h"
+#include "tlsshare.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -63,25 +64,6 @@ struct {
 	__type(key, __u64);
 	__type(value, __u8);
 } sock_kind SEC(".maps");
-
-/* Shared with tls.bpf.c (user space hands us its map): a thread is inside a TLS call
- * while its pid_tgid is a key here. Only existence is looked at. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, __u8[48]);
-} tls_calls SEC(".maps");
-
-/* Shared with tls.bpf.c: sockets a TLS library call was seen using (key: the socket's
- * inode number). Their bytes are ciphertext, whatever the first ones looked like (Go's
- * TLS, a STARTTLS upgrade). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, __u32);
-} tls_socks SEC(".maps");
 
 struct iovec_user {
 	__u64 base;

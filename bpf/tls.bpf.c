@@ -24,6 +24,7 @@
 
 #include "emit.bpf.h"
 #include "sockinfo.bpf.h"
+#include "tlsshare.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -36,36 +37,6 @@ const volatile long nr_sendto = -1;
 const volatile long nr_recvfrom = -1;
 const volatile long nr_sendmsg = -1;
 const volatile long nr_recvmsg = -1;
-
-/*
- * A thread inside a TLS call (map tls_calls, key pid_tgid). Other sources use the
- * map's presence to skip the ciphertext syscalls the library makes inside the call.
- * For Go (source EC_S_GOTLS) goid is the goroutine (its g pointer) that owns the
- * entry: a goroutine can park inside the call and resume on another thread, leaving
- * this entry behind; it is stale as soon as the thread runs another goroutine
- * (the user's g register, R14 on amd64 and R28 on arm64, differs from goid), and
- * tls_sys_enter removes it at that thread's next read/write-family syscall.
- */
-struct tls_call {
-	__u64 buf;     /* the caller's plaintext buffer */
-	__u64 len_ptr; /* _ex calls: where the library stores the byte count */
-	__u64 ssl;     /* the library's connection object: key of the connection cache */
-	__u64 start_ns;
-	__s32 fd; /* last fd of a socket syscall made inside the call, -1 if none */
-	__u32 source;
-	__u32 dir;
-	__u32 iovcnt; /* PR_Writev: buf is a PRIOVec array of this many entries */
-	__u64 sp;     /* C libraries: stack pointer at entry, to match the return to it */
-	__u64 goid;   /* Go: the goroutine's g pointer; 0 for C libraries */
-};
-
-/* Threads inside a TLS call, keyed by pid_tgid. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct tls_call);
-} tls_calls SEC(".maps");
 
 struct ssl_key {
 	__u64 ssl;
@@ -81,15 +52,6 @@ struct {
 	__type(key, struct ssl_key);
 	__type(value, struct conn_info);
 } ssl_conns SEC(".maps");
-
-/* Sockets known to carry TLS (key: conn_id, the struct sock address), for sources
- * that see the same connection's ciphertext through the socket syscalls. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, __u32);
-} tls_socks SEC(".maps");
 
 /* ---- NSS: which PRFileDesc layers are NSS's SSL layer ---- */
 

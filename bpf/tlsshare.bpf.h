@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The maps tls.bpf.c and sock.bpf.c share (user space loads tls first and hands its
+ * maps to sock: engine.c, share_maps), in one place so both objects declare them
+ * alike.
+ */
+#ifndef ECAPTOP_BPF_TLSSHARE_BPF_H
+#define ECAPTOP_BPF_TLSSHARE_BPF_H
+
+#include "common.bpf.h"
+
+/*
+ * A thread inside a TLS call (map tls_calls, key pid_tgid). Other sources use the
+ * map's presence to skip the ciphertext syscalls the library makes inside the call.
+ * For Go (source EC_S_GOTLS) goid is the goroutine (its g pointer) that owns the
+ * entry: a goroutine can park inside the call and resume on another thread, leaving
+ * this entry behind; it is stale as soon as the thread runs another goroutine
+ * (the user's g register, R14 on amd64 and R28 on arm64, differs from goid), and
+ * tls_sys_enter removes it at that thread's next read/write-family syscall.
+ */
+struct tls_call {
+	__u64 buf;     /* the caller's plaintext buffer */
+	__u64 len_ptr; /* _ex calls: where the library stores the byte count */
+	__u64 ssl;     /* the library's connection object: key of the connection cache */
+	__u64 start_ns;
+	__s32 fd; /* last fd of a socket syscall made inside the call, -1 if none */
+	__u32 source;
+	__u32 dir;
+	__u32 iovcnt; /* PR_Writev: buf is a PRIOVec array of this many entries */
+	__u64 sp;     /* C libraries: stack pointer at entry, to match the return to it */
+	__u64 goid;   /* Go: the goroutine's g pointer; 0 for C libraries */
+};
+
+/* Threads inside a TLS call, keyed by pid_tgid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct tls_call);
+} tls_calls SEC(".maps");
+
+/* Sockets a TLS library call was seen using (key: the socket's inode number). Their
+ * bytes are ciphertext, whatever the first ones looked like (Go's TLS, a STARTTLS
+ * upgrade): the socket source never reports them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u32);
+} tls_socks SEC(".maps");
+
+#endif
