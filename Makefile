@@ -35,12 +35,15 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-HDRS := $(wildcard bpf/*.h engine/*.h decoders/*.h tui/*.h)
+# Every folder below engine/, decoders/ and tui/ is a room of its own (ARCHITECTURE.md).
+SRC_DIRS := $(shell find engine decoders tui -type d)
+HDRS := $(wildcard bpf/*.h $(addsuffix /*.h,$(SRC_DIRS)))
 
 # Everything but main() is a library the tests link against.
 MAIN_SRC := tui/main.c
-LIB_SRCS := $(filter-out $(MAIN_SRC),$(wildcard engine/*.c decoders/*.c tui/*.c))
-DEC_SRCS := $(wildcard decoders/*.c)
+LIB_SRCS := $(filter-out $(MAIN_SRC),$(wildcard $(addsuffix /*.c,$(SRC_DIRS))))
+DEC_SRCS := $(filter decoders/%,$(LIB_SRCS))
+DEC_HDRS := $(filter decoders/%,$(HDRS))
 LIB_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 SAN_OBJS := $(patsubst %.c,$(OUTPUT)/san/%.o,$(LIB_SRCS))
 
@@ -62,7 +65,7 @@ FUZZ_TIME ?= 300
 FUZZ_BRIEF ?= 5
 
 
-.PHONY: bench-deps tui-test
+.PHONY: bench-deps tui-test layout-test
 .PHONY: all deps run test unit-test tsan-test decoder-test fuzz-test integration-test fuzz bench \
 	format format-check clean tools
 .DELETE_ON_ERROR:
@@ -102,12 +105,12 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 # Decoders know nothing of BPF: they build without the skeletons.
-$(OUTPUT)/obj/decoders/%.o: decoders/%.c $(wildcard decoders/*.h)
+$(OUTPUT)/obj/decoders/%.o: decoders/%.c $(DEC_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUTPUT)/san/decoders/%.o: decoders/%.c $(wildcard decoders/*.h)
+$(OUTPUT)/san/decoders/%.o: decoders/%.c $(DEC_HDRS)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
@@ -135,9 +138,9 @@ $(OUTPUT)/san/ecaptop: $(SAN_OBJS) $(OUTPUT)/san/$(MAIN_SRC:.c=.o)
 # pcapng modules; any other test links everything.
 DEC_SAN_OBJS := $(patsubst %.c,$(OUTPUT)/san/%.o,$(DEC_SRCS))
 PCAPNG_SAN_OBJS := $(DEC_SAN_OBJS) $(patsubst %.c,$(OUTPUT)/san/%.o,$(filter engine/event.c \
-	engine/pcapng%.c,$(LIB_SRCS)))
-PCAPNG_HDRS := $(wildcard engine/event.h engine/pcapng*.h bpf/events.h decoders/*.h)
-$(OUTPUT)/san/engine/pcapng%.o: engine/pcapng%.c $(PCAPNG_HDRS)
+	engine/file/pcapng%.c,$(LIB_SRCS)))
+PCAPNG_HDRS := $(wildcard engine/event.h engine/file/pcapng*.h bpf/events.h) $(DEC_HDRS)
+$(OUTPUT)/san/engine/file/pcapng%.o: engine/file/pcapng%.c $(PCAPNG_HDRS)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
@@ -167,10 +170,10 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) tests/unit/unit.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(SAN_OBJS) $(LIBS) -o $@
 
-$(OUTPUT)/tsan/spsc_stress: tests/tsan/spsc_stress.c engine/spsc.c engine/spsc.h
+$(OUTPUT)/tsan/spsc_stress: tests/tsan/spsc_stress.c engine/capture/spsc.c engine/capture/spsc.h
 	$(call msg,TSAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -O1 -fsanitize=thread $< engine/spsc.c -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) -O1 -fsanitize=thread $< engine/capture/spsc.c -lpthread -o $@
 
 $(OUTPUT)/tools/%: tests/tools/%.c $(SAN_OBJS)
 	$(call msg,TOOL,$@)
@@ -178,8 +181,8 @@ $(OUTPUT)/tools/%: tests/tools/%.c $(SAN_OBJS)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) $(LIBS) -o $@
 
 # Fuzz targets link the decoders and the engine's file readers, built with libFuzzer.
-FUZZ_LIB_SRCS := $(DEC_SRCS) $(filter engine/pcapng%.c engine/store%.c engine/filter%.c engine/event.c \
-	engine/log.c,$(LIB_SRCS))
+FUZZ_LIB_SRCS := $(DEC_SRCS) $(filter engine/file/pcapng%.c tui/session/store%.c \
+	tui/session/filter%.c engine/event.c engine/log.c,$(LIB_SRCS))
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(HDRS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
@@ -210,8 +213,13 @@ tui-test: ecaptop
 test:
 	$(Q)rm -f $(OUTPUT)/results
 	$(Q)$(MAKE) --no-print-directory ecaptop
-	$(Q)$(MAKE) --no-print-directory -k unit-test tsan-test decoder-test fuzz-test \
+	$(Q)$(MAKE) --no-print-directory -k layout-test unit-test tsan-test decoder-test fuzz-test \
 		integration-test tui-test; tests/lib/summary.sh $$?
+
+# The house rules as tests: formatting, and includes only across allowed boundaries.
+layout-test:
+	$(Q)tests/lib/run-one.sh format-check $(MAKE) --no-print-directory format-check
+	$(Q)tests/lib/run-one.sh include-boundaries tests/lib/check-includes.sh
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/lib/run-fuzz.sh $(FUZZ_TIME) $(FUZZ_BINS)
@@ -224,13 +232,13 @@ bench-deps:
 bench: ecaptop $(TOOL_BINS) bench-deps
 	$(Q)QUICK=$(QUICK) tests/bench/run.sh
 
+FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h $(addsuffix /*.[ch],$(SRC_DIRS)) tests/*/*.[ch])
+
 format:
-	clang-format -i $(wildcard bpf/*.c bpf/*.h engine/*.[ch] decoders/*.[ch] tui/*.[ch] \
-		tests/*/*.[ch])
+	clang-format -i $(FORMAT_SRCS)
 
 format-check:
-	$(Q)clang-format --dry-run --Werror $(wildcard bpf/*.c bpf/*.h engine/*.[ch] \
-		decoders/*.[ch] tui/*.[ch] tests/*/*.[ch])
+	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf $(OUTPUT) ecaptop

@@ -4,7 +4,7 @@
  * writes into a ring buffer (or perf buffer) starts with struct ec_rec_hdr.
  * Fixed-width types, explicit padding, variable-length payload last; only the
  * filled payload bytes are sent. User space checks a record's size before
- * reading it (engine/reader.c).
+ * reading it (engine/capture/engine.c).
  */
 #ifndef ECAPTOP_BPF_EVENTS_H
 #define ECAPTOP_BPF_EVENTS_H

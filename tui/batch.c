@@ -9,7 +9,7 @@
 
 #include "decoders/json.h"
 #include "decoders/record_json.h"
-#include "engine/store.h"
+#include "tui/session/store.h"
 #include "engine/log.h"
 
 volatile int batch_stop_requested;

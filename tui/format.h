@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "decoders/json.h"
-#include "engine/store.h"
+#include "tui/session/store.h"
 
 /* "0", "999", "1.2K", "3.4M", "5.6G" (powers of 1024). Returns buf. */
 char *fmt_bytes(uint64_t n, char *buf, size_t len);

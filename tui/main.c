@@ -14,8 +14,8 @@
 
 #include "engine/engine.h"
 #include "engine/log.h"
-#include "engine/pcapng.h"
-#include "engine/store.h"
+#include "engine/file/pcapng.h"
+#include "tui/session/store.h"
 #include "tui/batch.h"
 #include "tui/tui.h"
 

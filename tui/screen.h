@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
-#include "engine/store.h"
+#include "tui/session/store.h"
 #include "tui/editor.h"
 #include "tui/tui.h"
 

@@ -22,7 +22,7 @@
 #include <curses.h>
 
 #include "engine/log.h"
-#include "engine/pcapng.h"
+#include "engine/file/pcapng.h"
 #include "tui/format.h"
 #include "tui/keymap.h"
 #include "tui/screen.h"

@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #include "engine/engine.h"
-#include "engine/store.h"
+#include "tui/session/store.h"
 
 struct tui_opts {
 	const char

@@ -34,7 +34,7 @@
 
 #include "bench.skel.h"
 #include "engine/engine.h"
-#include "engine/store.h"
+#include "tui/session/store.h"
 
 #define BURST	64 /* records per BPF_PROG_TEST_RUN */
 #define N_CONNS 64

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Fuzz the filter language (engine/filter.c): the input's first line is the
+ * Fuzz the filter language (tui/session/filter.c): the input's first line is the
  * filter text, the rest the payload it is matched against. Checks that an error
  * always names a span inside the text and that compile/match/extract never
  * crash or read out of bounds.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/filter.h"
+#include "tui/session/filter.h"
 
 #define ENGINE_IDS 64
 

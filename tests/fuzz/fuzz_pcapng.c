@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/pcapng.h"
+#include "engine/file/pcapng.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

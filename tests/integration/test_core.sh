@@ -303,7 +303,7 @@ PY
 
 # openssl s_server -WWW reads and writes through BIO_f_ssl, which calls OpenSSL's
 # internal ssl_read_internal/ssl_write_internal and never SSL_read/SSL_write: only
-# the probes on those internal functions (engine/elfcallee.c) see the server's side.
+# the probes on those internal functions (engine/discover/elfcallee.c) see the server's side.
 test_openssl_bio_ssl_server_side() {
 	local port www tag srv
 	port=$(free_port)

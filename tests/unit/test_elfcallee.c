@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Finding the function two functions both call (engine/elfcallee.c): on this test
+/* Finding the function two functions both call (engine/discover/elfcallee.c): on this test
  * binary's own functions, on the system's OpenSSL when it is installed, and on
  * files that must be refused. */
 #include <errno.h>
 #include <stdint.h>
 #include <unistd.h>
 
-#include "engine/elfcallee.h"
+#include "engine/discover/elfcallee.h"
 #include "unit.h"
 
 volatile unsigned fixture_sink;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The filter language (engine/filter.h): every term kind, negation, alternation,
+/* The filter language (tui/session/filter.h): every term kind, negation, alternation,
  * regex case, errors with positions, kernel-side extraction. */
 #include "unit.h"
-#include "engine/filter.h"
+#include "tui/session/filter.h"
 
 #include <errno.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Go ELF analysis (engine/gobin.c): x86-64 instruction lengths, pc-value tables,
+/* Go ELF analysis (engine/discover/gobin.c): x86-64 instruction lengths, pc-value tables,
  * return-site finding with its table cross-check, and real Go binaries when the
  * Go toolchain (a Go program itself) is installed. */
 #include <fcntl.h>
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/gobin.h"
+#include "engine/discover/gobin.h"
 #include "unit.h"
 
 static void test_x86_lengths(void)

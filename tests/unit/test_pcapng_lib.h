@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/pcapng.h"
+#include "engine/file/pcapng.h"
 
 static char tl_dir[64];
 static inline void tl_cleanup(void);

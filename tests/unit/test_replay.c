@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
-#include "engine/pcapng.h"
+#include "engine/file/pcapng.h"
 
 #define N_EVENTS 50
 #define STEP_NS	 1000000ULL /* 1 ms apart */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The session store (engine/store.h): tables, eviction, views, filtering, and
+/* The session store (tui/session/store.h): tables, eviction, views, filtering, and
  * decoding through the dispatcher, on synthetic events. */
 #include "unit.h"
-#include "engine/store.h"
+#include "tui/session/store.h"
 
 #include <arpa/inet.h>
 

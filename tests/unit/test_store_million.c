@@ -5,7 +5,7 @@
  * plus a margin, whatever the store holds, and eventually completes.
  */
 #include "unit.h"
-#include "engine/store.h"
+#include "tui/session/store.h"
 
 #include <time.h>
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The store's reset path (engine/store.h): a replay's EC_K_RESET marker never
+/* The store's reset path (tui/session/store.h): a replay's EC_K_RESET marker never
  * becomes a process, and store_reset() drops everything so that the same events
  * rebuild the same state, with the same ids, under the same filter. */
 #include "unit.h"
-#include "engine/store.h"
+#include "tui/session/store.h"
 
 #include <arpa/inet.h>
 
@@ -38,7 +38,7 @@ static struct ec_event *data_ev(uint32_t pid, uint64_t conn_id, uint16_t lport, 
 	return ev;
 }
 
-/* What a replay's seek puts in the queue: no pid, no payload (engine/replay.c). */
+/* What a replay's seek puts in the queue: no pid, no payload (engine/file/replay.c). */
 static struct ec_event *reset_ev(void)
 {
 	struct ec_event *ev = ec_event_new(0);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-#include "engine/caps.h"
+#include "engine/capture/caps.h"
 
 #include <errno.h>
 #include <linux/capability.h>

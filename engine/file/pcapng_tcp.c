@@ -11,7 +11,7 @@
  * list grows past OOO_SEGS segments or OOO_BYTES bytes, the hole is given up:
  * the gap is counted and the next event is flagged PCAPNG_F_GAP.
  */
-#include "engine/pcapng_int.h"
+#include "engine/file/pcapng_int.h"
 
 #include <errno.h>
 #include <inttypes.h>

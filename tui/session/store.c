@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The session store: see store.h. */
-#include "engine/store.h"
+#include "tui/session/store.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-#include "engine/targets.h"
+#include "engine/discover/targets.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,9 +18,9 @@
 
 #include <bpf/libbpf.h>
 
-#include "engine/elfcallee.h"
+#include "engine/discover/elfcallee.h"
 #include "engine/engine.h"
-#include "engine/gobin.h"
+#include "engine/discover/gobin.h"
 #include "engine/log.h"
 #include "tls.skel.h"
 

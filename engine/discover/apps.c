@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-#include "engine/apps.h"
+#include "engine/discover/apps.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "db.skel.h"
-#include "engine/elfsym.h"
+#include "engine/discover/elfsym.h"
 #include "engine/engine.h"
 #include "engine/log.h"
 #include "shell.skel.h"

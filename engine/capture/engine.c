@@ -22,13 +22,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "engine/apps.h"
-#include "engine/caps.h"
-#include "engine/engine_int.h"
+#include "engine/discover/apps.h"
+#include "engine/capture/caps.h"
+#include "engine/capture/engine_int.h"
 #include "engine/log.h"
-#include "engine/pcapng.h"
-#include "engine/spsc.h"
-#include "engine/targets.h"
+#include "engine/file/pcapng.h"
+#include "engine/capture/spsc.h"
+#include "engine/discover/targets.h"
 #include "db.skel.h"
 #include "proc.skel.h"
 #include "shell.skel.h"

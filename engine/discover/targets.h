@@ -58,7 +58,7 @@ size_t targets_count(const struct targets *t);
 const char *targets_path(const struct targets *t, size_t i);
 /* Which TLS library functions a file defines (SYM_* bits), from .dynsym and
  * .symtab. 0 if none or not an ELF file. Go programs are recognised separately
- * (engine/gobin.h). */
+ * (engine/discover/gobin.h). */
 unsigned targets_elf_syms(const char *path);
 
 #endif

@@ -16,9 +16,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine/engine_int.h"
+#include "engine/capture/engine_int.h"
 #include "engine/log.h"
-#include "engine/pcapng.h"
+#include "engine/file/pcapng.h"
 
 #define WAKE_EVERY 256 /* events queued between wake-ups when not pacing */
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The filter language: see filter.h. */
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "engine/filter.h"
+#include "tui/session/filter.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -13,7 +13,7 @@
 #include <sys/types.h>
 
 #include "engine/engine.h"
-#include "engine/spsc.h"
+#include "engine/capture/spsc.h"
 
 struct pcapng_reader;
 struct pcapng_writer;

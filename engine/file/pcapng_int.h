@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "engine/pcapng.h"
+#include "engine/file/pcapng.h"
 
 #ifndef ECAPTOP_VERSION
 #define ECAPTOP_VERSION "unknown"
@@ -103,7 +103,7 @@ static inline uint32_t png_get32be(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Foreign captures (engine/pcapng_tcp.c): TCP reassembly over libpcap. */
+/* Foreign captures (engine/file/pcapng_tcp.c): TCP reassembly over libpcap. */
 struct png_foreign;
 struct pcapng_reader;
 /* Takes fp (a FILE * of the decompressed stream, positioned at its start).

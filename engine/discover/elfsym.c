@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-#include "engine/elfsym.h"
+#include "engine/discover/elfsym.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,13 +3,13 @@
  * The pcapng reader: opens a file (gzip or not, through zlib, which passes
  * plain files through unchanged), recognises ecaptop's own files and restores
  * their events exactly with its own block parser; everything else is handed to
- * libpcap and TCP reassembly (engine/pcapng_tcp.c).
+ * libpcap and TCP reassembly (engine/file/pcapng_tcp.c).
  *
  * Every length in a file is untrusted: a block is read only after its length
  * was checked against the limits and what is left of the block, and a block's
  * buffer grows only as its bytes actually arrive.
  */
-#include "engine/pcapng_int.h"
+#include "engine/file/pcapng_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The pcapng writer (file layout documented in engine/pcapng.h).
+ * The pcapng writer (file layout documented in engine/file/pcapng.h).
  *
  * Blocks are assembled in a growable scratch buffer and then appended to the
  * output: our own buffer over write(2) for plain files (so every error, ENOSPC
  * included, is seen with its errno), zlib's gzwrite for ".gz".
  */
-#include "engine/pcapng_int.h"
+#include "engine/file/pcapng_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -334,7 +334,7 @@ static int conn_table_grow(struct pcapng_writer *w)
 }
 
 /* Initial sequence number of the direction src -> dst: the same in both views
- * of one connection (see engine/pcapng.h). */
+ * of one connection (see engine/file/pcapng.h). */
 static uint32_t isn_of(uint8_t ipver, const uint8_t *src, uint16_t sport, const uint8_t *dst,
 		       uint16_t dport)
 {

@@ -10,7 +10,7 @@
  *    (oldest evicted first, counted),
  * and views over them for the TUI: processes, connections (all or of one
  * process), events (all, of one process, of one connection), filtered by the
- * current filter (engine/filter.h) and sorted by a column, updated incrementally
+ * current filter (tui/session/filter.h) and sorted by a column, updated incrementally
  * within a time budget so a million stored items keep keypresses fast.
  *
  * Single-threaded: only the front end's thread calls these functions.
@@ -32,7 +32,7 @@
 #include "decoders/decoder.h"
 #include "decoders/json.h"
 #include "engine/event.h"
-#include "engine/filter.h"
+#include "tui/session/filter.h"
 
 #define STORE_DEFAULT_MAX 1000000
 

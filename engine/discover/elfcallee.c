@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-#include "engine/elfcallee.h"
+#include "engine/discover/elfcallee.h"
 
 #include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <string.h>
 
-#include "engine/elfsym.h"
-#include "engine/gobin.h"
+#include "engine/discover/elfsym.h"
+#include "engine/discover/gobin.h"
 
 /* Direct call/jump targets remembered per function: SSL_read has a handful. */
 #define MAX_TARGETS 32

@@ -9,7 +9,7 @@
  *     go1.18, pointers before).
  *   x86-64 encodings: Intel SDM vol. 2, chapter 2 and appendix A (opcode maps).
  */
-#include "engine/gobin.h"
+#include "engine/discover/gobin.h"
 
 #include <errno.h>
 #include <fcntl.h>
