@@ -11,9 +11,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "engine/engine.h"
 #include "engine/capture/spsc.h"
+
+#include <stdarg.h>
+#include <bpf/libbpf.h>
 
 struct pcapng_reader;
 struct pcapng_writer;
@@ -88,6 +92,40 @@ struct engine {
 	bool write_failed;
 };
 
+#define DEFAULT_QUEUE_SLOTS (1u << 16)
+#define DEFAULT_RING_BYTES  (32u << 20)
+#define PERF_PAGES_PER_CPU  1024 /* 4 MiB per CPU with 4 KiB pages */
+#define POLL_MS		    20	 /* also the longest a record waits without a wake-up */
+#define RB_WAKE_MS	    5	 /* the ring buffer wakes the engine at most this often */
+#define WAKE_BATCH	    64
+#define RESCAN_ALL_MS	    5000
+
+static inline uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline int64_t ts_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Open, size and load the BPF objects (load.c). 0, or -errno with a reason. */
+int engine_load(struct engine *e, char *err, size_t errlen);
+/* Route libbpf's messages to our log (load.c). */
+int engine_libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap);
+/* Buffers, tracepoints, first discovery: everything but the engine thread (engine.c). */
+int engine_attach(struct engine *e, char *err, size_t errlen);
+/* The ring or perf buffers (reader.c). 0, or -errno with a reason. */
+int engine_open_buffers(struct engine *e, char *err, size_t errlen);
+/* The live capture thread (reader.c). */
+void *engine_thread(void *arg);
 /* Consumer thread: hand an event to the recorder, if any (engine.c). */
 void engine_record(struct engine *e, const struct ec_event *ev);
 /* Wake the consumer (engine thread / replay thread). */

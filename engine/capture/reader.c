@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The engine thread: drain the kernel's ring or perf buffer into the SPSC queue,
+ * checking each record's size before reading it, and wake the consumer.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "engine/capture/engine_int.h"
+#include "engine/discover/apps.h"
+#include "engine/discover/targets.h"
+#include "engine/log.h"
+#include "tls.skel.h"
+
+static void schedule_scan(struct engine *e, pid_t pid, uint64_t due_ms, int round)
+{
+	if (e->n_pending == MAX_PENDING) {
+		/* The periodic full rescan will find it. */
+		return;
+	}
+	e->pending[e->n_pending++] = (struct pending_scan){pid, due_ms, round};
+}
+
+/* Shell lines as the user typed them: zsh keeps bytes >= 0x83 "metafied" (Meta, then
+ * the byte xor 32; zsh Src/utils.c unmetafy), and its line ends in a newline. */
+static void normalize_command(struct ec_event *ev)
+{
+	uint32_t i, j = 0;
+
+	if (ev->h.source == EC_S_ZSH) {
+		for (i = 0; i < ev->h.len; i++) {
+			if (ev->data[i] == 0x83 && i + 1 < ev->h.len)
+				ev->data[j++] = ev->data[++i] ^ 32;
+			else
+				ev->data[j++] = ev->data[i];
+		}
+		ev->h.len = j;
+	}
+	while (ev->h.len && (ev->data[ev->h.len - 1] == '\n' || ev->data[ev->h.len - 1] == '\r'))
+		ev->h.len--;
+}
+
+/* Engine thread: one record from the kernel. Check its size before reading it,
+ * copy it, hand it to the consumer. */
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct engine *e = ctx;
+	struct ec_rec_hdr hdr;
+	const struct ec_rec_hdr *h = &hdr;
+	struct ec_event *ev;
+
+	/* Perf buffer samples are padded to 8 bytes, ring buffer ones are exact; a
+	 * perf sample starts 4 bytes into its record, so read the header by copy, not
+	 * in place (it is not aligned). */
+	if (size < sizeof(hdr)) {
+		atomic_fetch_add_explicit(&e->lost_malformed, 1, memory_order_relaxed);
+		return 0;
+	}
+	memcpy(&hdr, data, sizeof(hdr));
+	if (h->len > EC_CHUNK || sizeof(*h) + h->len > size) {
+		atomic_fetch_add_explicit(&e->lost_malformed, 1, memory_order_relaxed);
+		return 0;
+	}
+	if (h->kind == EC_K_EXEC)
+		schedule_scan(e, (pid_t)h->pid, mono_ms() + 30, 0);
+	ev = malloc(sizeof(*ev) + h->len);
+	if (!ev) {
+		atomic_fetch_add_explicit(&e->lost_alloc, 1, memory_order_relaxed);
+		return 0;
+	}
+	memcpy(ev, data, sizeof(*h) + h->len);
+	ev->h.ts_ns = (uint64_t)((int64_t)ev->h.ts_ns + e->clock_offset_ns);
+	/* An IPv4 peer of an IPv6 socket is shown as what it is: IPv4. */
+	if (ev->h.family == EC_AF_INET6 &&
+	    !memcmp(ev->h.laddr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) &&
+	    !memcmp(ev->h.raddr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
+		memmove(ev->h.laddr, ev->h.laddr + 12, 4);
+		memset(ev->h.laddr + 4, 0, 12);
+		memmove(ev->h.raddr, ev->h.raddr + 12, 4);
+		memset(ev->h.raddr + 4, 0, 12);
+		ev->h.family = EC_AF_INET;
+	}
+	if (ev->h.kind == EC_K_COMMAND)
+		normalize_command(ev);
+	if (!spsc_push(&e->q, ev)) {
+		atomic_fetch_add_explicit(&e->lost_queue, 1, memory_order_relaxed);
+		free(ev);
+		return 0;
+	}
+	atomic_fetch_add_explicit(&e->n_events, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->n_bytes, h->len, memory_order_relaxed);
+	e->pushed = true;
+	/* Under sustained load ring_buffer__poll() does not return while records keep
+	 * coming: wake the consumer from here too, every WAKE_BATCH records, or it
+	 * sleeps while the queue fills. */
+	if (++e->since_wake >= WAKE_BATCH) {
+		engine_wake(e);
+		e->since_wake = 0;
+	}
+	return 0;
+}
+
+static void on_perf_sample(void *ctx, int cpu, void *data, __u32 size)
+{
+	(void)cpu;
+	on_record(ctx, data, size);
+}
+
+static void on_perf_lost(void *ctx, int cpu, __u64 cnt)
+{
+	struct engine *e = ctx;
+
+	(void)cpu;
+	atomic_fetch_add_explicit(&e->lost_perf, cnt, memory_order_relaxed);
+}
+
+void engine_wake(struct engine *e)
+{
+	uint64_t one = 1;
+
+	if (write(e->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_msg(LOG_WARN, "cannot wake the front end: %s", strerror(errno));
+}
+
+static void run_pending_scans(struct engine *e)
+{
+	uint64_t now = mono_ms();
+	size_t i = 0;
+
+	while (i < e->n_pending) {
+		struct pending_scan p = e->pending[i];
+
+		if (p.due_ms > now) {
+			i++;
+			continue;
+		}
+		e->pending[i] = e->pending[--e->n_pending];
+		targets_scan_pid(e->targets, p.pid);
+		apps_scan_pid(e->apps, p.pid);
+		if (p.round == 0)
+			schedule_scan(e, p.pid, now + 1000, 1);
+	}
+	if (now - e->last_rescan_ms >= RESCAN_ALL_MS) {
+		targets_scan_all(e->targets);
+		apps_scan_all(e->apps);
+		e->last_rescan_ms = now;
+	}
+	atomic_store_explicit(&e->n_targets, targets_count(e->targets), memory_order_relaxed);
+}
+
+void *engine_thread(void *arg)
+{
+	struct engine *e = arg;
+
+	while (!atomic_load(&e->stop)) {
+		int n;
+
+		e->pushed = false;
+		n = e->ringbuf ? ring_buffer__poll(e->rb, POLL_MS)
+			       : perf_buffer__poll(e->pb, POLL_MS);
+		/* Records committed without a wake-up (common.bpf.h: rb_flags) are not
+		 * seen by the poll, which only reads a ring epoll reported: read them
+		 * at each timeout. Until then the kernel wakes us for no record at all:
+		 * it wakes only for a record written when we had read everything. */
+		if (n == 0 && e->ringbuf)
+			n = ring_buffer__consume(e->rb);
+		if (n < 0 && n != -EINTR) {
+			log_msg(LOG_ERROR, "reading the kernel buffer failed: %s", strerror(-n));
+			break;
+		}
+		if (e->pushed) {
+			engine_wake(e);
+			e->since_wake = 0;
+		}
+		run_pending_scans(e);
+	}
+	/* Drain what the kernel already wrote, so a clean stop loses nothing. */
+	e->pushed = false;
+	if (e->ringbuf)
+		ring_buffer__consume(e->rb);
+	else
+		perf_buffer__consume(e->pb);
+	engine_wake(e);
+	return NULL;
+}
+
+/* The ring buffer, or one perf buffer per CPU, with this file's callbacks. */
+int engine_open_buffers(struct engine *e, char *err, size_t errlen)
+{
+	int ret;
+
+	if (e->ringbuf) {
+		e->rb = ring_buffer__new(bpf_map__fd(e->tls->maps.rb), on_record, e, NULL);
+		if (!e->rb) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot open the ring buffer: %s", strerror(-ret));
+			return ret;
+		}
+	} else {
+		e->pb = perf_buffer__new(bpf_map__fd(e->tls->maps.pb), PERF_PAGES_PER_CPU,
+					 on_perf_sample, on_perf_lost, e, NULL);
+		if (!e->pb) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot open the perf buffers: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
