@@ -9,7 +9,7 @@
 
 #include "unit.h"
 #include "decoders/hpack.h"
-#include "decoders/json.h"
+#include "decoders/util/strbuf.h"
 
 /* Hex with optional spaces to bytes; returns the length. */
 static size_t unhex(const char *hex, uint8_t *out, size_t cap)

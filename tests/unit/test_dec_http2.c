@@ -10,7 +10,7 @@
 
 #include "unit.h"
 #include "decoders/http2.h"
-#include "decoders/json.h"
+#include "decoders/util/strbuf.h"
 
 /* ---- building byte streams ---- */
 
