@@ -207,13 +207,14 @@ static struct h2stream *stream_find(struct http2 *d, uint32_t id)
 	return NULL;
 }
 
-/* A new stream opened by `by` (the direction whose peer initiated it), or NULL
- * if there is no room (counted and noted). */
+/* A new stream opened by `by` (the direction whose peer initiated it; -1: a
+ * client stream whose response came before its request, see block_target), or
+ * NULL if there is no room (counted and noted). */
 static struct h2stream *stream_open(struct http2 *d, uint32_t id, int by)
 {
 	struct h2stream *s;
 
-	if (id > d->max_sid[by])
+	if (by >= 0 && id > d->max_sid[by])
 		d->max_sid[by] = id;
 	if (d->nstreams >= HTTP2_MAX_STREAMS) {
 		if (!d->untracked++)
@@ -642,7 +643,12 @@ static struct h2half *block_target(struct http2 *d, struct h2dir *dr, int dir, s
 	}
 	s = stream_find(d, dr->block_sid);
 	if (dir == DEC_DIR_REQ) {
-		if (!s) {
+		if (s && !s->req.headers_seen) {
+			/* The request of a stream its response opened (below). */
+			if (dr->block_sid > d->max_sid[DEC_DIR_REQ])
+				d->max_sid[DEC_DIR_REQ] = dr->block_sid;
+			s->req_ts = dr->block_ts;
+		} else if (!s) {
 			/* Section 5.1.1: a new stream has a higher id than any
 			 * the client opened; lower ones are closed. */
 			if (dr->block_sid <= d->max_sid[DEC_DIR_REQ])
@@ -655,6 +661,15 @@ static struct h2half *block_target(struct http2 *d, struct h2dir *dr, int dir, s
 		*sp = s;
 		return &s->req;
 	}
+	if (!s && (dr->block_sid & 1) && dr->block_sid > d->max_sid[DEC_DIR_REQ]) {
+		/* A response on a client stream whose request was not seen yet: the
+		 * two directions are captured by different threads, so a response
+		 * read by one can be delivered before the write holding its request
+		 * (each direction stays in order). Open the stream for the request
+		 * to fill when it comes; max_sid is left alone, so the client's
+		 * lower streams still open. */
+		s = stream_open(d, dr->block_sid, -1);
+	}
 	if (!s)
 		return NULL;
 	if (s->resp.informational) {
@@ -664,6 +679,24 @@ static struct h2half *block_target(struct http2 *d, struct h2dir *dr, int dir, s
 	}
 	*sp = s;
 	return &s->resp;
+}
+
+/* The response side of s ended: report the exchange, unless its request has not
+ * arrived yet (see block_target); then request_ended reports it. */
+static void response_ended(struct http2 *d, struct h2stream *s)
+{
+	s->resp.ended = 1;
+	if (s->req.headers_seen)
+		stream_emit(d, s, NULL);
+}
+
+/* The request side of s ended: report the exchange if its response came first
+ * and is complete. */
+static void request_ended(struct http2 *d, struct h2stream *s)
+{
+	s->req.ended = 1;
+	if (s->resp.ended)
+		stream_emit(d, s, NULL);
 }
 
 static void block_complete(struct http2 *d, int dir, uint64_t ts)
@@ -698,9 +731,10 @@ static void block_complete(struct http2 *d, int dir, uint64_t ts)
 			c.h->informational = 1;
 	}
 	if (dr->block_end_stream && dr->block_type == FT_HEADERS) {
-		c.h->ended = 1;
 		if (c.is_resp)
-			stream_emit(d, s, NULL);
+			response_ended(d, s);
+		else
+			request_ended(d, s);
 	}
 }
 
@@ -968,9 +1002,10 @@ static void data_end(struct http2 *d, int dir, uint64_t ts)
 	if (dir == DEC_DIR_RESP)
 		s->resp_ts = ts;
 	if (dr->fflags & FL_END_STREAM) {
-		h->ended = 1;
 		if (dir == DEC_DIR_RESP)
-			stream_emit(d, s, NULL);
+			response_ended(d, s);
+		else
+			request_ended(d, s);
 	}
 }
 

@@ -9,7 +9,11 @@
  * from :method, :path, :authority (reported as host; the "host" field if there
  * is no :authority) and the other fields; the response from :status and its
  * fields (a 1xx informational block is replaced by the final one; trailers are
- * appended). Header lists hold every field but :method, :path, :authority and
+ * appended). The two directions may arrive in either order (a response read
+ * by one thread can be delivered before the write holding its request): a
+ * response on a client stream not yet opened opens it, and the exchange is
+ * reported once its request has come and ended too (or at close, incomplete).
+ * Header lists hold every field but :method, :path, :authority and
  * :status; a value is cut at an embedded NUL. DATA payloads are the bodies
  * (padding removed), capped at DEC_BODY_CAP, and gzip/deflate content codings
  * are decoded through zlib.
