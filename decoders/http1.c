@@ -537,6 +537,7 @@ static void fill_exchange(struct dec_record *rp, const struct h1_msg *req,
 		r.req_ts_ns = req->ts_first;
 	}
 	if (resp) {
+		memcpy(r.http.resp_version, resp->ver, sizeof(r.http.resp_version));
 		r.http.status = resp->status;
 		r.http.reason = resp->reason;
 		r.http.resp_body = resp->body.buf;

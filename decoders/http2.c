@@ -517,6 +517,8 @@ static void stream_emit(struct http2 *d, struct h2stream *s, const char *reason)
 	host = half_pseudo(&s->req, s->req.authority);
 	r.http.host = host ? host : half_pseudo(&s->req, s->req.host);
 	r.http.status = s->status;
+	if (s->resp.headers_seen)
+		memcpy(r.http.resp_version, "2", 2);
 	r.http.reason = reason;
 	r.http.stream_id = s->id;
 	rq = half_list(&s->req);
