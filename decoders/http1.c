@@ -16,6 +16,8 @@
 #include <strings.h>
 #include <zlib.h>
 
+#include "util/notes.h"
+
 #define H1_LINE_CAP    4096		  /* a chunk-size line with its extensions */
 #define H1_MAX_HEADERS 256		  /* fields kept per message; more are parsed, not kept */
 #define H1_QUEUE_BYTES (4u * 1024 * 1024) /* memory held by waiting requests */
@@ -104,7 +106,7 @@ struct http1 {
 	int up_taken;
 	int kick_req; /* the request side was released from S_HOLD */
 	int closed, dead;
-	unsigned notes;
+	struct dec_notes notes;
 };
 
 static const char *const dir_name[2] = {"request", "response"};
@@ -113,26 +115,11 @@ static void h1_note(struct http1 *d, const char *fmt, ...) __attribute__((format
 
 static void h1_note(struct http1 *d, const char *fmt, ...)
 {
-	struct dec_record r;
-	char text[256];
 	va_list ap;
 
-	if (d->notes > H1_MAX_NOTES)
-		return;
-	if (d->notes++ == H1_MAX_NOTES) {
-		snprintf(text, sizeof(text),
-			 "HTTP/1: too many problems on this connection; "
-			 "further notes suppressed");
-	} else {
-		va_start(ap, fmt);
-		vsnprintf(text, sizeof(text), fmt, ap);
-		va_end(ap);
-	}
-	memset(&r, 0, sizeof(r));
-	r.type = DEC_R_NOTE;
-	r.proto = DEC_P_HTTP1;
-	r.note.text = text;
-	d->emit(&r, d->arg);
+	va_start(ap, fmt);
+	dec_vnote(&d->notes, 0, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- small helpers ---- */
@@ -1435,6 +1422,7 @@ struct http1 *http1_new(dec_emit_fn emit, void *arg)
 	}
 	d->emit = emit;
 	d->arg = arg;
+	dec_notes_init(&d->notes, emit, arg, DEC_P_HTTP1, "HTTP/1", 0, H1_MAX_NOTES);
 	return d;
 }
 
@@ -1565,6 +1553,7 @@ void http1_close(struct http1 *d, uint64_t ts_ns)
 			emit_exchange(d, req, NULL);
 		req_retire(d, req);
 	}
+	dec_notes_close(&d->notes, ts_ns);
 }
 
 void http1_free(struct http1 *d)

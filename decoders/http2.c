@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "hpack.h"
+#include "util/notes.h"
 
 /* RFC 9113 section 6: frame types and flags. */
 enum {
@@ -94,7 +95,7 @@ struct http2 {
 	void *arg;
 	int dead; /* decoding stopped: ignore everything */
 	int closed;
-	unsigned notes;
+	struct dec_notes notes;
 	struct h2dir dir[2];
 	uint32_t frame_limit;
 	struct h2stream **streams;
@@ -149,28 +150,11 @@ static uint32_t get32(const uint8_t *p)
 static void note(struct http2 *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(struct http2 *d, const char *fmt, ...)
 {
-	struct dec_record r;
-	char text[512];
 	va_list ap;
 
-	if (d->notes > MAX_NOTES)
-		return;
-	if (d->notes++ == MAX_NOTES) {
-		snprintf(text, sizeof(text),
-			 "HTTP/2: more than %d problems on this connection; not reporting more",
-			 MAX_NOTES);
-	} else {
-		int n = snprintf(text, sizeof(text), "HTTP/2: ");
-
-		va_start(ap, fmt);
-		vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	memset(&r, 0, sizeof(r));
-	r.type = DEC_R_NOTE;
-	r.proto = DEC_P_HTTP2;
-	r.note.text = text;
-	d->emit(&r, d->arg);
+	va_start(ap, fmt);
+	dec_vnote(&d->notes, 0, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- streams ---- */
@@ -1223,10 +1207,11 @@ void http2_close(struct http2 *d, uint64_t ts_ns)
 
 	if (!d || d->closed)
 		return;
-	(void)ts_ns;
 	d->closed = 1;
-	if (d->dead)
+	if (d->dead) {
+		dec_notes_close(&d->notes, ts_ns);
 		return;
+	}
 	for (i = 0; i < 2; i++) {
 		struct h2dir *dr = &d->dir[i];
 
@@ -1250,6 +1235,7 @@ void http2_close(struct http2 *d, uint64_t ts_ns)
 		note(d, "%llu streams were not tracked (more than %d at once)",
 		     (unsigned long long)d->untracked, HTTP2_MAX_STREAMS);
 	flush_streams(d, "incomplete: connection closed");
+	dec_notes_close(&d->notes, ts_ns);
 }
 
 struct http2 *http2_new(dec_emit_fn emit, void *arg)
@@ -1267,6 +1253,7 @@ struct http2 *http2_new(dec_emit_fn emit, void *arg)
 	}
 	d->emit = emit;
 	d->arg = arg;
+	dec_notes_init(&d->notes, emit, arg, DEC_P_HTTP2, "HTTP/2", 1, MAX_NOTES);
 	d->frame_limit = DEFAULT_MAX_FRAME;
 	d->dir[DEC_DIR_REQ].preface_left = HTTP2_PREFACE_LEN;
 	hpack_table_init(&d->dir[DEC_DIR_REQ].hpack, HPACK_DEFAULT_TABLE_SIZE);

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/notes.h"
+
 /* "Capabilities Flags". */
 #define CLIENT_CONNECT_WITH_DB	  0x00000008u
 #define CLIENT_COMPRESS		  0x00000020u
@@ -186,7 +188,7 @@ struct mysql {
 	uint64_t stmt_age;
 	uint32_t last_prepared;
 	int have_last_prepared;
-	unsigned notes;
+	struct dec_notes notes;
 };
 
 /* ---- little helpers over untrusted bytes ---- */
@@ -277,28 +279,12 @@ static void my_note(struct mysql *d, const char *fmt, ...) __attribute__((format
 
 static void my_note(struct mysql *d, const char *fmt, ...)
 {
-	struct dec_record r;
-	char text[256];
 	va_list ap;
-	int k;
 
-	if (d->notes >= MY_NOTES_MAX)
-		return;
-	d->notes++;
-	k = snprintf(text, sizeof(text), "mysql: ");
 	va_start(ap, fmt);
-	vsnprintf(text + k, sizeof(text) - k, fmt, ap);
+	dec_vnote(&d->notes, d->last_ts[0] > d->last_ts[1] ? d->last_ts[0] : d->last_ts[1], fmt,
+		  ap);
 	va_end(ap);
-	if (d->notes == MY_NOTES_MAX)
-		snprintf(text, sizeof(text),
-			 "mysql: too many problems on this connection; "
-			 "further notes suppressed");
-	memset(&r, 0, sizeof(r));
-	r.type = DEC_R_NOTE;
-	r.proto = DEC_P_MYSQL;
-	r.req_ts_ns = d->last_ts[0] > d->last_ts[1] ? d->last_ts[0] : d->last_ts[1];
-	r.note.text = text;
-	d->emit(&r, d->arg);
 }
 
 static const char *my_cmd_name(int cmd)
@@ -1459,6 +1445,7 @@ struct mysql *mysql_new(dec_emit_fn emit, void *arg)
 	}
 	d->emit = emit;
 	d->arg = arg;
+	dec_notes_init(&d->notes, emit, arg, DEC_P_MYSQL, "mysql", 1, MY_NOTES_MAX);
 	d->state = MY_S_INIT;
 	d->eof_mode = -1;
 	/* The client's first bytes are taken as the start of a packet (the
@@ -1525,7 +1512,6 @@ void mysql_gap(struct mysql *d, enum dec_dir dir, uint64_t len)
 
 void mysql_close(struct mysql *d, uint64_t ts_ns)
 {
-	(void)ts_ns;
 	if (!d || d->closed)
 		return;
 	if (!d->dead && !d->tls) {
@@ -1549,6 +1535,7 @@ void mysql_close(struct mysql *d, uint64_t ts_ns)
 				(unsigned long long)d->skipped[1]);
 	}
 	my_flush(d);
+	dec_notes_close(&d->notes, ts_ns);
 	d->closed = 1;
 }
 

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/notes.h"
+
 /* "Message Formats": request codes of the untyped start-up messages. */
 #define PG_PROTO_3 196608u /* 3.0; minor versions keep the major 3 in the high half */
 #define PG_CANCEL  80877102u
@@ -92,7 +94,7 @@ struct pgsql {
 	uint64_t batch_ts; /* first extended-protocol message since the last Execute/Sync */
 	int have_batch;
 	struct pg_names stmts, portals;
-	unsigned notes;
+	struct dec_notes notes;
 };
 
 /* ---- helpers over untrusted bytes ---- */
@@ -143,27 +145,12 @@ static void pg_note(struct pgsql *d, const char *fmt, ...) __attribute__((format
 
 static void pg_note(struct pgsql *d, const char *fmt, ...)
 {
-	struct dec_record r;
-	char text[256];
 	va_list ap;
-	int k;
 
-	if (d->notes >= PG_NOTES_MAX)
-		return;
-	d->notes++;
-	k = snprintf(text, sizeof(text), "pgsql: ");
 	va_start(ap, fmt);
-	vsnprintf(text + k, sizeof(text) - k, fmt, ap);
+	dec_vnote(&d->notes, d->last_ts[0] > d->last_ts[1] ? d->last_ts[0] : d->last_ts[1], fmt,
+		  ap);
 	va_end(ap);
-	if (d->notes == PG_NOTES_MAX)
-		snprintf(text, sizeof(text),
-			 "pgsql: too many problems on this connection; further notes suppressed");
-	memset(&r, 0, sizeof(r));
-	r.type = DEC_R_NOTE;
-	r.proto = DEC_P_PGSQL;
-	r.req_ts_ns = d->last_ts[0] > d->last_ts[1] ? d->last_ts[0] : d->last_ts[1];
-	r.note.text = text;
-	d->emit(&r, d->arg);
 }
 
 static void pg_item_free(struct pg_item *it)
@@ -1087,6 +1074,7 @@ struct pgsql *pgsql_new(dec_emit_fn emit, void *arg)
 	}
 	d->emit = emit;
 	d->arg = arg;
+	dec_notes_init(&d->notes, emit, arg, DEC_P_PGSQL, "pgsql", 1, PG_NOTES_MAX);
 	d->state = PG_S_INIT;
 	/* The client's first bytes are taken as the start of a message (the
 	 * dispatcher chose this decoder on them); the server's must prove it,
@@ -1168,7 +1156,6 @@ void pgsql_close(struct pgsql *d, uint64_t ts_ns)
 {
 	struct pg_item *it;
 
-	(void)ts_ns;
 	if (!d || d->closed)
 		return;
 	if (!d->dead && !d->tls) {
@@ -1196,6 +1183,7 @@ void pgsql_close(struct pgsql *d, uint64_t ts_ns)
 			pg_emit_item(d, it, 0);
 		pg_pop(d);
 	}
+	dec_notes_close(&d->notes, ts_ns);
 	d->closed = 1;
 }
 

@@ -779,19 +779,44 @@ static void test_stream_cap(void)
 
 static void test_note_budget(void)
 {
+	static const char pad[128];
+	struct bb c = {0}, s = {0};
+	struct got *g = got_new();
+	int i;
+
+	preface(&c);
+	/* PINGs of 100 wrong sizes: each noted (not fatal), up to the budget */
+	for (i = 0; i < 100; i++)
+		frame(&c, 6, 0, 0, pad, (size_t)(i < 8 ? i : i + 1));
+	frame(&c, 1, 0x5, 1, "\x82\x84", 2);
+	frame(&s, 1, 0x5, 1, "\x88", 1);
+	run(g, &c, &s, 0);
+	CHECK_EQ_INT(g->notes, 33);
+	CHECK_EQ_INT(g->n, 34);
+	CHECK(has_note(g, "HTTP/2: more than 32 problems on this connection"));
+	CHECK_EQ_STR(g->r[33].text, "1 GET / - 200 -");
+	free(g);
+	free(c.b);
+	free(s.b);
+}
+
+/* The same fault 100 times: noted once, the repeats counted at close. */
+static void test_note_repeats(void)
+{
 	struct bb c = {0}, s = {0};
 	struct got *g = got_new();
 	int i;
 
 	preface(&c);
 	for (i = 0; i < 100; i++)
-		frame(&c, 6, 0, 0, "1234", 4); /* PING of 4 bytes: noted, not fatal */
+		frame(&c, 6, 0, 0, "1234", 4);
 	frame(&c, 1, 0x5, 1, "\x82\x84", 2);
 	frame(&s, 1, 0x5, 1, "\x88", 1);
 	run(g, &c, &s, 0);
-	CHECK_EQ_INT(g->notes, 33);
-	CHECK_EQ_INT(g->n, 34);
-	CHECK_EQ_STR(g->r[33].text, "1 GET / - 200 -");
+	CHECK_EQ_INT(g->notes, 2);
+	CHECK_EQ_INT(g->n, 3);
+	CHECK(has_note(g, "PING from the client with 4 bytes"));
+	CHECK_EQ_STR(g->r[2].text, "HTTP/2: 99 repeated notes on this connection not shown again");
 	free(g);
 	free(c.b);
 	free(s.b);
@@ -838,4 +863,4 @@ UNIT_MAIN(UNIT(test_simple_exchange), UNIT(test_byte_by_byte), UNIT(test_detect)
 	  UNIT(test_upgrade), UNIT(test_upgrade_exchange), UNIT(test_no_preface),
 	  UNIT(test_truncated_frame), UNIT(test_bad_padding), UNIT(test_hpack_errors),
 	  UNIT(test_continuation_wrong_stream), UNIT(test_huge_frame), UNIT(test_gaps),
-	  UNIT(test_stream_cap), UNIT(test_note_budget), UNIT(test_caps))
+	  UNIT(test_stream_cap), UNIT(test_note_budget), UNIT(test_note_repeats), UNIT(test_caps))
