@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "hpack.h"
+#include "util/cursor.h"
 #include "util/notes.h"
 
 /* RFC 9113 section 6: frame types and flags. */
@@ -140,11 +141,6 @@ static const char *error_name(uint32_t e)
 					"HTTP_1_1_REQUIRED"};
 
 	return e < sizeof(n) / sizeof(n[0]) ? n[e] : "unknown error";
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static void note(struct http2 *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -773,7 +769,8 @@ static int unpad(struct http2 *d, struct h2dir *dr, const uint8_t **p, size_t *n
 static void settings(struct http2 *d, int dir, const uint8_t *p, size_t n)
 {
 	struct h2dir *peer = &d->dir[!dir];
-	size_t i;
+	struct cursor cu;
+	uint32_t id, v;
 
 	if (d->dir[dir].fsid) {
 		note(d, "SETTINGS from the %s on stream %u, not 0 (RFC 9113 section 6.5)",
@@ -788,10 +785,7 @@ static void settings(struct http2 *d, int dir, const uint8_t *p, size_t n)
 	}
 	if (n % 6)
 		note(d, "SETTINGS from the %s of %zu bytes, not a multiple of 6", dir_name(dir), n);
-	for (i = 0; i + 6 <= n; i += 6) {
-		uint16_t id = (uint16_t)(p[i] << 8 | p[i + 1]);
-		uint32_t v = get32(p + i + 2);
-
+	for (cu = cur_make(p, n); cur_be16(&cu, &id) && cur_be32(&cu, &v);) {
 		if (id == 0x1) {
 			/* SETTINGS_HEADER_TABLE_SIZE bounds the table of the
 			 * sender's decoder: blocks sent by its peer. */
@@ -823,7 +817,7 @@ static void rst_stream(struct http2 *d, int dir, const uint8_t *p, size_t n, uin
 	s = stream_find(d, dr->fsid);
 	if (!s)
 		return;
-	code = get32(p);
+	code = (uint32_t)cur_be32_at(p, n, 0);
 	snprintf(reason, sizeof(reason), "RST_STREAM %s (0x%x) from %s", error_name(code), code,
 		 dir_name(dir));
 	if (dir == DEC_DIR_RESP)
@@ -842,8 +836,8 @@ static void goaway(struct http2 *d, int dir, const uint8_t *p, size_t n)
 		     dir_name(dir), n, d->dir[dir].fsid);
 		return;
 	}
-	last = get32(p) & 0x7fffffff;
-	code = get32(p + 4);
+	last = (uint32_t)cur_be32_at(p, n, 0) & 0x7fffffff;
+	code = (uint32_t)cur_be32_at(p, n, 4);
 	if (code) {
 		int dl = n - 8 > 100 ? 100 : (int)(n - 8);
 		size_t k;
@@ -925,7 +919,8 @@ static void frame_done(struct http2 *d, int dir, uint64_t ts)
 				dr->fsid);
 			return;
 		}
-		start_block(d, dr, p + 4, n - 4, FT_PUSH_PROMISE, get32(p) & 0x7fffffff);
+		start_block(d, dr, p + 4, n - 4, FT_PUSH_PROMISE,
+			    (uint32_t)cur_be32_at(p, n, 0) & 0x7fffffff);
 		break;
 	case FT_CONTINUATION:
 		if (block_append(d, dr, p, n))
@@ -999,13 +994,16 @@ static void data_end(struct http2 *d, int dir, uint64_t ts)
 static void frame_begin(struct http2 *d, int dir)
 {
 	struct h2dir *dr = &d->dir[dir];
+	struct cursor cu = cur_make(dr->hdr, sizeof(dr->hdr));
 	struct h2stream *s;
 	struct h2half *h;
 
-	dr->flen = (uint32_t)dr->hdr[0] << 16 | (uint32_t)dr->hdr[1] << 8 | dr->hdr[2];
-	dr->ftype = dr->hdr[3];
-	dr->fflags = dr->hdr[4];
-	dr->fsid = get32(dr->hdr + 5) & 0x7fffffff; /* section 4.1: R bit ignored */
+	/* section 4.1: length, type, flags, R bit (ignored) and stream id */
+	cur_be24(&cu, &dr->flen);
+	cur_u8(&cu, &dr->ftype);
+	cur_u8(&cu, &dr->fflags);
+	cur_be32(&cu, &dr->fsid);
+	dr->fsid &= 0x7fffffff;
 	dr->fpos = 0;
 	dr->pad = -1;
 	if (dr->flen > d->frame_limit) {

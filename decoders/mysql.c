@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/cursor.h"
 #include "util/notes.h"
 
 /* "Capabilities Flags". */
@@ -191,22 +192,7 @@ struct mysql {
 	struct dec_notes notes;
 };
 
-/* ---- little helpers over untrusted bytes ---- */
-
-static uint32_t le16(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
-
-static uint32_t le24(const uint8_t *p)
-{
-	return le16(p) | (uint32_t)p[2] << 16;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return le24(p) | (uint32_t)p[3] << 24;
-}
+/* ---- little helpers over untrusted bytes (fixed-width fields: util/cursor.h) ---- */
 
 /* "Length-Encoded Integer": returns bytes used, 0 if it does not fit or is the
  * NULL (0xfb) / undefined (0xff) marker. */
@@ -489,8 +475,8 @@ static unsigned my_ok(struct mysql *d, struct my_cmd *c, const uint8_t *p, size_
 			c->affected = 0;
 		c->affected += affected > INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)affected;
 	}
-	if ((caps & (CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS)) && off + 2 <= n) {
-		status = le16(p + off);
+	if ((caps & (CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS)) && cur_le16_at(p, n, off) >= 0) {
+		status = (unsigned)cur_le16_at(p, n, off);
 		off += 2;
 		if (caps & CLIENT_PROTOCOL_41)
 			off += 2; /* warnings */
@@ -543,15 +529,14 @@ static int my_sqlstate_ok(const uint8_t *p)
 static int my_err(struct my_cmd *c, const uint8_t *p, size_t n)
 {
 	size_t off = 3;
-	int code;
+	int code = (int)cur_le16_at(p, n, 1);
 
 	c->sqlstate[0] = '\0';
-	if (n < 3) {
+	if (code < 0) {
 		c->error_code = 0;
 		my_replace(&c->error, strdup("(truncated ERR packet)"));
 		return 0;
 	}
-	code = le16(p + 1);
 	if (code == 0xffff)
 		return 1;
 	/* With CLIENT_PROTOCOL_41: the marker '#' and the 5-character SQL state
@@ -603,10 +588,16 @@ static void my_greeting(struct mysql *d, const uint8_t *p, size_t n, uint64_t ts
 		d->skip_resp = 1;
 		return;
 	}
-	d->srv_caps = le16(p + off);
-	off += 2;
-	if (off + 5 <= n)
-		d->srv_caps |= le16(p + off + 3) << 16; /* after charset and status */
+	{
+		struct cursor cu = cur_at(p, n, off);
+		uint32_t lo, hi;
+
+		/* low capability bytes, charset, status, high capability bytes */
+		cur_le16(&cu, &lo);
+		d->srv_caps = lo;
+		if (cur_skip(&cu, 3) && cur_le16(&cu, &hi))
+			d->srv_caps |= hi << 16;
+	}
 	d->srv_caps_known = 1;
 	d->greeted = 1;
 	d->state = MY_S_GREETED;
@@ -693,9 +684,9 @@ static int my_resp_cmd(struct mysql *d, struct my_cmd *c, const struct my_asm *a
 				return 0;
 			}
 			if (c->query)
-				my_stmt_add(d, le32(p + 1), c->query);
-			c->prep_cols = le16(p + 5);
-			params = le16(p + 7);
+				my_stmt_add(d, (uint32_t)cur_le32_at(p, n, 1), c->query);
+			c->prep_cols = (uint16_t)cur_le16_at(p, n, 5);
+			params = (unsigned)cur_le16_at(p, n, 7);
 			c->columns = c->prep_cols;
 			if (n >= 13 && p[12] == 0)
 				params = c->prep_cols = 0;
@@ -743,7 +734,7 @@ static int my_resp_cmd(struct mysql *d, struct my_cmd *c, const struct my_asm *a
 	case RS_COLEOF:
 		if (my_is_eof(p, total) && (d->eof_mode == 0 || total == 5)) {
 			d->eof_mode = 0;
-			status = n >= 5 ? le16(p + 3) : 0;
+			status = n >= 5 ? (unsigned)cur_le16_at(p, n, 3) : 0;
 			/* A cursor was opened: rows come through COM_STMT_FETCH. */
 			if (c->binary && (status & SERVER_STATUS_CURSOR_EXISTS))
 				my_done(d, c, ts);
@@ -762,7 +753,7 @@ static int my_resp_cmd(struct mysql *d, struct my_cmd *c, const struct my_asm *a
 	case RS_ROWS:
 		if (p[0] == 0xfe && total < MY_MAX_PKT) {
 			if (total == 5 || (d->eof_mode == 0 && total < 9))
-				status = n >= 5 ? le16(p + 3) : 0;
+				status = n >= 5 ? (unsigned)cur_le16_at(p, n, 3) : 0;
 			else
 				status = my_ok(d, c, p, n, 0);
 			if (my_result_end(d, c, status))
@@ -900,11 +891,11 @@ static void my_handshake_response(struct mysql *d, const uint8_t *p, size_t n, u
 
 	if (n < 2)
 		goto bad;
-	caps = le16(p);
+	caps = (uint32_t)cur_le16_at(p, n, 0);
 	if (caps & CLIENT_PROTOCOL_41) {
 		if (n < 32)
 			goto bad;
-		caps = le32(p);
+		caps = (uint32_t)cur_le32_at(p, n, 0);
 		if (total == 32) {
 			if (!(caps & CLIENT_SSL))
 				goto bad;
@@ -1158,7 +1149,7 @@ static void my_command(struct mysql *d, const struct my_asm *a, uint64_t ts)
 			my_lost(d, DEC_DIR_REQ, "short statement command");
 			return;
 		}
-		s = my_stmt_find(d, le32(p + 1));
+		s = my_stmt_find(d, (uint32_t)cur_le32_at(p, n, 1));
 		if (s)
 			c->query = strdup(s->text);
 		c->binary = 1;
@@ -1288,7 +1279,7 @@ static void my_asm_feed(struct mysql *d, enum dec_dir dir, const uint8_t *p, siz
 			if (a->hdr_have < 4)
 				return;
 			a->hdr_have = 0;
-			len = le24(a->hdr);
+			len = (uint32_t)cur_le24_at(a->hdr, sizeof(a->hdr), 0);
 			seq = a->hdr[3];
 			if (!a->started) {
 				if (!my_start_ok(d, dir, len, seq))
@@ -1351,7 +1342,7 @@ static void my_asm_feed(struct mysql *d, enum dec_dir dir, const uint8_t *p, siz
  * at_start: p is the start of the write. */
 static int my_cmd_plausible(const uint8_t *p, size_t avail, int at_start)
 {
-	uint32_t len = le24(p);
+	uint32_t len = (uint32_t)cur_le24_at(p, avail, 0);
 	const uint8_t *q = p + 4;
 	size_t have = avail - 4, t;
 
@@ -1383,7 +1374,7 @@ static int my_cmd_plausible(const uint8_t *p, size_t avail, int at_start)
 	case COM_FIELD_LIST:
 		return len >= 2 && len == have && memchr(q + 1, 0, len - 1) != NULL;
 	case COM_STMT_EXECUTE:
-		return len >= 10 && have >= 10 && le32(q + 6) == 1; /* iteration count */
+		return len >= 10 && cur_le32_at(q, have, 6) == 1; /* iteration count */
 	case COM_STMT_CLOSE:
 	case COM_STMT_RESET:
 	case COM_PROCESS_KILL:
@@ -1403,15 +1394,15 @@ static int my_hs_plausible(const uint8_t *p, size_t n)
 {
 	size_t i;
 
-	if (n < 36 || le24(p) + 4 != n || (p[3] != 1 && p[3] != 2))
+	if (n < 36 || cur_le24_at(p, n, 0) + 4 != (int64_t)n || (p[3] != 1 && p[3] != 2))
 		return 0;
-	if (!(le32(p + 4) & CLIENT_PROTOCOL_41))
+	if (!(cur_le32_at(p, n, 4) & CLIENT_PROTOCOL_41))
 		return 0;
 	/* 23 filler bytes; MariaDB puts its extended capabilities in the last 4 */
 	for (i = 13; i < 13 + 19; i++)
 		if (p[i])
 			return 0;
-	return n > 36 || (le32(p + 4) & CLIENT_SSL);
+	return n > 36 || (cur_le32_at(p, n, 4) & CLIENT_SSL);
 }
 
 /* Resynchronise the client direction on a write: the offset of a command (or,
@@ -1574,7 +1565,7 @@ int mysql_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
 			return 0;
 		return 1;
 	}
-	plen = le24(buf);
+	plen = (uint32_t)cur_le24_at(buf, len, 0);
 	if (dir == DEC_DIR_RESP) {
 		/* "Protocol::HandshakeV10": protocol 10, a version string starting with a
 		 * digit, thread id, 8 bytes of scramble and a zero filler. */
@@ -1602,7 +1593,7 @@ int mysql_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
 			return 0;
 		if (len < 6)
 			return 1;
-		if (!(le16(buf + 4) & CLIENT_PROTOCOL_41))
+		if (!(cur_le16_at(buf, len, 4) & CLIENT_PROTOCOL_41))
 			return 0;
 		for (i = 13; i < 13 + 19 && i < len; i++)
 			if (buf[i])

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/cursor.h"
 #include "util/notes.h"
 
 /* "Message Formats": request codes of the untyped start-up messages. */
@@ -97,12 +98,7 @@ struct pgsql {
 	struct dec_notes notes;
 };
 
-/* ---- helpers over untrusted bytes ---- */
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+/* ---- helpers over untrusted bytes (fixed-width fields: util/cursor.h) ---- */
 
 static size_t pg_cstr_len(const uint8_t *p, size_t n)
 {
@@ -602,22 +598,23 @@ static uint64_t pg_batch(struct pgsql *d, uint64_t ts)
 
 static void pg_startup(struct pgsql *d, const uint8_t *p, size_t n, uint64_t ts)
 {
-	uint32_t code;
+	struct cursor cu = cur_make(p, n);
+	uint32_t code, pid;
 	size_t off, k, v;
 	char *user = NULL, *db = NULL;
 
-	if (n < 4) {
+	if (!cur_be32(&cu, &code)) {
 		pg_lost(d, DEC_DIR_REQ, "short start-up message");
 		return;
 	}
-	code = be32(p);
 	d->startup_seen = 1;
 	if (code == PG_SSL || code == PG_GSSENC) {
 		d->resp_single = 1;
 		return;
 	}
 	if (code == PG_CANCEL) {
-		pg_note(d, "CancelRequest for backend process %u", n >= 8 ? be32(p + 4) : 0);
+		cur_be32(&cu, &pid); /* 0 if short */
+		pg_note(d, "CancelRequest for backend process %u", pid);
 		return;
 	}
 	if (code >> 16 != 3) {
@@ -903,7 +900,7 @@ static void pg_asm_feed(struct pgsql *d, enum dec_dir dir, const uint8_t *p, siz
 			a->hdr_have = 0;
 			if (need == 4) {
 				a->type = 0;
-				len = be32(a->hdr);
+				len = (uint32_t)cur_be32_at(a->hdr, sizeof(a->hdr), 0);
 				if (len < 8 || len > PG_STARTUP_MAX) {
 					snprintf(why, sizeof(why), "bad start-up message length %u",
 						 len);
@@ -912,7 +909,7 @@ static void pg_asm_feed(struct pgsql *d, enum dec_dir dir, const uint8_t *p, siz
 				}
 			} else {
 				a->type = a->hdr[0];
-				len = be32(a->hdr + 1);
+				len = (uint32_t)cur_be32_at(a->hdr, sizeof(a->hdr), 1);
 				if (!pg_len_ok(dir, a->type, len, PG_LEN_MAX)) {
 					snprintf(why, sizeof(why),
 						 "bad %s message (type 0x%02x, length %u)",
@@ -972,7 +969,7 @@ static int pg_chain(enum dec_dir dir, const uint8_t *p, size_t n)
 	uint32_t len;
 
 	while (off + 5 <= n) {
-		len = be32(p + off + 1);
+		len = (uint32_t)cur_be32_at(p, n, off + 1);
 		if (!pg_len_ok(dir, p[off], len, PG_RESYNC_LEN_MAX))
 			return 0;
 		if (dir == DEC_DIR_RESP && p[off] == 'Z' && off + 5 < n &&
@@ -1002,8 +999,8 @@ static int pg_startup_plausible(const uint8_t *p, size_t n)
 
 	if (n < 8)
 		return 0;
-	len = be32(p);
-	code = be32(p + 4);
+	len = (uint32_t)cur_be32_at(p, n, 0);
+	code = (uint32_t)cur_be32_at(p, n, 4);
 	if (len != n)
 		return 0;
 	if (code == PG_SSL || code == PG_GSSENC)
@@ -1220,8 +1217,8 @@ int pgsql_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
 			return 0;
 		if (len < 9)
 			return len >= 2 && buf[1] ? 0 : 1;
-		mlen = be32(buf + 1);
-		code = be32(buf + 5);
+		mlen = (uint32_t)cur_be32_at(buf, len, 1);
+		code = (uint32_t)cur_be32_at(buf, len, 5);
 		if (mlen < 8 || mlen > 2048)
 			return 0;
 		if (code == 0 || code == 2 || code == 3 || code == 5 || code == 7 || code == 8 ||
@@ -1233,7 +1230,7 @@ int pgsql_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
 		/* A simple Query that is the whole write (a capture joined mid-connection). */
 		if (len < 5)
 			return 1;
-		mlen = be32(buf + 1);
+		mlen = (uint32_t)cur_be32_at(buf, len, 1);
 		if (mlen < 6 || mlen > PGSQL_MSG_CAP)
 			return 0;
 		if (!pg_texty(buf + 5, (len < 1 + (size_t)mlen ? len : mlen) - 5))
@@ -1247,8 +1244,8 @@ int pgsql_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
 		return 0;
 	if (len < 8)
 		return 1;
-	mlen = be32(buf);
-	code = be32(buf + 4);
+	mlen = (uint32_t)cur_be32_at(buf, len, 0);
+	code = (uint32_t)cur_be32_at(buf, len, 4);
 	if ((code == PG_SSL || code == PG_GSSENC) && mlen == 8)
 		return 2;
 	if (code == PG_CANCEL && mlen == 16)
