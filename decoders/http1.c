@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <zlib.h>
 
+#include "util/content.h"
 #include "util/notes.h"
 
 #define H1_LINE_CAP    4096		  /* a chunk-size line with its extensions */
@@ -38,23 +38,12 @@ enum h1_state {
 	S_TUNNEL,     /* protocol switched: bytes are not HTTP/1 */
 };
 
-enum h1_coding { C_IDENTITY, C_GZIP, C_DEFLATE };
-
 struct h1_hdrs {
 	char *arena; /* name\0value\0name\0value\0... */
 	size_t alen, acap;
 	size_t *off; /* 2 offsets per field: name, value */
 	size_t n, cap;
 	int dropped; /* fields beyond H1_MAX_HEADERS */
-};
-
-struct h1_body {
-	uint8_t *buf; /* decoded, at most DEC_BODY_CAP */
-	size_t len, cap;
-	int truncated;
-	enum h1_coding coding;
-	z_stream zs;
-	int z_state; /* 0 not started, 1 inflating, 2 ended (done, failed or capped) */
 };
 
 struct h1_msg {
@@ -64,7 +53,7 @@ struct h1_msg {
 	int status;
 	int is_head, is_connect;
 	struct h1_hdrs hdrs;
-	struct h1_body body;
+	struct content_body body;
 	uint64_t bytes, ts_first, ts_last;
 	int done;	 /* request: the parser is finished with it */
 	int answered;	 /* request: its response was emitted; the parser still owns it */
@@ -355,115 +344,6 @@ static void hdrs_free(struct h1_hdrs *h)
 
 /* ---- bodies ---- */
 
-static void body_raw(struct h1_body *b, const uint8_t *p, size_t n)
-{
-	size_t room = DEC_BODY_CAP - b->len;
-
-	if (n > room) {
-		n = room;
-		b->truncated = 1;
-	}
-	if (!n)
-		return;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		uint8_t *nb;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		if (cap > DEC_BODY_CAP)
-			cap = DEC_BODY_CAP;
-		nb = realloc(b->buf, cap);
-		if (!nb) {
-			b->truncated = 1;
-			return;
-		}
-		b->buf = nb;
-		b->cap = cap;
-	}
-	memcpy(b->buf + b->len, p, n);
-	b->len += n;
-}
-
-static void body_z_end(struct h1_body *b)
-{
-	if (b->z_state == 1)
-		inflateEnd(&b->zs);
-	b->z_state = 2;
-}
-
-/* Content codings gzip and deflate (RFC 9110 section 8.4.1): decoded output is
- * capped at DEC_BODY_CAP like any body. Returns -1 on corrupt data. */
-static int body_inflate(struct h1_body *b, const uint8_t *p, size_t n)
-{
-	if (b->z_state == 2 || !n)
-		return 0;
-	if (b->z_state == 0) {
-		int wbits = 15 + 32; /* gzip or zlib, detected from the header */
-
-		/* "deflate" means the zlib format (RFC 1950), but some servers send
-		 * raw deflate (RFC 1951): a zlib header has CM = 8 and CINFO <= 7. */
-		if (b->coding == C_DEFLATE && !((p[0] & 0x0f) == 8 && (p[0] >> 4) <= 7))
-			wbits = -15;
-		memset(&b->zs, 0, sizeof(b->zs));
-		if (inflateInit2(&b->zs, wbits) != Z_OK) {
-			b->z_state = 2;
-			b->truncated = 1;
-			return 0;
-		}
-		b->z_state = 1;
-		if (!b->buf) {
-			b->buf = malloc(DEC_BODY_CAP);
-			if (!b->buf) {
-				body_z_end(b);
-				b->truncated = 1;
-				return 0;
-			}
-			b->cap = DEC_BODY_CAP;
-		}
-	}
-	b->zs.next_in = (Bytef *)(uintptr_t)p;
-	b->zs.avail_in = (uInt)n;
-	while (b->zs.avail_in > 0) {
-		int rc;
-
-		if (b->len >= DEC_BODY_CAP) {
-			b->truncated = 1;
-			body_z_end(b);
-			return 0;
-		}
-		b->zs.next_out = b->buf + b->len;
-		b->zs.avail_out = (uInt)(DEC_BODY_CAP - b->len);
-		rc = inflate(&b->zs, Z_NO_FLUSH);
-		b->len = DEC_BODY_CAP - b->zs.avail_out;
-		if (rc == Z_STREAM_END) {
-			/* gzip allows several members one after another (RFC 1952
-			 * section 2.2); anything after a zlib stream is ignored. */
-			if (b->coding == C_GZIP && b->zs.avail_in > 0 &&
-			    inflateReset(&b->zs) == Z_OK)
-				continue;
-			body_z_end(b);
-			return 0;
-		}
-		if (rc == Z_BUF_ERROR && b->zs.avail_out > 0)
-			break; /* needs more input */
-		if (rc != Z_OK && rc != Z_BUF_ERROR) {
-			b->truncated = 1;
-			body_z_end(b);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static void body_free(struct h1_body *b)
-{
-	if (b->z_state == 1)
-		inflateEnd(&b->zs);
-	free(b->buf);
-	memset(b, 0, sizeof(*b));
-}
-
 /* ---- messages and the request queue ---- */
 
 static void msg_free(struct h1_msg *m)
@@ -476,7 +356,7 @@ static void msg_free(struct h1_msg *m)
 	free(m->reason);
 	free(m->upgrade);
 	hdrs_free(&m->hdrs);
-	body_free(&m->body);
+	content_body_free(&m->body);
 	free(m);
 }
 
@@ -859,10 +739,7 @@ static void set_coding(struct h1_msg *m)
 	 * codings (br, zstd) are kept as they came. */
 	if (!hdrs_last_elem(&m->hdrs, "content-encoding", last, sizeof(last), &count) || count != 1)
 		return;
-	if (!strcmp(last, "gzip") || !strcmp(last, "x-gzip"))
-		m->body.coding = C_GZIP;
-	else if (!strcmp(last, "deflate"))
-		m->body.coding = C_DEFLATE;
+	m->body.coding = content_coding_of(last);
 }
 
 static void set_host(struct h1_msg *m)
@@ -1119,12 +996,9 @@ static void body_data(struct http1 *d, int dir, const uint8_t *p, size_t n)
 	if (!m)
 		return;
 	m->bytes += n;
-	if (m->body.coding == C_IDENTITY) {
-		body_raw(&m->body, p, n);
-	} else if (body_inflate(&m->body, p, n) < 0) {
+	if (content_body_add(&m->body, p, n) < 0)
 		h1_note(d, "HTTP/1 %s: corrupt %s body; showing what was decoded", dir_name[dir],
-			m->body.coding == C_GZIP ? "gzip" : "deflate");
-	}
+			content_coding_name(m->body.coding));
 }
 
 static size_t step_chunk_size(struct http1 *d, int dir, const uint8_t *p, size_t n, int *more)
@@ -1459,10 +1333,9 @@ void http1_gap(struct http1 *d, enum dec_dir dir, uint64_t len)
 	case S_CHUNK_DATA:
 	case S_BODY_CLOSE:
 		if (s->cur) {
-			s->cur->body.truncated = 1;
 			s->cur->bytes += len;
 			/* the decompressor cannot continue across lost bytes */
-			body_z_end(&s->cur->body);
+			content_body_lost(&s->cur->body);
 		}
 		if (s->st == S_BODY_CLOSE || len <= s->remain) {
 			h1_note(d,

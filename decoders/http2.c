@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <zlib.h>
 
 #include "hpack.h"
+#include "util/content.h"
 #include "util/cursor.h"
 #include "util/notes.h"
 
@@ -360,84 +360,29 @@ static void half_body(struct http2 *d, struct h2half *h, const uint8_t *p, size_
 	h->blen += n;
 }
 
-/*
- * Decode a gzip or deflate content coding (RFC 9110 section 8.4.1) into at most
- * DEC_BODY_CAP bytes. 0 with *out (malloc'd) and *out_len set, *trunc set when
- * the output was cut or the input ended early; -1 if it is not valid.
- */
-static int inflate_body(const uint8_t *in, size_t len, int window_bits, uint8_t **out,
-			size_t *out_len, int *trunc)
-{
-	z_stream z;
-	uint8_t *o;
-	int rc;
-
-	o = malloc(DEC_BODY_CAP);
-	if (!o)
-		return -1;
-	memset(&z, 0, sizeof(z));
-	if (inflateInit2(&z, window_bits) != Z_OK) {
-		free(o);
-		return -1;
-	}
-	z.next_in = (uint8_t *)in;
-	z.avail_in = (uInt)len;
-	z.next_out = o;
-	z.avail_out = DEC_BODY_CAP;
-	rc = inflate(&z, Z_FINISH);
-	*out_len = DEC_BODY_CAP - z.avail_out;
-	inflateEnd(&z);
-	if (rc == Z_STREAM_END) {
-		*out = o;
-		return 0;
-	}
-	/* Out of room: the body is longer than the cap. Out of input: the
-	 * capture ended (or the raw bytes were capped) mid-body. */
-	if ((rc == Z_BUF_ERROR || rc == Z_OK) && (z.avail_out == 0 || z.avail_in == 0) &&
-	    *out_len) {
-		*trunc = 1;
-		*out = o;
-		return 0;
-	}
-	free(o);
-	return -1;
-}
-
-/* The body as shown: decoded when its Content-Encoding is gzip or deflate. */
+/* The body as shown: decoded when its Content-Encoding is gzip or deflate, into
+ * cb (which the caller frees); else, or if it does not decode, as received. */
 static void body_view(struct http2 *d, struct h2stream *s, struct h2half *h, const uint8_t **p,
-		      size_t *n, int *trunc, uint8_t **owned)
+		      size_t *n, int *trunc, struct content_body *cb)
 {
-	const char *enc = half_get(h, "content-encoding");
-	uint8_t *o = NULL;
-	size_t olen = 0;
-	int t = h->btrunc, rc = -1;
-
+	memset(cb, 0, sizeof(*cb));
 	*p = h->body;
 	*n = h->blen;
 	*trunc = h->btrunc;
-	*owned = NULL;
-	if (!enc || !h->blen || h->decoded)
+	cb->coding = content_coding_of(half_get(h, "content-encoding"));
+	if (cb->coding == CONTENT_IDENTITY || !h->blen || h->decoded)
 		return;
-	if (!strcasecmp(enc, "gzip") || !strcasecmp(enc, "x-gzip")) {
-		rc = inflate_body(h->body, h->blen, 15 + 16, &o, &olen, &t);
-	} else if (!strcasecmp(enc, "deflate")) {
-		/* "deflate" is meant to be zlib-wrapped; some servers send raw
-		 * deflate, so try both. */
-		rc = inflate_body(h->body, h->blen, 15, &o, &olen, &t);
-		if (rc)
-			rc = inflate_body(h->body, h->blen, -15, &o, &olen, &t);
-	} else {
-		return;
-	}
-	if (rc) {
+	if (content_body_add(cb, h->body, h->blen) < 0 || !cb->len) {
 		note(d, "stream %u: %s body does not decode as %s; shown as received", s->id,
-		     h == &s->req ? "request" : "response", enc);
+		     h == &s->req ? "request" : "response", content_coding_name(cb->coding));
+		content_body_free(cb);
 		return;
 	}
-	*p = o;
-	*n = olen;
-	*trunc = t;
-	*owned = o;
+	/* a coded stream cut short (capture or cap) is shown as far as it goes */
+	content_body_finish(cb);
+	*p = cb->buf;
+	*n = cb->len;
+	*trunc = cb->truncated || h->btrunc;
 }
 
 static struct dec_header *half_list(const struct h2half *h)
@@ -480,8 +425,8 @@ static size_t list_len(const struct h2half *h)
 static void stream_emit(struct http2 *d, struct h2stream *s, const char *reason)
 {
 	struct dec_record r;
+	struct content_body cb_q, cb_s;
 	struct dec_header *rq, *rs;
-	uint8_t *own_q, *own_s;
 	const char *host;
 
 	memset(&r, 0, sizeof(r));
@@ -508,16 +453,16 @@ static void stream_emit(struct http2 *d, struct h2stream *s, const char *reason)
 	r.http.resp_headers = rs;
 	r.http.n_resp_headers = rs ? list_len(&s->resp) : 0;
 	body_view(d, s, &s->req, &r.http.req_body, &r.http.req_body_len, &r.http.req_body_truncated,
-		  &own_q);
+		  &cb_q);
 	body_view(d, s, &s->resp, &r.http.resp_body, &r.http.resp_body_len,
-		  &r.http.resp_body_truncated, &own_s);
+		  &r.http.resp_body_truncated, &cb_s);
 	r.http.req_bytes = s->req.bytes;
 	r.http.resp_bytes = s->resp.bytes;
 	d->emit(&r, d->arg);
 	free(rq);
 	free(rs);
-	free(own_q);
-	free(own_s);
+	content_body_free(&cb_q);
+	content_body_free(&cb_s);
 	stream_remove(d, s);
 }
 
