@@ -98,7 +98,7 @@ struct http1 {
 	struct dec_notes notes;
 };
 
-static const char *const dir_name[2] = {"request", "response"};
+static const char *const msg_kind[2] = {"request", "response"};
 
 static void h1_note(struct http1 *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -811,7 +811,7 @@ static void start_body(struct http1 *d, int dir)
 	if (cl_rc < 0) {
 		/* RFC 9112 section 6.3 item 5: an invalid Content-Length is an
 		 * unrecoverable framing error. */
-		h1_note(d, "HTTP/1 %s: invalid Content-Length; resynchronising", dir_name[dir]);
+		h1_note(d, "HTTP/1 %s: invalid Content-Length; resynchronising", msg_kind[dir]);
 		msg_done(d, dir);
 		enter_resync(d, dir, 0);
 		return;
@@ -857,7 +857,7 @@ static void parse_head(struct http1 *d, int dir, const uint8_t *p, size_t n)
 	}
 	if (rc < 0) {
 		msg_free(m);
-		h1_note(d, "HTTP/1 %s: malformed %s line; resynchronising", dir_name[dir],
+		h1_note(d, "HTTP/1 %s: malformed %s line; resynchronising", msg_kind[dir],
 			dir == DEC_DIR_REQ ? "request" : "status");
 		if (dir == DEC_DIR_REQ)
 			queue_placeholder(d);
@@ -874,11 +874,11 @@ static void parse_head(struct http1 *d, int dir, const uint8_t *p, size_t n)
 		return;
 	}
 	if (bad)
-		h1_note(d, "HTTP/1 %s: ignored %d malformed header line%s", dir_name[dir], bad,
+		h1_note(d, "HTTP/1 %s: ignored %d malformed header line%s", msg_kind[dir], bad,
 			bad > 1 ? "s" : "");
 	if (m->hdrs.dropped)
 		h1_note(d, "HTTP/1 %s: %d header fields beyond the first %d not kept",
-			dir_name[dir], m->hdrs.dropped, H1_MAX_HEADERS);
+			msg_kind[dir], m->hdrs.dropped, H1_MAX_HEADERS);
 	m->bytes = n;
 	m->ts_first = s->head_ts;
 	if (dir == DEC_DIR_REQ) {
@@ -940,7 +940,7 @@ static size_t step_head(struct http1 *d, int dir, const uint8_t *p, size_t n, in
 		int r = http1_detect(p, n, (enum dec_dir)dir);
 
 		if (r == 0) {
-			h1_note(d, "HTTP/1 %s: not a %s line; resynchronising", dir_name[dir],
+			h1_note(d, "HTTP/1 %s: not a %s line; resynchronising", msg_kind[dir],
 				dir == DEC_DIR_REQ ? "request" : "status");
 			if (dir == DEC_DIR_REQ)
 				queue_placeholder(d);
@@ -971,7 +971,7 @@ static size_t step_head(struct http1 *d, int dir, const uint8_t *p, size_t n, in
 		s->scan = i < lim ? i : lim;
 		if (n >= HTTP1_HEAD_CAP) {
 			h1_note(d, "HTTP/1 %s: header section larger than %d bytes; skipping it",
-				dir_name[dir], HTTP1_HEAD_CAP);
+				msg_kind[dir], HTTP1_HEAD_CAP);
 			if (dir == DEC_DIR_REQ)
 				queue_placeholder(d);
 			else
@@ -997,7 +997,7 @@ static void body_data(struct http1 *d, int dir, const uint8_t *p, size_t n)
 		return;
 	m->bytes += n;
 	if (content_body_add(&m->body, p, n) < 0)
-		h1_note(d, "HTTP/1 %s: corrupt %s body; showing what was decoded", dir_name[dir],
+		h1_note(d, "HTTP/1 %s: corrupt %s body; showing what was decoded", msg_kind[dir],
 			content_coding_name(m->body.coding));
 }
 
@@ -1014,7 +1014,7 @@ static size_t step_chunk_size(struct http1 *d, int dir, const uint8_t *p, size_t
 			return 0;
 		}
 		h1_note(d, "HTTP/1 %s: chunk-size line longer than %d bytes; resynchronising",
-			dir_name[dir], H1_LINE_CAP);
+			msg_kind[dir], H1_LINE_CAP);
 		goto bad;
 	}
 	ll = line_len(p, e);
@@ -1022,20 +1022,20 @@ static size_t step_chunk_size(struct http1 *d, int dir, const uint8_t *p, size_t
 	while (i < ll && (v = hex_val(p[i])) >= 0) {
 		if (size >> 60) {
 			h1_note(d, "HTTP/1 %s: chunk size overflows 64 bits; resynchronising",
-				dir_name[dir]);
+				msg_kind[dir]);
 			goto bad;
 		}
 		size = size * 16 + (uint64_t)v;
 		i++;
 	}
 	if (i == 0) {
-		h1_note(d, "HTTP/1 %s: bad chunk-size line; resynchronising", dir_name[dir]);
+		h1_note(d, "HTTP/1 %s: bad chunk-size line; resynchronising", msg_kind[dir]);
 		goto bad;
 	}
 	while (i < ll && is_ows(p[i]))
 		i++;
 	if (i < ll && p[i] != ';') {
-		h1_note(d, "HTTP/1 %s: bad chunk-size line; resynchronising", dir_name[dir]);
+		h1_note(d, "HTTP/1 %s: bad chunk-size line; resynchronising", msg_kind[dir]);
 		goto bad;
 	}
 	if (s->cur)
@@ -1072,7 +1072,7 @@ static size_t step_chunk_crlf(struct http1 *d, int dir, const uint8_t *p, size_t
 	}
 	if (!k) {
 		h1_note(d, "HTTP/1 %s: chunk data not followed by CRLF; resynchronising",
-			dir_name[dir]);
+			msg_kind[dir]);
 		if (s->cur)
 			s->cur->body.truncated = 1;
 		msg_done(d, dir);
@@ -1096,7 +1096,7 @@ static size_t step_trailer(struct http1 *d, int dir, const uint8_t *p, size_t n,
 			return 0;
 		}
 		h1_note(d, "HTTP/1 %s: trailer section larger than %d bytes; resynchronising",
-			dir_name[dir], HTTP1_HEAD_CAP);
+			msg_kind[dir], HTTP1_HEAD_CAP);
 		msg_done(d, dir);
 		enter_resync(d, dir, 0);
 		return n;
@@ -1341,7 +1341,7 @@ void http1_gap(struct http1 *d, enum dec_dir dir, uint64_t len)
 			h1_note(d,
 				"HTTP/1 %s: %llu bytes lost inside a body; the body shown is "
 				"incomplete",
-				dir_name[di], (unsigned long long)len);
+				msg_kind[di], (unsigned long long)len);
 			if (s->st != S_BODY_CLOSE) {
 				s->remain -= len;
 				if (!s->remain) {
@@ -1354,7 +1354,7 @@ void http1_gap(struct http1 *d, enum dec_dir dir, uint64_t len)
 			return;
 		}
 		h1_note(d, "HTTP/1 %s: %llu bytes lost past the end of a body; resynchronising",
-			dir_name[di], (unsigned long long)len);
+			msg_kind[di], (unsigned long long)len);
 		msg_done(d, di);
 		break;
 	case S_TUNNEL:
@@ -1378,7 +1378,7 @@ void http1_gap(struct http1 *d, enum dec_dir dir, uint64_t len)
 		if (s->head_started && di == DEC_DIR_REQ)
 			queue_placeholder(d);
 		h1_note(d, "HTTP/1 %s: %llu bytes lost; resynchronising on the next message",
-			dir_name[di], (unsigned long long)len);
+			msg_kind[di], (unsigned long long)len);
 		break;
 	}
 	/* The bytes after a gap usually start a new write, so maybe a message. */

@@ -108,7 +108,7 @@ struct http2 {
 	uint64_t last_ts;
 };
 
-static const char *dir_name(int dir)
+static const char *peer_name(int dir)
 {
 	return dir == DEC_DIR_REQ ? "client" : "server";
 }
@@ -491,8 +491,8 @@ static void flush_streams(struct http2 *d, const char *reason)
 }
 
 /* Stop decoding the connection: say why, report what was open. */
-static void give_up(struct http2 *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void give_up(struct http2 *d, const char *fmt, ...)
+static void h2_give_up(struct http2 *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void h2_give_up(struct http2 *d, const char *fmt, ...)
 {
 	char text[400];
 	va_list ap;
@@ -643,10 +643,10 @@ static void block_complete(struct http2 *d, int dir, uint64_t ts)
 	rc = hpack_decode_block(&dr->hpack, dr->block, dr->block_len, on_field, &c);
 	dr->block_len = 0;
 	if (rc) {
-		give_up(d,
-			"HPACK decoding error in the %s's header block on stream %u (%s); "
-			"the dynamic table is now unknown",
-			dir_name(dir), dr->block_sid, dr->hpack.error);
+		h2_give_up(d,
+			   "HPACK decoding error in the %s's header block on stream %u (%s); "
+			   "the dynamic table is now unknown",
+			   peer_name(dir), dr->block_sid, dr->hpack.error);
 		return;
 	}
 	if (!s)
@@ -668,12 +668,12 @@ static void block_complete(struct http2 *d, int dir, uint64_t ts)
 static int block_append(struct http2 *d, struct h2dir *dr, const uint8_t *p, size_t n)
 {
 	if (dr->block_len + n > HTTP2_BUF_CAP) {
-		give_up(d, "header block on stream %u larger than %d KiB", dr->block_sid,
-			HTTP2_BUF_CAP >> 10);
+		h2_give_up(d, "header block on stream %u larger than %d KiB", dr->block_sid,
+			   HTTP2_BUF_CAP >> 10);
 		return -1;
 	}
 	if (grow((void **)&dr->block, &dr->block_cap, dr->block_len + n, 1)) {
-		give_up(d, "out of memory for a header block");
+		h2_give_up(d, "out of memory for a header block");
 		return -1;
 	}
 	if (n)
@@ -693,17 +693,17 @@ static int unpad(struct http2 *d, struct h2dir *dr, const uint8_t **p, size_t *n
 	if (!(dr->fflags & FL_PADDED))
 		return 0;
 	if (*n < 1) {
-		give_up(d, "%s frame on stream %u is PADDED but empty", frame_name(dr->ftype),
-			dr->fsid);
+		h2_give_up(d, "%s frame on stream %u is PADDED but empty", frame_name(dr->ftype),
+			   dr->fsid);
 		return -1;
 	}
 	pad = (*p)[0];
 	if (pad > *n - 1) {
-		give_up(d,
-			"%s frame on stream %u: padding of %u bytes exceeds the payload (%zu "
-			"bytes) (RFC 9113 section 6.%d)",
-			frame_name(dr->ftype), dr->fsid, pad, *n - 1,
-			dr->ftype == FT_HEADERS ? 2 : 6);
+		h2_give_up(d,
+			   "%s frame on stream %u: padding of %u bytes exceeds the payload (%zu "
+			   "bytes) (RFC 9113 section 6.%d)",
+			   frame_name(dr->ftype), dr->fsid, pad, *n - 1,
+			   dr->ftype == FT_HEADERS ? 2 : 6);
 		return -1;
 	}
 	*p += 1;
@@ -719,17 +719,18 @@ static void settings(struct http2 *d, int dir, const uint8_t *p, size_t n)
 
 	if (d->dir[dir].fsid) {
 		note(d, "SETTINGS from the %s on stream %u, not 0 (RFC 9113 section 6.5)",
-		     dir_name(dir), d->dir[dir].fsid);
+		     peer_name(dir), d->dir[dir].fsid);
 		return;
 	}
 	if (d->dir[dir].fflags & FL_ACK) {
 		if (n)
-			note(d, "SETTINGS ACK from the %s with a %zu-byte payload", dir_name(dir),
+			note(d, "SETTINGS ACK from the %s with a %zu-byte payload", peer_name(dir),
 			     n);
 		return;
 	}
 	if (n % 6)
-		note(d, "SETTINGS from the %s of %zu bytes, not a multiple of 6", dir_name(dir), n);
+		note(d, "SETTINGS from the %s of %zu bytes, not a multiple of 6", peer_name(dir),
+		     n);
 	for (cu = cur_make(p, n); cur_be16(&cu, &id) && cur_be32(&cu, &v);) {
 		if (id == 0x1) {
 			/* SETTINGS_HEADER_TABLE_SIZE bounds the table of the
@@ -740,7 +741,7 @@ static void settings(struct http2 *d, int dir, const uint8_t *p, size_t n)
 			/* SETTINGS_MAX_FRAME_SIZE: section 6.5.2 range. */
 			if (v < DEFAULT_MAX_FRAME || v > ABSOLUTE_MAX_FRAME)
 				note(d, "SETTINGS_MAX_FRAME_SIZE %u from the %s is out of range", v,
-				     dir_name(dir));
+				     peer_name(dir));
 			else if (v > d->frame_limit)
 				d->frame_limit = v;
 		}
@@ -756,7 +757,7 @@ static void rst_stream(struct http2 *d, int dir, const uint8_t *p, size_t n, uin
 
 	if (n != 4 || !dr->fsid) {
 		note(d, "RST_STREAM from the %s on stream %u with %zu bytes (RFC 9113 section 6.4)",
-		     dir_name(dir), dr->fsid, n);
+		     peer_name(dir), dr->fsid, n);
 		return;
 	}
 	s = stream_find(d, dr->fsid);
@@ -764,7 +765,7 @@ static void rst_stream(struct http2 *d, int dir, const uint8_t *p, size_t n, uin
 		return;
 	code = (uint32_t)cur_be32_at(p, n, 0);
 	snprintf(reason, sizeof(reason), "RST_STREAM %s (0x%x) from %s", error_name(code), code,
-		 dir_name(dir));
+		 peer_name(dir));
 	if (dir == DEC_DIR_RESP)
 		s->resp_ts = ts;
 	stream_emit(d, s, reason);
@@ -778,7 +779,7 @@ static void goaway(struct http2 *d, int dir, const uint8_t *p, size_t n)
 
 	if (n < 8 || d->dir[dir].fsid) {
 		note(d, "GOAWAY from the %s with %zu bytes on stream %u (RFC 9113 section 6.8)",
-		     dir_name(dir), n, d->dir[dir].fsid);
+		     peer_name(dir), n, d->dir[dir].fsid);
 		return;
 	}
 	last = (uint32_t)cur_be32_at(p, n, 0) & 0x7fffffff;
@@ -791,13 +792,13 @@ static void goaway(struct http2 *d, int dir, const uint8_t *p, size_t n)
 		for (k = 0; k < (size_t)dl; k++)
 			dbg[k] = p[8 + k] >= 0x20 && p[8 + k] < 0x7f ? (char)p[8 + k] : '.';
 		dbg[dl] = '\0';
-		note(d, "GOAWAY from the %s: %s (0x%x), last stream %u%s%s", dir_name(dir),
+		note(d, "GOAWAY from the %s: %s (0x%x), last stream %u%s%s", peer_name(dir),
 		     error_name(code), code, last, dl ? ", debug: " : "", dbg);
 	}
 	/* Section 6.8: streams the receiver opened above `last` were not
 	 * processed. Client streams are odd, pushed streams even. */
 	snprintf(reason, sizeof(reason), "not processed: GOAWAY from %s (last stream %u)",
-		 dir_name(dir), last);
+		 peer_name(dir), last);
 	if (d->nstreams)
 		qsort(d->streams, d->nstreams, sizeof(*d->streams), cmp_stream);
 	for (i = 0; i < d->nstreams;) {
@@ -843,8 +844,9 @@ static void frame_done(struct http2 *d, int dir, uint64_t ts)
 		if (dr->fflags & FL_PRIORITY) {
 			/* Section 6.2: exclusive bit, dependency, weight. */
 			if (n < 5) {
-				give_up(d, "HEADERS on stream %u too short for its priority fields",
-					dr->fsid);
+				h2_give_up(d,
+					   "HEADERS on stream %u too short for its priority fields",
+					   dr->fsid);
 				return;
 			}
 			p += 5;
@@ -854,14 +856,14 @@ static void frame_done(struct http2 *d, int dir, uint64_t ts)
 		break;
 	case FT_PUSH_PROMISE:
 		if (dir == DEC_DIR_REQ) {
-			give_up(d, "PUSH_PROMISE sent by the client (RFC 9113 section 8.4)");
+			h2_give_up(d, "PUSH_PROMISE sent by the client (RFC 9113 section 8.4)");
 			return;
 		}
 		if (unpad(d, dr, &p, &n))
 			return;
 		if (n < 4) {
-			give_up(d, "PUSH_PROMISE on stream %u without a promised stream id",
-				dr->fsid);
+			h2_give_up(d, "PUSH_PROMISE on stream %u without a promised stream id",
+				   dr->fsid);
 			return;
 		}
 		start_block(d, dr, p + 4, n - 4, FT_PUSH_PROMISE,
@@ -875,7 +877,7 @@ static void frame_done(struct http2 *d, int dir, uint64_t ts)
 	case FT_PRIORITY:
 		if (n != 5)
 			note(d, "PRIORITY from the %s on stream %u with %zu bytes, not 5",
-			     dir_name(dir), dr->fsid, n);
+			     peer_name(dir), dr->fsid, n);
 		return;
 	case FT_RST_STREAM:
 		rst_stream(d, dir, p, n, ts);
@@ -888,14 +890,14 @@ static void frame_done(struct http2 *d, int dir, uint64_t ts)
 			note(d,
 			     "PING from the %s with %zu bytes on stream %u (RFC 9113 section "
 			     "6.7)",
-			     dir_name(dir), n, dr->fsid);
+			     peer_name(dir), n, dr->fsid);
 		return;
 	case FT_GOAWAY:
 		goaway(d, dir, p, n);
 		return;
 	case FT_WINDOW_UPDATE:
 		if (n != 4)
-			note(d, "WINDOW_UPDATE from the %s with %zu bytes, not 4", dir_name(dir),
+			note(d, "WINDOW_UPDATE from the %s with %zu bytes, not 4", peer_name(dir),
 			     n);
 		return;
 	default:
@@ -952,46 +954,47 @@ static void frame_begin(struct http2 *d, int dir)
 	dr->fpos = 0;
 	dr->pad = -1;
 	if (dr->flen > d->frame_limit) {
-		give_up(d,
-			"%s frame from the %s on stream %u claims %u bytes, above "
-			"SETTINGS_MAX_FRAME_SIZE %u (RFC 9113 section 4.2)",
-			frame_name(dr->ftype), dir_name(dir), dr->fsid, dr->flen, d->frame_limit);
+		h2_give_up(d,
+			   "%s frame from the %s on stream %u claims %u bytes, above "
+			   "SETTINGS_MAX_FRAME_SIZE %u (RFC 9113 section 4.2)",
+			   frame_name(dr->ftype), peer_name(dir), dr->fsid, dr->flen,
+			   d->frame_limit);
 		return;
 	}
 	/* Section 6.10: a header block is a contiguous sequence of frames. */
 	if (dr->in_block && (dr->ftype != FT_CONTINUATION || dr->fsid != dr->block_sid)) {
-		give_up(d,
-			"%s frame on stream %u from the %s interrupts the header block of "
-			"stream %u (RFC 9113 section 6.10)",
-			frame_name(dr->ftype), dr->fsid, dir_name(dir), dr->block_sid);
+		h2_give_up(d,
+			   "%s frame on stream %u from the %s interrupts the header block of "
+			   "stream %u (RFC 9113 section 6.10)",
+			   frame_name(dr->ftype), dr->fsid, peer_name(dir), dr->block_sid);
 		return;
 	}
 	if (!dr->in_block && dr->ftype == FT_CONTINUATION) {
-		give_up(d,
-			"CONTINUATION on stream %u from the %s without a header block to "
-			"continue (RFC 9113 section 6.10)",
-			dr->fsid, dir_name(dir));
+		h2_give_up(d,
+			   "CONTINUATION on stream %u from the %s without a header block to "
+			   "continue (RFC 9113 section 6.10)",
+			   dr->fsid, peer_name(dir));
 		return;
 	}
 	if (!dr->fsid && (dr->ftype == FT_DATA || dr->ftype == FT_HEADERS ||
 			  dr->ftype == FT_PUSH_PROMISE || dr->ftype == FT_CONTINUATION)) {
-		give_up(d, "%s frame from the %s on stream 0 (RFC 9113 section 6)",
-			frame_name(dr->ftype), dir_name(dir));
+		h2_give_up(d, "%s frame from the %s on stream 0 (RFC 9113 section 6)",
+			   frame_name(dr->ftype), peer_name(dir));
 		return;
 	}
 	if (dr->ftype == FT_DATA && (dr->fflags & FL_PADDED) && !dr->flen) {
-		give_up(d, "DATA frame on stream %u is PADDED but empty (RFC 9113 section 6.1)",
-			dr->fsid);
+		h2_give_up(d, "DATA frame on stream %u is PADDED but empty (RFC 9113 section 6.1)",
+			   dr->fsid);
 		return;
 	}
 	if (dr->ftype != FT_DATA && dr->flen > HTTP2_BUF_CAP) {
-		give_up(d, "%s frame of %u bytes from the %s is larger than we buffer (%d KiB)",
-			frame_name(dr->ftype), dr->flen, dir_name(dir), HTTP2_BUF_CAP >> 10);
+		h2_give_up(d, "%s frame of %u bytes from the %s is larger than we buffer (%d KiB)",
+			   frame_name(dr->ftype), dr->flen, peer_name(dir), HTTP2_BUF_CAP >> 10);
 		return;
 	}
 	if (dr->ftype != FT_DATA &&
 	    grow((void **)&dr->buf, &dr->buf_cap, dr->flen ? dr->flen : 1, 1)) {
-		give_up(d, "out of memory for a %u-byte frame", dr->flen);
+		h2_give_up(d, "out of memory for a %u-byte frame", dr->flen);
 		return;
 	}
 	/* Frame bytes per stream; header blocks count when their stream is known. */
@@ -1017,10 +1020,10 @@ static size_t data_bytes(struct http2 *d, int dir, const uint8_t *p, size_t n)
 		used++;
 		/* Section 6.1: padding not shorter than the payload is an error. */
 		if ((uint32_t)dr->pad > dr->flen - 1) {
-			give_up(d,
-				"DATA frame on stream %u: padding of %d bytes exceeds the "
-				"payload (%u bytes) (RFC 9113 section 6.1)",
-				dr->fsid, dr->pad, dr->flen - 1);
+			h2_give_up(d,
+				   "DATA frame on stream %u: padding of %d bytes exceeds the "
+				   "payload (%u bytes) (RFC 9113 section 6.1)",
+				   dr->fsid, dr->pad, dr->flen - 1);
 			return n;
 		}
 	}
@@ -1072,8 +1075,8 @@ void http2_feed(struct http2 *d, enum dec_dir dir, const uint8_t *buf, size_t le
 
 			k = len < dr->preface_left ? len : dr->preface_left;
 			if (memcmp(buf, &HTTP2_PREFACE[at], k)) {
-				give_up(d, "the client did not send the connection preface (RFC "
-					   "9113 section 3.4)");
+				h2_give_up(d, "the client did not send the connection preface (RFC "
+					      "9113 section 3.4)");
 				return;
 			}
 			dr->preface_left -= k;
@@ -1132,16 +1135,16 @@ void http2_gap(struct http2 *d, enum dec_dir dir, uint64_t len)
 		note(d,
 		     "%llu bytes from the %s lost inside a DATA frame of stream %u; its body "
 		     "is incomplete",
-		     (unsigned long long)len, dir_name(dir), dr->fsid);
+		     (unsigned long long)len, peer_name(dir), dr->fsid);
 		dr->fpos += (uint32_t)len;
 		if (dr->fpos == dr->flen)
 			frame_end(d, dir, d->last_ts);
 		return;
 	}
-	give_up(d,
-		"%llu bytes from the %s lost; HTTP/2 framing and HPACK state cannot be "
-		"recovered",
-		(unsigned long long)len, dir_name(dir));
+	h2_give_up(d,
+		   "%llu bytes from the %s lost; HTTP/2 framing and HPACK state cannot be "
+		   "recovered",
+		   (unsigned long long)len, peer_name(dir));
 }
 
 void http2_close(struct http2 *d, uint64_t ts_ns)
@@ -1162,17 +1165,17 @@ void http2_close(struct http2 *d, uint64_t ts_ns)
 			note(d,
 			     "connection ended inside a frame header from the %s (%zu of 9 "
 			     "bytes)",
-			     dir_name(i), dr->hdr_len);
+			     peer_name(i), dr->hdr_len);
 		else if (dr->hdr_len == FRAME_HDR)
 			note(d,
 			     "connection ended inside a %s frame from the %s on stream %u (%u "
 			     "of %u payload bytes)",
-			     frame_name(dr->ftype), dir_name(i), dr->fsid, dr->fpos, dr->flen);
+			     frame_name(dr->ftype), peer_name(i), dr->fsid, dr->fpos, dr->flen);
 		else if (dr->in_block)
 			note(d,
 			     "connection ended inside a header block from the %s on stream %u "
 			     "(no END_HEADERS)",
-			     dir_name(i), dr->block_sid);
+			     peer_name(i), dr->block_sid);
 	}
 	if (d->untracked > 1)
 		note(d, "%llu streams were not tracked (more than %d at once)",
