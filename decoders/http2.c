@@ -15,6 +15,7 @@
 #include "util/content.h"
 #include "util/cursor.h"
 #include "util/notes.h"
+#include "util/strbuf.h"
 
 /* RFC 9113 section 6: frame types and flags. */
 enum {
@@ -1290,4 +1291,161 @@ void http2_upgraded_exchange(struct http2 *d, const struct dec_record *up)
 	/* the exchange's bytes: the HTTP/1.1 request and 101 response, then frames */
 	s->req.bytes = h->req_bytes;
 	s->resp.bytes = h->resp_bytes;
+}
+
+/* ---- frames named, for a view of the raw bytes ---- */
+
+/* RFC 9113 section 6.5.2, RFC 8441 section 3, RFC 9218 section 2.1. */
+static const char *setting_name(uint32_t id)
+{
+	static const char *const n[] = {NULL,
+					"HEADER_TABLE_SIZE",
+					"ENABLE_PUSH",
+					"MAX_CONCURRENT_STREAMS",
+					"INITIAL_WINDOW_SIZE",
+					"MAX_FRAME_SIZE",
+					"MAX_HEADER_LIST_SIZE",
+					NULL,
+					"ENABLE_CONNECT_PROTOCOL",
+					"NO_RFC7540_PRIORITIES"};
+
+	return id < sizeof(n) / sizeof(n[0]) ? n[id] : NULL;
+}
+
+/* Is this 9-byte header one a sender could have written (RFC 9113 section 6:
+ * which frames go on stream 0, and the fixed payload sizes)? Extension frames
+ * other than ALTSVC (RFC 7838), ORIGIN (RFC 8336) and PRIORITY_UPDATE (RFC 9218)
+ * are not believed: the bytes are more likely not at a frame boundary. */
+static bool header_plausible(uint32_t len, uint8_t type, uint32_t sid)
+{
+	switch (type) {
+	case FT_DATA:
+	case FT_HEADERS:
+	case FT_PUSH_PROMISE:
+	case FT_CONTINUATION:
+		return sid != 0;
+	case FT_PRIORITY:
+		return sid != 0 && len == 5;
+	case FT_RST_STREAM:
+		return sid != 0 && len == 4;
+	case FT_SETTINGS:
+		return sid == 0 && len % 6 == 0;
+	case FT_PING:
+		return sid == 0 && len == 8;
+	case FT_GOAWAY:
+		return sid == 0 && len >= 8;
+	case FT_WINDOW_UPDATE:
+		return len == 4;
+	case 0xa:  /* ALTSVC */
+	case 0x10: /* PRIORITY_UPDATE */
+		return true;
+	case 0xc: /* ORIGIN */
+		return sid == 0;
+	}
+	return false;
+}
+
+static void describe_flags(struct strbuf *sb, uint8_t type, uint8_t flags)
+{
+	const char *sep = " ";
+
+	if ((type == FT_DATA || type == FT_HEADERS) && (flags & FL_END_STREAM)) {
+		sb_printf(sb, "%sEND_STREAM", sep);
+		sep = "|";
+	}
+	if ((type == FT_SETTINGS || type == FT_PING) && (flags & FL_ACK)) {
+		sb_printf(sb, "%sACK", sep);
+		sep = "|";
+	}
+	if ((type == FT_HEADERS || type == FT_PUSH_PROMISE || type == FT_CONTINUATION) &&
+	    (flags & FL_END_HEADERS))
+		sb_printf(sb, "%sEND_HEADERS", sep);
+}
+
+/* One frame's payload fields (those within the n bytes at hand). */
+static void describe_payload(struct strbuf *sb, uint8_t type, struct cursor *cu)
+{
+	uint32_t a, b;
+	uint8_t w;
+
+	switch (type) {
+	case FT_SETTINGS:
+		while (cur_be16(cu, &a) && cur_be32(cu, &b)) {
+			const char *name = setting_name(a);
+
+			if (name)
+				sb_printf(sb, " %s=%u", name, b);
+			else
+				sb_printf(sb, " 0x%x=%u", a, b);
+		}
+		break;
+	case FT_WINDOW_UPDATE:
+		if (cur_be32(cu, &a))
+			sb_printf(sb, " +%u", a & 0x7fffffff);
+		break;
+	case FT_RST_STREAM:
+		if (cur_be32(cu, &a))
+			sb_printf(sb, " %s", error_name(a));
+		break;
+	case FT_GOAWAY:
+		if (cur_be32(cu, &a) && cur_be32(cu, &b))
+			sb_printf(sb, " last stream %u %s", a & 0x7fffffff, error_name(b));
+		break;
+	case FT_PRIORITY:
+		if (cur_be32(cu, &a) && cur_u8(cu, &w))
+			sb_printf(sb, " depends on %u, weight %u%s", a & 0x7fffffff, w + 1u,
+				  (a >> 31) ? ", exclusive" : "");
+		break;
+	}
+}
+
+int http2_frames_describe(const uint8_t *buf, size_t len, struct strbuf *sb)
+{
+	struct cursor cu = cur_make(buf, len);
+	int frames = 0;
+
+	if (len >= HTTP2_PREFACE_LEN && !memcmp(buf, HTTP2_PREFACE, HTTP2_PREFACE_LEN)) {
+		cur_skip(&cu, HTTP2_PREFACE_LEN);
+		sb_puts(sb, "preface");
+		frames++;
+	}
+	while (cu.left >= FRAME_HDR) {
+		struct cursor hdr = cu, pl;
+		uint32_t flen, sid;
+		uint8_t type, flags;
+		size_t have;
+
+		cur_be24(&hdr, &flen);
+		cur_u8(&hdr, &type);
+		cur_u8(&hdr, &flags);
+		cur_be32(&hdr, &sid);
+		sid &= 0x7fffffff;
+		if (!header_plausible(flen, type, sid))
+			break;
+		cu = hdr;
+		have = flen < cu.left ? flen : cu.left;
+		pl = cur_make(cu.p, have);
+		cur_skip(&cu, have);
+		if (frames)
+			sb_puts(sb, ", ");
+		if (type <= FT_CONTINUATION)
+			sb_puts(sb, frame_name(type));
+		else
+			sb_puts(sb, type == 0xa	  ? "ALTSVC"
+				    : type == 0xc ? "ORIGIN"
+						  : "PRIORITY_UPDATE");
+		if (sid)
+			sb_printf(sb, " stream %u", sid);
+		describe_flags(sb, type, flags);
+		describe_payload(sb, type, &pl);
+		if (type == FT_DATA || type == FT_HEADERS || type == FT_CONTINUATION ||
+		    type == FT_PUSH_PROMISE) {
+			if (have < flen)
+				sb_printf(sb, " (%zu of %u bytes)", have, flen);
+			else
+				sb_printf(sb, " (%u bytes)", flen);
+		}
+		frames++;
+	}
+	return frames;
 }

@@ -107,4 +107,21 @@ void http2_upgraded(struct http2 *d, const char *method, const char *path, const
  * One record for the exchange, version "2". */
 void http2_upgraded_exchange(struct http2 *d, const struct dec_record *up);
 
+/*
+ * The HTTP/2 frames in buf named, for a view of captured bytes that shows
+ * frames instead of raw bytes (control frames above all): appended to sb as
+ * "SETTINGS MAX_CONCURRENT_STREAMS=100 INITIAL_WINDOW_SIZE=65535, WINDOW_UPDATE
+ * +983041, HEADERS stream 1 END_STREAM|END_HEADERS (25 bytes)": each frame's
+ * type, stream, flags, and the fields of SETTINGS, WINDOW_UPDATE, RST_STREAM,
+ * GOAWAY and PRIORITY (error codes and settings by their RFC 9113 names). buf
+ * is taken to start at a frame boundary (or with the client preface, named
+ * "preface"); naming stops at the first header that cannot be one (a frame
+ * on the wrong stream or of the wrong size for its type, an unknown type). A
+ * frame longer than what is left is named with the bytes at hand. Returns the
+ * number of frames named: 0 (and nothing appended) if buf does not start with
+ * one. Borrows buf and sb.
+ */
+struct strbuf;
+int http2_frames_describe(const uint8_t *buf, size_t len, struct strbuf *sb);
+
 #endif

@@ -800,6 +800,44 @@ static void test_note_budget(void)
 	free(s.b);
 }
 
+/* Control frames named, as a view of raw bytes shows them (issue 14). */
+static void test_frames_describe(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct bb c = {0};
+
+	preface(&c);
+	frame(&c, 4, 0, 0,
+	      "\x00\x03\x00\x00\x00\x64\x00\x04\x00\x00\xff\xff\x00\x07\x00\x00\x00\x01", 18);
+	frame(&c, 4, 1, 0, "", 0);
+	frame(&c, 8, 0, 0, "\x00\x0f\x00\x01", 4);
+	frame(&c, 6, 1, 0, "12345678", 8);
+	frame(&c, 3, 0, 5, "\x00\x00\x00\x08", 4);
+	frame(&c, 2, 0, 3, "\x80\x00\x00\x01\x0f", 5);
+	frame(&c, 7, 0, 0, "\x00\x00\x00\x05\x00\x00\x00\x00", 8);
+	frame(&c, 1, 0x5, 1, "\x82\x84", 2);
+	frame(&c, 0, 0x1, 1, "hello", 5);
+	CHECK_EQ_INT(http2_frames_describe(c.b, c.n, &sb), 10);
+	CHECK_EQ_STR(sb.buf,
+		     "preface, SETTINGS MAX_CONCURRENT_STREAMS=100 INITIAL_WINDOW_SIZE=65535 "
+		     "0x7=1, SETTINGS ACK, WINDOW_UPDATE +983041, PING ACK, RST_STREAM "
+		     "stream 5 CANCEL, PRIORITY stream 3 depends on 1, weight 16, exclusive, "
+		     "GOAWAY last stream 5 NO_ERROR, HEADERS stream 1 END_STREAM|END_HEADERS "
+		     "(2 bytes), DATA stream 1 END_STREAM (5 bytes)");
+	/* a frame longer than the bytes at hand */
+	sb_reset(&sb);
+	CHECK_EQ_INT(http2_frames_describe(c.b + c.n - 14, 12, &sb), 1);
+	CHECK_EQ_STR(sb.buf, "DATA stream 1 END_STREAM (3 of 5 bytes)");
+	/* not at a frame boundary, or not HTTP/2 at all: nothing named */
+	sb_reset(&sb);
+	CHECK_EQ_INT(http2_frames_describe(c.b + 25, c.n - 25, &sb), 0);
+	CHECK_EQ_INT(http2_frames_describe((const uint8_t *)"GET / HTTP/1.1\r\n\r\n", 18, &sb), 0);
+	CHECK_EQ_INT(http2_frames_describe(c.b, 5, &sb), 0);
+	CHECK_EQ_INT(sb.len, 0);
+	sb_free(&sb);
+	free(c.b);
+}
+
 /* The same fault 100 times: noted once, the repeats counted at close. */
 static void test_note_repeats(void)
 {
@@ -863,4 +901,5 @@ UNIT_MAIN(UNIT(test_simple_exchange), UNIT(test_byte_by_byte), UNIT(test_detect)
 	  UNIT(test_upgrade), UNIT(test_upgrade_exchange), UNIT(test_no_preface),
 	  UNIT(test_truncated_frame), UNIT(test_bad_padding), UNIT(test_hpack_errors),
 	  UNIT(test_continuation_wrong_stream), UNIT(test_huge_frame), UNIT(test_gaps),
-	  UNIT(test_stream_cap), UNIT(test_note_budget), UNIT(test_note_repeats), UNIT(test_caps))
+	  UNIT(test_stream_cap), UNIT(test_note_budget), UNIT(test_note_repeats),
+	  UNIT(test_frames_describe), UNIT(test_caps))
