@@ -817,13 +817,14 @@ static void test_frames_describe(void)
 	frame(&c, 7, 0, 0, "\x00\x00\x00\x05\x00\x00\x00\x00", 8);
 	frame(&c, 1, 0x5, 1, "\x82\x84", 2);
 	frame(&c, 0, 0x1, 1, "hello", 5);
-	CHECK_EQ_INT(http2_frames_describe(c.b, c.n, &sb), 10);
-	CHECK_EQ_STR(sb.buf,
-		     "preface, SETTINGS MAX_CONCURRENT_STREAMS=100 INITIAL_WINDOW_SIZE=65535 "
-		     "0x7=1, SETTINGS ACK, WINDOW_UPDATE +983041, PING ACK, RST_STREAM "
-		     "stream 5 CANCEL, PRIORITY stream 3 depends on 1, weight 16, exclusive, "
-		     "GOAWAY last stream 5 NO_ERROR, HEADERS stream 1 END_STREAM|END_HEADERS "
-		     "(2 bytes), DATA stream 1 END_STREAM (5 bytes)");
+	CHECK_EQ_INT(http2_frames_describe(c.b, c.n, &sb), 11);
+	CHECK_EQ_STR(
+	    sb.buf,
+	    "preface, SETTINGS, SETTINGS MAX_CONCURRENT_STREAMS=100 INITIAL_WINDOW_SIZE=65535 "
+	    "0x7=1, SETTINGS ACK, WINDOW_UPDATE +983041, PING ACK, RST_STREAM "
+	    "stream 5 CANCEL, PRIORITY stream 3 depends on 1, weight 16, exclusive, "
+	    "GOAWAY last stream 5 NO_ERROR, HEADERS stream 1 END_STREAM|END_HEADERS "
+	    "(2 bytes), DATA stream 1 END_STREAM (5 bytes)");
 	/* a frame longer than the bytes at hand */
 	sb_reset(&sb);
 	CHECK_EQ_INT(http2_frames_describe(c.b + c.n - 14, 12, &sb), 1);
