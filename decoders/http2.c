@@ -1203,8 +1203,12 @@ struct http2 *http2_new(dec_emit_fn emit, void *arg)
 	dec_notes_init(&d->notes, emit, arg, DEC_P_HTTP2, "HTTP/2", 1, MAX_NOTES);
 	d->frame_limit = DEFAULT_MAX_FRAME;
 	d->dir[DEC_DIR_REQ].preface_left = HTTP2_PREFACE_LEN;
-	hpack_table_init(&d->dir[DEC_DIR_REQ].hpack, HPACK_DEFAULT_TABLE_SIZE);
-	hpack_table_init(&d->dir[DEC_DIR_RESP].hpack, HPACK_DEFAULT_TABLE_SIZE);
+	if (hpack_table_init(&d->dir[DEC_DIR_REQ].hpack, HPACK_DEFAULT_TABLE_SIZE) ||
+	    hpack_table_init(&d->dir[DEC_DIR_RESP].hpack, HPACK_DEFAULT_TABLE_SIZE)) {
+		http2_free(d);
+		errno = ENOMEM;
+		return NULL;
+	}
 	return d;
 }
 

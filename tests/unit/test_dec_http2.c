@@ -632,10 +632,13 @@ static void test_hpack_errors(void)
 		size_t len;
 		const char *why;
 	} cases[] = {
-	    {"\x82\xc0", 2, "index 64 past the table"},
-	    {"\x82\x04\x84\xff\xff\xff\xff", 7, "invalid Huffman code"},
-	    {"\x82\x04\x7f\xff\xff\xff\xff\x0f", 8, "integer overflow"},
-	    {"\x82\x3f\xe2\x1f", 4, "size update after a header field"},
+	    /* libnghttp2's inflater gives one reason for every fault */
+	    {"\x82\xc0", 2, "Header compression/decompression error"}, /* index 64 */
+	    {"\x82\x04\x84\xff\xff\xff\xff", 7, "Header compression/decompression error"}, /* EOS */
+	    {"\x82\x04\x7f\xff\xff\xff\xff\x0f", 8,
+	     "Header compression/decompression error"}, /* overflow */
+	    {"\x82\x3f\xe2\x1f", 4,
+	     "Header compression/decompression error"}, /* update after a field */
 	};
 	size_t i;
 

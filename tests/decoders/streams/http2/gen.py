@@ -4,7 +4,7 @@
 
 Python's standard library has no HTTP/2, so frames (RFC 9113 section 4.1) and
 header blocks (RFC 7541: indexed fields, literals with and without indexing,
-Huffman strings using the Appendix B table read from decoders/hpack_huffman.c)
+Huffman strings using the Appendix B table in hpack_huffman.txt beside this file)
 are encoded here by hand. Each stream is one connection in the
 tests/decoders stream format. Run it from anywhere; it rewrites the *.stream
 files it owns (the recorded nghttp-*/curl-* files come from record.sh), then
@@ -24,7 +24,7 @@ END_STREAM, ACK, END_HEADERS, PADDED, PRIO = 0x1, 0x1, 0x4, 0x8, 0x20
 
 
 def huffman_table():
-    src = open(os.path.join(TOP, "decoders/hpack_huffman.c")).read()
+    src = open(os.path.join(HERE, "hpack_huffman.txt")).read()
     codes = {}
     for sym, code, ln in re.findall(r"\[(\d+)\] = \{0x([0-9a-f]+), (\d+)\}", src):
         codes[int(sym)] = (int(code, 16), int(ln))
