@@ -14,6 +14,7 @@
 
 #include "util/cursor.h"
 #include "util/notes.h"
+#include "util/text.h"
 
 /* "Capabilities Flags". */
 #define CLIENT_CONNECT_WITH_DB	  0x00000008u
@@ -192,7 +193,7 @@ struct mysql {
 	struct dec_notes notes;
 };
 
-/* ---- little helpers over untrusted bytes (fixed-width fields: util/cursor.h) ---- */
+/* ---- helpers over untrusted bytes (fixed-width fields: util/cursor.h, strings: util/text.h) ---- */
 
 /* "Length-Encoded Integer": returns bytes used, 0 if it does not fit or is the
  * NULL (0xfb) / undefined (0xff) marker. */
@@ -220,43 +221,6 @@ static size_t my_lenenc(const uint8_t *p, size_t n, uint64_t *v)
 	for (i = 0; i < k; i++)
 		*v |= (uint64_t)p[1 + i] << (8 * i);
 	return 1 + k;
-}
-
-static char *my_strndup(const uint8_t *p, size_t n)
-{
-	char *s = malloc(n + 1);
-
-	if (!s)
-		return NULL;
-	if (n)
-		memcpy(s, p, n);
-	s[n] = '\0';
-	return s;
-}
-
-/* A NUL-terminated string at p (within n bytes): its length, or n if unterminated. */
-static size_t my_cstr_len(const uint8_t *p, size_t n)
-{
-	const uint8_t *z = memchr(p, 0, n);
-
-	return z ? (size_t)(z - p) : n;
-}
-
-static void my_replace(char **dst, char *s)
-{
-	free(*dst);
-	*dst = s;
-}
-
-/* Text that a person typed: printable ASCII, tabs and line ends, or UTF-8 bytes. */
-static int my_texty(const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
-			return 0;
-	return 1;
 }
 
 /* ---- records ---- */
@@ -350,10 +314,10 @@ static void my_done(struct mysql *d, struct my_cmd *c, uint64_t ts)
 	c->resp_ts = ts;
 	if (!c->error) {
 		if (c->cmd == COM_INIT_DB && c->query)
-			my_replace(&d->db, strdup(c->query));
+			dec_replace(&d->db, strdup(c->query));
 		if (c->cmd == COM_CHANGE_USER) {
-			my_replace(&d->user, c->cu_user);
-			my_replace(&d->db, c->cu_db);
+			dec_replace(&d->user, c->cu_user);
+			dec_replace(&d->db, c->cu_db);
 			c->cu_user = c->cu_db = NULL;
 		}
 	}
@@ -504,7 +468,7 @@ static unsigned my_ok(struct mysql *d, struct my_cmd *c, const uint8_t *p, size_
 		if (type == 1) {
 			k = my_lenenc(p + off, len, &tlen);
 			if (k && tlen <= len - k)
-				my_replace(&d->db, my_strndup(p + off + k, tlen));
+				dec_replace(&d->db, dec_strndup(p + off + k, tlen));
 		}
 		off += len;
 	}
@@ -534,7 +498,7 @@ static int my_err(struct my_cmd *c, const uint8_t *p, size_t n)
 	c->sqlstate[0] = '\0';
 	if (code < 0) {
 		c->error_code = 0;
-		my_replace(&c->error, strdup("(truncated ERR packet)"));
+		dec_replace(&c->error, strdup("(truncated ERR packet)"));
 		return 0;
 	}
 	if (code == 0xffff)
@@ -549,7 +513,7 @@ static int my_err(struct my_cmd *c, const uint8_t *p, size_t n)
 		off = 9;
 	}
 	c->error_code = code;
-	my_replace(&c->error, my_strndup(p + off, n - off));
+	dec_replace(&c->error, dec_strndup(p + off, n - off));
 	return 0;
 }
 
@@ -574,7 +538,7 @@ static void my_greeting(struct mysql *d, const uint8_t *p, size_t n, uint64_t ts
 		d->state = MY_S_CMD;
 		return;
 	}
-	vlen = n > 1 ? my_cstr_len(p + 1, n - 1) : 0;
+	vlen = n > 1 ? dec_cstr_len(p + 1, n - 1) : 0;
 	off = 1 + vlen + 1 + 4 + 8 + 1; /* version, NUL, thread id, scramble 1, filler */
 	if (n < 2 || p[0] != 10 || vlen == n - 1 || off + 2 > n) {
 		if (n && p[0] == 9) {
@@ -911,8 +875,8 @@ static void my_handshake_response(struct mysql *d, const uint8_t *p, size_t n, u
 	}
 	if (off >= n)
 		goto bad;
-	k = my_cstr_len(p + off, n - off);
-	user = my_strndup(p + off, k);
+	k = dec_cstr_len(p + off, n - off);
+	user = dec_strndup(p + off, k);
 	off += k + 1;
 	if (caps & CLIENT_PROTOCOL_41) {
 		if (caps & CLIENT_PLUGIN_AUTH_LENENC) {
@@ -921,18 +885,18 @@ static void my_handshake_response(struct mysql *d, const uint8_t *p, size_t n, u
 		} else if ((caps & CLIENT_SECURE_CONNECTION) && off < n) {
 			alen = p[off++];
 		} else {
-			alen = off < n ? my_cstr_len(p + off, n - off) + 1 : 0;
+			alen = off < n ? dec_cstr_len(p + off, n - off) + 1 : 0;
 		}
 		off = (off <= n && alen <= n - off) ? off + alen : n;
 		if ((caps & CLIENT_CONNECT_WITH_DB) && off < n)
-			db = my_strndup(p + off, my_cstr_len(p + off, n - off));
+			db = dec_strndup(p + off, dec_cstr_len(p + off, n - off));
 	} else if ((caps & CLIENT_CONNECT_WITH_DB) && off < n) {
-		off += my_cstr_len(p + off, n - off) + 1; /* the scrambled password */
+		off += dec_cstr_len(p + off, n - off) + 1; /* the scrambled password */
 		if (off < n)
-			db = my_strndup(p + off, my_cstr_len(p + off, n - off));
+			db = dec_strndup(p + off, dec_cstr_len(p + off, n - off));
 	}
-	my_replace(&d->user, user);
-	my_replace(&d->db, db);
+	dec_replace(&d->user, user);
+	dec_replace(&d->db, db);
 	d->caps = d->srv_caps_known ? caps & d->srv_caps : caps;
 	d->caps_known = 1;
 	d->eof_mode = (d->caps & CLIENT_DEPRECATE_EOF) ? 1 : 0;
@@ -1101,16 +1065,16 @@ static void my_command(struct mysql *d, const struct my_asm *a, uint64_t ts)
 			k = my_query_attrs(p, n);
 			off = k ? k : 1;
 		}
-		c->query = my_strndup(p + off, n - off);
+		c->query = dec_strndup(p + off, n - off);
 		break;
 	case COM_STMT_PREPARE:
 	case COM_INIT_DB:
 	case COM_CREATE_DB:
 	case COM_DROP_DB:
-		c->query = my_strndup(p + 1, n - 1);
+		c->query = dec_strndup(p + 1, n - 1);
 		break;
 	case COM_FIELD_LIST:
-		c->query = my_strndup(p + 1, my_cstr_len(p + 1, n - 1));
+		c->query = dec_strndup(p + 1, dec_cstr_len(p + 1, n - 1));
 		c->rs = RS_FIELDS;
 		break;
 	case COM_STATISTICS:
@@ -1126,17 +1090,17 @@ static void my_command(struct mysql *d, const struct my_asm *a, uint64_t ts)
 		break;
 	case COM_CHANGE_USER:
 		/* "COM_CHANGE_USER": user, auth response, schema, ... */
-		off = 1 + my_cstr_len(p + 1, n - 1);
-		c->cu_user = my_strndup(p + 1, off - 1);
+		off = 1 + dec_cstr_len(p + 1, n - 1);
+		c->cu_user = dec_strndup(p + 1, off - 1);
 		off++;
 		if (off < n) {
 			if (!d->caps_known || (d->caps & CLIENT_SECURE_CONNECTION))
 				off += 1 + (size_t)p[off];
 			else
-				off += my_cstr_len(p + off, n - off) + 1;
+				off += dec_cstr_len(p + off, n - off) + 1;
 		}
 		if (off < n)
-			c->cu_db = my_strndup(p + off, my_cstr_len(p + off, n - off));
+			c->cu_db = dec_strndup(p + off, dec_cstr_len(p + off, n - off));
 		c->rs = RS_AUTH;
 		break;
 	case COM_STMT_EXECUTE:
@@ -1370,7 +1334,7 @@ static int my_cmd_plausible(const uint8_t *p, size_t avail, int at_start)
 		t = 1;
 		if (q[0] == COM_QUERY && have >= 3 && q[1] == 0 && q[2] == 1)
 			t = 3; /* query attributes, none */
-		return have > t && my_texty(q + t, (have < 64 ? have : 64) - t);
+		return have > t && dec_texty(q + t, (have < 64 ? have : 64) - t);
 	case COM_FIELD_LIST:
 		return len >= 2 && len == have && memchr(q + 1, 0, len - 1) != NULL;
 	case COM_STMT_EXECUTE:
@@ -1614,7 +1578,7 @@ int mysql_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
 		    buf[5] != '\n')
 			return 0;
 		end = 4 + (size_t)plen < len ? 4 + (size_t)plen : len;
-		if (!my_texty(buf + 5, end - 5))
+		if (!dec_texty(buf + 5, end - 5))
 			return 0;
 		return len >= 4 + (size_t)plen ? 2 : 1;
 	}

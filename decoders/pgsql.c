@@ -14,6 +14,7 @@
 
 #include "util/cursor.h"
 #include "util/notes.h"
+#include "util/text.h"
 
 /* "Message Formats": request codes of the untyped start-up messages. */
 #define PG_PROTO_3 196608u /* 3.0; minor versions keep the major 3 in the high half */
@@ -97,43 +98,6 @@ struct pgsql {
 	struct pg_names stmts, portals;
 	struct dec_notes notes;
 };
-
-/* ---- helpers over untrusted bytes (fixed-width fields: util/cursor.h) ---- */
-
-static size_t pg_cstr_len(const uint8_t *p, size_t n)
-{
-	const uint8_t *z = memchr(p, 0, n);
-
-	return z ? (size_t)(z - p) : n;
-}
-
-static char *pg_strndup(const uint8_t *p, size_t n)
-{
-	char *s = malloc(n + 1);
-
-	if (!s)
-		return NULL;
-	if (n)
-		memcpy(s, p, n);
-	s[n] = '\0';
-	return s;
-}
-
-static void pg_replace(char **dst, char *s)
-{
-	free(*dst);
-	*dst = s;
-}
-
-static int pg_texty(const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
-			return 0;
-	return 1;
-}
 
 /* ---- records ---- */
 
@@ -324,15 +288,15 @@ static void pg_error_fields(const uint8_t *p, size_t n, char **msg, char **code,
 	while (off < n && p[off]) {
 		uint8_t f = p[off++];
 
-		k = pg_cstr_len(p + off, n - off);
+		k = dec_cstr_len(p + off, n - off);
 		if (f == 'M' && msg && !*msg)
-			*msg = pg_strndup(p + off, k);
+			*msg = dec_strndup(p + off, k);
 		else if (f == 'C' && code && !*code)
-			*code = pg_strndup(p + off, k);
+			*code = dec_strndup(p + off, k);
 		else if (f == 'V' && sev && !*sev)
-			*sev = pg_strndup(p + off, k); /* non-localised severity */
+			*sev = dec_strndup(p + off, k); /* non-localised severity */
 		else if (f == 'S' && sev && !*sev)
-			*sev = pg_strndup(p + off, k);
+			*sev = dec_strndup(p + off, k);
 		off += k + 1;
 	}
 }
@@ -353,8 +317,8 @@ static void pg_tag(struct pg_item *it, const uint8_t *p, size_t n)
 {
 	static const char *const counted[] = {"INSERT", "DELETE", "UPDATE", "SELECT",
 					      "MOVE",	"FETCH",  "COPY",   "MERGE"};
-	size_t k = pg_cstr_len(p, n), w, i, sp;
-	char *tag = pg_strndup(p, k), *joined;
+	size_t k = dec_cstr_len(p, n), w, i, sp;
+	char *tag = dec_strndup(p, k), *joined;
 	uint64_t v = 0;
 
 	if (!tag)
@@ -363,7 +327,7 @@ static void pg_tag(struct pg_item *it, const uint8_t *p, size_t n)
 		joined = malloc(strlen(it->tag) + 2 + k + 1);
 		if (joined) {
 			sprintf(joined, "%s; %s", it->tag, tag);
-			pg_replace(&it->tag, joined);
+			dec_replace(&it->tag, joined);
 		}
 	} else {
 		it->tag = strdup(tag);
@@ -626,20 +590,20 @@ static void pg_startup(struct pgsql *d, const uint8_t *p, size_t n, uint64_t ts)
 	/* "StartupMessage": name/value string pairs up to an empty name. */
 	off = 4;
 	while (off < n && p[off]) {
-		k = pg_cstr_len(p + off, n - off);
+		k = dec_cstr_len(p + off, n - off);
 		if (off + k + 1 >= n)
 			break;
-		v = pg_cstr_len(p + off + k + 1, n - off - k - 1);
+		v = dec_cstr_len(p + off + k + 1, n - off - k - 1);
 		if (k == 4 && !memcmp(p + off, "user", 4))
-			pg_replace(&user, pg_strndup(p + off + k + 1, v));
+			dec_replace(&user, dec_strndup(p + off + k + 1, v));
 		else if (k == 8 && !memcmp(p + off, "database", 8))
-			pg_replace(&db, pg_strndup(p + off + k + 1, v));
+			dec_replace(&db, dec_strndup(p + off + k + 1, v));
 		off += k + 1 + v + 1;
 	}
 	if (!db && user)
 		db = strdup(user); /* "Defaults to the user name." */
-	pg_replace(&d->user, user);
-	pg_replace(&d->db, db);
+	dec_replace(&d->user, user);
+	dec_replace(&d->db, db);
 	d->state = PG_S_READY;
 	pg_push(d, 'L', ts);
 }
@@ -655,32 +619,32 @@ static void pg_req_typed(struct pgsql *d, const struct pg_asm *a)
 	switch (a->type) {
 	case 'Q': /* "Query": the text */
 		it = pg_push(d, 'Q', a->ts_first);
-		it->text = pg_strndup(p, pg_cstr_len(p, n));
+		it->text = dec_strndup(p, dec_cstr_len(p, n));
 		d->have_batch = 0;
 		break;
 	case 'P': /* "Parse": statement name, text, parameter types */
-		k = pg_cstr_len(p, n);
-		k2 = k < n ? pg_cstr_len(p + k + 1, n - k - 1) : 0;
+		k = dec_cstr_len(p, n);
+		k2 = k < n ? dec_cstr_len(p + k + 1, n - k - 1) : 0;
 		it = pg_push(d, 'P', pg_batch(d, a->ts_first));
 		if (k < n) {
-			it->text = pg_strndup(p + k + 1, k2);
-			pg_name_set(&d->stmts, pg_strndup(p, k), pg_strndup(p + k + 1, k2));
+			it->text = dec_strndup(p + k + 1, k2);
+			pg_name_set(&d->stmts, dec_strndup(p, k), dec_strndup(p + k + 1, k2));
 		}
 		break;
 	case 'B': /* "Bind": portal name, statement name, parameters */
-		k = pg_cstr_len(p, n);
-		k2 = k < n ? pg_cstr_len(p + k + 1, n - k - 1) : 0;
+		k = dec_cstr_len(p, n);
+		k2 = k < n ? dec_cstr_len(p + k + 1, n - k - 1) : 0;
 		it = pg_push(d, 'B', pg_batch(d, a->ts_first));
-		name = k < n ? pg_strndup(p + k + 1, k2) : NULL;
+		name = k < n ? dec_strndup(p + k + 1, k2) : NULL;
 		e = name ? pg_name_find(&d->stmts, name) : NULL;
 		free(name);
 		if (e) {
 			it->text = strdup(e->text);
-			pg_name_set(&d->portals, pg_strndup(p, k), strdup(e->text));
+			pg_name_set(&d->portals, dec_strndup(p, k), strdup(e->text));
 		} else {
 			/* Unknown statement (prepared before the capture): the portal's
 			 * old binding is gone all the same. */
-			name = pg_strndup(p, k);
+			name = dec_strndup(p, k);
 			e = name ? pg_name_find(&d->portals, name) : NULL;
 			if (e)
 				pg_name_drop(&d->portals, e);
@@ -692,7 +656,7 @@ static void pg_req_typed(struct pgsql *d, const struct pg_asm *a)
 		break;
 	case 'E': /* "Execute": portal name, row limit */
 		it = pg_push(d, 'E', pg_batch(d, a->ts_first));
-		name = pg_strndup(p, pg_cstr_len(p, n));
+		name = dec_strndup(p, dec_cstr_len(p, n));
 		e = name ? pg_name_find(&d->portals, name) : NULL;
 		free(name);
 		if (e)
@@ -702,7 +666,7 @@ static void pg_req_typed(struct pgsql *d, const struct pg_asm *a)
 	case 'C': /* "Close": 'S' or 'P' and a name */
 		pg_push(d, 'C', pg_batch(d, a->ts_first));
 		if (n >= 1) {
-			name = pg_strndup(p + 1, pg_cstr_len(p + 1, n - 1));
+			name = dec_strndup(p + 1, dec_cstr_len(p + 1, n - 1));
 			if (name && (e = pg_name_find(p[0] == 'S' ? &d->stmts : &d->portals, name)))
 				pg_name_drop(p[0] == 'S' ? &d->stmts : &d->portals, e);
 			free(name);
@@ -979,7 +943,7 @@ static int pg_chain(enum dec_dir dir, const uint8_t *p, size_t n)
 			size_t avail = n - off - 5, body = len - 4;
 			size_t chk = avail < body ? avail : body - 1; /* the text without its NUL */
 
-			if (!pg_texty(p + off + 5, chk < 256 ? chk : 256))
+			if (!dec_texty(p + off + 5, chk < 256 ? chk : 256))
 				return 0;
 			if (avail >= body && p[off + len] != 0)
 				return 0;
@@ -1233,12 +1197,13 @@ int pgsql_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
 		mlen = (uint32_t)cur_be32_at(buf, len, 1);
 		if (mlen < 6 || mlen > PGSQL_MSG_CAP)
 			return 0;
-		if (!pg_texty(buf + 5, (len < 1 + (size_t)mlen ? len : mlen) - 5))
+		if (!dec_texty(buf + 5, (len < 1 + (size_t)mlen ? len : mlen) - 5))
 			return 0;
 		if (len < 1 + (size_t)mlen)
 			return 1;
-		return len == 1 + (size_t)mlen && buf[mlen] == 0 && pg_texty(buf + 5, mlen - 5) ? 2
-												: 0;
+		return len == 1 + (size_t)mlen && buf[mlen] == 0 && dec_texty(buf + 5, mlen - 5)
+			   ? 2
+			   : 0;
 	}
 	if (buf[0] != 0)
 		return 0;
