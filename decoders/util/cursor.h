@@ -121,44 +121,37 @@ static inline bool cur_le32(struct cursor *c, uint32_t *v)
  * One field at a fixed offset, for headers read in place: the value, or -1 if
  * buf[off, off + size) is not within len. Never reads past len.
  */
-static inline int64_t cur_be16_at(const void *buf, size_t len, size_t off)
+static inline int64_t cur_uint_at(const void *buf, size_t len, size_t off, size_t size, bool big)
 {
 	struct cursor c = cur_at(buf, len, off);
 	uint32_t v;
 
-	return cur_be16(&c, &v) ? (int64_t)v : -1;
+	return cur_uint(&c, size, big, &v) ? (int64_t)v : -1;
+}
+
+static inline int64_t cur_be16_at(const void *buf, size_t len, size_t off)
+{
+	return cur_uint_at(buf, len, off, 2, true);
 }
 
 static inline int64_t cur_be32_at(const void *buf, size_t len, size_t off)
 {
-	struct cursor c = cur_at(buf, len, off);
-	uint32_t v;
-
-	return cur_be32(&c, &v) ? (int64_t)v : -1;
+	return cur_uint_at(buf, len, off, 4, true);
 }
 
 static inline int64_t cur_le16_at(const void *buf, size_t len, size_t off)
 {
-	struct cursor c = cur_at(buf, len, off);
-	uint32_t v;
-
-	return cur_le16(&c, &v) ? (int64_t)v : -1;
+	return cur_uint_at(buf, len, off, 2, false);
 }
 
 static inline int64_t cur_le24_at(const void *buf, size_t len, size_t off)
 {
-	struct cursor c = cur_at(buf, len, off);
-	uint32_t v;
-
-	return cur_le24(&c, &v) ? (int64_t)v : -1;
+	return cur_uint_at(buf, len, off, 3, false);
 }
 
 static inline int64_t cur_le32_at(const void *buf, size_t len, size_t off)
 {
-	struct cursor c = cur_at(buf, len, off);
-	uint32_t v;
-
-	return cur_le32(&c, &v) ? (int64_t)v : -1;
+	return cur_uint_at(buf, len, off, 4, false);
 }
 
 #endif
