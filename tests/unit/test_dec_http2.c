@@ -803,6 +803,73 @@ static void test_note_budget(void)
 	free(s.b);
 }
 
+/*
+ * Issue 12: 301 requests over one connection, as five waves of 60 concurrent
+ * streams, with the two directions delivered in any order (a response read by
+ * one thread can come before the write holding its request): every exchange
+ * paired, none "incomplete". Each direction is cut into pieces of varying size,
+ * and the server's piece is fed first, the client's first, or both at random.
+ */
+static void test_response_before_request(void)
+{
+	struct bb c = {0}, s = {0};
+	unsigned seed = 12345, order;
+	uint32_t id;
+
+	preface(&c);
+	for (id = 1; id <= 601; id += 2) {
+		frame(&c, 1, 0x5, id, "\x82\x84", 2); /* GET / */
+		frame(&s, 1, 0x4, id, "\x88", 1);     /* 200 */
+		frame(&s, 0, 0x1, id, "ok", 2);	      /* DATA, END_STREAM */
+	}
+	for (order = 0; order < 3; order++) {
+		struct got *g = got_new();
+		struct http2 *d = http2_new(emit, g);
+		size_t ci = 0, si = 0, i, paired = 0;
+
+		while (ci < c.n || si < s.n) {
+			size_t ck, sk;
+			int server_first;
+
+			seed = seed * 1103515245u + 12345u;
+			ck = 1 + (seed >> 16) % 97;
+			sk = 1 + (seed >> 8) % 131;
+			server_first = order == 0 ? 1 : order == 1 ? 0 : (int)((seed >> 4) & 1);
+			if (ck > c.n - ci)
+				ck = c.n - ci;
+			if (sk > s.n - si)
+				sk = s.n - si;
+			if (server_first && sk) {
+				http2_feed(d, DEC_DIR_RESP, s.b + si, sk, 2000000);
+				si += sk;
+			}
+			if (ck) {
+				http2_feed(d, DEC_DIR_REQ, c.b + ci, ck, 2000155);
+				ci += ck;
+			}
+			if (!server_first && sk) {
+				http2_feed(d, DEC_DIR_RESP, s.b + si, sk, 2000000);
+				si += sk;
+			}
+		}
+		http2_close(d, 3000000);
+		http2_free(d);
+		CHECK_EQ_INT(g->notes, 0);
+		CHECK_EQ_INT(g->n, 301);
+		for (i = 0; i < g->n; i++) {
+			char want[64];
+
+			snprintf(want, sizeof(want), "%zu GET / - 200 -", 2 * i + 1);
+			if (!strcmp(g->r[i].text, want) && !strcmp(g->r[i].body, "ok"))
+				paired++;
+		}
+		CHECK_EQ_INT(paired, 301);
+		free(g);
+	}
+	free(c.b);
+	free(s.b);
+}
+
 /* Control frames named, as a view of raw bytes shows them (issue 14). */
 static void test_frames_describe(void)
 {
@@ -906,4 +973,4 @@ UNIT_MAIN(UNIT(test_simple_exchange), UNIT(test_byte_by_byte), UNIT(test_detect)
 	  UNIT(test_truncated_frame), UNIT(test_bad_padding), UNIT(test_hpack_errors),
 	  UNIT(test_continuation_wrong_stream), UNIT(test_huge_frame), UNIT(test_gaps),
 	  UNIT(test_stream_cap), UNIT(test_note_budget), UNIT(test_note_repeats),
-	  UNIT(test_frames_describe), UNIT(test_caps))
+	  UNIT(test_frames_describe), UNIT(test_response_before_request), UNIT(test_caps))
