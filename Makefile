@@ -29,7 +29,7 @@ endif
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARN) -I$(OUTPUT) -I. -D_GNU_SOURCE -DECAPTOP_VERSION=\"$(VERSION)\"
-LIBS := -lbpf -lelf -lz -lncursesw -ltinfo -lpcap -lpcre2-8 -lpthread
+LIBS := -lbpf -lelf -lz -lnghttp2 -lncursesw -ltinfo -lpcap -lpcre2-8 -lpthread
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -56,7 +56,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
 
 # Debian packages: the build, then the programs the tests start.
 DEPS_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev libncurses-dev \
-	libpcap-dev libpcre2-dev zlib1g-dev
+	libpcap-dev libpcre2-dev zlib1g-dev libnghttp2-dev
 DEPS_TEST := openssl curl python3 tmux procps iproute2 xxd util-linux nginx-light mariadb-server \
 	mariadb-client postgresql zsh tshark tcpdump gnutls-bin libnss3-tools golang-go wget libssl-dev binutils
 # Only for make bench: the load generator and the peers ecaptop is compared with.
@@ -153,17 +153,17 @@ $(OUTPUT)/san/engine/event.o: engine/event.c $(PCAPNG_HDRS)
 $(OUTPUT)/tests/test_dec_%: tests/unit/test_dec_%.c $(DEC_SAN_OBJS) tests/unit/unit.h
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(DEC_SAN_OBJS) -lz -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(DEC_SAN_OBJS) -lz -lnghttp2 -o $@
 
 $(OUTPUT)/tests/test_pcapng_%: tests/unit/test_pcapng_%.c $(PCAPNG_SAN_OBJS) tests/unit/unit.h
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(PCAPNG_SAN_OBJS) -lz -lpcap -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(PCAPNG_SAN_OBJS) -lz -lnghttp2 -lpcap -o $@
 
 $(OUTPUT)/tools/dec%: tests/tools/dec%.c $(DEC_SAN_OBJS)
 	$(call msg,TOOL,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(DEC_SAN_OBJS) -lz -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(DEC_SAN_OBJS) -lz -lnghttp2 -o $@
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) tests/unit/unit.h
 	$(call msg,TEST,$@)
@@ -187,7 +187,7 @@ $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(HDRS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -g -O1 $(WARN) -I. -I$(OUTPUT) -D_GNU_SOURCE \
-		-fsanitize=fuzzer,address,undefined $< $(FUZZ_LIB_SRCS) -lz -lpcap -lpcre2-8 -o $@
+		-fsanitize=fuzzer,address,undefined $< $(FUZZ_LIB_SRCS) -lz -lnghttp2 -lpcap -lpcre2-8 -o $@
 
 tools: $(TOOL_BINS)
 

@@ -47,8 +47,12 @@ struct dec_header {
 };
 
 struct dec_http {
-	const char *version; /* "1.0", "1.1", "2" */
-	const char *method;  /* NULL for a response without a seen request */
+	const char *version; /* the request's: "1.0", "1.1", "2" (the response's if no request) */
+	/* The response's own version ("1.0", "1.1", "2"), "" if no response was
+	 * seen: a server may answer HTTP/1.1 with HTTP/1.0. Held in the record, so
+	 * a copy of the record needs no pointer fix-up for it. */
+	char resp_version[4];
+	const char *method; /* NULL for a response without a seen request */
 	const char *path;
 	const char *host; /* Host header or :authority, NULL if absent */
 	int status;	  /* 0 if no response (yet) */

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <zlib.h>
+
+#include "util/content.h"
+#include "util/notes.h"
 
 #define H1_LINE_CAP    4096		  /* a chunk-size line with its extensions */
 #define H1_MAX_HEADERS 256		  /* fields kept per message; more are parsed, not kept */
@@ -36,23 +38,12 @@ enum h1_state {
 	S_TUNNEL,     /* protocol switched: bytes are not HTTP/1 */
 };
 
-enum h1_coding { C_IDENTITY, C_GZIP, C_DEFLATE };
-
 struct h1_hdrs {
 	char *arena; /* name\0value\0name\0value\0... */
 	size_t alen, acap;
 	size_t *off; /* 2 offsets per field: name, value */
 	size_t n, cap;
 	int dropped; /* fields beyond H1_MAX_HEADERS */
-};
-
-struct h1_body {
-	uint8_t *buf; /* decoded, at most DEC_BODY_CAP */
-	size_t len, cap;
-	int truncated;
-	enum h1_coding coding;
-	z_stream zs;
-	int z_state; /* 0 not started, 1 inflating, 2 ended (done, failed or capped) */
 };
 
 struct h1_msg {
@@ -62,7 +53,7 @@ struct h1_msg {
 	int status;
 	int is_head, is_connect;
 	struct h1_hdrs hdrs;
-	struct h1_body body;
+	struct content_body body;
 	uint64_t bytes, ts_first, ts_last;
 	int done;	 /* request: the parser is finished with it */
 	int answered;	 /* request: its response was emitted; the parser still owns it */
@@ -104,35 +95,20 @@ struct http1 {
 	int up_taken;
 	int kick_req; /* the request side was released from S_HOLD */
 	int closed, dead;
-	unsigned notes;
+	struct dec_notes notes;
 };
 
-static const char *const dir_name[2] = {"request", "response"};
+static const char *const msg_kind[2] = {"request", "response"};
 
 static void h1_note(struct http1 *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void h1_note(struct http1 *d, const char *fmt, ...)
 {
-	struct dec_record r;
-	char text[256];
 	va_list ap;
 
-	if (d->notes > H1_MAX_NOTES)
-		return;
-	if (d->notes++ == H1_MAX_NOTES) {
-		snprintf(text, sizeof(text),
-			 "HTTP/1: too many problems on this connection; "
-			 "further notes suppressed");
-	} else {
-		va_start(ap, fmt);
-		vsnprintf(text, sizeof(text), fmt, ap);
-		va_end(ap);
-	}
-	memset(&r, 0, sizeof(r));
-	r.type = DEC_R_NOTE;
-	r.proto = DEC_P_HTTP1;
-	r.note.text = text;
-	d->emit(&r, d->arg);
+	va_start(ap, fmt);
+	dec_vnote(&d->notes, 0, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- small helpers ---- */
@@ -368,115 +344,6 @@ static void hdrs_free(struct h1_hdrs *h)
 
 /* ---- bodies ---- */
 
-static void body_raw(struct h1_body *b, const uint8_t *p, size_t n)
-{
-	size_t room = DEC_BODY_CAP - b->len;
-
-	if (n > room) {
-		n = room;
-		b->truncated = 1;
-	}
-	if (!n)
-		return;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		uint8_t *nb;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		if (cap > DEC_BODY_CAP)
-			cap = DEC_BODY_CAP;
-		nb = realloc(b->buf, cap);
-		if (!nb) {
-			b->truncated = 1;
-			return;
-		}
-		b->buf = nb;
-		b->cap = cap;
-	}
-	memcpy(b->buf + b->len, p, n);
-	b->len += n;
-}
-
-static void body_z_end(struct h1_body *b)
-{
-	if (b->z_state == 1)
-		inflateEnd(&b->zs);
-	b->z_state = 2;
-}
-
-/* Content codings gzip and deflate (RFC 9110 section 8.4.1): decoded output is
- * capped at DEC_BODY_CAP like any body. Returns -1 on corrupt data. */
-static int body_inflate(struct h1_body *b, const uint8_t *p, size_t n)
-{
-	if (b->z_state == 2 || !n)
-		return 0;
-	if (b->z_state == 0) {
-		int wbits = 15 + 32; /* gzip or zlib, detected from the header */
-
-		/* "deflate" means the zlib format (RFC 1950), but some servers send
-		 * raw deflate (RFC 1951): a zlib header has CM = 8 and CINFO <= 7. */
-		if (b->coding == C_DEFLATE && !((p[0] & 0x0f) == 8 && (p[0] >> 4) <= 7))
-			wbits = -15;
-		memset(&b->zs, 0, sizeof(b->zs));
-		if (inflateInit2(&b->zs, wbits) != Z_OK) {
-			b->z_state = 2;
-			b->truncated = 1;
-			return 0;
-		}
-		b->z_state = 1;
-		if (!b->buf) {
-			b->buf = malloc(DEC_BODY_CAP);
-			if (!b->buf) {
-				body_z_end(b);
-				b->truncated = 1;
-				return 0;
-			}
-			b->cap = DEC_BODY_CAP;
-		}
-	}
-	b->zs.next_in = (Bytef *)(uintptr_t)p;
-	b->zs.avail_in = (uInt)n;
-	while (b->zs.avail_in > 0) {
-		int rc;
-
-		if (b->len >= DEC_BODY_CAP) {
-			b->truncated = 1;
-			body_z_end(b);
-			return 0;
-		}
-		b->zs.next_out = b->buf + b->len;
-		b->zs.avail_out = (uInt)(DEC_BODY_CAP - b->len);
-		rc = inflate(&b->zs, Z_NO_FLUSH);
-		b->len = DEC_BODY_CAP - b->zs.avail_out;
-		if (rc == Z_STREAM_END) {
-			/* gzip allows several members one after another (RFC 1952
-			 * section 2.2); anything after a zlib stream is ignored. */
-			if (b->coding == C_GZIP && b->zs.avail_in > 0 &&
-			    inflateReset(&b->zs) == Z_OK)
-				continue;
-			body_z_end(b);
-			return 0;
-		}
-		if (rc == Z_BUF_ERROR && b->zs.avail_out > 0)
-			break; /* needs more input */
-		if (rc != Z_OK && rc != Z_BUF_ERROR) {
-			b->truncated = 1;
-			body_z_end(b);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static void body_free(struct h1_body *b)
-{
-	if (b->z_state == 1)
-		inflateEnd(&b->zs);
-	free(b->buf);
-	memset(b, 0, sizeof(*b));
-}
-
 /* ---- messages and the request queue ---- */
 
 static void msg_free(struct h1_msg *m)
@@ -489,7 +356,7 @@ static void msg_free(struct h1_msg *m)
 	free(m->reason);
 	free(m->upgrade);
 	hdrs_free(&m->hdrs);
-	body_free(&m->body);
+	content_body_free(&m->body);
 	free(m);
 }
 
@@ -537,6 +404,7 @@ static void fill_exchange(struct dec_record *rp, const struct h1_msg *req,
 		r.req_ts_ns = req->ts_first;
 	}
 	if (resp) {
+		memcpy(r.http.resp_version, resp->ver, sizeof(r.http.resp_version));
 		r.http.status = resp->status;
 		r.http.reason = resp->reason;
 		r.http.resp_body = resp->body.buf;
@@ -871,10 +739,7 @@ static void set_coding(struct h1_msg *m)
 	 * codings (br, zstd) are kept as they came. */
 	if (!hdrs_last_elem(&m->hdrs, "content-encoding", last, sizeof(last), &count) || count != 1)
 		return;
-	if (!strcmp(last, "gzip") || !strcmp(last, "x-gzip"))
-		m->body.coding = C_GZIP;
-	else if (!strcmp(last, "deflate"))
-		m->body.coding = C_DEFLATE;
+	m->body.coding = content_coding_of(last);
 }
 
 static void set_host(struct h1_msg *m)
@@ -946,7 +811,7 @@ static void start_body(struct http1 *d, int dir)
 	if (cl_rc < 0) {
 		/* RFC 9112 section 6.3 item 5: an invalid Content-Length is an
 		 * unrecoverable framing error. */
-		h1_note(d, "HTTP/1 %s: invalid Content-Length; resynchronising", dir_name[dir]);
+		h1_note(d, "HTTP/1 %s: invalid Content-Length; resynchronising", msg_kind[dir]);
 		msg_done(d, dir);
 		enter_resync(d, dir, 0);
 		return;
@@ -992,7 +857,7 @@ static void parse_head(struct http1 *d, int dir, const uint8_t *p, size_t n)
 	}
 	if (rc < 0) {
 		msg_free(m);
-		h1_note(d, "HTTP/1 %s: malformed %s line; resynchronising", dir_name[dir],
+		h1_note(d, "HTTP/1 %s: malformed %s line; resynchronising", msg_kind[dir],
 			dir == DEC_DIR_REQ ? "request" : "status");
 		if (dir == DEC_DIR_REQ)
 			queue_placeholder(d);
@@ -1009,11 +874,11 @@ static void parse_head(struct http1 *d, int dir, const uint8_t *p, size_t n)
 		return;
 	}
 	if (bad)
-		h1_note(d, "HTTP/1 %s: ignored %d malformed header line%s", dir_name[dir], bad,
+		h1_note(d, "HTTP/1 %s: ignored %d malformed header line%s", msg_kind[dir], bad,
 			bad > 1 ? "s" : "");
 	if (m->hdrs.dropped)
 		h1_note(d, "HTTP/1 %s: %d header fields beyond the first %d not kept",
-			dir_name[dir], m->hdrs.dropped, H1_MAX_HEADERS);
+			msg_kind[dir], m->hdrs.dropped, H1_MAX_HEADERS);
 	m->bytes = n;
 	m->ts_first = s->head_ts;
 	if (dir == DEC_DIR_REQ) {
@@ -1075,7 +940,7 @@ static size_t step_head(struct http1 *d, int dir, const uint8_t *p, size_t n, in
 		int r = http1_detect(p, n, (enum dec_dir)dir);
 
 		if (r == 0) {
-			h1_note(d, "HTTP/1 %s: not a %s line; resynchronising", dir_name[dir],
+			h1_note(d, "HTTP/1 %s: not a %s line; resynchronising", msg_kind[dir],
 				dir == DEC_DIR_REQ ? "request" : "status");
 			if (dir == DEC_DIR_REQ)
 				queue_placeholder(d);
@@ -1106,7 +971,7 @@ static size_t step_head(struct http1 *d, int dir, const uint8_t *p, size_t n, in
 		s->scan = i < lim ? i : lim;
 		if (n >= HTTP1_HEAD_CAP) {
 			h1_note(d, "HTTP/1 %s: header section larger than %d bytes; skipping it",
-				dir_name[dir], HTTP1_HEAD_CAP);
+				msg_kind[dir], HTTP1_HEAD_CAP);
 			if (dir == DEC_DIR_REQ)
 				queue_placeholder(d);
 			else
@@ -1131,12 +996,9 @@ static void body_data(struct http1 *d, int dir, const uint8_t *p, size_t n)
 	if (!m)
 		return;
 	m->bytes += n;
-	if (m->body.coding == C_IDENTITY) {
-		body_raw(&m->body, p, n);
-	} else if (body_inflate(&m->body, p, n) < 0) {
-		h1_note(d, "HTTP/1 %s: corrupt %s body; showing what was decoded", dir_name[dir],
-			m->body.coding == C_GZIP ? "gzip" : "deflate");
-	}
+	if (content_body_add(&m->body, p, n) < 0)
+		h1_note(d, "HTTP/1 %s: corrupt %s body; showing what was decoded", msg_kind[dir],
+			content_coding_name(m->body.coding));
 }
 
 static size_t step_chunk_size(struct http1 *d, int dir, const uint8_t *p, size_t n, int *more)
@@ -1152,7 +1014,7 @@ static size_t step_chunk_size(struct http1 *d, int dir, const uint8_t *p, size_t
 			return 0;
 		}
 		h1_note(d, "HTTP/1 %s: chunk-size line longer than %d bytes; resynchronising",
-			dir_name[dir], H1_LINE_CAP);
+			msg_kind[dir], H1_LINE_CAP);
 		goto bad;
 	}
 	ll = line_len(p, e);
@@ -1160,20 +1022,20 @@ static size_t step_chunk_size(struct http1 *d, int dir, const uint8_t *p, size_t
 	while (i < ll && (v = hex_val(p[i])) >= 0) {
 		if (size >> 60) {
 			h1_note(d, "HTTP/1 %s: chunk size overflows 64 bits; resynchronising",
-				dir_name[dir]);
+				msg_kind[dir]);
 			goto bad;
 		}
 		size = size * 16 + (uint64_t)v;
 		i++;
 	}
 	if (i == 0) {
-		h1_note(d, "HTTP/1 %s: bad chunk-size line; resynchronising", dir_name[dir]);
+		h1_note(d, "HTTP/1 %s: bad chunk-size line; resynchronising", msg_kind[dir]);
 		goto bad;
 	}
 	while (i < ll && is_ows(p[i]))
 		i++;
 	if (i < ll && p[i] != ';') {
-		h1_note(d, "HTTP/1 %s: bad chunk-size line; resynchronising", dir_name[dir]);
+		h1_note(d, "HTTP/1 %s: bad chunk-size line; resynchronising", msg_kind[dir]);
 		goto bad;
 	}
 	if (s->cur)
@@ -1210,7 +1072,7 @@ static size_t step_chunk_crlf(struct http1 *d, int dir, const uint8_t *p, size_t
 	}
 	if (!k) {
 		h1_note(d, "HTTP/1 %s: chunk data not followed by CRLF; resynchronising",
-			dir_name[dir]);
+			msg_kind[dir]);
 		if (s->cur)
 			s->cur->body.truncated = 1;
 		msg_done(d, dir);
@@ -1234,7 +1096,7 @@ static size_t step_trailer(struct http1 *d, int dir, const uint8_t *p, size_t n,
 			return 0;
 		}
 		h1_note(d, "HTTP/1 %s: trailer section larger than %d bytes; resynchronising",
-			dir_name[dir], HTTP1_HEAD_CAP);
+			msg_kind[dir], HTTP1_HEAD_CAP);
 		msg_done(d, dir);
 		enter_resync(d, dir, 0);
 		return n;
@@ -1434,6 +1296,7 @@ struct http1 *http1_new(dec_emit_fn emit, void *arg)
 	}
 	d->emit = emit;
 	d->arg = arg;
+	dec_notes_init(&d->notes, emit, arg, DEC_P_HTTP1, "HTTP/1", 0, H1_MAX_NOTES);
 	return d;
 }
 
@@ -1470,16 +1333,15 @@ void http1_gap(struct http1 *d, enum dec_dir dir, uint64_t len)
 	case S_CHUNK_DATA:
 	case S_BODY_CLOSE:
 		if (s->cur) {
-			s->cur->body.truncated = 1;
 			s->cur->bytes += len;
 			/* the decompressor cannot continue across lost bytes */
-			body_z_end(&s->cur->body);
+			content_body_lost(&s->cur->body);
 		}
 		if (s->st == S_BODY_CLOSE || len <= s->remain) {
 			h1_note(d,
 				"HTTP/1 %s: %llu bytes lost inside a body; the body shown is "
 				"incomplete",
-				dir_name[di], (unsigned long long)len);
+				msg_kind[di], (unsigned long long)len);
 			if (s->st != S_BODY_CLOSE) {
 				s->remain -= len;
 				if (!s->remain) {
@@ -1492,7 +1354,7 @@ void http1_gap(struct http1 *d, enum dec_dir dir, uint64_t len)
 			return;
 		}
 		h1_note(d, "HTTP/1 %s: %llu bytes lost past the end of a body; resynchronising",
-			dir_name[di], (unsigned long long)len);
+			msg_kind[di], (unsigned long long)len);
 		msg_done(d, di);
 		break;
 	case S_TUNNEL:
@@ -1516,7 +1378,7 @@ void http1_gap(struct http1 *d, enum dec_dir dir, uint64_t len)
 		if (s->head_started && di == DEC_DIR_REQ)
 			queue_placeholder(d);
 		h1_note(d, "HTTP/1 %s: %llu bytes lost; resynchronising on the next message",
-			dir_name[di], (unsigned long long)len);
+			msg_kind[di], (unsigned long long)len);
 		break;
 	}
 	/* The bytes after a gap usually start a new write, so maybe a message. */
@@ -1564,6 +1426,7 @@ void http1_close(struct http1 *d, uint64_t ts_ns)
 			emit_exchange(d, req, NULL);
 		req_retire(d, req);
 	}
+	dec_notes_close(&d->notes, ts_ns);
 }
 
 void http1_free(struct http1 *d)

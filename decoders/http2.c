@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <zlib.h>
 
 #include "hpack.h"
+#include "util/content.h"
+#include "util/cursor.h"
+#include "util/notes.h"
+#include "util/strbuf.h"
 
 /* RFC 9113 section 6: frame types and flags. */
 enum {
@@ -94,7 +97,7 @@ struct http2 {
 	void *arg;
 	int dead; /* decoding stopped: ignore everything */
 	int closed;
-	unsigned notes;
+	struct dec_notes notes;
 	struct h2dir dir[2];
 	uint32_t frame_limit;
 	struct h2stream **streams;
@@ -106,7 +109,7 @@ struct http2 {
 	uint64_t last_ts;
 };
 
-static const char *dir_name(int dir)
+static const char *peer_name(int dir)
 {
 	return dir == DEC_DIR_REQ ? "client" : "server";
 }
@@ -141,36 +144,14 @@ static const char *error_name(uint32_t e)
 	return e < sizeof(n) / sizeof(n[0]) ? n[e] : "unknown error";
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void note(struct http2 *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(struct http2 *d, const char *fmt, ...)
 {
-	struct dec_record r;
-	char text[512];
 	va_list ap;
 
-	if (d->notes > MAX_NOTES)
-		return;
-	if (d->notes++ == MAX_NOTES) {
-		snprintf(text, sizeof(text),
-			 "HTTP/2: more than %d problems on this connection; not reporting more",
-			 MAX_NOTES);
-	} else {
-		int n = snprintf(text, sizeof(text), "HTTP/2: ");
-
-		va_start(ap, fmt);
-		vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	memset(&r, 0, sizeof(r));
-	r.type = DEC_R_NOTE;
-	r.proto = DEC_P_HTTP2;
-	r.note.text = text;
-	d->emit(&r, d->arg);
+	va_start(ap, fmt);
+	dec_vnote(&d->notes, 0, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- streams ---- */
@@ -207,13 +188,14 @@ static struct h2stream *stream_find(struct http2 *d, uint32_t id)
 	return NULL;
 }
 
-/* A new stream opened by `by` (the direction whose peer initiated it), or NULL
- * if there is no room (counted and noted). */
+/* A new stream opened by `by` (the direction whose peer initiated it; -1: a
+ * client stream whose response came before its request, see block_target), or
+ * NULL if there is no room (counted and noted). */
 static struct h2stream *stream_open(struct http2 *d, uint32_t id, int by)
 {
 	struct h2stream *s;
 
-	if (id > d->max_sid[by])
+	if (by >= 0 && id > d->max_sid[by])
 		d->max_sid[by] = id;
 	if (d->nstreams >= HTTP2_MAX_STREAMS) {
 		if (!d->untracked++)
@@ -379,84 +361,29 @@ static void half_body(struct http2 *d, struct h2half *h, const uint8_t *p, size_
 	h->blen += n;
 }
 
-/*
- * Decode a gzip or deflate content coding (RFC 9110 section 8.4.1) into at most
- * DEC_BODY_CAP bytes. 0 with *out (malloc'd) and *out_len set, *trunc set when
- * the output was cut or the input ended early; -1 if it is not valid.
- */
-static int inflate_body(const uint8_t *in, size_t len, int window_bits, uint8_t **out,
-			size_t *out_len, int *trunc)
-{
-	z_stream z;
-	uint8_t *o;
-	int rc;
-
-	o = malloc(DEC_BODY_CAP);
-	if (!o)
-		return -1;
-	memset(&z, 0, sizeof(z));
-	if (inflateInit2(&z, window_bits) != Z_OK) {
-		free(o);
-		return -1;
-	}
-	z.next_in = (uint8_t *)in;
-	z.avail_in = (uInt)len;
-	z.next_out = o;
-	z.avail_out = DEC_BODY_CAP;
-	rc = inflate(&z, Z_FINISH);
-	*out_len = DEC_BODY_CAP - z.avail_out;
-	inflateEnd(&z);
-	if (rc == Z_STREAM_END) {
-		*out = o;
-		return 0;
-	}
-	/* Out of room: the body is longer than the cap. Out of input: the
-	 * capture ended (or the raw bytes were capped) mid-body. */
-	if ((rc == Z_BUF_ERROR || rc == Z_OK) && (z.avail_out == 0 || z.avail_in == 0) &&
-	    *out_len) {
-		*trunc = 1;
-		*out = o;
-		return 0;
-	}
-	free(o);
-	return -1;
-}
-
-/* The body as shown: decoded when its Content-Encoding is gzip or deflate. */
+/* The body as shown: decoded when its Content-Encoding is gzip or deflate, into
+ * cb (which the caller frees); else, or if it does not decode, as received. */
 static void body_view(struct http2 *d, struct h2stream *s, struct h2half *h, const uint8_t **p,
-		      size_t *n, int *trunc, uint8_t **owned)
+		      size_t *n, int *trunc, struct content_body *cb)
 {
-	const char *enc = half_get(h, "content-encoding");
-	uint8_t *o = NULL;
-	size_t olen = 0;
-	int t = h->btrunc, rc = -1;
-
+	memset(cb, 0, sizeof(*cb));
 	*p = h->body;
 	*n = h->blen;
 	*trunc = h->btrunc;
-	*owned = NULL;
-	if (!enc || !h->blen || h->decoded)
+	cb->coding = content_coding_of(half_get(h, "content-encoding"));
+	if (cb->coding == CONTENT_IDENTITY || !h->blen || h->decoded)
 		return;
-	if (!strcasecmp(enc, "gzip") || !strcasecmp(enc, "x-gzip")) {
-		rc = inflate_body(h->body, h->blen, 15 + 16, &o, &olen, &t);
-	} else if (!strcasecmp(enc, "deflate")) {
-		/* "deflate" is meant to be zlib-wrapped; some servers send raw
-		 * deflate, so try both. */
-		rc = inflate_body(h->body, h->blen, 15, &o, &olen, &t);
-		if (rc)
-			rc = inflate_body(h->body, h->blen, -15, &o, &olen, &t);
-	} else {
-		return;
-	}
-	if (rc) {
+	if (content_body_add(cb, h->body, h->blen) < 0 || !cb->len) {
 		note(d, "stream %u: %s body does not decode as %s; shown as received", s->id,
-		     h == &s->req ? "request" : "response", enc);
+		     h == &s->req ? "request" : "response", content_coding_name(cb->coding));
+		content_body_free(cb);
 		return;
 	}
-	*p = o;
-	*n = olen;
-	*trunc = t;
-	*owned = o;
+	/* a coded stream cut short (capture or cap) is shown as far as it goes */
+	content_body_finish(cb);
+	*p = cb->buf;
+	*n = cb->len;
+	*trunc = cb->truncated || h->btrunc;
 }
 
 static struct dec_header *half_list(const struct h2half *h)
@@ -499,8 +426,8 @@ static size_t list_len(const struct h2half *h)
 static void stream_emit(struct http2 *d, struct h2stream *s, const char *reason)
 {
 	struct dec_record r;
+	struct content_body cb_q, cb_s;
 	struct dec_header *rq, *rs;
-	uint8_t *own_q, *own_s;
 	const char *host;
 
 	memset(&r, 0, sizeof(r));
@@ -516,6 +443,8 @@ static void stream_emit(struct http2 *d, struct h2stream *s, const char *reason)
 	host = half_pseudo(&s->req, s->req.authority);
 	r.http.host = host ? host : half_pseudo(&s->req, s->req.host);
 	r.http.status = s->status;
+	if (s->resp.headers_seen)
+		memcpy(r.http.resp_version, "2", 2);
 	r.http.reason = reason;
 	r.http.stream_id = s->id;
 	rq = half_list(&s->req);
@@ -525,16 +454,16 @@ static void stream_emit(struct http2 *d, struct h2stream *s, const char *reason)
 	r.http.resp_headers = rs;
 	r.http.n_resp_headers = rs ? list_len(&s->resp) : 0;
 	body_view(d, s, &s->req, &r.http.req_body, &r.http.req_body_len, &r.http.req_body_truncated,
-		  &own_q);
+		  &cb_q);
 	body_view(d, s, &s->resp, &r.http.resp_body, &r.http.resp_body_len,
-		  &r.http.resp_body_truncated, &own_s);
+		  &r.http.resp_body_truncated, &cb_s);
 	r.http.req_bytes = s->req.bytes;
 	r.http.resp_bytes = s->resp.bytes;
 	d->emit(&r, d->arg);
 	free(rq);
 	free(rs);
-	free(own_q);
-	free(own_s);
+	content_body_free(&cb_q);
+	content_body_free(&cb_s);
 	stream_remove(d, s);
 }
 
@@ -563,8 +492,8 @@ static void flush_streams(struct http2 *d, const char *reason)
 }
 
 /* Stop decoding the connection: say why, report what was open. */
-static void give_up(struct http2 *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void give_up(struct http2 *d, const char *fmt, ...)
+static void h2_give_up(struct http2 *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void h2_give_up(struct http2 *d, const char *fmt, ...)
 {
 	char text[400];
 	va_list ap;
@@ -642,7 +571,12 @@ static struct h2half *block_target(struct http2 *d, struct h2dir *dr, int dir, s
 	}
 	s = stream_find(d, dr->block_sid);
 	if (dir == DEC_DIR_REQ) {
-		if (!s) {
+		if (s && !s->req.headers_seen) {
+			/* The request of a stream its response opened (below). */
+			if (dr->block_sid > d->max_sid[DEC_DIR_REQ])
+				d->max_sid[DEC_DIR_REQ] = dr->block_sid;
+			s->req_ts = dr->block_ts;
+		} else if (!s) {
 			/* Section 5.1.1: a new stream has a higher id than any
 			 * the client opened; lower ones are closed. */
 			if (dr->block_sid <= d->max_sid[DEC_DIR_REQ])
@@ -655,6 +589,15 @@ static struct h2half *block_target(struct http2 *d, struct h2dir *dr, int dir, s
 		*sp = s;
 		return &s->req;
 	}
+	if (!s && (dr->block_sid & 1) && dr->block_sid > d->max_sid[DEC_DIR_REQ]) {
+		/* A response on a client stream whose request was not seen yet: the
+		 * two directions are captured by different threads, so a response
+		 * read by one can be delivered before the write holding its request
+		 * (each direction stays in order). Open the stream for the request
+		 * to fill when it comes; max_sid is left alone, so the client's
+		 * lower streams still open. */
+		s = stream_open(d, dr->block_sid, -1);
+	}
 	if (!s)
 		return NULL;
 	if (s->resp.informational) {
@@ -664,6 +607,24 @@ static struct h2half *block_target(struct http2 *d, struct h2dir *dr, int dir, s
 	}
 	*sp = s;
 	return &s->resp;
+}
+
+/* The response side of s ended: report the exchange, unless its request has not
+ * arrived yet (see block_target); then request_ended reports it. */
+static void response_ended(struct http2 *d, struct h2stream *s)
+{
+	s->resp.ended = 1;
+	if (s->req.headers_seen)
+		stream_emit(d, s, NULL);
+}
+
+/* The request side of s ended: report the exchange if its response came first
+ * and is complete. */
+static void request_ended(struct http2 *d, struct h2stream *s)
+{
+	s->req.ended = 1;
+	if (s->resp.ended)
+		stream_emit(d, s, NULL);
 }
 
 static void block_complete(struct http2 *d, int dir, uint64_t ts)
@@ -683,10 +644,10 @@ static void block_complete(struct http2 *d, int dir, uint64_t ts)
 	rc = hpack_decode_block(&dr->hpack, dr->block, dr->block_len, on_field, &c);
 	dr->block_len = 0;
 	if (rc) {
-		give_up(d,
-			"HPACK decoding error in the %s's header block on stream %u (%s); "
-			"the dynamic table is now unknown",
-			dir_name(dir), dr->block_sid, dr->hpack.error);
+		h2_give_up(d,
+			   "HPACK decoding error in the %s's header block on stream %u (%s); "
+			   "the dynamic table is now unknown",
+			   peer_name(dir), dr->block_sid, dr->hpack.error);
 		return;
 	}
 	if (!s)
@@ -698,21 +659,22 @@ static void block_complete(struct http2 *d, int dir, uint64_t ts)
 			c.h->informational = 1;
 	}
 	if (dr->block_end_stream && dr->block_type == FT_HEADERS) {
-		c.h->ended = 1;
 		if (c.is_resp)
-			stream_emit(d, s, NULL);
+			response_ended(d, s);
+		else
+			request_ended(d, s);
 	}
 }
 
 static int block_append(struct http2 *d, struct h2dir *dr, const uint8_t *p, size_t n)
 {
 	if (dr->block_len + n > HTTP2_BUF_CAP) {
-		give_up(d, "header block on stream %u larger than %d KiB", dr->block_sid,
-			HTTP2_BUF_CAP >> 10);
+		h2_give_up(d, "header block on stream %u larger than %d KiB", dr->block_sid,
+			   HTTP2_BUF_CAP >> 10);
 		return -1;
 	}
 	if (grow((void **)&dr->block, &dr->block_cap, dr->block_len + n, 1)) {
-		give_up(d, "out of memory for a header block");
+		h2_give_up(d, "out of memory for a header block");
 		return -1;
 	}
 	if (n)
@@ -732,17 +694,17 @@ static int unpad(struct http2 *d, struct h2dir *dr, const uint8_t **p, size_t *n
 	if (!(dr->fflags & FL_PADDED))
 		return 0;
 	if (*n < 1) {
-		give_up(d, "%s frame on stream %u is PADDED but empty", frame_name(dr->ftype),
-			dr->fsid);
+		h2_give_up(d, "%s frame on stream %u is PADDED but empty", frame_name(dr->ftype),
+			   dr->fsid);
 		return -1;
 	}
 	pad = (*p)[0];
 	if (pad > *n - 1) {
-		give_up(d,
-			"%s frame on stream %u: padding of %u bytes exceeds the payload (%zu "
-			"bytes) (RFC 9113 section 6.%d)",
-			frame_name(dr->ftype), dr->fsid, pad, *n - 1,
-			dr->ftype == FT_HEADERS ? 2 : 6);
+		h2_give_up(d,
+			   "%s frame on stream %u: padding of %u bytes exceeds the payload (%zu "
+			   "bytes) (RFC 9113 section 6.%d)",
+			   frame_name(dr->ftype), dr->fsid, pad, *n - 1,
+			   dr->ftype == FT_HEADERS ? 2 : 6);
 		return -1;
 	}
 	*p += 1;
@@ -753,25 +715,24 @@ static int unpad(struct http2 *d, struct h2dir *dr, const uint8_t **p, size_t *n
 static void settings(struct http2 *d, int dir, const uint8_t *p, size_t n)
 {
 	struct h2dir *peer = &d->dir[!dir];
-	size_t i;
+	struct cursor cu;
+	uint32_t id, v;
 
 	if (d->dir[dir].fsid) {
 		note(d, "SETTINGS from the %s on stream %u, not 0 (RFC 9113 section 6.5)",
-		     dir_name(dir), d->dir[dir].fsid);
+		     peer_name(dir), d->dir[dir].fsid);
 		return;
 	}
 	if (d->dir[dir].fflags & FL_ACK) {
 		if (n)
-			note(d, "SETTINGS ACK from the %s with a %zu-byte payload", dir_name(dir),
+			note(d, "SETTINGS ACK from the %s with a %zu-byte payload", peer_name(dir),
 			     n);
 		return;
 	}
 	if (n % 6)
-		note(d, "SETTINGS from the %s of %zu bytes, not a multiple of 6", dir_name(dir), n);
-	for (i = 0; i + 6 <= n; i += 6) {
-		uint16_t id = (uint16_t)(p[i] << 8 | p[i + 1]);
-		uint32_t v = get32(p + i + 2);
-
+		note(d, "SETTINGS from the %s of %zu bytes, not a multiple of 6", peer_name(dir),
+		     n);
+	for (cu = cur_make(p, n); cur_be16(&cu, &id) && cur_be32(&cu, &v);) {
 		if (id == 0x1) {
 			/* SETTINGS_HEADER_TABLE_SIZE bounds the table of the
 			 * sender's decoder: blocks sent by its peer. */
@@ -781,7 +742,7 @@ static void settings(struct http2 *d, int dir, const uint8_t *p, size_t n)
 			/* SETTINGS_MAX_FRAME_SIZE: section 6.5.2 range. */
 			if (v < DEFAULT_MAX_FRAME || v > ABSOLUTE_MAX_FRAME)
 				note(d, "SETTINGS_MAX_FRAME_SIZE %u from the %s is out of range", v,
-				     dir_name(dir));
+				     peer_name(dir));
 			else if (v > d->frame_limit)
 				d->frame_limit = v;
 		}
@@ -797,15 +758,15 @@ static void rst_stream(struct http2 *d, int dir, const uint8_t *p, size_t n, uin
 
 	if (n != 4 || !dr->fsid) {
 		note(d, "RST_STREAM from the %s on stream %u with %zu bytes (RFC 9113 section 6.4)",
-		     dir_name(dir), dr->fsid, n);
+		     peer_name(dir), dr->fsid, n);
 		return;
 	}
 	s = stream_find(d, dr->fsid);
 	if (!s)
 		return;
-	code = get32(p);
+	code = (uint32_t)cur_be32_at(p, n, 0);
 	snprintf(reason, sizeof(reason), "RST_STREAM %s (0x%x) from %s", error_name(code), code,
-		 dir_name(dir));
+		 peer_name(dir));
 	if (dir == DEC_DIR_RESP)
 		s->resp_ts = ts;
 	stream_emit(d, s, reason);
@@ -819,11 +780,11 @@ static void goaway(struct http2 *d, int dir, const uint8_t *p, size_t n)
 
 	if (n < 8 || d->dir[dir].fsid) {
 		note(d, "GOAWAY from the %s with %zu bytes on stream %u (RFC 9113 section 6.8)",
-		     dir_name(dir), n, d->dir[dir].fsid);
+		     peer_name(dir), n, d->dir[dir].fsid);
 		return;
 	}
-	last = get32(p) & 0x7fffffff;
-	code = get32(p + 4);
+	last = (uint32_t)cur_be32_at(p, n, 0) & 0x7fffffff;
+	code = (uint32_t)cur_be32_at(p, n, 4);
 	if (code) {
 		int dl = n - 8 > 100 ? 100 : (int)(n - 8);
 		size_t k;
@@ -832,13 +793,13 @@ static void goaway(struct http2 *d, int dir, const uint8_t *p, size_t n)
 		for (k = 0; k < (size_t)dl; k++)
 			dbg[k] = p[8 + k] >= 0x20 && p[8 + k] < 0x7f ? (char)p[8 + k] : '.';
 		dbg[dl] = '\0';
-		note(d, "GOAWAY from the %s: %s (0x%x), last stream %u%s%s", dir_name(dir),
+		note(d, "GOAWAY from the %s: %s (0x%x), last stream %u%s%s", peer_name(dir),
 		     error_name(code), code, last, dl ? ", debug: " : "", dbg);
 	}
 	/* Section 6.8: streams the receiver opened above `last` were not
 	 * processed. Client streams are odd, pushed streams even. */
 	snprintf(reason, sizeof(reason), "not processed: GOAWAY from %s (last stream %u)",
-		 dir_name(dir), last);
+		 peer_name(dir), last);
 	if (d->nstreams)
 		qsort(d->streams, d->nstreams, sizeof(*d->streams), cmp_stream);
 	for (i = 0; i < d->nstreams;) {
@@ -884,8 +845,9 @@ static void frame_done(struct http2 *d, int dir, uint64_t ts)
 		if (dr->fflags & FL_PRIORITY) {
 			/* Section 6.2: exclusive bit, dependency, weight. */
 			if (n < 5) {
-				give_up(d, "HEADERS on stream %u too short for its priority fields",
-					dr->fsid);
+				h2_give_up(d,
+					   "HEADERS on stream %u too short for its priority fields",
+					   dr->fsid);
 				return;
 			}
 			p += 5;
@@ -895,17 +857,18 @@ static void frame_done(struct http2 *d, int dir, uint64_t ts)
 		break;
 	case FT_PUSH_PROMISE:
 		if (dir == DEC_DIR_REQ) {
-			give_up(d, "PUSH_PROMISE sent by the client (RFC 9113 section 8.4)");
+			h2_give_up(d, "PUSH_PROMISE sent by the client (RFC 9113 section 8.4)");
 			return;
 		}
 		if (unpad(d, dr, &p, &n))
 			return;
 		if (n < 4) {
-			give_up(d, "PUSH_PROMISE on stream %u without a promised stream id",
-				dr->fsid);
+			h2_give_up(d, "PUSH_PROMISE on stream %u without a promised stream id",
+				   dr->fsid);
 			return;
 		}
-		start_block(d, dr, p + 4, n - 4, FT_PUSH_PROMISE, get32(p) & 0x7fffffff);
+		start_block(d, dr, p + 4, n - 4, FT_PUSH_PROMISE,
+			    (uint32_t)cur_be32_at(p, n, 0) & 0x7fffffff);
 		break;
 	case FT_CONTINUATION:
 		if (block_append(d, dr, p, n))
@@ -915,7 +878,7 @@ static void frame_done(struct http2 *d, int dir, uint64_t ts)
 	case FT_PRIORITY:
 		if (n != 5)
 			note(d, "PRIORITY from the %s on stream %u with %zu bytes, not 5",
-			     dir_name(dir), dr->fsid, n);
+			     peer_name(dir), dr->fsid, n);
 		return;
 	case FT_RST_STREAM:
 		rst_stream(d, dir, p, n, ts);
@@ -928,14 +891,14 @@ static void frame_done(struct http2 *d, int dir, uint64_t ts)
 			note(d,
 			     "PING from the %s with %zu bytes on stream %u (RFC 9113 section "
 			     "6.7)",
-			     dir_name(dir), n, dr->fsid);
+			     peer_name(dir), n, dr->fsid);
 		return;
 	case FT_GOAWAY:
 		goaway(d, dir, p, n);
 		return;
 	case FT_WINDOW_UPDATE:
 		if (n != 4)
-			note(d, "WINDOW_UPDATE from the %s with %zu bytes, not 4", dir_name(dir),
+			note(d, "WINDOW_UPDATE from the %s with %zu bytes, not 4", peer_name(dir),
 			     n);
 		return;
 	default:
@@ -968,9 +931,10 @@ static void data_end(struct http2 *d, int dir, uint64_t ts)
 	if (dir == DEC_DIR_RESP)
 		s->resp_ts = ts;
 	if (dr->fflags & FL_END_STREAM) {
-		h->ended = 1;
 		if (dir == DEC_DIR_RESP)
-			stream_emit(d, s, NULL);
+			response_ended(d, s);
+		else
+			request_ended(d, s);
 	}
 }
 
@@ -978,56 +942,60 @@ static void data_end(struct http2 *d, int dir, uint64_t ts)
 static void frame_begin(struct http2 *d, int dir)
 {
 	struct h2dir *dr = &d->dir[dir];
+	struct cursor cu = cur_make(dr->hdr, sizeof(dr->hdr));
 	struct h2stream *s;
 	struct h2half *h;
 
-	dr->flen = (uint32_t)dr->hdr[0] << 16 | (uint32_t)dr->hdr[1] << 8 | dr->hdr[2];
-	dr->ftype = dr->hdr[3];
-	dr->fflags = dr->hdr[4];
-	dr->fsid = get32(dr->hdr + 5) & 0x7fffffff; /* section 4.1: R bit ignored */
+	/* section 4.1: length, type, flags, R bit (ignored) and stream id */
+	cur_be24(&cu, &dr->flen);
+	cur_u8(&cu, &dr->ftype);
+	cur_u8(&cu, &dr->fflags);
+	cur_be32(&cu, &dr->fsid);
+	dr->fsid &= 0x7fffffff;
 	dr->fpos = 0;
 	dr->pad = -1;
 	if (dr->flen > d->frame_limit) {
-		give_up(d,
-			"%s frame from the %s on stream %u claims %u bytes, above "
-			"SETTINGS_MAX_FRAME_SIZE %u (RFC 9113 section 4.2)",
-			frame_name(dr->ftype), dir_name(dir), dr->fsid, dr->flen, d->frame_limit);
+		h2_give_up(d,
+			   "%s frame from the %s on stream %u claims %u bytes, above "
+			   "SETTINGS_MAX_FRAME_SIZE %u (RFC 9113 section 4.2)",
+			   frame_name(dr->ftype), peer_name(dir), dr->fsid, dr->flen,
+			   d->frame_limit);
 		return;
 	}
 	/* Section 6.10: a header block is a contiguous sequence of frames. */
 	if (dr->in_block && (dr->ftype != FT_CONTINUATION || dr->fsid != dr->block_sid)) {
-		give_up(d,
-			"%s frame on stream %u from the %s interrupts the header block of "
-			"stream %u (RFC 9113 section 6.10)",
-			frame_name(dr->ftype), dr->fsid, dir_name(dir), dr->block_sid);
+		h2_give_up(d,
+			   "%s frame on stream %u from the %s interrupts the header block of "
+			   "stream %u (RFC 9113 section 6.10)",
+			   frame_name(dr->ftype), dr->fsid, peer_name(dir), dr->block_sid);
 		return;
 	}
 	if (!dr->in_block && dr->ftype == FT_CONTINUATION) {
-		give_up(d,
-			"CONTINUATION on stream %u from the %s without a header block to "
-			"continue (RFC 9113 section 6.10)",
-			dr->fsid, dir_name(dir));
+		h2_give_up(d,
+			   "CONTINUATION on stream %u from the %s without a header block to "
+			   "continue (RFC 9113 section 6.10)",
+			   dr->fsid, peer_name(dir));
 		return;
 	}
 	if (!dr->fsid && (dr->ftype == FT_DATA || dr->ftype == FT_HEADERS ||
 			  dr->ftype == FT_PUSH_PROMISE || dr->ftype == FT_CONTINUATION)) {
-		give_up(d, "%s frame from the %s on stream 0 (RFC 9113 section 6)",
-			frame_name(dr->ftype), dir_name(dir));
+		h2_give_up(d, "%s frame from the %s on stream 0 (RFC 9113 section 6)",
+			   frame_name(dr->ftype), peer_name(dir));
 		return;
 	}
 	if (dr->ftype == FT_DATA && (dr->fflags & FL_PADDED) && !dr->flen) {
-		give_up(d, "DATA frame on stream %u is PADDED but empty (RFC 9113 section 6.1)",
-			dr->fsid);
+		h2_give_up(d, "DATA frame on stream %u is PADDED but empty (RFC 9113 section 6.1)",
+			   dr->fsid);
 		return;
 	}
 	if (dr->ftype != FT_DATA && dr->flen > HTTP2_BUF_CAP) {
-		give_up(d, "%s frame of %u bytes from the %s is larger than we buffer (%d KiB)",
-			frame_name(dr->ftype), dr->flen, dir_name(dir), HTTP2_BUF_CAP >> 10);
+		h2_give_up(d, "%s frame of %u bytes from the %s is larger than we buffer (%d KiB)",
+			   frame_name(dr->ftype), dr->flen, peer_name(dir), HTTP2_BUF_CAP >> 10);
 		return;
 	}
 	if (dr->ftype != FT_DATA &&
 	    grow((void **)&dr->buf, &dr->buf_cap, dr->flen ? dr->flen : 1, 1)) {
-		give_up(d, "out of memory for a %u-byte frame", dr->flen);
+		h2_give_up(d, "out of memory for a %u-byte frame", dr->flen);
 		return;
 	}
 	/* Frame bytes per stream; header blocks count when their stream is known. */
@@ -1053,10 +1021,10 @@ static size_t data_bytes(struct http2 *d, int dir, const uint8_t *p, size_t n)
 		used++;
 		/* Section 6.1: padding not shorter than the payload is an error. */
 		if ((uint32_t)dr->pad > dr->flen - 1) {
-			give_up(d,
-				"DATA frame on stream %u: padding of %d bytes exceeds the "
-				"payload (%u bytes) (RFC 9113 section 6.1)",
-				dr->fsid, dr->pad, dr->flen - 1);
+			h2_give_up(d,
+				   "DATA frame on stream %u: padding of %d bytes exceeds the "
+				   "payload (%u bytes) (RFC 9113 section 6.1)",
+				   dr->fsid, dr->pad, dr->flen - 1);
 			return n;
 		}
 	}
@@ -1108,8 +1076,8 @@ void http2_feed(struct http2 *d, enum dec_dir dir, const uint8_t *buf, size_t le
 
 			k = len < dr->preface_left ? len : dr->preface_left;
 			if (memcmp(buf, &HTTP2_PREFACE[at], k)) {
-				give_up(d, "the client did not send the connection preface (RFC "
-					   "9113 section 3.4)");
+				h2_give_up(d, "the client did not send the connection preface (RFC "
+					      "9113 section 3.4)");
 				return;
 			}
 			dr->preface_left -= k;
@@ -1168,16 +1136,16 @@ void http2_gap(struct http2 *d, enum dec_dir dir, uint64_t len)
 		note(d,
 		     "%llu bytes from the %s lost inside a DATA frame of stream %u; its body "
 		     "is incomplete",
-		     (unsigned long long)len, dir_name(dir), dr->fsid);
+		     (unsigned long long)len, peer_name(dir), dr->fsid);
 		dr->fpos += (uint32_t)len;
 		if (dr->fpos == dr->flen)
 			frame_end(d, dir, d->last_ts);
 		return;
 	}
-	give_up(d,
-		"%llu bytes from the %s lost; HTTP/2 framing and HPACK state cannot be "
-		"recovered",
-		(unsigned long long)len, dir_name(dir));
+	h2_give_up(d,
+		   "%llu bytes from the %s lost; HTTP/2 framing and HPACK state cannot be "
+		   "recovered",
+		   (unsigned long long)len, peer_name(dir));
 }
 
 void http2_close(struct http2 *d, uint64_t ts_ns)
@@ -1186,10 +1154,11 @@ void http2_close(struct http2 *d, uint64_t ts_ns)
 
 	if (!d || d->closed)
 		return;
-	(void)ts_ns;
 	d->closed = 1;
-	if (d->dead)
+	if (d->dead) {
+		dec_notes_close(&d->notes, ts_ns);
 		return;
+	}
 	for (i = 0; i < 2; i++) {
 		struct h2dir *dr = &d->dir[i];
 
@@ -1197,22 +1166,23 @@ void http2_close(struct http2 *d, uint64_t ts_ns)
 			note(d,
 			     "connection ended inside a frame header from the %s (%zu of 9 "
 			     "bytes)",
-			     dir_name(i), dr->hdr_len);
+			     peer_name(i), dr->hdr_len);
 		else if (dr->hdr_len == FRAME_HDR)
 			note(d,
 			     "connection ended inside a %s frame from the %s on stream %u (%u "
 			     "of %u payload bytes)",
-			     frame_name(dr->ftype), dir_name(i), dr->fsid, dr->fpos, dr->flen);
+			     frame_name(dr->ftype), peer_name(i), dr->fsid, dr->fpos, dr->flen);
 		else if (dr->in_block)
 			note(d,
 			     "connection ended inside a header block from the %s on stream %u "
 			     "(no END_HEADERS)",
-			     dir_name(i), dr->block_sid);
+			     peer_name(i), dr->block_sid);
 	}
 	if (d->untracked > 1)
 		note(d, "%llu streams were not tracked (more than %d at once)",
 		     (unsigned long long)d->untracked, HTTP2_MAX_STREAMS);
 	flush_streams(d, "incomplete: connection closed");
+	dec_notes_close(&d->notes, ts_ns);
 }
 
 struct http2 *http2_new(dec_emit_fn emit, void *arg)
@@ -1230,10 +1200,15 @@ struct http2 *http2_new(dec_emit_fn emit, void *arg)
 	}
 	d->emit = emit;
 	d->arg = arg;
+	dec_notes_init(&d->notes, emit, arg, DEC_P_HTTP2, "HTTP/2", 1, MAX_NOTES);
 	d->frame_limit = DEFAULT_MAX_FRAME;
 	d->dir[DEC_DIR_REQ].preface_left = HTTP2_PREFACE_LEN;
-	hpack_table_init(&d->dir[DEC_DIR_REQ].hpack, HPACK_DEFAULT_TABLE_SIZE);
-	hpack_table_init(&d->dir[DEC_DIR_RESP].hpack, HPACK_DEFAULT_TABLE_SIZE);
+	if (hpack_table_init(&d->dir[DEC_DIR_REQ].hpack, HPACK_DEFAULT_TABLE_SIZE) ||
+	    hpack_table_init(&d->dir[DEC_DIR_RESP].hpack, HPACK_DEFAULT_TABLE_SIZE)) {
+		http2_free(d);
+		errno = ENOMEM;
+		return NULL;
+	}
 	return d;
 }
 
@@ -1320,4 +1295,161 @@ void http2_upgraded_exchange(struct http2 *d, const struct dec_record *up)
 	/* the exchange's bytes: the HTTP/1.1 request and 101 response, then frames */
 	s->req.bytes = h->req_bytes;
 	s->resp.bytes = h->resp_bytes;
+}
+
+/* ---- frames named, for a view of the raw bytes ---- */
+
+/* RFC 9113 section 6.5.2, RFC 8441 section 3, RFC 9218 section 2.1. */
+static const char *setting_name(uint32_t id)
+{
+	static const char *const n[] = {NULL,
+					"HEADER_TABLE_SIZE",
+					"ENABLE_PUSH",
+					"MAX_CONCURRENT_STREAMS",
+					"INITIAL_WINDOW_SIZE",
+					"MAX_FRAME_SIZE",
+					"MAX_HEADER_LIST_SIZE",
+					NULL,
+					"ENABLE_CONNECT_PROTOCOL",
+					"NO_RFC7540_PRIORITIES"};
+
+	return id < sizeof(n) / sizeof(n[0]) ? n[id] : NULL;
+}
+
+/* Is this 9-byte header one a sender could have written (RFC 9113 section 6:
+ * which frames go on stream 0, and the fixed payload sizes)? Extension frames
+ * other than ALTSVC (RFC 7838), ORIGIN (RFC 8336) and PRIORITY_UPDATE (RFC 9218)
+ * are not believed: the bytes are more likely not at a frame boundary. */
+static bool header_plausible(uint32_t len, uint8_t type, uint32_t sid)
+{
+	switch (type) {
+	case FT_DATA:
+	case FT_HEADERS:
+	case FT_PUSH_PROMISE:
+	case FT_CONTINUATION:
+		return sid != 0;
+	case FT_PRIORITY:
+		return sid != 0 && len == 5;
+	case FT_RST_STREAM:
+		return sid != 0 && len == 4;
+	case FT_SETTINGS:
+		return sid == 0 && len % 6 == 0;
+	case FT_PING:
+		return sid == 0 && len == 8;
+	case FT_GOAWAY:
+		return sid == 0 && len >= 8;
+	case FT_WINDOW_UPDATE:
+		return len == 4;
+	case 0xa:  /* ALTSVC */
+	case 0x10: /* PRIORITY_UPDATE */
+		return true;
+	case 0xc: /* ORIGIN */
+		return sid == 0;
+	}
+	return false;
+}
+
+static void describe_flags(struct strbuf *sb, uint8_t type, uint8_t flags)
+{
+	const char *sep = " ";
+
+	if ((type == FT_DATA || type == FT_HEADERS) && (flags & FL_END_STREAM)) {
+		sb_printf(sb, "%sEND_STREAM", sep);
+		sep = "|";
+	}
+	if ((type == FT_SETTINGS || type == FT_PING) && (flags & FL_ACK)) {
+		sb_printf(sb, "%sACK", sep);
+		sep = "|";
+	}
+	if ((type == FT_HEADERS || type == FT_PUSH_PROMISE || type == FT_CONTINUATION) &&
+	    (flags & FL_END_HEADERS))
+		sb_printf(sb, "%sEND_HEADERS", sep);
+}
+
+/* One frame's payload fields (those within the n bytes at hand). */
+static void describe_payload(struct strbuf *sb, uint8_t type, struct cursor *cu)
+{
+	uint32_t a, b;
+	uint8_t w;
+
+	switch (type) {
+	case FT_SETTINGS:
+		while (cur_be16(cu, &a) && cur_be32(cu, &b)) {
+			const char *name = setting_name(a);
+
+			if (name)
+				sb_printf(sb, " %s=%u", name, b);
+			else
+				sb_printf(sb, " 0x%x=%u", a, b);
+		}
+		break;
+	case FT_WINDOW_UPDATE:
+		if (cur_be32(cu, &a))
+			sb_printf(sb, " +%u", a & 0x7fffffff);
+		break;
+	case FT_RST_STREAM:
+		if (cur_be32(cu, &a))
+			sb_printf(sb, " %s", error_name(a));
+		break;
+	case FT_GOAWAY:
+		if (cur_be32(cu, &a) && cur_be32(cu, &b))
+			sb_printf(sb, " last stream %u %s", a & 0x7fffffff, error_name(b));
+		break;
+	case FT_PRIORITY:
+		if (cur_be32(cu, &a) && cur_u8(cu, &w))
+			sb_printf(sb, " depends on %u, weight %u%s", a & 0x7fffffff, w + 1u,
+				  (a >> 31) ? ", exclusive" : "");
+		break;
+	}
+}
+
+int http2_frames_describe(const uint8_t *buf, size_t len, struct strbuf *sb)
+{
+	struct cursor cu = cur_make(buf, len);
+	int frames = 0;
+
+	if (len >= HTTP2_PREFACE_LEN && !memcmp(buf, HTTP2_PREFACE, HTTP2_PREFACE_LEN)) {
+		cur_skip(&cu, HTTP2_PREFACE_LEN);
+		sb_puts(sb, "preface");
+		frames++;
+	}
+	while (cu.left >= FRAME_HDR) {
+		struct cursor hdr = cu, pl;
+		uint32_t flen, sid;
+		uint8_t type, flags;
+		size_t have;
+
+		cur_be24(&hdr, &flen);
+		cur_u8(&hdr, &type);
+		cur_u8(&hdr, &flags);
+		cur_be32(&hdr, &sid);
+		sid &= 0x7fffffff;
+		if (!header_plausible(flen, type, sid))
+			break;
+		cu = hdr;
+		have = flen < cu.left ? flen : cu.left;
+		pl = cur_make(cu.p, have);
+		cur_skip(&cu, have);
+		if (frames)
+			sb_puts(sb, ", ");
+		if (type <= FT_CONTINUATION)
+			sb_puts(sb, frame_name(type));
+		else
+			sb_puts(sb, type == 0xa	  ? "ALTSVC"
+				    : type == 0xc ? "ORIGIN"
+						  : "PRIORITY_UPDATE");
+		if (sid)
+			sb_printf(sb, " stream %u", sid);
+		describe_flags(sb, type, flags);
+		describe_payload(sb, type, &pl);
+		if (type == FT_DATA || type == FT_HEADERS || type == FT_CONTINUATION ||
+		    type == FT_PUSH_PROMISE) {
+			if (have < flen)
+				sb_printf(sb, " (%zu of %u bytes)", have, flen);
+			else
+				sb_printf(sb, " (%u bytes)", flen);
+		}
+		frames++;
+	}
+	return frames;
 }

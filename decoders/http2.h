@@ -9,7 +9,11 @@
  * from :method, :path, :authority (reported as host; the "host" field if there
  * is no :authority) and the other fields; the response from :status and its
  * fields (a 1xx informational block is replaced by the final one; trailers are
- * appended). Header lists hold every field but :method, :path, :authority and
+ * appended). The two directions may arrive in either order (a response read
+ * by one thread can be delivered before the write holding its request): a
+ * response on a client stream not yet opened opens it, and the exchange is
+ * reported once its request has come and ended too (or at close, incomplete).
+ * Header lists hold every field but :method, :path, :authority and
  * :status; a value is cut at an embedded NUL. DATA payloads are the bodies
  * (padding removed), capped at DEC_BODY_CAP, and gzip/deflate content codings
  * are decoded through zlib.
@@ -102,5 +106,22 @@ void http2_upgraded(struct http2 *d, const char *method, const char *path, const
  * count the HTTP/1.1 request and the 101 response besides stream 1's frames.
  * One record for the exchange, version "2". */
 void http2_upgraded_exchange(struct http2 *d, const struct dec_record *up);
+
+/*
+ * The HTTP/2 frames in buf named, for a view of captured bytes that shows
+ * frames instead of raw bytes (control frames above all): appended to sb as
+ * "SETTINGS MAX_CONCURRENT_STREAMS=100 INITIAL_WINDOW_SIZE=65535, WINDOW_UPDATE
+ * +983041, HEADERS stream 1 END_STREAM|END_HEADERS (25 bytes)": each frame's
+ * type, stream, flags, and the fields of SETTINGS, WINDOW_UPDATE, RST_STREAM,
+ * GOAWAY and PRIORITY (error codes and settings by their RFC 9113 names). buf
+ * is taken to start at a frame boundary (or with the client preface, named
+ * "preface"); naming stops at the first header that cannot be one (a frame
+ * on the wrong stream or of the wrong size for its type, an unknown type). A
+ * frame longer than what is left is named with the bytes at hand. Returns the
+ * number of frames named: 0 (and nothing appended) if buf does not start with
+ * one. Borrows buf and sb.
+ */
+struct strbuf;
+int http2_frames_describe(const uint8_t *buf, size_t len, struct strbuf *sb);
 
 #endif

@@ -9,80 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sb_reset(struct strbuf *sb)
-{
-	sb->len = 0;
-	sb->failed = 0;
-	if (sb->buf)
-		sb->buf[0] = '\0';
-}
-
-void sb_free(struct strbuf *sb)
-{
-	free(sb->buf);
-	sb->buf = NULL;
-	sb->len = sb->cap = 0;
-	sb->failed = 0;
-}
-
-static int sb_grow(struct strbuf *sb, size_t extra)
-{
-	size_t need, cap;
-	char *nb;
-
-	if (sb->failed)
-		return -1;
-	if (extra > SIZE_MAX / 2 - sb->len - 1) {
-		sb->failed = 1;
-		return -1;
-	}
-	need = sb->len + extra + 1;
-	if (need <= sb->cap)
-		return 0;
-	cap = sb->cap ? sb->cap : 256;
-	while (cap < need)
-		cap *= 2;
-	nb = realloc(sb->buf, cap);
-	if (!nb) {
-		sb->failed = 1;
-		return -1;
-	}
-	sb->buf = nb;
-	sb->cap = cap;
-	return 0;
-}
-
-void sb_append(struct strbuf *sb, const void *data, size_t len)
-{
-	if (sb_grow(sb, len))
-		return;
-	if (len)
-		memcpy(sb->buf + sb->len, data, len);
-	sb->len += len;
-	sb->buf[sb->len] = '\0';
-}
-
-void sb_puts(struct strbuf *sb, const char *s)
-{
-	sb_append(sb, s, strlen(s));
-}
-
-void sb_printf(struct strbuf *sb, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || sb_grow(sb, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	sb->len += (size_t)n;
-}
-
 /* Length of the valid UTF-8 sequence at p (RFC 3629 section 4), 0 if invalid. */
 static size_t utf8_len(const uint8_t *p, size_t avail)
 {
@@ -225,7 +151,7 @@ void sb_base64(struct strbuf *sb, const uint8_t *d, size_t len)
 	pthread_once(&once, b64_init);
 	/* One growth, then straight into the buffer: payloads are large and this runs
 	 * for every captured byte of a JSON capture. */
-	if (sb_grow(sb, (len + 2) / 3 * 4))
+	if (sb_reserve(sb, (len + 2) / 3 * 4))
 		return;
 	o = sb->buf + sb->len;
 	for (i = 0; i + 2 < len; i += 3, o += 4) {

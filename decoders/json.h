@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * A growable byte buffer and JSON/base64 writers over it. Used by the decoders'
- * record formatter and by the batch printer. Allocation failure makes the buffer
- * "failed" (sb->failed), and further appends are ignored, so callers check once.
+ * JSON and base64 writers over a strbuf (util/strbuf.h). Used by the decoders'
+ * record formatter and by the batch printer.
  */
 #ifndef ECAPTOP_DECODERS_JSON_H
 #define ECAPTOP_DECODERS_JSON_H
@@ -10,23 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct strbuf {
-	char *buf; /* owned; always NUL-terminated when len > 0 */
-	size_t len;
-	size_t cap;
-	int failed; /* an allocation failed; contents are incomplete */
-};
-
-#define STRBUF_INIT                                                                                \
-	{                                                                                          \
-		NULL, 0, 0, 0                                                                      \
-	}
-
-void sb_reset(struct strbuf *sb); /* len = 0, keeps memory */
-void sb_free(struct strbuf *sb);
-void sb_append(struct strbuf *sb, const void *data, size_t len);
-void sb_puts(struct strbuf *sb, const char *s);
-void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include "util/strbuf.h"
 
 /* A JSON string literal, quotes included. Bytes that are not valid UTF-8 are
  * written as \u00XX of the byte (so output is always valid JSON). */

@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/cursor.h"
+#include "util/notes.h"
+#include "util/text.h"
+
 /* "Capabilities Flags". */
 #define CLIENT_CONNECT_WITH_DB	  0x00000008u
 #define CLIENT_COMPRESS		  0x00000020u
@@ -186,25 +190,10 @@ struct mysql {
 	uint64_t stmt_age;
 	uint32_t last_prepared;
 	int have_last_prepared;
-	unsigned notes;
+	struct dec_notes notes;
 };
 
-/* ---- little helpers over untrusted bytes ---- */
-
-static uint32_t le16(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
-
-static uint32_t le24(const uint8_t *p)
-{
-	return le16(p) | (uint32_t)p[2] << 16;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return le24(p) | (uint32_t)p[3] << 24;
-}
+/* ---- helpers over untrusted bytes (fixed-width fields: util/cursor.h, strings: util/text.h) ---- */
 
 /* "Length-Encoded Integer": returns bytes used, 0 if it does not fit or is the
  * NULL (0xfb) / undefined (0xff) marker. */
@@ -234,71 +223,18 @@ static size_t my_lenenc(const uint8_t *p, size_t n, uint64_t *v)
 	return 1 + k;
 }
 
-static char *my_strndup(const uint8_t *p, size_t n)
-{
-	char *s = malloc(n + 1);
-
-	if (!s)
-		return NULL;
-	if (n)
-		memcpy(s, p, n);
-	s[n] = '\0';
-	return s;
-}
-
-/* A NUL-terminated string at p (within n bytes): its length, or n if unterminated. */
-static size_t my_cstr_len(const uint8_t *p, size_t n)
-{
-	const uint8_t *z = memchr(p, 0, n);
-
-	return z ? (size_t)(z - p) : n;
-}
-
-static void my_replace(char **dst, char *s)
-{
-	free(*dst);
-	*dst = s;
-}
-
-/* Text that a person typed: printable ASCII, tabs and line ends, or UTF-8 bytes. */
-static int my_texty(const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
-			return 0;
-	return 1;
-}
-
 /* ---- records ---- */
 
 static void my_note(struct mysql *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void my_note(struct mysql *d, const char *fmt, ...)
 {
-	struct dec_record r;
-	char text[256];
 	va_list ap;
-	int k;
 
-	if (d->notes >= MY_NOTES_MAX)
-		return;
-	d->notes++;
-	k = snprintf(text, sizeof(text), "mysql: ");
 	va_start(ap, fmt);
-	vsnprintf(text + k, sizeof(text) - k, fmt, ap);
+	dec_vnote(&d->notes, d->last_ts[0] > d->last_ts[1] ? d->last_ts[0] : d->last_ts[1], fmt,
+		  ap);
 	va_end(ap);
-	if (d->notes == MY_NOTES_MAX)
-		snprintf(text, sizeof(text),
-			 "mysql: too many problems on this connection; "
-			 "further notes suppressed");
-	memset(&r, 0, sizeof(r));
-	r.type = DEC_R_NOTE;
-	r.proto = DEC_P_MYSQL;
-	r.req_ts_ns = d->last_ts[0] > d->last_ts[1] ? d->last_ts[0] : d->last_ts[1];
-	r.note.text = text;
-	d->emit(&r, d->arg);
 }
 
 static const char *my_cmd_name(int cmd)
@@ -378,10 +314,10 @@ static void my_done(struct mysql *d, struct my_cmd *c, uint64_t ts)
 	c->resp_ts = ts;
 	if (!c->error) {
 		if (c->cmd == COM_INIT_DB && c->query)
-			my_replace(&d->db, strdup(c->query));
+			dec_replace(&d->db, strdup(c->query));
 		if (c->cmd == COM_CHANGE_USER) {
-			my_replace(&d->user, c->cu_user);
-			my_replace(&d->db, c->cu_db);
+			dec_replace(&d->user, c->cu_user);
+			dec_replace(&d->db, c->cu_db);
 			c->cu_user = c->cu_db = NULL;
 		}
 	}
@@ -503,8 +439,8 @@ static unsigned my_ok(struct mysql *d, struct my_cmd *c, const uint8_t *p, size_
 			c->affected = 0;
 		c->affected += affected > INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)affected;
 	}
-	if ((caps & (CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS)) && off + 2 <= n) {
-		status = le16(p + off);
+	if ((caps & (CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS)) && cur_le16_at(p, n, off) >= 0) {
+		status = (unsigned)cur_le16_at(p, n, off);
 		off += 2;
 		if (caps & CLIENT_PROTOCOL_41)
 			off += 2; /* warnings */
@@ -532,7 +468,7 @@ static unsigned my_ok(struct mysql *d, struct my_cmd *c, const uint8_t *p, size_
 		if (type == 1) {
 			k = my_lenenc(p + off, len, &tlen);
 			if (k && tlen <= len - k)
-				my_replace(&d->db, my_strndup(p + off + k, tlen));
+				dec_replace(&d->db, dec_strndup(p + off + k, tlen));
 		}
 		off += len;
 	}
@@ -557,15 +493,14 @@ static int my_sqlstate_ok(const uint8_t *p)
 static int my_err(struct my_cmd *c, const uint8_t *p, size_t n)
 {
 	size_t off = 3;
-	int code;
+	int code = (int)cur_le16_at(p, n, 1);
 
 	c->sqlstate[0] = '\0';
-	if (n < 3) {
+	if (code < 0) {
 		c->error_code = 0;
-		my_replace(&c->error, strdup("(truncated ERR packet)"));
+		dec_replace(&c->error, strdup("(truncated ERR packet)"));
 		return 0;
 	}
-	code = le16(p + 1);
 	if (code == 0xffff)
 		return 1;
 	/* With CLIENT_PROTOCOL_41: the marker '#' and the 5-character SQL state
@@ -578,7 +513,7 @@ static int my_err(struct my_cmd *c, const uint8_t *p, size_t n)
 		off = 9;
 	}
 	c->error_code = code;
-	my_replace(&c->error, my_strndup(p + off, n - off));
+	dec_replace(&c->error, dec_strndup(p + off, n - off));
 	return 0;
 }
 
@@ -603,7 +538,7 @@ static void my_greeting(struct mysql *d, const uint8_t *p, size_t n, uint64_t ts
 		d->state = MY_S_CMD;
 		return;
 	}
-	vlen = n > 1 ? my_cstr_len(p + 1, n - 1) : 0;
+	vlen = n > 1 ? dec_cstr_len(p + 1, n - 1) : 0;
 	off = 1 + vlen + 1 + 4 + 8 + 1; /* version, NUL, thread id, scramble 1, filler */
 	if (n < 2 || p[0] != 10 || vlen == n - 1 || off + 2 > n) {
 		if (n && p[0] == 9) {
@@ -617,10 +552,16 @@ static void my_greeting(struct mysql *d, const uint8_t *p, size_t n, uint64_t ts
 		d->skip_resp = 1;
 		return;
 	}
-	d->srv_caps = le16(p + off);
-	off += 2;
-	if (off + 5 <= n)
-		d->srv_caps |= le16(p + off + 3) << 16; /* after charset and status */
+	{
+		struct cursor cu = cur_at(p, n, off);
+		uint32_t lo, hi;
+
+		/* low capability bytes, charset, status, high capability bytes */
+		cur_le16(&cu, &lo);
+		d->srv_caps = lo;
+		if (cur_skip(&cu, 3) && cur_le16(&cu, &hi))
+			d->srv_caps |= hi << 16;
+	}
 	d->srv_caps_known = 1;
 	d->greeted = 1;
 	d->state = MY_S_GREETED;
@@ -707,9 +648,9 @@ static int my_resp_cmd(struct mysql *d, struct my_cmd *c, const struct my_asm *a
 				return 0;
 			}
 			if (c->query)
-				my_stmt_add(d, le32(p + 1), c->query);
-			c->prep_cols = le16(p + 5);
-			params = le16(p + 7);
+				my_stmt_add(d, (uint32_t)cur_le32_at(p, n, 1), c->query);
+			c->prep_cols = (uint16_t)cur_le16_at(p, n, 5);
+			params = (unsigned)cur_le16_at(p, n, 7);
 			c->columns = c->prep_cols;
 			if (n >= 13 && p[12] == 0)
 				params = c->prep_cols = 0;
@@ -757,7 +698,7 @@ static int my_resp_cmd(struct mysql *d, struct my_cmd *c, const struct my_asm *a
 	case RS_COLEOF:
 		if (my_is_eof(p, total) && (d->eof_mode == 0 || total == 5)) {
 			d->eof_mode = 0;
-			status = n >= 5 ? le16(p + 3) : 0;
+			status = n >= 5 ? (unsigned)cur_le16_at(p, n, 3) : 0;
 			/* A cursor was opened: rows come through COM_STMT_FETCH. */
 			if (c->binary && (status & SERVER_STATUS_CURSOR_EXISTS))
 				my_done(d, c, ts);
@@ -776,7 +717,7 @@ static int my_resp_cmd(struct mysql *d, struct my_cmd *c, const struct my_asm *a
 	case RS_ROWS:
 		if (p[0] == 0xfe && total < MY_MAX_PKT) {
 			if (total == 5 || (d->eof_mode == 0 && total < 9))
-				status = n >= 5 ? le16(p + 3) : 0;
+				status = n >= 5 ? (unsigned)cur_le16_at(p, n, 3) : 0;
 			else
 				status = my_ok(d, c, p, n, 0);
 			if (my_result_end(d, c, status))
@@ -914,11 +855,11 @@ static void my_handshake_response(struct mysql *d, const uint8_t *p, size_t n, u
 
 	if (n < 2)
 		goto bad;
-	caps = le16(p);
+	caps = (uint32_t)cur_le16_at(p, n, 0);
 	if (caps & CLIENT_PROTOCOL_41) {
 		if (n < 32)
 			goto bad;
-		caps = le32(p);
+		caps = (uint32_t)cur_le32_at(p, n, 0);
 		if (total == 32) {
 			if (!(caps & CLIENT_SSL))
 				goto bad;
@@ -934,8 +875,8 @@ static void my_handshake_response(struct mysql *d, const uint8_t *p, size_t n, u
 	}
 	if (off >= n)
 		goto bad;
-	k = my_cstr_len(p + off, n - off);
-	user = my_strndup(p + off, k);
+	k = dec_cstr_len(p + off, n - off);
+	user = dec_strndup(p + off, k);
 	off += k + 1;
 	if (caps & CLIENT_PROTOCOL_41) {
 		if (caps & CLIENT_PLUGIN_AUTH_LENENC) {
@@ -944,18 +885,18 @@ static void my_handshake_response(struct mysql *d, const uint8_t *p, size_t n, u
 		} else if ((caps & CLIENT_SECURE_CONNECTION) && off < n) {
 			alen = p[off++];
 		} else {
-			alen = off < n ? my_cstr_len(p + off, n - off) + 1 : 0;
+			alen = off < n ? dec_cstr_len(p + off, n - off) + 1 : 0;
 		}
 		off = (off <= n && alen <= n - off) ? off + alen : n;
 		if ((caps & CLIENT_CONNECT_WITH_DB) && off < n)
-			db = my_strndup(p + off, my_cstr_len(p + off, n - off));
+			db = dec_strndup(p + off, dec_cstr_len(p + off, n - off));
 	} else if ((caps & CLIENT_CONNECT_WITH_DB) && off < n) {
-		off += my_cstr_len(p + off, n - off) + 1; /* the scrambled password */
+		off += dec_cstr_len(p + off, n - off) + 1; /* the scrambled password */
 		if (off < n)
-			db = my_strndup(p + off, my_cstr_len(p + off, n - off));
+			db = dec_strndup(p + off, dec_cstr_len(p + off, n - off));
 	}
-	my_replace(&d->user, user);
-	my_replace(&d->db, db);
+	dec_replace(&d->user, user);
+	dec_replace(&d->db, db);
 	d->caps = d->srv_caps_known ? caps & d->srv_caps : caps;
 	d->caps_known = 1;
 	d->eof_mode = (d->caps & CLIENT_DEPRECATE_EOF) ? 1 : 0;
@@ -1124,16 +1065,16 @@ static void my_command(struct mysql *d, const struct my_asm *a, uint64_t ts)
 			k = my_query_attrs(p, n);
 			off = k ? k : 1;
 		}
-		c->query = my_strndup(p + off, n - off);
+		c->query = dec_strndup(p + off, n - off);
 		break;
 	case COM_STMT_PREPARE:
 	case COM_INIT_DB:
 	case COM_CREATE_DB:
 	case COM_DROP_DB:
-		c->query = my_strndup(p + 1, n - 1);
+		c->query = dec_strndup(p + 1, n - 1);
 		break;
 	case COM_FIELD_LIST:
-		c->query = my_strndup(p + 1, my_cstr_len(p + 1, n - 1));
+		c->query = dec_strndup(p + 1, dec_cstr_len(p + 1, n - 1));
 		c->rs = RS_FIELDS;
 		break;
 	case COM_STATISTICS:
@@ -1149,17 +1090,17 @@ static void my_command(struct mysql *d, const struct my_asm *a, uint64_t ts)
 		break;
 	case COM_CHANGE_USER:
 		/* "COM_CHANGE_USER": user, auth response, schema, ... */
-		off = 1 + my_cstr_len(p + 1, n - 1);
-		c->cu_user = my_strndup(p + 1, off - 1);
+		off = 1 + dec_cstr_len(p + 1, n - 1);
+		c->cu_user = dec_strndup(p + 1, off - 1);
 		off++;
 		if (off < n) {
 			if (!d->caps_known || (d->caps & CLIENT_SECURE_CONNECTION))
 				off += 1 + (size_t)p[off];
 			else
-				off += my_cstr_len(p + off, n - off) + 1;
+				off += dec_cstr_len(p + off, n - off) + 1;
 		}
 		if (off < n)
-			c->cu_db = my_strndup(p + off, my_cstr_len(p + off, n - off));
+			c->cu_db = dec_strndup(p + off, dec_cstr_len(p + off, n - off));
 		c->rs = RS_AUTH;
 		break;
 	case COM_STMT_EXECUTE:
@@ -1172,7 +1113,7 @@ static void my_command(struct mysql *d, const struct my_asm *a, uint64_t ts)
 			my_lost(d, DEC_DIR_REQ, "short statement command");
 			return;
 		}
-		s = my_stmt_find(d, le32(p + 1));
+		s = my_stmt_find(d, (uint32_t)cur_le32_at(p, n, 1));
 		if (s)
 			c->query = strdup(s->text);
 		c->binary = 1;
@@ -1302,7 +1243,7 @@ static void my_asm_feed(struct mysql *d, enum dec_dir dir, const uint8_t *p, siz
 			if (a->hdr_have < 4)
 				return;
 			a->hdr_have = 0;
-			len = le24(a->hdr);
+			len = (uint32_t)cur_le24_at(a->hdr, sizeof(a->hdr), 0);
 			seq = a->hdr[3];
 			if (!a->started) {
 				if (!my_start_ok(d, dir, len, seq))
@@ -1365,7 +1306,7 @@ static void my_asm_feed(struct mysql *d, enum dec_dir dir, const uint8_t *p, siz
  * at_start: p is the start of the write. */
 static int my_cmd_plausible(const uint8_t *p, size_t avail, int at_start)
 {
-	uint32_t len = le24(p);
+	uint32_t len = (uint32_t)cur_le24_at(p, avail, 0);
 	const uint8_t *q = p + 4;
 	size_t have = avail - 4, t;
 
@@ -1393,11 +1334,11 @@ static int my_cmd_plausible(const uint8_t *p, size_t avail, int at_start)
 		t = 1;
 		if (q[0] == COM_QUERY && have >= 3 && q[1] == 0 && q[2] == 1)
 			t = 3; /* query attributes, none */
-		return have > t && my_texty(q + t, (have < 64 ? have : 64) - t);
+		return have > t && dec_texty(q + t, (have < 64 ? have : 64) - t);
 	case COM_FIELD_LIST:
 		return len >= 2 && len == have && memchr(q + 1, 0, len - 1) != NULL;
 	case COM_STMT_EXECUTE:
-		return len >= 10 && have >= 10 && le32(q + 6) == 1; /* iteration count */
+		return len >= 10 && cur_le32_at(q, have, 6) == 1; /* iteration count */
 	case COM_STMT_CLOSE:
 	case COM_STMT_RESET:
 	case COM_PROCESS_KILL:
@@ -1417,15 +1358,15 @@ static int my_hs_plausible(const uint8_t *p, size_t n)
 {
 	size_t i;
 
-	if (n < 36 || le24(p) + 4 != n || (p[3] != 1 && p[3] != 2))
+	if (n < 36 || cur_le24_at(p, n, 0) + 4 != (int64_t)n || (p[3] != 1 && p[3] != 2))
 		return 0;
-	if (!(le32(p + 4) & CLIENT_PROTOCOL_41))
+	if (!(cur_le32_at(p, n, 4) & CLIENT_PROTOCOL_41))
 		return 0;
 	/* 23 filler bytes; MariaDB puts its extended capabilities in the last 4 */
 	for (i = 13; i < 13 + 19; i++)
 		if (p[i])
 			return 0;
-	return n > 36 || (le32(p + 4) & CLIENT_SSL);
+	return n > 36 || (cur_le32_at(p, n, 4) & CLIENT_SSL);
 }
 
 /* Resynchronise the client direction on a write: the offset of a command (or,
@@ -1459,6 +1400,7 @@ struct mysql *mysql_new(dec_emit_fn emit, void *arg)
 	}
 	d->emit = emit;
 	d->arg = arg;
+	dec_notes_init(&d->notes, emit, arg, DEC_P_MYSQL, "mysql", 1, MY_NOTES_MAX);
 	d->state = MY_S_INIT;
 	d->eof_mode = -1;
 	/* The client's first bytes are taken as the start of a packet (the
@@ -1525,7 +1467,6 @@ void mysql_gap(struct mysql *d, enum dec_dir dir, uint64_t len)
 
 void mysql_close(struct mysql *d, uint64_t ts_ns)
 {
-	(void)ts_ns;
 	if (!d || d->closed)
 		return;
 	if (!d->dead && !d->tls) {
@@ -1549,6 +1490,7 @@ void mysql_close(struct mysql *d, uint64_t ts_ns)
 				(unsigned long long)d->skipped[1]);
 	}
 	my_flush(d);
+	dec_notes_close(&d->notes, ts_ns);
 	d->closed = 1;
 }
 
@@ -1587,7 +1529,7 @@ int mysql_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
 			return 0;
 		return 1;
 	}
-	plen = le24(buf);
+	plen = (uint32_t)cur_le24_at(buf, len, 0);
 	if (dir == DEC_DIR_RESP) {
 		/* "Protocol::HandshakeV10": protocol 10, a version string starting with a
 		 * digit, thread id, 8 bytes of scramble and a zero filler. */
@@ -1615,7 +1557,7 @@ int mysql_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
 			return 0;
 		if (len < 6)
 			return 1;
-		if (!(le16(buf + 4) & CLIENT_PROTOCOL_41))
+		if (!(cur_le16_at(buf, len, 4) & CLIENT_PROTOCOL_41))
 			return 0;
 		for (i = 13; i < 13 + 19 && i < len; i++)
 			if (buf[i])
@@ -1636,7 +1578,7 @@ int mysql_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
 		    buf[5] != '\n')
 			return 0;
 		end = 4 + (size_t)plen < len ? 4 + (size_t)plen : len;
-		if (!my_texty(buf + 5, end - 5))
+		if (!dec_texty(buf + 5, end - 5))
 			return 0;
 		return len >= 4 + (size_t)plen ? 2 : 1;
 	}

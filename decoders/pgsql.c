@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/cursor.h"
+#include "util/notes.h"
+#include "util/text.h"
+
 /* "Message Formats": request codes of the untyped start-up messages. */
 #define PG_PROTO_3 196608u /* 3.0; minor versions keep the major 3 in the high half */
 #define PG_CANCEL  80877102u
@@ -92,50 +96,8 @@ struct pgsql {
 	uint64_t batch_ts; /* first extended-protocol message since the last Execute/Sync */
 	int have_batch;
 	struct pg_names stmts, portals;
-	unsigned notes;
+	struct dec_notes notes;
 };
-
-/* ---- helpers over untrusted bytes ---- */
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static size_t pg_cstr_len(const uint8_t *p, size_t n)
-{
-	const uint8_t *z = memchr(p, 0, n);
-
-	return z ? (size_t)(z - p) : n;
-}
-
-static char *pg_strndup(const uint8_t *p, size_t n)
-{
-	char *s = malloc(n + 1);
-
-	if (!s)
-		return NULL;
-	if (n)
-		memcpy(s, p, n);
-	s[n] = '\0';
-	return s;
-}
-
-static void pg_replace(char **dst, char *s)
-{
-	free(*dst);
-	*dst = s;
-}
-
-static int pg_texty(const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
-			return 0;
-	return 1;
-}
 
 /* ---- records ---- */
 
@@ -143,27 +105,12 @@ static void pg_note(struct pgsql *d, const char *fmt, ...) __attribute__((format
 
 static void pg_note(struct pgsql *d, const char *fmt, ...)
 {
-	struct dec_record r;
-	char text[256];
 	va_list ap;
-	int k;
 
-	if (d->notes >= PG_NOTES_MAX)
-		return;
-	d->notes++;
-	k = snprintf(text, sizeof(text), "pgsql: ");
 	va_start(ap, fmt);
-	vsnprintf(text + k, sizeof(text) - k, fmt, ap);
+	dec_vnote(&d->notes, d->last_ts[0] > d->last_ts[1] ? d->last_ts[0] : d->last_ts[1], fmt,
+		  ap);
 	va_end(ap);
-	if (d->notes == PG_NOTES_MAX)
-		snprintf(text, sizeof(text),
-			 "pgsql: too many problems on this connection; further notes suppressed");
-	memset(&r, 0, sizeof(r));
-	r.type = DEC_R_NOTE;
-	r.proto = DEC_P_PGSQL;
-	r.req_ts_ns = d->last_ts[0] > d->last_ts[1] ? d->last_ts[0] : d->last_ts[1];
-	r.note.text = text;
-	d->emit(&r, d->arg);
 }
 
 static void pg_item_free(struct pg_item *it)
@@ -341,15 +288,15 @@ static void pg_error_fields(const uint8_t *p, size_t n, char **msg, char **code,
 	while (off < n && p[off]) {
 		uint8_t f = p[off++];
 
-		k = pg_cstr_len(p + off, n - off);
+		k = dec_cstr_len(p + off, n - off);
 		if (f == 'M' && msg && !*msg)
-			*msg = pg_strndup(p + off, k);
+			*msg = dec_strndup(p + off, k);
 		else if (f == 'C' && code && !*code)
-			*code = pg_strndup(p + off, k);
+			*code = dec_strndup(p + off, k);
 		else if (f == 'V' && sev && !*sev)
-			*sev = pg_strndup(p + off, k); /* non-localised severity */
+			*sev = dec_strndup(p + off, k); /* non-localised severity */
 		else if (f == 'S' && sev && !*sev)
-			*sev = pg_strndup(p + off, k);
+			*sev = dec_strndup(p + off, k);
 		off += k + 1;
 	}
 }
@@ -370,8 +317,8 @@ static void pg_tag(struct pg_item *it, const uint8_t *p, size_t n)
 {
 	static const char *const counted[] = {"INSERT", "DELETE", "UPDATE", "SELECT",
 					      "MOVE",	"FETCH",  "COPY",   "MERGE"};
-	size_t k = pg_cstr_len(p, n), w, i, sp;
-	char *tag = pg_strndup(p, k), *joined;
+	size_t k = dec_cstr_len(p, n), w, i, sp;
+	char *tag = dec_strndup(p, k), *joined;
 	uint64_t v = 0;
 
 	if (!tag)
@@ -380,7 +327,7 @@ static void pg_tag(struct pg_item *it, const uint8_t *p, size_t n)
 		joined = malloc(strlen(it->tag) + 2 + k + 1);
 		if (joined) {
 			sprintf(joined, "%s; %s", it->tag, tag);
-			pg_replace(&it->tag, joined);
+			dec_replace(&it->tag, joined);
 		}
 	} else {
 		it->tag = strdup(tag);
@@ -615,22 +562,23 @@ static uint64_t pg_batch(struct pgsql *d, uint64_t ts)
 
 static void pg_startup(struct pgsql *d, const uint8_t *p, size_t n, uint64_t ts)
 {
-	uint32_t code;
+	struct cursor cu = cur_make(p, n);
+	uint32_t code, pid;
 	size_t off, k, v;
 	char *user = NULL, *db = NULL;
 
-	if (n < 4) {
+	if (!cur_be32(&cu, &code)) {
 		pg_lost(d, DEC_DIR_REQ, "short start-up message");
 		return;
 	}
-	code = be32(p);
 	d->startup_seen = 1;
 	if (code == PG_SSL || code == PG_GSSENC) {
 		d->resp_single = 1;
 		return;
 	}
 	if (code == PG_CANCEL) {
-		pg_note(d, "CancelRequest for backend process %u", n >= 8 ? be32(p + 4) : 0);
+		cur_be32(&cu, &pid); /* 0 if short */
+		pg_note(d, "CancelRequest for backend process %u", pid);
 		return;
 	}
 	if (code >> 16 != 3) {
@@ -642,20 +590,20 @@ static void pg_startup(struct pgsql *d, const uint8_t *p, size_t n, uint64_t ts)
 	/* "StartupMessage": name/value string pairs up to an empty name. */
 	off = 4;
 	while (off < n && p[off]) {
-		k = pg_cstr_len(p + off, n - off);
+		k = dec_cstr_len(p + off, n - off);
 		if (off + k + 1 >= n)
 			break;
-		v = pg_cstr_len(p + off + k + 1, n - off - k - 1);
+		v = dec_cstr_len(p + off + k + 1, n - off - k - 1);
 		if (k == 4 && !memcmp(p + off, "user", 4))
-			pg_replace(&user, pg_strndup(p + off + k + 1, v));
+			dec_replace(&user, dec_strndup(p + off + k + 1, v));
 		else if (k == 8 && !memcmp(p + off, "database", 8))
-			pg_replace(&db, pg_strndup(p + off + k + 1, v));
+			dec_replace(&db, dec_strndup(p + off + k + 1, v));
 		off += k + 1 + v + 1;
 	}
 	if (!db && user)
 		db = strdup(user); /* "Defaults to the user name." */
-	pg_replace(&d->user, user);
-	pg_replace(&d->db, db);
+	dec_replace(&d->user, user);
+	dec_replace(&d->db, db);
 	d->state = PG_S_READY;
 	pg_push(d, 'L', ts);
 }
@@ -671,32 +619,32 @@ static void pg_req_typed(struct pgsql *d, const struct pg_asm *a)
 	switch (a->type) {
 	case 'Q': /* "Query": the text */
 		it = pg_push(d, 'Q', a->ts_first);
-		it->text = pg_strndup(p, pg_cstr_len(p, n));
+		it->text = dec_strndup(p, dec_cstr_len(p, n));
 		d->have_batch = 0;
 		break;
 	case 'P': /* "Parse": statement name, text, parameter types */
-		k = pg_cstr_len(p, n);
-		k2 = k < n ? pg_cstr_len(p + k + 1, n - k - 1) : 0;
+		k = dec_cstr_len(p, n);
+		k2 = k < n ? dec_cstr_len(p + k + 1, n - k - 1) : 0;
 		it = pg_push(d, 'P', pg_batch(d, a->ts_first));
 		if (k < n) {
-			it->text = pg_strndup(p + k + 1, k2);
-			pg_name_set(&d->stmts, pg_strndup(p, k), pg_strndup(p + k + 1, k2));
+			it->text = dec_strndup(p + k + 1, k2);
+			pg_name_set(&d->stmts, dec_strndup(p, k), dec_strndup(p + k + 1, k2));
 		}
 		break;
 	case 'B': /* "Bind": portal name, statement name, parameters */
-		k = pg_cstr_len(p, n);
-		k2 = k < n ? pg_cstr_len(p + k + 1, n - k - 1) : 0;
+		k = dec_cstr_len(p, n);
+		k2 = k < n ? dec_cstr_len(p + k + 1, n - k - 1) : 0;
 		it = pg_push(d, 'B', pg_batch(d, a->ts_first));
-		name = k < n ? pg_strndup(p + k + 1, k2) : NULL;
+		name = k < n ? dec_strndup(p + k + 1, k2) : NULL;
 		e = name ? pg_name_find(&d->stmts, name) : NULL;
 		free(name);
 		if (e) {
 			it->text = strdup(e->text);
-			pg_name_set(&d->portals, pg_strndup(p, k), strdup(e->text));
+			pg_name_set(&d->portals, dec_strndup(p, k), strdup(e->text));
 		} else {
 			/* Unknown statement (prepared before the capture): the portal's
 			 * old binding is gone all the same. */
-			name = pg_strndup(p, k);
+			name = dec_strndup(p, k);
 			e = name ? pg_name_find(&d->portals, name) : NULL;
 			if (e)
 				pg_name_drop(&d->portals, e);
@@ -708,7 +656,7 @@ static void pg_req_typed(struct pgsql *d, const struct pg_asm *a)
 		break;
 	case 'E': /* "Execute": portal name, row limit */
 		it = pg_push(d, 'E', pg_batch(d, a->ts_first));
-		name = pg_strndup(p, pg_cstr_len(p, n));
+		name = dec_strndup(p, dec_cstr_len(p, n));
 		e = name ? pg_name_find(&d->portals, name) : NULL;
 		free(name);
 		if (e)
@@ -718,7 +666,7 @@ static void pg_req_typed(struct pgsql *d, const struct pg_asm *a)
 	case 'C': /* "Close": 'S' or 'P' and a name */
 		pg_push(d, 'C', pg_batch(d, a->ts_first));
 		if (n >= 1) {
-			name = pg_strndup(p + 1, pg_cstr_len(p + 1, n - 1));
+			name = dec_strndup(p + 1, dec_cstr_len(p + 1, n - 1));
 			if (name && (e = pg_name_find(p[0] == 'S' ? &d->stmts : &d->portals, name)))
 				pg_name_drop(p[0] == 'S' ? &d->stmts : &d->portals, e);
 			free(name);
@@ -916,7 +864,7 @@ static void pg_asm_feed(struct pgsql *d, enum dec_dir dir, const uint8_t *p, siz
 			a->hdr_have = 0;
 			if (need == 4) {
 				a->type = 0;
-				len = be32(a->hdr);
+				len = (uint32_t)cur_be32_at(a->hdr, sizeof(a->hdr), 0);
 				if (len < 8 || len > PG_STARTUP_MAX) {
 					snprintf(why, sizeof(why), "bad start-up message length %u",
 						 len);
@@ -925,7 +873,7 @@ static void pg_asm_feed(struct pgsql *d, enum dec_dir dir, const uint8_t *p, siz
 				}
 			} else {
 				a->type = a->hdr[0];
-				len = be32(a->hdr + 1);
+				len = (uint32_t)cur_be32_at(a->hdr, sizeof(a->hdr), 1);
 				if (!pg_len_ok(dir, a->type, len, PG_LEN_MAX)) {
 					snprintf(why, sizeof(why),
 						 "bad %s message (type 0x%02x, length %u)",
@@ -985,7 +933,7 @@ static int pg_chain(enum dec_dir dir, const uint8_t *p, size_t n)
 	uint32_t len;
 
 	while (off + 5 <= n) {
-		len = be32(p + off + 1);
+		len = (uint32_t)cur_be32_at(p, n, off + 1);
 		if (!pg_len_ok(dir, p[off], len, PG_RESYNC_LEN_MAX))
 			return 0;
 		if (dir == DEC_DIR_RESP && p[off] == 'Z' && off + 5 < n &&
@@ -995,7 +943,7 @@ static int pg_chain(enum dec_dir dir, const uint8_t *p, size_t n)
 			size_t avail = n - off - 5, body = len - 4;
 			size_t chk = avail < body ? avail : body - 1; /* the text without its NUL */
 
-			if (!pg_texty(p + off + 5, chk < 256 ? chk : 256))
+			if (!dec_texty(p + off + 5, chk < 256 ? chk : 256))
 				return 0;
 			if (avail >= body && p[off + len] != 0)
 				return 0;
@@ -1015,8 +963,8 @@ static int pg_startup_plausible(const uint8_t *p, size_t n)
 
 	if (n < 8)
 		return 0;
-	len = be32(p);
-	code = be32(p + 4);
+	len = (uint32_t)cur_be32_at(p, n, 0);
+	code = (uint32_t)cur_be32_at(p, n, 4);
 	if (len != n)
 		return 0;
 	if (code == PG_SSL || code == PG_GSSENC)
@@ -1087,6 +1035,7 @@ struct pgsql *pgsql_new(dec_emit_fn emit, void *arg)
 	}
 	d->emit = emit;
 	d->arg = arg;
+	dec_notes_init(&d->notes, emit, arg, DEC_P_PGSQL, "pgsql", 1, PG_NOTES_MAX);
 	d->state = PG_S_INIT;
 	/* The client's first bytes are taken as the start of a message (the
 	 * dispatcher chose this decoder on them); the server's must prove it,
@@ -1168,7 +1117,6 @@ void pgsql_close(struct pgsql *d, uint64_t ts_ns)
 {
 	struct pg_item *it;
 
-	(void)ts_ns;
 	if (!d || d->closed)
 		return;
 	if (!d->dead && !d->tls) {
@@ -1196,6 +1144,7 @@ void pgsql_close(struct pgsql *d, uint64_t ts_ns)
 			pg_emit_item(d, it, 0);
 		pg_pop(d);
 	}
+	dec_notes_close(&d->notes, ts_ns);
 	d->closed = 1;
 }
 
@@ -1232,8 +1181,8 @@ int pgsql_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
 			return 0;
 		if (len < 9)
 			return len >= 2 && buf[1] ? 0 : 1;
-		mlen = be32(buf + 1);
-		code = be32(buf + 5);
+		mlen = (uint32_t)cur_be32_at(buf, len, 1);
+		code = (uint32_t)cur_be32_at(buf, len, 5);
 		if (mlen < 8 || mlen > 2048)
 			return 0;
 		if (code == 0 || code == 2 || code == 3 || code == 5 || code == 7 || code == 8 ||
@@ -1245,22 +1194,23 @@ int pgsql_detect(const uint8_t *buf, size_t len, enum dec_dir dir)
 		/* A simple Query that is the whole write (a capture joined mid-connection). */
 		if (len < 5)
 			return 1;
-		mlen = be32(buf + 1);
+		mlen = (uint32_t)cur_be32_at(buf, len, 1);
 		if (mlen < 6 || mlen > PGSQL_MSG_CAP)
 			return 0;
-		if (!pg_texty(buf + 5, (len < 1 + (size_t)mlen ? len : mlen) - 5))
+		if (!dec_texty(buf + 5, (len < 1 + (size_t)mlen ? len : mlen) - 5))
 			return 0;
 		if (len < 1 + (size_t)mlen)
 			return 1;
-		return len == 1 + (size_t)mlen && buf[mlen] == 0 && pg_texty(buf + 5, mlen - 5) ? 2
-												: 0;
+		return len == 1 + (size_t)mlen && buf[mlen] == 0 && dec_texty(buf + 5, mlen - 5)
+			   ? 2
+			   : 0;
 	}
 	if (buf[0] != 0)
 		return 0;
 	if (len < 8)
 		return 1;
-	mlen = be32(buf);
-	code = be32(buf + 4);
+	mlen = (uint32_t)cur_be32_at(buf, len, 0);
+	code = (uint32_t)cur_be32_at(buf, len, 4);
 	if ((code == PG_SSL || code == PG_GSSENC) && mlen == 8)
 		return 2;
 	if (code == PG_CANCEL && mlen == 16)

@@ -2,6 +2,7 @@
 #include "record_json.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 static void key_str(struct strbuf *sb, const char *key, const char *val)
 {
@@ -55,6 +56,10 @@ static void http_json(struct strbuf *sb, const struct dec_record *r)
 
 	key_str(sb, "type", "http");
 	key_str(sb, "version", h->version);
+	/* Only where it differs from the request's, as an HTTP/1.0 server answering
+	 * HTTP/1.1 does. */
+	if (h->resp_version[0] && (!h->version || strcmp(h->resp_version, h->version)))
+		key_str(sb, "resp_version", h->resp_version);
 	key_str(sb, "method", h->method);
 	key_str(sb, "path", h->path);
 	key_str(sb, "host", h->host);

@@ -441,7 +441,8 @@ static int try_decide(struct dec_stream *s)
 	return 0;
 }
 
-static void give_up(struct dec_stream *s)
+/* Recognition failed: settle on "unknown" and drop what was kept for it. */
+static void settle_unknown(struct dec_stream *s)
 {
 	settle(s, DEC_P_UNKNOWN, NULL, client_side_from_ports(s));
 	free_detection(s);
@@ -585,7 +586,7 @@ void dec_stream_feed(struct dec_stream *s, int local_send, const uint8_t *buf, s
 	}
 	if (add_seg(s, side, 0, buf, len, ts_ns)) {
 		if (!decide_on_write(s, side, buf, len, ts_ns))
-			give_up(s);
+			settle_unknown(s);
 		return;
 	}
 	try_decide(s);
@@ -603,7 +604,7 @@ void dec_stream_gap(struct dec_stream *s, int local_send, uint64_t len)
 		return;
 	}
 	if (add_seg(s, side, 1, NULL, len, 0)) {
-		give_up(s);
+		settle_unknown(s);
 		return;
 	}
 	try_decide(s);
@@ -614,7 +615,7 @@ void dec_stream_close(struct dec_stream *s, uint64_t ts_ns)
 	if (!s || s->closed)
 		return;
 	if (!s->decided && !try_decide(s))
-		give_up(s);
+		settle_unknown(s);
 	s->closed = 1;
 	if (s->dec)
 		s->ops->close(s->dec, ts_ns);

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "decoders/json.h"
+#include "decoders/util/strbuf.h"
 #include "tui/session/store.h"
 
 /* "0", "999", "1.2K", "3.4M", "5.6G" (powers of 1024). Returns buf. */

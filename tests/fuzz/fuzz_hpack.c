@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * libFuzzer target for HPACK (RFC 7541) decoding.
+ * libFuzzer target for HPACK (RFC 7541) decoding (decoders/hpack.h, over
+ * libnghttp2's inflater).
  *
  * Input: bytes 0-1 the table limit (big endian, times 16), then header blocks,
  * each a length byte and that many bytes, decoded in turn on one dynamic table
- * until one fails. After every block the table's bookkeeping is checked: its
- * size is the sum of its entries' sizes and within its maximum. The whole
- * input is also run through the Huffman and integer decoders alone.
+ * until one fails (a failure must say why). After every block the table's
+ * bookkeeping is checked: its size is the sum of its entries' sizes and within
+ * its maximum, and that within the limit.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -34,29 +35,29 @@ static void check_table(const struct hpack_table *t)
 {
 	size_t i, total = 0;
 
-	for (i = 0; i < t->count; i++) {
+	for (i = 0; i < hpack_table_count(t); i++) {
 		const char *n, *v;
 		size_t nl, vl;
 
 		if (hpack_table_get(t, HPACK_STATIC_COUNT + 1 + i, &n, &nl, &v, &vl))
 			__builtin_trap();
-		total += nl + vl + HPACK_ENTRY_OVERHEAD;
+		total += nl + vl + 32; /* RFC 7541 section 4.1 */
 	}
-	if (total != t->size || t->size > t->max_size || t->max_size > t->limit)
+	if (total != hpack_table_size(t) || hpack_table_size(t) > hpack_table_max_size(t) ||
+	    hpack_table_max_size(t) > t->limit)
 		__builtin_trap();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t out[4096 * 2];
 	struct hpack_table t;
 	volatile size_t sum = 0;
-	size_t i = 2, olen, used;
-	uint32_t v;
+	size_t i = 2;
 
 	if (size < 2)
 		return 0;
-	hpack_table_init(&t, ((size_t)data[0] << 8 | data[1]) * 16);
+	if (hpack_table_init(&t, ((size_t)data[0] << 8 | data[1]) * 16))
+		return 0;
 	while (i < size) {
 		size_t len = data[i++];
 
@@ -71,10 +72,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		i += len;
 	}
 	hpack_table_free(&t);
-	if (size <= 4096 && !hpack_huffman_decode(data, size, out, sizeof(out), &olen) &&
-	    olen > size * 8 / 5)
-		__builtin_trap();
-	for (i = 1; i <= 8; i++)
-		(void)hpack_decode_int(data, size, (unsigned)i, &v, &used);
 	return 0;
 }

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "decoders/http1.h"
-#include "decoders/json.h"
+#include "decoders/util/strbuf.h"
 #include "decoders/record_json.h"
 
 static void sink(const struct dec_record *r, void *arg)

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "decoders/json.h"
+#include "decoders/util/strbuf.h"
 #include "decoders/record_json.h"
 #include "decoders/stream.h"
 

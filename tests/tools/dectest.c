@@ -32,7 +32,7 @@
 #include <string.h>
 
 #include "decoders/decoder.h"
-#include "decoders/json.h"
+#include "decoders/util/strbuf.h"
 #include "decoders/record_json.h"
 #include "decoders/stream.h"
 

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * HPACK (RFC 7541): the Appendix C examples, byte for byte, with the decoded
- * lists, dynamic table contents and sizes the RFC gives; the primitives; and
- * the decoding errors.
+ * HPACK (RFC 7541) through decoders/hpack.h (libnghttp2's inflater): the
+ * Appendix C examples, byte for byte, with the decoded lists, dynamic table
+ * contents and sizes the RFC gives (C.1's integers and the Huffman code are
+ * inside them); the decoding errors; size updates, eviction, many entries.
  */
 #include <errno.h>
 #include <stdint.h>
 
 #include "unit.h"
 #include "decoders/hpack.h"
-#include "decoders/json.h"
+#include "decoders/util/strbuf.h"
 
 /* Hex with optional spaces to bytes; returns the length. */
 static size_t unhex(const char *hex, uint8_t *out, size_t cap)
@@ -75,7 +76,7 @@ static const char *dyn(const struct hpack_table *t)
 
 	sb_reset(&sb);
 	sb_puts(&sb, "");
-	for (i = 0; i < t->count; i++) {
+	for (i = 0; i < hpack_table_count(t); i++) {
 		const char *n, *v;
 		size_t nl, vl;
 
@@ -89,80 +90,33 @@ static const char *dyn(const struct hpack_table *t)
 	return sb.buf;
 }
 
-/* C.1: integer representation. */
-static void test_c1_integers(void)
-{
-	uint8_t b[8];
-	uint32_t v;
-	size_t used;
-
-	b[0] = 0x0a; /* C.1.1: 10 in a 5-bit prefix */
-	CHECK_EQ_INT(hpack_decode_int(b, 1, 5, &v, &used), 0);
-	CHECK_EQ_INT(v, 10);
-	CHECK_EQ_INT(used, 1);
-	b[0] = 0x1f; /* C.1.2: 1337 in a 5-bit prefix */
-	b[1] = 0x9a;
-	b[2] = 0x0a;
-	CHECK_EQ_INT(hpack_decode_int(b, 3, 5, &v, &used), 0);
-	CHECK_EQ_INT(v, 1337);
-	CHECK_EQ_INT(used, 3);
-	CHECK_EQ_INT(hpack_decode_int(b, 2, 5, &v, &used), -EBADMSG);
-	b[0] = 42; /* C.1.3: 42 starting at an octet boundary */
-	CHECK_EQ_INT(hpack_decode_int(b, 1, 8, &v, &used), 0);
-	CHECK_EQ_INT(v, 42);
-	/* The prefix value alone (2^N - 1) needs one more byte, here 0. */
-	b[0] = 0xff;
-	b[1] = 0x00;
-	CHECK_EQ_INT(hpack_decode_int(b, 2, 7, &v, &used), 0);
-	CHECK_EQ_INT(v, 127);
-	CHECK_EQ_INT(used, 2);
-}
-
-static void test_integer_overflow(void)
-{
-	uint8_t b[16];
-	uint32_t v;
-	size_t used;
-
-	/* 2^31 - 1 + 31 does not fit in HPACK_INT_MAX. */
-	CHECK_EQ_INT(unhex("1f ff ff ff ff 07", b, sizeof(b)), 6);
-	CHECK_EQ_INT(hpack_decode_int(b, 6, 5, &v, &used), -EOVERFLOW);
-	/* Zero continuation bytes forever are overflow, not a huge loop. */
-	CHECK_EQ_INT(unhex("1f 80 80 80 80 80 80 80 00", b, sizeof(b)), 9);
-	CHECK_EQ_INT(hpack_decode_int(b, 9, 5, &v, &used), -EOVERFLOW);
-	/* The largest accepted value. */
-	CHECK_EQ_INT(unhex("7f 80 ff ff ff 07", b, sizeof(b)), 6);
-	CHECK_EQ_INT(hpack_decode_int(b, 6, 7, &v, &used), 0);
-	CHECK_EQ_INT(v, 127u + 0x7fffff80u);
-}
-
 /* C.2: header field representations, one decoder each. */
 static void test_c2_representations(void)
 {
 	struct hpack_table t;
 
-	hpack_table_init(&t, 4096);
+	CHECK_EQ_INT(hpack_table_init(&t, 4096), 0);
 	CHECK_EQ_STR(decode(&t, "400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572"),
 		     "custom-key: custom-header\n");
 	CHECK_EQ_STR(dyn(&t), "[62] custom-key: custom-header\n");
-	CHECK_EQ_INT(t.size, 55);
+	CHECK_EQ_INT(hpack_table_size(&t), 55);
 	hpack_table_free(&t);
 
-	hpack_table_init(&t, 4096);
+	CHECK_EQ_INT(hpack_table_init(&t, 4096), 0);
 	CHECK_EQ_STR(decode(&t, "040c 2f73 616d 706c 652f 7061 7468"), ":path: /sample/path\n");
-	CHECK_EQ_INT(t.count, 0);
-	CHECK_EQ_INT(t.size, 0);
+	CHECK_EQ_INT(hpack_table_count(&t), 0);
+	CHECK_EQ_INT(hpack_table_size(&t), 0);
 	hpack_table_free(&t);
 
-	hpack_table_init(&t, 4096);
+	CHECK_EQ_INT(hpack_table_init(&t, 4096), 0);
 	CHECK_EQ_STR(decode(&t, "1008 7061 7373 776f 7264 0673 6563 7265 74"),
 		     "password: secret (never)\n");
-	CHECK_EQ_INT(t.count, 0);
+	CHECK_EQ_INT(hpack_table_count(&t), 0);
 	hpack_table_free(&t);
 
-	hpack_table_init(&t, 4096);
+	CHECK_EQ_INT(hpack_table_init(&t, 4096), 0);
 	CHECK_EQ_STR(decode(&t, "82"), ":method: GET\n");
-	CHECK_EQ_INT(t.count, 0);
+	CHECK_EQ_INT(hpack_table_count(&t), 0);
 	hpack_table_free(&t);
 }
 
@@ -171,20 +125,20 @@ static void requests(const char *b1, const char *b2, const char *b3)
 {
 	struct hpack_table t;
 
-	hpack_table_init(&t, 4096);
+	CHECK_EQ_INT(hpack_table_init(&t, 4096), 0);
 	CHECK_EQ_STR(decode(&t, b1),
 		     ":method: GET\n:scheme: http\n:path: /\n:authority: www.example.com\n");
 	CHECK_EQ_STR(dyn(&t), "[62] :authority: www.example.com\n");
-	CHECK_EQ_INT(t.size, 57);
+	CHECK_EQ_INT(hpack_table_size(&t), 57);
 	CHECK_EQ_STR(decode(&t, b2), ":method: GET\n:scheme: http\n:path: /\n"
 				     ":authority: www.example.com\ncache-control: no-cache\n");
 	CHECK_EQ_STR(dyn(&t), "[62] cache-control: no-cache\n[63] :authority: www.example.com\n");
-	CHECK_EQ_INT(t.size, 110);
+	CHECK_EQ_INT(hpack_table_size(&t), 110);
 	CHECK_EQ_STR(decode(&t, b3), ":method: GET\n:scheme: https\n:path: /index.html\n"
 				     ":authority: www.example.com\ncustom-key: custom-value\n");
 	CHECK_EQ_STR(dyn(&t), "[62] custom-key: custom-value\n[63] cache-control: no-cache\n"
 			      "[64] :authority: www.example.com\n");
-	CHECK_EQ_INT(t.size, 164);
+	CHECK_EQ_INT(hpack_table_size(&t), 164);
 	hpack_table_free(&t);
 }
 
@@ -212,23 +166,23 @@ static void responses(const char *b1, const char *b2, const char *b3)
 {
 	struct hpack_table t;
 
-	hpack_table_init(&t, 256);
+	CHECK_EQ_INT(hpack_table_init(&t, 256), 0);
 	CHECK_EQ_STR(decode(&t, b1),
 		     ":status: 302\ncache-control: private\ndate: " DATE1 "\nlocation: " LOC "\n");
 	CHECK_EQ_STR(dyn(&t), "[62] location: " LOC "\n[63] date: " DATE1
 			      "\n[64] cache-control: private\n[65] :status: 302\n");
-	CHECK_EQ_INT(t.size, 222);
+	CHECK_EQ_INT(hpack_table_size(&t), 222);
 	CHECK_EQ_STR(decode(&t, b2),
 		     ":status: 307\ncache-control: private\ndate: " DATE1 "\nlocation: " LOC "\n");
 	CHECK_EQ_STR(dyn(&t), "[62] :status: 307\n[63] location: " LOC "\n[64] date: " DATE1
 			      "\n[65] cache-control: private\n");
-	CHECK_EQ_INT(t.size, 222);
+	CHECK_EQ_INT(hpack_table_size(&t), 222);
 	CHECK_EQ_STR(decode(&t, b3), ":status: 200\ncache-control: private\ndate: " DATE2
 				     "\nlocation: " LOC "\ncontent-encoding: gzip\n"
 				     "set-cookie: " COOKIE "\n");
 	CHECK_EQ_STR(dyn(&t), "[62] set-cookie: " COOKIE "\n[63] content-encoding: gzip\n"
 			      "[64] date: " DATE2 "\n");
-	CHECK_EQ_INT(t.size, 215);
+	CHECK_EQ_INT(hpack_table_size(&t), 215);
 	hpack_table_free(&t);
 }
 
@@ -254,112 +208,33 @@ static void test_c6_responses_huffman(void)
 		  "0fb5 291f 9587 3160 65c0 03ed 4ee5 b106 3d50 07");
 }
 
-/* The Appendix B data: prefix-free and complete (Kraft sum exactly 1), and
- * canonical, which the decoder relies on. */
-static void test_huffman_table_shape(void)
-{
-	uint64_t kraft = 0; /* in units of 2^-30 */
-	unsigned s, t;
-
-	for (s = 0; s <= HPACK_HUFF_EOS; s++) {
-		CHECK(hpack_huff_codes[s].len >= 5 && hpack_huff_codes[s].len <= 30);
-		CHECK(hpack_huff_codes[s].code < (1u << hpack_huff_codes[s].len));
-		kraft += 1ull << (30 - hpack_huff_codes[s].len);
-	}
-	CHECK_EQ_INT(kraft, 1ull << 30);
-	for (s = 0; s <= HPACK_HUFF_EOS; s++)
-		for (t = s + 1; t <= HPACK_HUFF_EOS; t++) {
-			const struct hpack_huff_code *a = &hpack_huff_codes[s],
-						     *b = &hpack_huff_codes[t];
-
-			/* Same length: the lower symbol has the lower code. */
-			if (a->len == b->len)
-				CHECK(a->code < b->code);
-			/* Neither is a prefix of the other. */
-			if (a->len < b->len)
-				CHECK((b->code >> (b->len - a->len)) != a->code);
-			else if (b->len < a->len)
-				CHECK((a->code >> (a->len - b->len)) != b->code);
-		}
-	CHECK_EQ_INT(hpack_huff_codes[HPACK_HUFF_EOS].code, 0x3fffffff);
-}
-
-/* Encode with the table (a test-only encoder) and decode back: every byte. */
-static void test_huffman_round_trip(void)
-{
-	uint8_t in[256], enc[1024], out[600];
-	uint64_t acc = 0;
-	unsigned bits = 0, i;
-	size_t n = 0, olen = 0;
-
-	for (i = 0; i < 256; i++) {
-		const struct hpack_huff_code *c = &hpack_huff_codes[i];
-
-		in[i] = (uint8_t)i;
-		acc = acc << c->len | c->code;
-		bits += c->len;
-		while (bits >= 8) {
-			enc[n++] = (uint8_t)(acc >> (bits - 8));
-			bits -= 8;
-		}
-	}
-	if (bits) /* pad with the top bits of EOS (all ones) */
-		enc[n++] = (uint8_t)(acc << (8 - bits) | ((1u << (8 - bits)) - 1));
-	CHECK_EQ_INT(hpack_huffman_decode(enc, n, out, sizeof(out), &olen), 0);
-	CHECK_EQ_INT(olen, 256);
-	CHECK(memcmp(in, out, 256) == 0);
-	CHECK_EQ_INT(hpack_huffman_decode(enc, n, out, 100, &olen), -ENOBUFS);
-}
-
-static void test_huffman_errors(void)
-{
-	uint8_t b[8], out[16];
-	size_t olen;
-
-	/* "www" is f1 e3 c2 e5 ... in C.4.1; just 'w' = 1111000 + 1 bit pad. */
-	b[0] = 0xf1;
-	CHECK_EQ_INT(hpack_huffman_decode(b, 1, out, sizeof(out), &olen), 0);
-	CHECK_EQ_INT(olen, 1);
-	CHECK_EQ_INT(out[0], 'w');
-	/* Padding with a zero bit. */
-	b[0] = 0xf0;
-	CHECK_EQ_INT(hpack_huffman_decode(b, 1, out, sizeof(out), &olen), -EBADMSG);
-	/* A whole byte of padding (8 ones) is more than 7 bits. */
-	b[0] = 0xf1;
-	b[1] = 0xff;
-	CHECK_EQ_INT(hpack_huffman_decode(b, 2, out, sizeof(out), &olen), -EBADMSG);
-	/* EOS itself (30 ones) followed by two padding ones. */
-	memset(b, 0xff, 4);
-	CHECK_EQ_INT(hpack_huffman_decode(b, 4, out, sizeof(out), &olen), -EBADMSG);
-	/* Empty input is the empty string. */
-	CHECK_EQ_INT(hpack_huffman_decode(b, 0, out, sizeof(out), &olen), 0);
-	CHECK_EQ_INT(olen, 0);
-}
-
 static void test_block_errors(void)
 {
+	static const char *const bad[] = {
+	    "80",		    /* index 0 */
+	    "be",		    /* index 62 past the (empty) dynamic table */
+	    "7f 01 00",		    /* a literal whose name index is past the table */
+	    "04 0c 2f73",	    /* a value string longer than the block */
+	    "7f",		    /* the block ends inside an integer */
+	    "44",		    /* ... before a value */
+	    "04 84 ff ff ff ff",    /* a Huffman value holding EOS */
+	    "04 7f ff ff ff ff 0f", /* integer overflow in a string length */
+	    "3fe21f",		    /* a size update above the limit (4096) */
+	    "82 20",		    /* a size update after a field */
+	};
 	struct hpack_table t;
+	size_t i;
 
-	hpack_table_init(&t, 4096);
-	/* Index 0 and index past the (empty) dynamic table. */
-	CHECK_EQ_STR(decode(&t, "80"), "ERROR -34");
-	CHECK_EQ_STR(decode(&t, "be"), "ERROR -34");
-	CHECK(strstr(t.error, "index 62") != NULL);
-	/* Literal with a name index past the table. */
-	CHECK_EQ_STR(decode(&t, "7f 01 00"), "ERROR -34");
-	/* Value string longer than the block. */
-	CHECK_EQ_STR(decode(&t, "04 0c 2f73"), "ERROR -74");
-	/* Block ends inside an integer and before a value. */
-	CHECK_EQ_STR(decode(&t, "7f"), "ERROR -74");
-	CHECK_EQ_STR(decode(&t, "44"), "ERROR -74");
-	/* Huffman value containing EOS. */
-	CHECK_EQ_STR(decode(&t, "04 84 ff ff ff ff"), "ERROR -74");
-	CHECK(strstr(t.error, "Huffman") != NULL);
-	/* Integer overflow in a string length. */
-	CHECK_EQ_STR(decode(&t, "04 7f ff ff ff ff 0f"), "ERROR -75");
-	/* Size update above the limit, and after a field. */
-	CHECK_EQ_STR(decode(&t, "3fe21f"), "ERROR -71");
-	CHECK_EQ_STR(decode(&t, "82 20"), "ERROR -71");
+	/* A table is unusable after an error: a fresh one for each. */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_EQ_INT(hpack_table_init(&t, 4096), 0);
+		CHECK_EQ_STR(decode(&t, bad[i]), "ERROR -74");
+		CHECK(t.error[0] != '\0');
+		hpack_table_free(&t);
+	}
+	/* A zeroed (never initialised) table says so instead of crashing. */
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ_INT(hpack_decode_block(&t, (const uint8_t *)"\x82", 1, NULL, NULL), -EINVAL);
 	hpack_table_free(&t);
 }
 
@@ -367,25 +242,25 @@ static void test_size_update_and_eviction(void)
 {
 	struct hpack_table t;
 
-	hpack_table_init(&t, 4096);
+	CHECK_EQ_INT(hpack_table_init(&t, 4096), 0);
 	CHECK_EQ_STR(decode(&t, "400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572"),
 		     "custom-key: custom-header\n");
-	CHECK_EQ_INT(t.size, 55);
+	CHECK_EQ_INT(hpack_table_size(&t), 55);
 	/* Size update to 0 empties the table; the field after it is static. */
 	CHECK_EQ_STR(decode(&t, "20 82"), ":method: GET\n");
-	CHECK_EQ_INT(t.count, 0);
-	CHECK_EQ_INT(t.size, 0);
-	CHECK_EQ_INT(t.max_size, 0);
+	CHECK_EQ_INT(hpack_table_count(&t), 0);
+	CHECK_EQ_INT(hpack_table_size(&t), 0);
+	CHECK_EQ_INT(hpack_table_max_size(&t), 0);
 	/* With max 0 an incremental literal is emitted but not kept (4.4). */
 	CHECK_EQ_STR(decode(&t, "4001 6101 62"), "a: b\n");
-	CHECK_EQ_INT(t.count, 0);
+	CHECK_EQ_INT(hpack_table_count(&t), 0);
 	/* Back to 55 + 34 bytes: two entries fit exactly, a third evicts one.
 	 * 3f 3a = 31 + 58 = 89. */
 	CHECK_EQ_STR(decode(&t, "3f3a 4001 6101 62 4001 6301 64"), "a: b\nc: d\n");
-	CHECK_EQ_INT(t.size, 68);
+	CHECK_EQ_INT(hpack_table_size(&t), 68);
 	CHECK_EQ_STR(decode(&t, "4001 6501 66"), "e: f\n");
 	CHECK_EQ_STR(dyn(&t), "[62] e: f\n[63] c: d\n");
-	CHECK_EQ_INT(t.size, 68);
+	CHECK_EQ_INT(hpack_table_size(&t), 68);
 	/* Literal with incremental indexing whose name is the entry it evicts:
 	 * name index 63 ("c") with max size 68, adding 34 evicts "c: d". */
 	CHECK_EQ_STR(decode(&t, "7f00 0178"), "c: x\n");
@@ -393,11 +268,11 @@ static void test_size_update_and_eviction(void)
 	/* A limit raised by SETTINGS allows a bigger size update. */
 	hpack_table_set_limit(&t, 8192);
 	CHECK_EQ_STR(decode(&t, "3fe13f 82"), ":method: GET\n");
-	CHECK_EQ_INT(t.max_size, 8192);
+	CHECK_EQ_INT(hpack_table_max_size(&t), 8192);
 	hpack_table_free(&t);
 }
 
-/* Many entries: the ring grows and keeps its order. */
+/* Many entries, kept in order. */
 static void test_ring_growth(void)
 {
 	struct hpack_table t;
@@ -406,7 +281,7 @@ static void test_ring_growth(void)
 	const char *n, *v;
 	size_t nl, vl;
 
-	hpack_table_init(&t, 4096);
+	CHECK_EQ_INT(hpack_table_init(&t, 4096), 0);
 	for (i = 0; i < 100; i++) {
 		blk[0] = 0x40;
 		blk[1] = 1;
@@ -416,7 +291,7 @@ static void test_ring_growth(void)
 		CHECK_EQ_INT(hpack_decode_block(&t, blk, 5, NULL, NULL), 0);
 	}
 	/* 34 bytes each: 4096 / 34 = 120, so all 100 are kept. */
-	CHECK_EQ_INT(t.count, 100);
+	CHECK_EQ_INT(hpack_table_count(&t), 100);
 	CHECK_EQ_INT(hpack_table_get(&t, 62, &n, &nl, &v, &vl), 0);
 	CHECK_EQ_STR(n, "V"); /* i = 99 */
 	CHECK_EQ_STR(v, "9");
@@ -426,8 +301,6 @@ static void test_ring_growth(void)
 	hpack_table_free(&t);
 }
 
-UNIT_MAIN(UNIT(test_c1_integers), UNIT(test_integer_overflow), UNIT(test_c2_representations),
-	  UNIT(test_c3_requests), UNIT(test_c4_requests_huffman), UNIT(test_c5_responses),
-	  UNIT(test_c6_responses_huffman), UNIT(test_huffman_table_shape),
-	  UNIT(test_huffman_round_trip), UNIT(test_huffman_errors), UNIT(test_block_errors),
+UNIT_MAIN(UNIT(test_c2_representations), UNIT(test_c3_requests), UNIT(test_c4_requests_huffman),
+	  UNIT(test_c5_responses), UNIT(test_c6_responses_huffman), UNIT(test_block_errors),
 	  UNIT(test_size_update_and_eviction), UNIT(test_ring_growth))

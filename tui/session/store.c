@@ -1191,7 +1191,10 @@ void store_item_text(const struct store_item *it, struct strbuf *sb)
 			sb_puts(sb, "\n");
 		}
 		if (r->http.status) {
-			sb_printf(sb, "\nHTTP/%s %d %s\n", r->http.version ? r->http.version : "",
+			sb_printf(sb, "\nHTTP/%s %d %s\n",
+				  r->http.resp_version[0] ? r->http.resp_version
+				  : r->http.version	  ? r->http.version
+							  : "",
 				  r->http.status, r->http.reason ? r->http.reason : "");
 			text_headers(sb, r->http.resp_headers, r->http.n_resp_headers);
 			if (r->http.resp_body_len) {

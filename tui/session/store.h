@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 #include "decoders/decoder.h"
-#include "decoders/json.h"
+#include "decoders/util/strbuf.h"
 #include "engine/event.h"
 #include "tui/session/filter.h"
 

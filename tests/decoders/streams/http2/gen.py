@@ -4,7 +4,7 @@
 
 Python's standard library has no HTTP/2, so frames (RFC 9113 section 4.1) and
 header blocks (RFC 7541: indexed fields, literals with and without indexing,
-Huffman strings using the Appendix B table read from decoders/hpack_huffman.c)
+Huffman strings using the Appendix B table in hpack_huffman.txt beside this file)
 are encoded here by hand. Each stream is one connection in the
 tests/decoders stream format. Run it from anywhere; it rewrites the *.stream
 files it owns (the recorded nghttp-*/curl-* files come from record.sh), then
@@ -24,7 +24,7 @@ END_STREAM, ACK, END_HEADERS, PADDED, PRIO = 0x1, 0x1, 0x4, 0x8, 0x20
 
 
 def huffman_table():
-    src = open(os.path.join(TOP, "decoders/hpack_huffman.c")).read()
+    src = open(os.path.join(HERE, "hpack_huffman.txt")).read()
     codes = {}
     for sym, code, ln in re.findall(r"\[(\d+)\] = \{0x([0-9a-f]+), (\d+)\}", src):
         codes[int(sym)] = (int(code, 16), int(ln))
@@ -308,6 +308,24 @@ def main():
         sbytes=frame(DATA, END_STREAM, 1, b"still fine"))
     bad("push-from-client", "A client may not send PUSH_PROMISE.",
         cbytes=frame(PUSH_PROMISE, END_HEADERS, 1, b"\x00\x00\x00\x02" + idx(2)))
+
+    # Issue 12: a response read by one thread is delivered before the write (on
+    # another thread) holding its request HEADERS; each direction stays in order.
+    st = Stream("response-first", "Responses delivered before their requests: stream 3 (a GET),\n"
+                "stream 5 (a POST whose body follows its HEADERS), stream 7 (the request\n"
+                "between the response's HEADERS and DATA), stream 9 (request never seen).")
+    st.at(5000000).c(client_start() + get(1, "/a"))
+    st.at(5001000).s(server_start() + resp200(1, end=True))
+    st.at(5002000).s(resp200(3) + frame(DATA, END_STREAM, 3, b"three"))
+    st.s(frame(HEADERS, END_HEADERS | END_STREAM, 5, idx(13)))
+    st.at(5002155).c(get(3, "/b"))
+    st.c(frame(HEADERS, END_HEADERS, 5, idx(3) + idx(7) + lit(4, "/c") + lit(1, "example.com")))
+    st.at(5002300).c(frame(DATA, END_STREAM, 5, b"posted"))
+    st.at(5003000).s(resp200(7))
+    st.at(5003100).c(get(7, "/d"))
+    st.at(5003200).s(frame(DATA, END_STREAM, 7, b"seven"))
+    st.at(5004000).s(resp200(9, end=True))
+    st.raw("close").write()
 
     st = Stream("no-preface", "Frames without the client connection preface (decoder forced).")
     st.at(9500000).c(settings((3, 100)) + get(1, "/"))
