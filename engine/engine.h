@@ -28,7 +28,7 @@ struct engine_opts {
 	bool perf_buffer;     /* use perf buffers even where ring buffers exist */
 	const char *btf_path; /* BTF for kernels without /sys/kernel/btf/vmlinux, or NULL */
 	size_t queue_slots;   /* SPSC queue capacity (power of two); 0 = default */
-	size_t queue_bytes;   /* most event bytes waiting in the queue; 0 = 32 MiB */
+	size_t queue_bytes;   /* most event bytes waiting in the queue; 0 = 16 MiB */
 	size_t ring_bytes;    /* ring buffer size (power of two pages); 0 = default */
 };
 

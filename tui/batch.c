@@ -434,9 +434,18 @@ struct batch_sink {
 	uint64_t last_ts;  /* the newest event's time */
 	struct strbuf out; /* formatted output; out.buf[done..len) is not yet written */
 	size_t done;
+	double progress; /* when standard output last took bytes (or had none waiting) */
 	bool nonblock;	 /* we made standard output non-blocking (a pipe or socket) */
 	int saved_flags; /* its flags before */
 };
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static size_t out_pending(const struct batch_sink *bs)
 {
@@ -454,6 +463,7 @@ static int out_write(struct batch_sink *bs)
 
 		if (n > 0) {
 			bs->done += (size_t)n;
+			bs->progress = now_s();
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -462,6 +472,7 @@ static int out_write(struct batch_sink *bs)
 		return -1;
 	}
 	bs->done = 0;
+	bs->progress = now_s();
 	/* Keep the memory, unless one huge line grew it: then give it back. */
 	if (bs->out.cap > 2 * OUT_MAX)
 		sb_free(&bs->out);
@@ -523,14 +534,6 @@ static void sink_record(const struct dec_record *r, const struct store_conn *c, 
 	else
 		text_record(&bs->out, r, c);
 	out_check(bs, mark);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Feed waiting events through the store (which formats through the sink) while the
@@ -606,6 +609,7 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 	}
 	store_set_sink(store, &sink);
 	out_open(&bs);
+	bs.progress = now_s();
 
 	while (!batch_stop_requested) {
 		struct pollfd pfd[2] = {
@@ -640,8 +644,10 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 	 * stop request a reader that does not read gets STOP_GRACE_MS. */
 	engine_stop(e);
 	for (;;) {
+		/* A reader that has taken nothing for a second gets no grace. */
 		if (batch_stop_requested && !deadline)
-			deadline = now_s() + STOP_GRACE_MS / 1000.0;
+			deadline = now_s() - bs.progress > 1.0 ? now_s()
+							       : now_s() + STOP_GRACE_MS / 1000.0;
 		if (!closed) {
 			emptied = drain(e, store, &bs);
 			if (emptied) {

@@ -110,7 +110,7 @@ struct engine {
 };
 
 #define DEFAULT_QUEUE_SLOTS (1u << 16)
-#define DEFAULT_QUEUE_BYTES (32 << 20)
+#define DEFAULT_QUEUE_BYTES (16 << 20)
 #define RECORD_FLUSH_MS	    1000 /* a killed recording loses at most this much */
 #define DEFAULT_RING_BYTES  (32u << 20)
 #define PERF_PAGES_PER_CPU  1024 /* 4 MiB per CPU with 4 KiB pages */

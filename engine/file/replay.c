@@ -77,6 +77,11 @@ int replay_input(struct engine *e, const char *path, char *err, size_t errlen)
 		close(in);
 		return -1;
 	}
+	if (S_ISREG(sb.st_mode) && !strcmp(path, "-")) {
+		/* A file on standard input: reopened through /proc/self/fd. */
+		e->spool_fd = in;
+		return 0;
+	}
 	if (S_ISREG(sb.st_mode)) {
 		/* Read (and reopened for a seek) by its name. */
 		close(in);
