@@ -514,7 +514,9 @@ void engine_stop(struct engine *e)
  * functions (we have threads). */
 static void detach_after_exit(void)
 {
-	int p[2], null;
+	long max_fd = sysconf(_SC_OPEN_MAX);
+	int p[2], null, fd;
+	struct stat sb;
 	pid_t pid;
 	char c;
 
@@ -534,6 +536,12 @@ static void detach_after_exit(void)
 			dup2(null, STDOUT_FILENO);
 			dup2(null, STDERR_FILENO);
 		}
+		/* Only the kernel objects stay open (BPF links, perf events, maps:
+		 * anonymous inodes, no file type): a log or a capture file on a disk
+		 * someone unmounts next, or a pipe, must not outlive us. */
+		for (fd = 3; fd < (max_fd > 0 && max_fd < 65536 ? max_fd : 65536); fd++)
+			if (fd != p[0] && !fstat(fd, &sb) && (sb.st_mode & S_IFMT))
+				close(fd);
 		setsid();
 		while (read(p[0], &c, 1) < 0 && errno == EINTR)
 			;
