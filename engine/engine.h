@@ -28,6 +28,7 @@ struct engine_opts {
 	bool perf_buffer;     /* use perf buffers even where ring buffers exist */
 	const char *btf_path; /* BTF for kernels without /sys/kernel/btf/vmlinux, or NULL */
 	size_t queue_slots;   /* SPSC queue capacity (power of two); 0 = default */
+	size_t queue_bytes;   /* most event bytes waiting in the queue; 0 = 16 MiB */
 	size_t ring_bytes;    /* ring buffer size (power of two pages); 0 = default */
 };
 
@@ -38,8 +39,9 @@ struct engine_stats {
 	uint64_t lost_reserve;	 /* BPF: ring buffer/perf output failed (buffer full) */
 	uint64_t lost_read;	 /* BPF: user memory could not be read */
 	uint64_t lost_trunc;	 /* BPF: a call larger than the per-call limit; bytes cut */
-	uint64_t lost_perf;	 /* perf buffer: samples the kernel reported lost */
-	uint64_t lost_queue;	 /* user space: the queue was full */
+	uint64_t lost_perf;	 /* perf buffer: samples the kernel reported lost beyond those
+				  * already in lost_reserve (each loss is counted once) */
+	uint64_t lost_queue;	 /* user space: the queue was full (slots or bytes) */
 	uint64_t lost_malformed; /* user space: a record of the wrong size */
 	uint64_t lost_alloc;	 /* user space: out of memory copying a record */
 	uint64_t libs_attached;	 /* library/executable files with probes */
@@ -65,6 +67,9 @@ bool engine_is_replay(const struct engine *e);
 /* Replay: true once every event of the file has been queued, or reading stopped on
  * an error (logged, naming the block or offset). Live capture: always false. */
 bool engine_done(struct engine *e);
+/* Why the source ended early (a replay's corrupt or truncated file, a failed read
+ * of the kernel buffer), or NULL. Valid until engine_free. */
+const char *engine_error(struct engine *e);
 
 /* Replay control, from the consumer's thread. A seek restarts the file: the consumer
  * then pops an EC_K_RESET event, drops the state it built (the store) and rebuilds it
@@ -87,21 +92,26 @@ void engine_replay_step(struct engine *e, int direction);
 void engine_replay_seek_time(struct engine *e, uint64_t ts_ns);
 
 struct pcapng_writer;
-/* Record every event engine_pop() hands out into w (borrowed; NULL stops). A write
+/* Record every event engine_pop() hands out into w (borrowed; NULL stops). What is
+ * written reaches the file at least once a second (engine_pop, engine_ack). A write
  * error is logged once and recording stops. */
 void engine_set_recorder(struct engine *e, struct pcapng_writer *w);
 
 /* Consumer: the next event, or NULL if none is waiting. Caller takes it (free()). */
 struct ec_event *engine_pop(struct engine *e);
 /* Consumer: a file descriptor that becomes readable when events are waiting;
- * call engine_ack() after draining. */
+ * call engine_ack() after draining, and at least every few hundred milliseconds
+ * even when not draining (it also keeps the recording's once-a-second flush). */
 int engine_wait_fd(const struct engine *e);
 void engine_ack(struct engine *e);
 void engine_stats(struct engine *e, struct engine_stats *st);
 /* Replace the kernel-side filters while capture runs. n = 0 clears. 0 or -errno. */
 int engine_set_pid_filter(struct engine *e, const uint32_t *pids, size_t n);
 int engine_set_uid_filter(struct engine *e, const uint32_t *uids, size_t n);
-/* Stop the engine thread and detach every probe. Idempotent. */
+/* Stop the engine thread (it drains the kernel's buffers into the queue first).
+ * Idempotent. The probes stay attached (their removal is slow: one RCU grace
+ * period per uprobe) until engine_free(), so what is printed and saved is done
+ * before it. */
 void engine_stop(struct engine *e);
 /* Accepts NULL. */
 void engine_free(struct engine *e);

@@ -6,7 +6,9 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +21,8 @@ static uint64_t log_n;
 static int log_to_stderr;
 static enum log_level log_stderr_min = LOG_INFO;
 static FILE *log_file;
+static char *log_path;
+static int log_file_errno; /* the write to log_file that failed (it was then closed) */
 
 static const char *const level_names[] = {"debug", "info", "warning", "error"};
 
@@ -51,9 +55,23 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		localtime_r(&ts.tv_sec, &tm);
 		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
-		fprintf(log_file, "%s.%03ld %s %s\n", stamp, ts.tv_nsec / 1000000, level_names[lvl],
-			line);
-		fflush(log_file);
+		errno = 0;
+		if (fprintf(log_file, "%s.%03ld %s %s\n", stamp, ts.tv_nsec / 1000000,
+			    level_names[lvl], line) < 0 ||
+		    fflush(log_file)) {
+			/* Said once, where the user looks (stderr or the TUI's log), and
+			 * the file is given up: a full disk must not cost every line. */
+			log_file_errno = errno ? errno : EIO;
+			fclose(log_file);
+			log_file = NULL;
+			snprintf(line, sizeof(line), "writing the log file %s failed: %s",
+				 log_path ? log_path : "", strerror(log_file_errno));
+			memcpy(log_lines[log_n % LOG_RING], line, strlen(line) + 1);
+			log_levels[log_n % LOG_RING] = LOG_ERROR;
+			log_n++;
+			if (log_to_stderr)
+				fprintf(stderr, "ecaptop: error: %s\n", line);
+		}
 	}
 	pthread_mutex_unlock(&log_lock);
 }
@@ -66,26 +84,76 @@ void log_set_stderr(int on, enum log_level min_level)
 	pthread_mutex_unlock(&log_lock);
 }
 
-int log_set_file(const char *path)
+int log_set_file(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* The rules of -w: O_NOFOLLOW (a symlink is refused), O_NONBLOCK so that a
+	 * FIFO without a reader fails at once instead of hanging, and only a regular
+	 * file, made 0600 if it was wider. */
+	int fd =
+	    open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	struct stat sb;
+	char *name;
 	FILE *f;
+	int e;
 
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		e = errno;
+		if (e == ELOOP)
+			snprintf(err, errlen, "%s is a symbolic link: refusing to write through it",
+				 path);
+		else if (e == ENXIO)
+			snprintf(err, errlen, "%s is a FIFO without a reader: not a regular file",
+				 path);
+		else
+			snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
+		return -e;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		e = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+		snprintf(err, errlen, "%s is %s", path,
+			 S_ISDIR(sb.st_mode) ? "a directory" : "not a regular file");
+		close(fd);
+		return -e;
+	}
+	if ((sb.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot make %s private (mode 0600): %s", path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	if (fcntl(fd, F_SETFL, O_APPEND) < 0 || !(name = strdup(path))) {
+		e = errno ? errno : ENOMEM;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		close(fd);
+		return -e;
+	}
 	f = fdopen(fd, "a");
 	if (!f) {
-		int err = -errno;
-
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		free(name);
 		close(fd);
-		return err;
+		return -e;
 	}
 	pthread_mutex_lock(&log_lock);
 	if (log_file)
 		fclose(log_file);
 	log_file = f;
+	free(log_path);
+	log_path = name;
+	log_file_errno = 0;
 	pthread_mutex_unlock(&log_lock);
 	return 0;
+}
+
+int log_file_error(void)
+{
+	int e;
+
+	pthread_mutex_lock(&log_lock);
+	e = log_file_errno;
+	pthread_mutex_unlock(&log_lock);
+	return e;
 }
 
 int log_get(size_t i, char *buf, size_t len, enum log_level *lvl)
@@ -115,11 +183,17 @@ uint64_t log_count(void)
 	return n;
 }
 
-void log_close(void)
+int log_close(void)
 {
+	int e;
+
 	pthread_mutex_lock(&log_lock);
-	if (log_file)
-		fclose(log_file);
+	if (log_file && fclose(log_file) && !log_file_errno)
+		log_file_errno = errno ? errno : EIO;
 	log_file = NULL;
+	free(log_path);
+	log_path = NULL;
+	e = log_file_errno;
 	pthread_mutex_unlock(&log_lock);
+	return e;
 }

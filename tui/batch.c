@@ -2,10 +2,13 @@
 #include "tui/batch.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "decoders/json.h"
 #include "decoders/record_json.h"
@@ -287,33 +290,50 @@ void batch_print_event(FILE *out, const struct ec_event *ev, bool json)
 	sb_free(&sb);
 }
 
-void batch_print_stats(FILE *out, const struct engine_stats *st, bool json)
+void batch_format_stats(struct strbuf *sb, const struct engine_stats *st, bool json)
 {
+	/* One loss, one counter: buffer_full is a failed ring buffer reserve or perf
+	 * output (the kernel's own report of lost perf samples is the same loss, so
+	 * perf_lost only holds what it reported beyond those). */
 	if (json) {
-		fprintf(out,
-			"{\"type\":\"stats\",\"events\":%llu,\"bytes\":%llu,\"buffer\":\"%s\","
-			"\"targets\":%llu,\"lost\":{\"ring_reserve\":%llu,\"perf_lost\":%llu,"
-			"\"queue_full\":%llu,\"read_fault\":%llu,\"truncated\":%llu,"
-			"\"malformed\":%llu,\"alloc\":%llu}}\n",
-			(unsigned long long)st->events, (unsigned long long)st->bytes,
-			st->ringbuf ? "ringbuf" : "perfbuf", (unsigned long long)st->libs_attached,
-			(unsigned long long)st->lost_reserve, (unsigned long long)st->lost_perf,
-			(unsigned long long)st->lost_queue, (unsigned long long)st->lost_read,
-			(unsigned long long)st->lost_trunc, (unsigned long long)st->lost_malformed,
-			(unsigned long long)st->lost_alloc);
-	} else {
-		fprintf(
-		    out,
-		    "--- ecaptop stats: %llu events, %llu bytes (%s); lost: ring reserve %llu, "
-		    "perf %llu, queue full %llu, read fault %llu, truncated %llu, malformed %llu, "
-		    "alloc %llu\n",
+		sb_printf(
+		    sb,
+		    "{\"type\":\"stats\",\"events\":%llu,\"bytes\":%llu,\"buffer\":\"%s\","
+		    "\"targets\":%llu,\"lost\":{\"ring_reserve\":%llu,\"perf_lost\":%llu,"
+		    "\"queue_full\":%llu,\"read_fault\":%llu,\"truncated\":%llu,"
+		    "\"malformed\":%llu,\"alloc\":%llu}}\n",
 		    (unsigned long long)st->events, (unsigned long long)st->bytes,
-		    st->ringbuf ? "ring buffer" : "perf buffer",
+		    st->ringbuf ? "ringbuf" : "perfbuf", (unsigned long long)st->libs_attached,
 		    (unsigned long long)st->lost_reserve, (unsigned long long)st->lost_perf,
 		    (unsigned long long)st->lost_queue, (unsigned long long)st->lost_read,
 		    (unsigned long long)st->lost_trunc, (unsigned long long)st->lost_malformed,
 		    (unsigned long long)st->lost_alloc);
+	} else {
+		sb_printf(
+		    sb, "--- ecaptop stats: %llu events, %llu bytes (%s); lost: buffer full %llu, ",
+		    (unsigned long long)st->events, (unsigned long long)st->bytes,
+		    st->ringbuf ? "ring buffer" : "perf buffer",
+		    (unsigned long long)st->lost_reserve);
+		if (st->lost_perf)
+			sb_printf(sb, "perf lost %llu, ", (unsigned long long)st->lost_perf);
+		sb_printf(sb,
+			  "queue full %llu, read fault %llu, truncated %llu, malformed %llu, "
+			  "alloc %llu\n",
+			  (unsigned long long)st->lost_queue, (unsigned long long)st->lost_read,
+			  (unsigned long long)st->lost_trunc,
+			  (unsigned long long)st->lost_malformed,
+			  (unsigned long long)st->lost_alloc);
 	}
+}
+
+void batch_print_stats(FILE *out, const struct engine_stats *st, bool json)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	batch_format_stats(&sb, st, json);
+	if (!sb.failed)
+		fwrite(sb.buf, 1, sb.len, out);
+	sb_free(&sb);
 }
 
 static void fmt_time(struct strbuf *sb, uint64_t ts_ns)
@@ -401,29 +421,95 @@ static void text_record(struct strbuf *sb, const struct dec_record *r, const str
 	sb_puts(sb, "\n");
 }
 
+/* Output waiting for a slow reader. Past this the printer stops taking events and
+ * the engine's queue fills instead, where every drop is counted: a stalled
+ * standard output costs bounded memory. */
+#define OUT_MAX (4u << 20)
+/* After a stop request, how long a stalled standard output may hold up the exit. */
+#define STOP_GRACE_MS 250
+
 struct batch_sink {
 	const struct batch_opts *o;
-	int write_error;
+	int write_error;   /* standard output was closed or failed */
 	uint64_t last_ts;  /* the newest event's time */
-	struct strbuf out; /* reused for every line: no allocation per event */
+	struct strbuf out; /* formatted output; out.buf[done..len) is not yet written */
+	size_t done;
+	double progress; /* when standard output last took bytes (or had none waiting) */
+	bool nonblock;	 /* we made standard output non-blocking (a pipe or socket) */
+	int saved_flags; /* its flags before */
 };
 
-static void flush_sb(struct batch_sink *bs, struct strbuf *sb)
+static double now_s(void)
 {
-	if (sb->failed)
-		log_msg(LOG_ERROR, "out of memory formatting output");
-	else if (fwrite(sb->buf, 1, sb->len, stdout) != sb->len)
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static size_t out_pending(const struct batch_sink *bs)
+{
+	return bs->out.len - bs->done;
+}
+
+/* Write what standard output takes now. A pipe or socket is non-blocking, so a
+ * reader that stopped reading costs a short write, not a stuck thread; a terminal
+ * or file is written blocking (a signal interrupts it: no SA_RESTART). 0, or -1
+ * once standard output is gone (EPIPE, closed). */
+static int out_write(struct batch_sink *bs)
+{
+	while (out_pending(bs)) {
+		ssize_t n = write(STDOUT_FILENO, bs->out.buf + bs->done, out_pending(bs));
+
+		if (n > 0) {
+			bs->done += (size_t)n;
+			bs->progress = now_s();
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
 		bs->write_error = 1;
+		return -1;
+	}
+	bs->done = 0;
+	bs->progress = now_s();
 	/* Keep the memory, unless one huge line grew it: then give it back. */
-	if (sb->cap > (1u << 20))
-		sb_free(sb);
+	if (bs->out.cap > 2 * OUT_MAX)
+		sb_free(&bs->out);
 	else
-		sb_reset(sb);
+		sb_reset(&bs->out);
+	return 0;
+}
+
+/* Before appending: move what is left to the front once the written part is large,
+ * so the buffer never grows past the pending bytes plus one event's output. */
+static void out_compact(struct batch_sink *bs)
+{
+	size_t left = out_pending(bs);
+
+	if (bs->done < OUT_MAX / 2)
+		return;
+	memmove(bs->out.buf, bs->out.buf + bs->done, left);
+	bs->out.len = left;
+	bs->done = 0;
+	if (bs->out.buf)
+		bs->out.buf[left] = '\0';
+}
+
+/* Drop a line that could not be formatted whole (out of memory). */
+static void out_check(struct batch_sink *bs, size_t mark)
+{
+	if (!bs->out.failed)
+		return;
+	log_msg(LOG_ERROR, "out of memory formatting output");
+	bs->out.failed = 0;
+	bs->out.len = mark;
 }
 
 static void sink_event(const struct ec_event *ev, const struct store_conn *c, void *arg)
 {
 	struct batch_sink *bs = arg;
+	size_t mark = bs->out.len;
 
 	/* exec/exit feed the store's process table; in batch output they would drown
 	 * the traffic, so only the kinds that carry content print. Ciphertext the
@@ -435,55 +521,85 @@ static void sink_event(const struct ec_event *ev, const struct store_conn *c, vo
 	if (ev->h.kind != EC_K_DATA && !pass_user_filter(bs->o->filter, ev))
 		return;
 	batch_format_event(&bs->out, ev, bs->o->json);
-	flush_sb(bs, &bs->out);
+	out_check(bs, mark);
 }
 
 static void sink_record(const struct dec_record *r, const struct store_conn *c, void *arg)
 {
 	struct batch_sink *bs = arg;
+	size_t mark = bs->out.len;
 
 	if (bs->o->json)
 		json_record(&bs->out, r, c);
 	else
 		text_record(&bs->out, r, c);
-	flush_sb(bs, &bs->out);
+	out_check(bs, mark);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Feed everything waiting in the queue through the store (which prints through the
- * sink). Returns -1 on a write error. */
-static int drain(struct engine *e, struct store *st, struct batch_sink *bs)
+/* Feed waiting events through the store (which formats through the sink) while the
+ * output has room. true when the queue was emptied. */
+static bool drain(struct engine *e, struct store *st, struct batch_sink *bs)
 {
 	struct ec_event *ev;
-	bool any = false;
 
-	while ((ev = engine_pop(e))) {
+	out_compact(bs);
+	while (out_pending(bs) < OUT_MAX) {
+		ev = engine_pop(e);
+		if (!ev)
+			return true;
 		if (ev->h.ts_ns > bs->last_ts)
 			bs->last_ts = ev->h.ts_ns;
 		store_add(st, ev);
-		any = true;
 	}
-	if (any && (fflush(stdout) || ferror(stdout)))
-		bs->write_error = 1;
-	return bs->write_error ? -1 : 0;
+	return false;
+}
+
+/* A pipe or socket on standard output becomes non-blocking while we run. */
+static void out_open(struct batch_sink *bs)
+{
+	struct stat sb;
+	int fl;
+
+	if (fstat(STDOUT_FILENO, &sb) || !(S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode)))
+		return;
+	fl = fcntl(STDOUT_FILENO, F_GETFL);
+	if (fl < 0 || (fl & O_NONBLOCK))
+		return;
+	if (fcntl(STDOUT_FILENO, F_SETFL, fl | O_NONBLOCK) == 0) {
+		bs->nonblock = true;
+		bs->saved_flags = fl;
+	}
+}
+
+static void out_close(struct batch_sink *bs)
+{
+	if (bs->nonblock)
+		(void)fcntl(STDOUT_FILENO, F_SETFL, bs->saved_flags);
+	bs->nonblock = false;
+	sb_free(&bs->out);
+}
+
+/* Wait until standard output takes bytes, at most ms. */
+static void out_wait(struct batch_sink *bs, int ms)
+{
+	struct pollfd pfd = {.fd = STDOUT_FILENO, .events = POLLOUT};
+
+	if (bs->nonblock)
+		(void)poll(&pfd, 1, ms);
 }
 
 int batch_run(struct engine *e, const struct batch_opts *o)
 {
-	double end = o->duration_s > 0 ? now_s() + o->duration_s : 0;
-	struct pollfd pfd = {.fd = engine_wait_fd(e), .events = POLLIN};
+	double end = o->duration_s > 0 ? now_s() + o->duration_s : 0, deadline = 0;
 	struct store_opts so = {.keep = false};
 	struct batch_sink bs = {.o = o};
 	struct store_sink sink = {sink_event, sink_record, &bs};
 	struct engine_stats st;
+	struct ec_event *ev;
 	struct store *store;
+	uint64_t unprinted = 0;
+	size_t unwritten = 0;
+	bool emptied = false, closed = false, stats = false;
 	int status = 0;
 
 	store = store_new(&so);
@@ -492,8 +608,14 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 		return 1;
 	}
 	store_set_sink(store, &sink);
+	out_open(&bs);
+	bs.progress = now_s();
 
 	while (!batch_stop_requested) {
+		struct pollfd pfd[2] = {
+		    {.fd = out_pending(&bs) < OUT_MAX ? engine_wait_fd(e) : -1, .events = POLLIN},
+		    {.fd = out_pending(&bs) && bs.nonblock ? STDOUT_FILENO : -1,
+		     .events = POLLOUT}};
 		int timeout = 200;
 
 		if (end) {
@@ -504,34 +626,69 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 			if (left * 1000 < timeout)
 				timeout = (int)(left * 1000) + 1;
 		}
-		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
 			log_msg(LOG_ERROR, "poll: %s", strerror(errno));
 			status = 1;
 			break;
 		}
 		engine_ack(e);
-		if (drain(e, store, &bs)) {
-			/* stdout closed (e.g. a pipe to head): stop quietly. */
-			status = 0;
-			goto out;
-		}
-		if (engine_done(e))
+		emptied = drain(e, store, &bs);
+		if (out_write(&bs))
+			goto out; /* standard output closed (a pipe to head): stop quietly */
+		if (emptied && !out_pending(&bs) && engine_done(e))
 			break; /* a replay has delivered everything */
 	}
-	/* The engine thread drains the kernel's buffers as it stops; print that too. */
+	/* The engine thread drains the kernel's buffers as it stops; print that too,
+	 * then what the decoders of connections still open hold (a replay closes them
+	 * at the end of the file, not at the current time), then the stats. After a
+	 * stop request a reader that does not read gets STOP_GRACE_MS. */
 	engine_stop(e);
-	if (drain(e, store, &bs))
-		goto out;
-	/* Connections still open: their decoders hold what they could not finish. A
-	 * replay closes them at the end of the file, not at the current time. */
-	store_close_all(store,
-			engine_is_replay(e) ? bs.last_ts : (uint64_t)time(NULL) * 1000000000ULL);
-	fflush(stdout);
+	for (;;) {
+		/* A reader that has taken nothing for a second gets no grace. */
+		if (batch_stop_requested && !deadline)
+			deadline = now_s() - bs.progress > 1.0 ? now_s()
+							       : now_s() + STOP_GRACE_MS / 1000.0;
+		if (!closed) {
+			emptied = drain(e, store, &bs);
+			if (emptied) {
+				store_close_all(store, engine_is_replay(e)
+							   ? bs.last_ts
+							   : (uint64_t)time(NULL) * 1000000000ULL);
+				closed = true;
+			}
+		}
+		if (closed && !stats) {
+			engine_stats(e, &st);
+			batch_format_stats(&bs.out, &st, o->json);
+			stats = true;
+		}
+		if (out_write(&bs))
+			goto out;
+		if (stats && !out_pending(&bs))
+			break;
+		if (deadline && now_s() >= deadline)
+			break;
+		out_wait(&bs, 50);
+	}
+	if (out_pending(&bs) || !stats) {
+		/* Standard output is stuck: what it did not take is counted, the events
+		 * still queued are still recorded (-w), and the stats go to stderr. */
+		unwritten = out_pending(&bs);
+		while ((ev = engine_pop(e))) {
+			unprinted++;
+			free(ev);
+		}
+		engine_stats(e, &st);
+		log_msg(LOG_WARN,
+			"standard output is not being read: %zu bytes of output and %llu queued "
+			"events not printed",
+			unwritten, (unsigned long long)unprinted);
+		batch_print_stats(stderr, &st, o->json);
+	}
 out:
 	store_free(store);
-	sb_free(&bs.out);
-	engine_stats(e, &st);
-	batch_print_stats(stdout, &st, o->json);
-	fflush(stdout);
+	out_close(&bs);
+	if (engine_error(e))
+		status = 1; /* logged where it happened */
 	return status;
 }

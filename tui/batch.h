@@ -25,10 +25,13 @@ struct strbuf;
 void batch_format_event(struct strbuf *sb, const struct ec_event *ev, bool json);
 /* Print one event. Exposed for tests and for replay. */
 void batch_print_event(FILE *out, const struct ec_event *ev, bool json);
-/* Print the final stats record. */
+/* Append (or print) the final stats record. */
+void batch_format_stats(struct strbuf *sb, const struct engine_stats *st, bool json);
 void batch_print_stats(FILE *out, const struct engine_stats *st, bool json);
-/* Run until SIGINT/SIGTERM, the duration, or a write error on stdout. Borrows e.
- * Returns the process exit status. */
+/* Run until SIGINT/SIGTERM/SIGHUP, the duration, the end of a replay, or a write
+ * error on stdout. A stop request ends the run within a second even when stdout is
+ * not being read (the stats then go to stderr). Borrows e. Returns the process exit
+ * status: 1 when the source ended on an error (a corrupt replay file). */
 int batch_run(struct engine *e, const struct batch_opts *o);
 /* Set by the signal handler; the loop ends when it is non-zero. */
 extern volatile int batch_stop_requested;

@@ -3,6 +3,7 @@
  * ecaptop: command line, then the front end (TUI, or the batch printer).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -208,7 +209,8 @@ int main(int argc, char **argv)
 	struct engine *e;
 	struct sigaction sa;
 	struct engine_stats st;
-	size_t i;
+	char ready[1024];
+	size_t i, n;
 	int c, status;
 
 	while ((c = getopt_long(argc, argv, "bp:u:d:r:w:f:hV", long_opts, NULL)) != -1) {
@@ -314,14 +316,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ecaptop: --json goes with --batch\n");
 		return 1;
 	}
-	if (log_path) {
-		int r = log_set_file(log_path);
-
-		if (r) {
-			fprintf(stderr, "ecaptop: cannot open log file %s: %s\n", log_path,
-				strerror(-r));
-			return 1;
-		}
+	if (log_path && log_set_file(log_path, err, sizeof(err))) {
+		fprintf(stderr, "ecaptop: --log: %s\n", err);
+		return 1;
 	}
 	if (check)
 		return engine_check(&eo, stdout);
@@ -338,6 +335,9 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A closed terminal or a supervisor's hangup ends the capture as cleanly as a
+	 * stop: the -w file completed, the stats printed. */
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (read_path)
@@ -352,6 +352,19 @@ int main(int argc, char **argv)
 	if (!e) {
 		fprintf(stderr, "ecaptop: %s\n", err);
 		return 1;
+	}
+	if (read_path && !strcmp(read_path, "-") && !batch) {
+		/* The capture came on standard input (now read): the keys come from
+		 * the terminal. */
+		int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+
+		if (tty < 0 || dup2(tty, STDIN_FILENO) < 0) {
+			fprintf(stderr, "ecaptop: -r -: no terminal for the interactive view (use "
+					"--batch)\n");
+			engine_free(e);
+			return 1;
+		}
+		close(tty);
 	}
 	if (write_path) {
 		struct pcapng_meta meta = {.filter = capture_filter_desc(&eo, err, sizeof(err))};
@@ -370,23 +383,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	engine_stats(e, &st);
-	if (read_path)
-		fprintf(stderr, "ecaptop: ready: replaying %s", read_path);
-	else
-		fprintf(stderr, "ecaptop: ready: %s, %llu TLS target file%s attached",
-			st.ringbuf ? "ring buffer" : "perf buffer",
-			(unsigned long long)st.libs_attached, st.libs_attached == 1 ? "" : "s");
-	if (eo.n_pids) {
-		fprintf(stderr, ", pid filter");
-		for (i = 0; i < eo.n_pids; i++)
-			fprintf(stderr, "%c%u", i ? ',' : ' ', eo.pids[i]);
-	}
-	if (eo.n_uids) {
-		fprintf(stderr, ", uid filter");
-		for (i = 0; i < eo.n_uids; i++)
-			fprintf(stderr, "%c%u", i ? ',' : ' ', eo.uids[i]);
-	}
-	fprintf(stderr, "\n");
+	/* Built whole and logged as one line, so that a message of the engine's
+	 * threads (logged under the same lock) never lands inside it. */
+	n = read_path
+		? snprintf(ready, sizeof(ready), "ready: replaying %s",
+			   strcmp(read_path, "-") ? read_path : "standard input")
+		: snprintf(ready, sizeof(ready), "ready: %s, %llu TLS target file%s attached",
+			   st.ringbuf ? "ring buffer" : "perf buffer",
+			   (unsigned long long)st.libs_attached, st.libs_attached == 1 ? "" : "s");
+	for (i = 0; i < eo.n_pids && n < sizeof(ready); i++)
+		n += (size_t)snprintf(ready + n, sizeof(ready) - n, "%s%u",
+				      i ? "," : ", pid filter ", eo.pids[i]);
+	for (i = 0; i < eo.n_uids && n < sizeof(ready); i++)
+		n += (size_t)snprintf(ready + n, sizeof(ready) - n, "%s%u",
+				      i ? "," : ", uid filter ", eo.uids[i]);
+	log_msg(LOG_INFO, "%s", ready);
 
 	if (batch) {
 		bo.filter = &eo;
@@ -414,6 +425,7 @@ int main(int argc, char **argv)
 	if (writer && finish_recording(e, writer, write_path, &eo))
 		status = 1;
 	engine_free(e);
-	log_close();
+	if (log_close())
+		status = 1; /* said when it happened */
 	return status;
 }

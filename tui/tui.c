@@ -1309,7 +1309,7 @@ static int screen_init(struct screen *s)
 int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 {
 	struct screen s;
-	struct sigaction sa, old_int, old_term;
+	struct sigaction sa, old_int, old_term, old_hup;
 	uint64_t last_draw = 0;
 	bool dirty = true;
 	int i;
@@ -1342,6 +1342,7 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup); /* the terminal went away: stop cleanly */
 	if (o && o->filter && o->filter[0] && set_filter(&s, o->filter))
 		log_msg(LOG_WARN, "initial filter '%s' is not valid", o->filter);
 	log_msg(LOG_INFO, "interactive view started (theme %s)", theme_name());
@@ -1386,6 +1387,7 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 	endwin();
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
 	for (i = 0; i < 3; i++)
 		store_view_free(s.views[i]);
 	while (s.pend_n)

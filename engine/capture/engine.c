@@ -10,11 +10,16 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,6 +89,8 @@ static int queue_init(struct engine *e, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory for the event queue");
 		return -1;
 	}
+	e->queue_bytes_max =
+	    e->opts.queue_bytes ? (int64_t)e->opts.queue_bytes : (int64_t)DEFAULT_QUEUE_BYTES;
 	e->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (e->wake_fd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
@@ -102,20 +109,21 @@ struct engine *engine_new_replay(const char *path, const char *filter, double sp
 		return NULL;
 	}
 	e->wake_fd = -1;
+	e->spool_fd = -1;
 	e->opts.queue_slots = DEFAULT_QUEUE_SLOTS;
 	e->speed = speed;
 	e->ringbuf = true;
 	pthread_mutex_init(&e->ctl_lock, NULL);
 	pthread_cond_init(&e->ctl_cond, NULL);
-	e->replay_path = strdup(path);
+	e->replay_name = strdup(strcmp(path, "-") ? path : "standard input");
 	e->replay_filter = filter ? strdup(filter) : NULL;
-	if (!e->replay_path || (filter && !e->replay_filter)) {
+	if (!e->replay_name || (filter && !e->replay_filter)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (queue_init(e, err, errlen))
+	if (queue_init(e, err, errlen) || replay_input(e, path, err, errlen))
 		goto fail;
-	e->reader = pcapng_reader_open(path, filter, err, errlen);
+	e->reader = replay_open(e, err, errlen);
 	if (!e->reader || replay_scan(e, err, errlen))
 		goto fail;
 	return e;
@@ -151,6 +159,7 @@ struct engine *engine_new(const struct engine_opts *opts, char *err, size_t errl
 	}
 	e->opts = *opts;
 	e->wake_fd = -1;
+	e->spool_fd = -1;
 	if (!e->opts.queue_slots)
 		e->opts.queue_slots = DEFAULT_QUEUE_SLOTS;
 	if (!e->opts.ring_bytes)
@@ -285,7 +294,7 @@ static void seed_processes(struct engine *e, uint64_t now)
 			buf[EC_COMM_LEN - 1] = '\0';
 			memcpy(ev->h.comm, buf, strlen(buf));
 		}
-		if (!spsc_push(&e->q, ev)) {
+		if (!queue_offer(e, ev)) {
 			atomic_fetch_add_explicit(&e->lost_queue, 1, memory_order_relaxed);
 			free(ev);
 			break;
@@ -302,12 +311,19 @@ int engine_start(struct engine *e, char *err, size_t errlen)
 	 * before every kernel event (a replay's seek by time relies on file order). */
 	uint64_t before = (uint64_t)ts_ns(CLOCK_REALTIME);
 	int ret = e->reader ? 0 : engine_attach(e, err, errlen);
+	sigset_t all, old;
 
 	if (ret)
 		return ret;
 	if (!e->reader)
 		seed_processes(e, before);
+	/* Signals are the front end's: a stop request must interrupt its poll or a
+	 * write blocked on a stalled standard output, so no thread of ours takes them
+	 * (a process-directed signal goes to a thread that does not block it). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	ret = pthread_create(&e->thread, NULL, e->reader ? replay_thread : engine_thread, e);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
 		snprintf(err, errlen, "cannot start the engine thread: %s", strerror(ret));
 		return -ret;
@@ -316,12 +332,44 @@ int engine_start(struct engine *e, char *err, size_t errlen)
 	return 0;
 }
 
+/* Push what the recording buffered to the file, once a second at most, so a
+ * killed ecaptop loses at most the last second of it (gzip: a sync flush, after
+ * which everything before decompresses). */
+static void flush_recording(struct engine *e, bool now)
+{
+	uint64_t t;
+	int ret;
+
+	if (!e->writer || e->write_failed || !e->write_dirty)
+		return;
+	t = mono_ms();
+	if (!now && t - e->last_flush_ms < RECORD_FLUSH_MS)
+		return;
+	e->last_flush_ms = t;
+	e->write_dirty = false;
+	ret = pcapng_writer_flush(e->writer);
+	if (ret) {
+		log_msg(LOG_ERROR, "recording stopped: %s", pcapng_writer_error(e->writer));
+		e->write_failed = true;
+	}
+}
+
 struct ec_event *engine_pop(struct engine *e)
 {
 	struct ec_event *ev = spsc_pop(&e->q);
 
-	if (ev && e->writer)
+	if (!ev) {
+		flush_recording(e, false);
+		return NULL;
+	}
+	atomic_fetch_sub_explicit(&e->q_bytes, queue_cost(ev), memory_order_relaxed);
+	if (e->writer) {
 		engine_record(e, ev);
+		if (++e->since_flush_check >= 256) {
+			e->since_flush_check = 0;
+			flush_recording(e, false);
+		}
+	}
 	return ev;
 }
 
@@ -332,6 +380,7 @@ void engine_record(struct engine *e, const struct ec_event *ev)
 	if (e->write_failed)
 		return;
 	ret = pcapng_write_event(e->writer, ev);
+	e->write_dirty = true;
 	if (ret == -EINVAL || ret == -EMSGSIZE) {
 		/* That one event cannot be represented; nothing was written. */
 		log_msg(LOG_WARN, "not recorded: %s", pcapng_writer_error(e->writer));
@@ -345,6 +394,24 @@ void engine_set_recorder(struct engine *e, struct pcapng_writer *w)
 {
 	e->writer = w;
 	e->write_failed = false;
+	e->write_dirty = false;
+	e->last_flush_ms = mono_ms();
+}
+
+void engine_fail(struct engine *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e->error, sizeof(e->error), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_ERROR, "%s", e->error);
+	atomic_store(&e->failed, true);
+}
+
+const char *engine_error(struct engine *e)
+{
+	return atomic_load(&e->failed) ? e->error : NULL;
 }
 
 bool engine_is_replay(const struct engine *e)
@@ -368,6 +435,9 @@ void engine_ack(struct engine *e)
 
 	if (read(e->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		log_msg(LOG_WARN, "eventfd read: %s", strerror(errno));
+	/* The consumer calls this at least every few hundred milliseconds, even when
+	 * it pops nothing (its output stalled): the recording's clock ticks here too. */
+	flush_recording(e, false);
 }
 
 void engine_stats(struct engine *e, struct engine_stats *st)
@@ -375,16 +445,18 @@ void engine_stats(struct engine *e, struct engine_stats *st)
 	int ncpu = libbpf_num_possible_cpus();
 	__u64 *vals;
 	__u32 cause, src;
+	uint64_t kernel_lost;
 
 	memset(st, 0, sizeof(*st));
 	st->events = atomic_load_explicit(&e->n_events, memory_order_relaxed);
 	st->bytes = atomic_load_explicit(&e->n_bytes, memory_order_relaxed);
 	st->lost_queue = atomic_load_explicit(&e->lost_queue, memory_order_relaxed);
-	st->lost_perf = atomic_load_explicit(&e->lost_perf, memory_order_relaxed);
+	kernel_lost = atomic_load_explicit(&e->lost_perf, memory_order_relaxed);
 	st->lost_malformed = atomic_load_explicit(&e->lost_malformed, memory_order_relaxed);
 	st->lost_alloc = atomic_load_explicit(&e->lost_alloc, memory_order_relaxed);
 	st->libs_attached = atomic_load_explicit(&e->n_targets, memory_order_relaxed);
 	st->ringbuf = e->ringbuf;
+	st->lost_perf = kernel_lost;
 	if (!e->tls)
 		return; /* replay: no kernel counters */
 	if (ncpu <= 0 || !(vals = calloc((size_t)ncpu, sizeof(*vals))))
@@ -408,6 +480,11 @@ void engine_stats(struct engine *e, struct engine_stats *st)
 		}
 	}
 	free(vals);
+	/* A perf sample the kernel reports lost is one that bpf_perf_event_output()
+	 * failed to write, which the BPF side already counted as a reserve failure:
+	 * the same loss, counted once. lost_perf keeps only what the kernel reported
+	 * beyond that (none, unless something else writes to our perf buffers). */
+	st->lost_perf = kernel_lost > st->lost_reserve ? kernel_lost - st->lost_reserve : 0;
 }
 
 void engine_stop(struct engine *e)
@@ -416,7 +493,7 @@ void engine_stop(struct engine *e)
 		return;
 	if (e->thread_running) {
 		atomic_store(&e->stop, true);
-		if (e->replay_path) {
+		if (e->replay_name) {
 			/* The replay thread may be waiting for a control request. */
 			pthread_mutex_lock(&e->ctl_lock);
 			pthread_cond_broadcast(&e->ctl_cond);
@@ -425,7 +502,60 @@ void engine_stop(struct engine *e)
 		pthread_join(e->thread, NULL);
 		e->thread_running = false;
 	}
-	/* Detach: probes go first, so nothing new is written while we tear down. */
+}
+
+/* The kernel removes each uprobe in an RCU grace period of its own: tens of
+ * milliseconds each, seconds for a machine's worth of libraries. A stop must end
+ * ecaptop at once, so that wait is handed to a child: it holds copies of every
+ * descriptor, so our own closes below only drop references, and it exits (closing
+ * the last ones, which removes the probes) once we have exited: it reads a pipe
+ * whose write end only we hold. It keeps nothing else: its standard streams are
+ * /dev/null, it is in a session of its own, and it calls only async-signal-safe
+ * functions (we have threads). */
+static void detach_after_exit(void)
+{
+	long max_fd = sysconf(_SC_OPEN_MAX);
+	int p[2], null, fd;
+	struct stat sb;
+	pid_t pid;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC))
+		return; /* we wait for the kernel ourselves */
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	if (pid == 0) {
+		close(p[1]);
+		null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		/* Only the kernel objects stay open (BPF links, perf events, maps:
+		 * anonymous inodes, no file type): a log or a capture file on a disk
+		 * someone unmounts next, or a pipe, must not outlive us. */
+		for (fd = 3; fd < (max_fd > 0 && max_fd < 65536 ? max_fd : 65536); fd++)
+			if (fd != p[0] && !fstat(fd, &sb) && (sb.st_mode & S_IFMT))
+				close(fd);
+		setsid();
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(p[0]); /* p[1] closes when we exit */
+}
+
+/* Detach the probes, after the front end has finished its output and the
+ * recording (not in engine_stop()). */
+static void engine_detach(struct engine *e)
+{
+	if (e->targets || e->apps)
+		detach_after_exit();
 	targets_free(e->targets);
 	e->targets = NULL;
 	apps_free(e->apps);
@@ -446,6 +576,8 @@ void engine_free(struct engine *e)
 	if (!e)
 		return;
 	engine_stop(e);
+	/* Probes go first, so nothing new is written while we tear down. */
+	engine_detach(e);
 	ring_buffer__free(e->rb);
 	perf_buffer__free(e->pb);
 	db_bpf__destroy(e->db);
@@ -458,12 +590,15 @@ void engine_free(struct engine *e)
 			free(ev);
 	free(e->slots);
 	pcapng_reader_close(e->reader);
-	if (e->replay_path) {
+	if (e->replay_name) {
 		pthread_mutex_destroy(&e->ctl_lock);
 		pthread_cond_destroy(&e->ctl_cond);
 	}
 	free(e->replay_path);
 	free(e->replay_filter);
+	free(e->replay_name);
+	if (e->spool_fd >= 0)
+		close(e->spool_fd);
 	if (e->wake_fd >= 0)
 		close(e->wake_fd);
 	free(e);

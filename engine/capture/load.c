@@ -210,8 +210,10 @@ int engine_check(const struct engine_opts *opts, void *out)
 
 	fprintf(f, "privileges (root, or CAP_BPF+CAP_PERFMON): %s\n", yes_no(root_ok));
 	fprintf(f, "BTF (%s): %s\n", opts->btf_path ?: "/sys/kernel/btf/vmlinux", yes_no(btf));
-	fprintf(f, "BPF ring buffer: %s%s\n", yes_no(ringbuf),
-		ringbuf ? "" : " (perf buffers used)");
+	fprintf(f, "BPF ring buffer: %s\n",
+		ringbuf	  ? "yes"
+		: root_ok ? "no (perf buffers used)"
+			  : "unknown (finding out needs the privileges above)");
 	fprintf(f, "kprobes: %s (not needed)\n", yes_no(kprobes));
 	fprintf(f, "tracefs mounted: %s (not needed: raw tracepoints are used)\n", yes_no(tracefs));
 	if (!root_ok) {

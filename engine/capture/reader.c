@@ -58,6 +58,13 @@ static int on_record(void *ctx, void *data, size_t size)
 	/* Perf buffer samples are padded to 8 bytes, ring buffer ones are exact; a
 	 * perf sample starts 4 bytes into its record, so read the header by copy, not
 	 * in place (it is not aligned). */
+	/* Once a stop is requested, take what the buffer held then (a buffer's worth)
+	 * but no more: under sustained load the poll would never return. */
+	if (atomic_load_explicit(&e->stop, memory_order_relaxed)) {
+		e->after_stop += size;
+		if (e->after_stop > e->opts.ring_bytes)
+			return -ECANCELED;
+	}
 	if (size < sizeof(hdr)) {
 		atomic_fetch_add_explicit(&e->lost_malformed, 1, memory_order_relaxed);
 		return 0;
@@ -88,11 +95,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	if (ev->h.kind == EC_K_COMMAND)
 		normalize_command(ev);
-	if (!spsc_push(&e->q, ev)) {
-		atomic_fetch_add_explicit(&e->lost_queue, 1, memory_order_relaxed);
-		free(ev);
-		return 0;
-	}
+	if (!queue_push(e, ev))
+		return 0; /* counted as a queue loss */
 	atomic_fetch_add_explicit(&e->n_events, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&e->n_bytes, h->len, memory_order_relaxed);
 	e->pushed = true;
@@ -170,7 +174,7 @@ void *engine_thread(void *arg)
 		 * it wakes only for a record written when we had read everything. */
 		if (n == 0 && e->ringbuf)
 			n = ring_buffer__consume(e->rb);
-		if (n < 0 && n != -EINTR) {
+		if (n < 0 && n != -EINTR && n != -ECANCELED) {
 			log_msg(LOG_ERROR, "reading the kernel buffer failed: %s", strerror(-n));
 			break;
 		}

@@ -162,6 +162,10 @@ struct pcapng_reader;
  * dropped when a filter is set). NULL with errno and a reason in err. */
 struct pcapng_reader *pcapng_reader_open(const char *path, const char *filter_expr, char *err,
 					 size_t errlen);
+/* The same over an open file descriptor (taken: closed by the reader, also on
+ * failure), named name in error messages. */
+struct pcapng_reader *pcapng_reader_open_fd(int fd, const char *name, const char *filter_expr,
+					    char *err, size_t errlen);
 /* The same over a memory buffer (borrowed only during the call: it is copied). */
 struct pcapng_reader *pcapng_reader_open_mem(const void *buf, size_t len, const char *filter_expr,
 					     char *err, size_t errlen);

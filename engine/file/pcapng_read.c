@@ -95,11 +95,16 @@ static ssize_t src_read(struct pcapng_reader *r, void *buf, size_t n)
 		if (k < 0) {
 			int zerr = 0;
 			const char *m = gzerror(r->gz, &zerr);
+			const char *sep = m ? strstr(m, ">: ") : NULL;
 
-			snprintf(r->gz_msg, sizeof(r->gz_msg), "%s",
+			/* zlib names the file "<fd:N>: "; our messages name it. */
+			if (m && m[0] == '<' && sep)
+				m = sep + 3;
+			snprintf(r->gz_msg, sizeof(r->gz_msg), "%s (gzip data at byte %lld)",
 				 zerr == Z_ERRNO ? strerror(errno)
 				 : m		 ? m
-						 : "zlib error");
+						 : "zlib error",
+				 (long long)gzoffset(r->gz));
 			return -1;
 		}
 		if (k == 0)
@@ -196,6 +201,11 @@ static int read_block(struct pcapng_reader *r, uint32_t *type, uint32_t *len)
 	if (k < 0)
 		return rerr(r, -EIO, "corrupt input at offset %" PRIu64 " (block #%" PRIu64 "): %s",
 			    r->off, bno, r->gz_msg);
+	if (k == 0 && r->gz_short)
+		return rerr(r, -EPROTO,
+			    "truncated at offset %" PRIu64 " (before block #%" PRIu64
+			    "): the gzip stream ends without its trailer (the file was cut short)",
+			    start, bno);
 	if (k == 0)
 		return 0;
 	if (k < 8)
@@ -1330,7 +1340,7 @@ static struct pcapng_reader *open_fd(int fd, const char *name, const char *filte
 	ssize_t k = src_read(r, magic, 4);
 
 	if (k < 0) {
-		snprintf(err, errlen, "%s: corrupt input: %s", name, r->gz_msg);
+		snprintf(err, errlen, "%s: corrupt input at offset 0: %s", name, r->gz_msg);
 		e = EIO;
 		goto fail;
 	}
@@ -1433,6 +1443,12 @@ struct pcapng_reader *pcapng_reader_open(const char *path, const char *filter_ex
 	return open_fd(fd, path, filter_expr, err, errlen);
 }
 
+struct pcapng_reader *pcapng_reader_open_fd(int fd, const char *name, const char *filter_expr,
+					    char *err, size_t errlen)
+{
+	return open_fd(fd, name, filter_expr, err, errlen);
+}
+
 struct pcapng_reader *pcapng_reader_open_mem(const void *buf, size_t len, const char *filter_expr,
 					     char *err, size_t errlen)
 {
@@ -1498,6 +1514,11 @@ int pcapng_reader_next(struct pcapng_reader *r, struct ec_event **out)
 			r->error = rc;
 		}
 	}
+	if (rc == 0 && r->gz_short)
+		return rerr(r, -EPROTO,
+			    "truncated at offset %" PRIu64
+			    ": the gzip stream ends without its trailer (the file was cut short)",
+			    r->off);
 	if (rc == 0)
 		r->done = 1;
 	return rc;

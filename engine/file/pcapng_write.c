@@ -881,7 +881,9 @@ struct pcapng_writer *pcapng_writer_open(const char *path, const struct pcapng_m
 		/* O_EXCL reports a symlink (even a dangling one) as EEXIST. */
 		if (e == EEXIST && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
 			e = ELOOP;
-		if (e == EEXIST)
+		if ((e == EEXIST || e == EISDIR) && lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+			snprintf(err, errlen, "%s is a directory: give a file name", path);
+		else if (e == EEXIST)
 			snprintf(err, errlen, "%s already exists (use --force to overwrite it)",
 				 path);
 		else if (e == ELOOP)

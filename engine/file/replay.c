@@ -11,10 +11,15 @@
  * are handed out at full speed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine/capture/engine_int.h"
 #include "engine/log.h"
@@ -30,10 +35,124 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* An unlinked file for a copy of the input: in $TMPDIR (or /tmp), else memory. */
+static int spool_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0 && dir && *dir)
+		fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		fd = memfd_create("ecaptop-replay", MFD_CLOEXEC);
+	return fd;
+}
+
+int replay_input(struct engine *e, const char *path, char *err, size_t errlen)
+{
+	char buf[1 << 16];
+	struct stat sb;
+	int in, out;
+
+	if (strcmp(path, "-")) {
+		in = open(path, O_RDONLY | O_CLOEXEC);
+		if (in < 0) {
+			snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+			return -1;
+		}
+	} else {
+		in = dup(STDIN_FILENO);
+		if (in < 0) {
+			snprintf(err, errlen, "standard input: %s", strerror(errno));
+			return -1;
+		}
+	}
+	if (fstat(in, &sb) < 0) {
+		snprintf(err, errlen, "%s: %s", e->replay_name, strerror(errno));
+		close(in);
+		return -1;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "%s is a directory", e->replay_name);
+		close(in);
+		return -1;
+	}
+	if (S_ISREG(sb.st_mode) && !strcmp(path, "-")) {
+		/* A file on standard input: reopened through /proc/self/fd. */
+		e->spool_fd = in;
+		return 0;
+	}
+	if (S_ISREG(sb.st_mode)) {
+		/* Read (and reopened for a seek) by its name. */
+		close(in);
+		e->replay_path = strdup(path);
+		if (!e->replay_path) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		return 0;
+	}
+	/* A pipe, FIFO or device can be read once: a seek, and the count of events
+	 * taken at open, need to read it again. */
+	out = spool_file();
+	if (out < 0) {
+		snprintf(err, errlen, "cannot create a temporary copy of %s: %s", e->replay_name,
+			 strerror(errno));
+		close(in);
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf)), w = 0;
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			snprintf(err, errlen, "reading %s: %s", e->replay_name,
+				 errno == EINTR ? "interrupted" : strerror(errno));
+			goto fail;
+		}
+		while (w < n) {
+			ssize_t k = write(out, buf + w, (size_t)(n - w));
+
+			if (k < 0) {
+				snprintf(err, errlen, "copying %s to a temporary file: %s",
+					 e->replay_name, strerror(errno));
+				goto fail;
+			}
+			w += k;
+		}
+	}
+	close(in);
+	e->spool_fd = out;
+	return 0;
+fail:
+	close(in);
+	close(out);
+	return -1;
+}
+
+struct pcapng_reader *replay_open(struct engine *e, char *err, size_t errlen)
+{
+	char self[64];
+	int fd;
+
+	if (e->spool_fd < 0)
+		return pcapng_reader_open(e->replay_path, e->replay_filter, err, errlen);
+	/* A file description of its own, with its own offset, for each reader. */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", e->spool_fd);
+	fd = open(self, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot reopen the copy of %s: %s", e->replay_name,
+			 strerror(errno));
+		return NULL;
+	}
+	return pcapng_reader_open_fd(fd, e->replay_name, e->replay_filter, err, errlen);
+}
+
 /* Queue ev, waiting for room (never dropping). false if asked to stop meanwhile. */
 static bool push_wait(struct engine *e, struct ec_event *ev)
 {
-	while (!spsc_push(&e->q, ev)) {
+	while (!queue_offer(e, ev)) {
 		struct timespec ts = {0, 1000000};
 
 		if (atomic_load(&e->stop)) {
@@ -53,9 +172,9 @@ static int reopen(struct engine *e)
 	struct pcapng_reader *r;
 	struct ec_event *mark;
 
-	r = pcapng_reader_open(e->replay_path, e->replay_filter, err, sizeof(err));
+	r = replay_open(e, err, sizeof(err));
 	if (!r) {
-		log_msg(LOG_ERROR, "cannot reopen %s: %s", e->replay_path, err);
+		engine_fail(e, "cannot reopen %s: %s", e->replay_name, err);
 		return -1;
 	}
 	pcapng_reader_close(e->reader);
@@ -130,8 +249,8 @@ void *replay_thread(void *arg)
 		if (!ev) {
 			ret = pcapng_reader_next(e->reader, &ev);
 			if (ret < 0) {
-				log_msg(LOG_ERROR, "%s: what came before was replayed",
-					pcapng_reader_error(e->reader));
+				engine_fail(e, "%s: %s: what came before was replayed",
+					    e->replay_name, pcapng_reader_error(e->reader));
 				ev = NULL;
 			} else if (ret == 0) {
 				ev = NULL;
@@ -217,7 +336,7 @@ void *replay_thread(void *arg)
 /* Count the file's events and their time span once, at open. */
 int replay_scan(struct engine *e, char *err, size_t errlen)
 {
-	struct pcapng_reader *r = pcapng_reader_open(e->replay_path, e->replay_filter, err, errlen);
+	struct pcapng_reader *r = replay_open(e, err, errlen);
 	struct ec_event *ev;
 	int ret;
 

@@ -107,7 +107,8 @@ test_truncated_file_replays_prefix() {
 	record_some_traffic tr pcapng || return 1
 	size=$(stat -c %s "$TMPD/tr.pcapng")
 	head -c $((size * 2 / 3)) "$TMPD/tr.pcapng" >"$TMPD/tr.cut.pcapng"
-	"$ECAPTOP" -r "$TMPD/tr.cut.pcapng" --batch --json >"$TMPD/tr.cut.json" 2>"$TMPD/tr.cut.err"
+	"$ECAPTOP" -r "$TMPD/tr.cut.pcapng" --batch --json >"$TMPD/tr.cut.json" 2>"$TMPD/tr.cut.err" &&
+		fail "a truncated file replayed with exit status 0" && return 1
 	say "$(grep -i 'offset\|truncated' "$TMPD/tr.cut.err" | head -1)"
 	grep -qi 'offset [0-9]' "$TMPD/tr.cut.err" || fail "no error naming an offset" || return 1
 	n_full=$($EVENTS "$TMPD/tr.json" --count)

@@ -5,8 +5,11 @@
  */
 #include "unit.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -188,6 +191,107 @@ static void test_missing_file(void)
 	CHECK(strstr(err, "nonexistent") != NULL || strstr(err, "No such file") != NULL);
 }
 
+/* A file cut inside a block: the events before the cut arrive, then the source
+ * ends with an error that names the file and the offset (engine_error). */
+static void test_truncated_file_error(void)
+{
+	char err[256], cut[] = "/tmp/ecaptop-replay-cut-XXXXXX.pcapng", buf[1 << 16];
+	int in = open(path, O_RDONLY), out = mkstemps(cut, 7), n_ev = 0, i;
+	ssize_t n = read(in, buf, sizeof(buf));
+	struct engine *e;
+	const char *why;
+
+	close(in);
+	CHECK(n > 200);
+	CHECK(write(out, buf, (size_t)n / 2) == n / 2);
+	close(out);
+	e = engine_new_replay(cut, NULL, 0, err, sizeof(err));
+	CHECK(e != NULL);
+	if (!e) {
+		unlink(cut);
+		return;
+	}
+	CHECK(engine_error(e) == NULL);
+	CHECK_EQ_INT(engine_start(e, err, sizeof(err)), 0);
+	for (i = 0; i < 200 && !engine_done(e); i++) {
+		struct ec_event *ev;
+
+		while ((ev = engine_pop(e))) {
+			n_ev++;
+			free(ev);
+		}
+		usleep(10000);
+	}
+	CHECK(n_ev > 0 && n_ev < N_EVENTS);
+	why = engine_error(e);
+	CHECK(why != NULL);
+	if (why) {
+		CHECK(strstr(why, cut) != NULL);
+		CHECK(strstr(why, "offset") != NULL);
+	}
+	engine_free(e);
+	unlink(cut);
+}
+
+static void *feed_fifo(void *arg)
+{
+	char buf[4096];
+	int in = open(path, O_RDONLY), out = open(arg, O_WRONLY);
+	ssize_t n;
+
+	while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	close(in);
+	close(out);
+	return NULL;
+}
+
+/* A FIFO is read once into a copy, so the count at open and a seek back work. */
+static void test_fifo_input(void)
+{
+	char err[256], fifo[64] = "/tmp/ecaptop-replay-fifo-XXXXXX";
+	struct engine_replay_status st;
+	struct engine *e;
+	pthread_t t;
+	int i;
+
+	CHECK(mkdtemp(fifo) != NULL);
+	strcat(fifo, "/f");
+	CHECK_EQ_INT(mkfifo(fifo, 0600), 0);
+	pthread_create(&t, NULL, feed_fifo, fifo);
+	e = engine_new_replay(fifo, NULL, 0, err, sizeof(err));
+	pthread_join(t, NULL);
+	CHECK(e != NULL);
+	if (e) {
+		engine_replay_status(e, &st);
+		CHECK_EQ_INT(st.total, N_EVENTS);
+		CHECK_EQ_INT(engine_start(e, err, sizeof(err)), 0);
+		for (i = 0; i < N_EVENTS; i++) {
+			struct ec_event *ev = pop_wait(e);
+
+			CHECK_EQ_INT(payload(ev), i);
+			free(ev);
+		}
+		/* Back to the start: the copy is read again. */
+		engine_replay_seek_time(e, 0);
+		{
+			struct ec_event *ev = pop_wait(e);
+
+			CHECK(ev && ev->h.kind == EC_K_RESET);
+			free(ev);
+			ev = pop_wait(e);
+			CHECK_EQ_INT(payload(ev), 0);
+			free(ev);
+		}
+		CHECK(engine_error(e) == NULL);
+		engine_free(e);
+	}
+	unlink(fifo);
+	*strrchr(fifo, '/') = '\0';
+	rmdir(fifo);
+}
+
 static void setup(void)
 {
 	make_file();
@@ -199,4 +303,5 @@ static void teardown(void)
 }
 
 UNIT_MAIN(UNIT(setup), UNIT(test_all_events_in_order), UNIT(test_pause_step_seek),
-	  UNIT(test_missing_file), UNIT(teardown))
+	  UNIT(test_missing_file), UNIT(test_truncated_file_error), UNIT(test_fifo_input),
+	  UNIT(teardown))
