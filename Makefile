@@ -35,6 +35,11 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+# The same objects built for kernels that know no BPF callbacks (before 5.17's
+# bpf_loop): engine/capture/load.c picks them there.
+BPF_NOCB := tls sock db
+BPF_OBJS += $(patsubst %,$(OUTPUT)/bpf/%_nocb.bpf.o,$(BPF_NOCB))
+SKELS += $(patsubst %,$(OUTPUT)/%_nocb.skel.h,$(BPF_NOCB))
 # Every folder below engine/, decoders/ and tui/ is a room of its own (ARCHITECTURE.md).
 SRC_DIRS := $(shell find engine decoders tui -type d)
 HDRS := $(wildcard bpf/*.h $(addsuffix /*.h,$(SRC_DIRS)))
@@ -97,6 +102,12 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf \
+		-Wall -Werror -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/bpf/%_nocb.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -DEC_NO_CALLBACKS -I$(OUTPUT) -Ibpf \
 		-Wall -Werror -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
 
