@@ -40,3 +40,37 @@ test_btf_hidden_needs_flag() {
 	$EVENTS "$TMPD/btf.json" --source openssl --pid "$pid" --dir send --contains "$tag" >/dev/null ||
 		fail "curl's request not captured with --btf"
 }
+
+# A program the kernel refuses is switched off alone (the 5.10 report: NSS's helper
+# took every TLS source down). ECAPTOP_BPF_REFUSE makes the kernel really refuse it.
+test_refused_program_switched_off_alone() {
+	local port www pid tag n
+	ECAPTOP_BPF_REFUSE=nss_write_enter "$ECAPTOP" --check >"$TMPD/refuse.check" 2>&1 ||
+		fail "--check failed: $(cat "$TMPD/refuse.check")" || return 1
+	grep -E '^  (openssl|nss|gnutls) ' "$TMPD/refuse.check" | sed 's/^/  /'
+	grep -qE '^  nss .* off \(program nss_write_enter refused' "$TMPD/refuse.check" ||
+		fail "NSS not reported off" || return 1
+	grep -qE '^  openssl .* works$' "$TMPD/refuse.check" || fail "OpenSSL not reported working" ||
+		return 1
+	grep -q '^capture: possible' "$TMPD/refuse.check" || fail "capture not possible" || return 1
+	port=$(free_port)
+	www=$TMPD/www-refuse
+	mkdir -p "$www"
+	echo refuse >"$www/r.txt"
+	start_tls_server "$port" "$www" || return 1
+	ECAPTOP_BPF_REFUSE=nss_write_enter start_capture refuse || return 1
+	tag="refuse-$RANDOM$RANDOM"
+	curl -sk -H "X-Refuse: $tag" "https://127.0.0.1:$port/r.txt" -o /dev/null &
+	pid=$!
+	wait $pid
+	stop_capture || return 1
+	n=$(grep -c 'refused BPF program nss_write_enter' "$TMPD/refuse.err")
+	grep 'refused BPF program' "$TMPD/refuse.err" | sed 's/^/  /'
+	[ "$n" = 1 ] || fail "$n log lines about the refusal, not 1" || return 1
+	if grep -q 'load failed\|PROG LOAD LOG' "$TMPD/refuse.err"; then
+		fail "libbpf's load warnings shown besides that line"
+		return 1
+	fi
+	$EVENTS "$TMPD/refuse.json" --source openssl --pid "$pid" --dir send --contains "$tag" >/dev/null ||
+		fail "OpenSSL capture lost with NSS's program"
+}
