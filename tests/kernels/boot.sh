@@ -6,7 +6,7 @@
 # that file system. The guest writes to tmpfs (/tmp, /run, /var/tmp) and to OUT_DIR,
 # shared read-write at the same path. SCRIPT's output goes to OUT_DIR/guest.log, the
 # kernel's console to OUT_DIR/console.log; boot.sh exits with SCRIPT's status
-# (124 if the guest did not finish within $ECAPTOP_VM_TIMEOUT seconds, default 900).
+# (124 if the guest did not finish within $ECAPTOP_VM_TIMEOUT seconds, default 1800).
 set -euo pipefail
 
 kdir=$(cd "${1:?usage: boot.sh KERNEL_DIR OUT_DIR SCRIPT [ARGS...]}" && pwd)
@@ -82,14 +82,14 @@ chmod +x "$ird/init"
 rm -f "$out/rc" "$out/guest.log"
 
 accel=${ECAPTOP_VM_ACCEL:-tcg,thread=multi}
-timeout "${ECAPTOP_VM_TIMEOUT:-900}" qemu-system-x86_64 -accel "$accel" -cpu max -smp "${ECAPTOP_VM_CPUS:-2}" \
+timeout "${ECAPTOP_VM_TIMEOUT:-1800}" qemu-system-x86_64 -accel "$accel" -cpu max -smp "${ECAPTOP_VM_CPUS:-2}" \
 	-m "${ECAPTOP_VM_MEM:-2048}" -kernel "$vmlinuz" -initrd "$out/initrd.gz" \
 	-append "console=ttyS0 panic=-1 quiet loglevel=4" -nographic -no-reboot -nic none \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$out,mount_tag=out,security_model=none" \
 	-serial "file:$out/console.log" -monitor none -display none </dev/null || rc=$?
 if [ "${rc:-0}" = 124 ]; then
-	echo "boot.sh: the guest did not finish within ${ECAPTOP_VM_TIMEOUT:-900} s" >&2
+	echo "boot.sh: the guest did not finish within ${ECAPTOP_VM_TIMEOUT:-1800} s" >&2
 	exit 124
 fi
 if [ ! -f "$out/rc" ]; then
