@@ -27,6 +27,12 @@ static __always_inline long emit_segment(__u32 i, struct emit_ctx *c)
 	if (off >= c->total)
 		return 1;
 	n = c->total - off > EC_CHUNK ? EC_CHUNK : c->total - off;
+	/* Bound n again where the verifier sees it (5.10's loses the bound above): a
+	 * mask, then the compare. */
+	barrier_var(n);
+	n &= 2 * EC_CHUNK - 1;
+	if (n > EC_CHUNK)
+		n = EC_CHUNK;
 	if (i)
 		s->hdr.flags |= EC_F_CONT;
 	if (bpf_probe_read_user(s->data, n, (void *)(c->buf + off))) {
@@ -51,10 +57,14 @@ static __always_inline long emit_segment(__u32 i, struct emit_ctx *c)
 	return 0;
 }
 
+/* EC_NO_CALLBACKS: the build of an object for kernels that know no callbacks (before
+ * bpf_loop, 5.17): even an unused reference to one fails the load there. */
+#ifndef EC_NO_CALLBACKS
 static long emit_segment_cb(__u32 i, void *data)
 {
 	return emit_segment(i, data);
 }
+#endif
 
 /* Copy total bytes from the user buffer into as many records as it takes. bpf_loop
  * keeps the verifier's work constant however many records a call needs; without it
@@ -74,7 +84,9 @@ static __noinline void emit_payload(void *ctx, struct scratch *s, __u64 buf, __u
 	}
 	c.total = total;
 	if (has_bpf_loop) {
+#ifndef EC_NO_CALLBACKS
 		bpf_loop(EC_MAX_SEGS, emit_segment_cb, &c, 0);
+#endif
 		return;
 	}
 	for (i = 0; i < EC_MAX_SEGS_OLD; i++)

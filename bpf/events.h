@@ -17,9 +17,10 @@
 /* Payload bytes per record. A larger call is split into several records. */
 #define EC_CHUNK 16384
 /* A single library call is split into at most this many records (64 MiB) where the
- * kernel has bpf_loop (5.17+), and at most EC_MAX_SEGS_OLD (512 KiB) where it has not. */
+ * kernel has bpf_loop (5.17+), and at most EC_MAX_SEGS_OLD (128 KiB) where it has not: the
+ * verifier of 5.10 walks each of them. */
 #define EC_MAX_SEGS	4096
-#define EC_MAX_SEGS_OLD 32
+#define EC_MAX_SEGS_OLD 8
 
 /* What a record is. */
 enum ec_kind {

@@ -164,10 +164,12 @@ static __always_inline long emit_iov(__u32 i, struct iov_ctx *c)
 	return 0;
 }
 
+#ifndef EC_NO_CALLBACKS
 static long emit_iov_cb(__u32 i, void *data)
 {
 	return emit_iov(i, data);
 }
+#endif
 
 SEC("raw_tp/sys_exit")
 int sock_sys_exit(struct bpf_raw_tracepoint_args *ctx)
@@ -234,7 +236,9 @@ int sock_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 
 		ic.iovcnt = iovcnt > MAX_IOV ? MAX_IOV : iovcnt;
 		if (has_bpf_loop) {
+#ifndef EC_NO_CALLBACKS
 			bpf_loop(MAX_IOV, emit_iov_cb, &ic, 0);
+#endif
 		} else {
 			/* Unrolled by the verifier: keep it short. */
 			if (ic.iovcnt > MAX_IOV_OLD)

@@ -293,7 +293,9 @@ static __always_inline void emit_iov(void *ctx, struct tls_call *c, __u64 total)
 	if (!s)
 		return;
 	if (has_bpf_loop) {
+#ifndef EC_NO_CALLBACKS
 		bpf_loop(PR_MAX_IOV, emit_iov_cb, &x, 0);
+#endif
 		return;
 	}
 	for (i = 0; i < 2; i++)
@@ -433,6 +435,7 @@ struct vma_ctx {
 	bool ssl;
 };
 
+#ifndef EC_NO_CALLBACKS
 static long nss_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
 {
 	struct vma_ctx *v = data;
@@ -446,12 +449,12 @@ static long nss_vma_cb(struct task_struct *task, struct vm_area_struct *vma, voi
 	v->ssl = bpf_map_lookup_elem(&nss_ssl_files, &k) != NULL;
 	return 0;
 }
+#endif
 
 /* Is this PRFileDesc, or one of the layers below it, NSS's SSL layer? */
 static __always_inline bool nss_is_ssl(const void *fd)
 {
 	struct methods_key mk = {.tgid = bpf_get_current_pid_tgid() >> 32};
-	struct task_struct *task;
 	__u64 methods, readfn;
 	__u32 type;
 	__u8 one = 1;
@@ -473,8 +476,9 @@ static __always_inline bool nss_is_ssl(const void *fd)
 			if (bpf_probe_read_user(&readfn, sizeof(readfn),
 						(void *)methods + PRIO_READ))
 				return false;
-			task = bpf_get_current_task_btf();
-			bpf_find_vma(task, readfn, nss_vma_cb, &v, 0);
+#ifndef EC_NO_CALLBACKS
+			bpf_find_vma(bpf_get_current_task_btf(), readfn, nss_vma_cb, &v, 0);
+#endif
 			if (v.ssl) {
 				bpf_map_update_elem(&nss_ssl_methods, &mk, &one, BPF_ANY);
 				return true;

@@ -33,8 +33,20 @@ struct pending_scan {
 	int round;
 };
 
+/* What this kernel lacks, and so what capture runs without (load.c). */
+#define DEGRADE_MAX_OFF 32
+struct engine_degrade {
+	bool no_loop;	 /* no bpf_loop/bpf_find_vma (5.17): the *_nocb objects are loaded */
+	bool no_cookie;	 /* no attach cookies (5.15) */
+	bool no_boot_ns; /* no bpf_ktime_get_boot_ns (5.8) */
+	unsigned n_off;	 /* programs the kernel refused, switched off one by one */
+	char off[DEGRADE_MAX_OFF][64];
+	char off_why[DEGRADE_MAX_OFF][64];
+};
+
 struct engine {
 	struct engine_opts opts;
+	struct engine_degrade deg;
 	struct tls_bpf *tls;
 	struct proc_bpf *proc;
 	struct sock_bpf *sock;
