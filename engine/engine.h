@@ -29,6 +29,7 @@ struct engine_opts {
 	const char *btf_path; /* BTF for kernels without /sys/kernel/btf/vmlinux, or NULL */
 	size_t queue_slots;   /* SPSC queue capacity (power of two); 0 = default */
 	size_t ring_bytes;    /* ring buffer size (power of two pages); 0 = default */
+	bool hold_new;	      /* stop an unclassified executable until probed (--hold-new) */
 };
 
 /* Loss and volume counters. Everything that is dropped is counted here. */

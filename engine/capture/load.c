@@ -141,6 +141,12 @@ int engine_load(struct engine *e, char *err, size_t errlen)
 	e->tls->rodata->nr_recvfrom = SYS_recvfrom;
 	e->tls->rodata->nr_sendmsg = SYS_sendmsg;
 	e->tls->rodata->nr_recvmsg = SYS_recvmsg;
+	if (e->opts.hold_new && libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
+							BPF_FUNC_send_signal, NULL) != 1) {
+		snprintf(err, errlen, "--hold-new needs bpf_send_signal (Linux 5.3+)");
+		return -ENOTSUP;
+	}
+	e->proc->rodata->hold_new = e->opts.hold_new;
 	e->sock->rodata->nr_read = SYS_read;
 	e->sock->rodata->nr_write = SYS_write;
 	e->sock->rodata->nr_readv = SYS_readv;
