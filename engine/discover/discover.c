@@ -359,47 +359,55 @@ static void plan_scan(struct discover *d, pid_t pid, uint64_t due_ms, bool last)
 	d->pending[d->n_pending++] = (struct pending){pid, due_ms, last};
 }
 
+/* ns of clock c, and of CLOCK_MONOTONIC. */
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void on_exec(struct discover *d, struct exec_item *x)
 {
 	char path[PATH_MAX + 64];
+	uint64_t attached = 0, exec_mono;
+	bool first = false;
 	struct stat st;
-	int added = 0;
 	long held_ms;
 
 	if (!watched(d, x->pid)) {
 		hold_release(d->hold, x->pid);
 		return;
 	}
-	if (exec_path(x, path, sizeof(path))) {
+	if (exec_path(x, path, sizeof(path)) || stat(path, &st)) {
 		log_msg(LOG_DEBUG, "discovery: pid %d exec'd %s (%u:%llu): file not found",
 			(int)x->pid, x->path, x->kdev, (unsigned long long)x->ino);
 	} else {
 		pthread_mutex_lock(&d->tlock);
 		/* A program folder's file the cache knows is no target: nothing to do. */
-		if (stat(path, &st) || execache_get(d->cache, &st) != 0)
-			added = targets_try_file(d->targets, path) > 0;
+		if (execache_get(d->cache, &st) != 0)
+			targets_try_file(d->targets, path);
 		apps_try_file(d->apps, path);
+		/* Probes on it (now, or by a maps scan of this pid a moment ago). */
+		first = targets_first_exec(d->targets, st.st_dev, st.st_ino, &attached);
 		pthread_mutex_unlock(&d->tlock);
 	}
 	hold_known(d->hold, x->kdev, x->ino);
 	held_ms = x->held ? hold_release(d->hold, x->pid) : -1;
-	if (added && held_ms >= 0) {
+	/* The exec's time on the monotonic clock. */
+	exec_mono = clock_ns(CLOCK_MONOTONIC) - (clock_ns(d->o.clock) - x->ts);
+	if (first && held_ms >= 0) {
 		log_msg(LOG_INFO,
 			"%s: pid %d held %ld ms after its exec, until its TLS probes were "
 			"attached: captured from its start",
 			path, (int)x->pid, held_ms);
-	} else if (added) {
-		struct timespec now;
-		uint64_t ns;
-
-		clock_gettime(d->o.clock, &now);
-		ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	} else if (first && attached > exec_mono) {
 		log_msg(LOG_INFO,
 			"%s: TLS probes attached %llu ms after pid %d started it; what it sent "
 			"or received before that is not captured (its next runs are captured "
 			"whole; --hold-new holds a first run until then)",
-			path, (unsigned long long)(ns > x->ts ? (ns - x->ts) / 1000000 : 0),
-			(int)x->pid);
+			path, (unsigned long long)((attached - exec_mono) / 1000000), (int)x->pid);
 	}
 	plan_scan(d, x->pid, mono_ms() + MAPS_FIRST_MS, false);
 }

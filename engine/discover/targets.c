@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -28,8 +29,10 @@
 struct target {
 	dev_t dev;
 	ino_t ino;
-	unsigned syms; /* SYM_* bits; 0 = not a TLS target (cached so we never look again) */
-	char *path;    /* as attached (NULL for non-targets) */
+	unsigned syms;	      /* SYM_* bits; 0 = not a TLS target (cached so we never look again) */
+	char *path;	      /* as attached (NULL for non-targets) */
+	uint64_t attached_ns; /* CLOCK_MONOTONIC */
+	bool exec_seen;	      /* targets_first_exec was asked */
 	struct bpf_link **links;
 	int n_links, cap_links;
 };
@@ -777,6 +780,12 @@ static int consider_examined(struct targets *t, dev_t dev, ino_t ino, const char
 	/* Every file is looked at once (its entry stays, probed or not), so a file we
 	 * cannot probe is not retried on every scan and its warning is logged once. */
 	ret = attach_target(t, tg, x ?: &own);
+	if (ret > 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		tg->attached_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	}
 	if (ret <= 0) {
 		free(tg->path);
 		tg->path = NULL;
@@ -818,6 +827,19 @@ int targets_state(const struct targets *t, dev_t dev, ino_t ino)
 
 	tg = slot_find(t->v, t->cap, dev, ino, &found);
 	return !found ? -1 : tg->n_links ? 1 : 0;
+}
+
+bool targets_first_exec(struct targets *t, dev_t dev, ino_t ino, uint64_t *attached_ns)
+{
+	struct target *tg;
+	bool found;
+
+	tg = slot_find(t->v, t->cap, dev, ino, &found);
+	if (!found || !tg->n_links || tg->exec_seen)
+		return false;
+	tg->exec_seen = true;
+	*attached_ns = tg->attached_ns;
+	return true;
 }
 
 int targets_scan_maps(struct targets *t, pid_t pid, const struct proc_maps *m)

@@ -57,6 +57,9 @@ int targets_scan_maps(struct targets *t, pid_t pid, const struct proc_maps *m);
 /* What is known of the file (dev, ino as stat gives them): -1 never looked at, 0 no
  * TLS target (or it could not be probed), 1 probes attached. */
 int targets_state(const struct targets *t, dev_t dev, ino_t ino);
+/* The first time it is asked for a file with probes: true, and when they were
+ * attached (CLOCK_MONOTONIC ns). */
+bool targets_first_exec(struct targets *t, dev_t dev, ino_t ino, uint64_t *attached_ns);
 /* Try one file (a path as seen from this mount namespace). Returns 1 if newly
  * attached, 0 if known or not a TLS target, -errno on failure. */
 int targets_try_file(struct targets *t, const char *path);
