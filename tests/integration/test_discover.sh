@@ -7,7 +7,8 @@
 #    whole, although the first one had exited before discovery looked at it;
 #  - `go run` with --hold-new: the fresh binary is stopped at exec until attached;
 #  - two ecaptop instances at once both take OpenSSL's internal-function path.
-# Uses check_attr, same_bytes, no_losses and go_build from test_tls_stacks.sh.
+# Uses check_attr, same_bytes and no_losses from test_tls_stacks.sh. The Go client is
+# go/tlsget (crypto/tls without net/http: quick to build).
 
 DISC_UID=65534 # nobody: --hold-new is narrowed to this user (-u), so that programs of
 # anything else running on this machine are never held by these tests.
@@ -19,11 +20,22 @@ disc_wait_folders() {
 	grep "discovery: program folders done" "$TMPD/$1.err" | sed 's/^/    /'
 }
 
-# disc_go_client NAME BIN PORT WWW: run BIN as a Go client GETting big.bin at once;
-# its pid in $DISC_PID.
+DISC_GOENV="GOCACHE=$TMPD/disc-go/cache GOPATH=$TMPD/disc-go/path GOPROXY=off GOFLAGS= GO111MODULE=auto"
+
+# disc_go_build OUT [GO BUILD FLAGS...]: build tlsget.
+disc_go_build() {
+	local out=$1
+	shift
+	command -v go >/dev/null || { say "golang-go is not installed"; return 77; }
+	mkdir -p "$TMPD/disc-go"
+	env $DISC_GOENV go build "$@" -o "$out" "$GO_SRC/tlsget/tlsget.go" \
+		>"$TMPD/disc-go/build.log" 2>&1 || fail "go build: $(cat "$TMPD/disc-go/build.log")"
+}
+
+# disc_go_client NAME BIN PORT WWW: run BIN (tlsget) GETting big.bin at once; its pid
+# in $DISC_PID.
 disc_go_client() {
-	"$2" client -url "https://127.0.0.1:$3/big.bin" -header "X-Disc: $1" \
-		-out "$TMPD/$1.body" >"$TMPD/$1.out" 2>&1 &
+	"$2" "127.0.0.1:$3" /big.bin "X-Disc: $1" "$TMPD/$1.body" >"$TMPD/$1.out" 2>&1 &
 	DISC_PID=$!
 	wait $DISC_PID || fail "$2 failed: $(cat "$TMPD/$1.out")" || return 1
 	cmp -s "$4/big.bin" "$TMPD/$1.body" || fail "$2 itself did not get the file"
@@ -54,60 +66,105 @@ if cap.startswith(b"HTTP/") and i >= 0:
     ok = cap[i + 4:] == body
 else:
     ok = body.endswith(cap)
-print("    first run: %d of %d response bytes captured" % (len(cap), len(body)))
+print("    first run: %d bytes captured of %d (response header and %d-byte body)" %
+      (len(cap), len(cap) if i >= 0 and cap.startswith(b"HTTP/") else len(body), len(body)))
 sys.exit(0 if ok else 1)
 PY
 }
 
+# disc_whole_many JSON SOURCE WWW PORT PID:TAG:LPORT...: one pass over the capture for
+# several processes: each one's request with TAG, sent from 127.0.0.1:LPORT to PORT,
+# and its whole response body, byte-exact.
+disc_whole_many() {
+	python3 - "$@" <<'PY'
+import base64, hashlib, json, sys
+path, source, www, port = sys.argv[1:5]
+want = {}
+for spec in sys.argv[5:]:
+    pid, tag, lport = spec.split(":")
+    want[int(pid)] = (tag, int(lport))
+body = open(www + "/big.bin", "rb").read()
+sent = {p: False for p in want}; recv = {p: bytearray() for p in want}; bad = []
+for line in open(path):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    p = e.get("pid")
+    if e.get("type") != "data" or e.get("source") != source or p not in want:
+        continue
+    data = base64.b64decode(e["data"])
+    if (e["laddr"], e["lport"], e["raddr"], e["rport"]) != ("127.0.0.1", want[p][1], "127.0.0.1", int(port)) or e["fd"] < 0:
+        bad.append((p, e["laddr"], e["lport"], e["raddr"], e["rport"], e["fd"]))
+    if e["dir"] == "send" and want[p][0].encode() in data:
+        sent[p] = True
+    elif e["dir"] == "recv":
+        recv[p] += data
+ok = not bad
+for p in want:
+    cap = bytes(recv[p]); i = cap.find(b"\r\n\r\n"); cap = cap[i + 4:] if i >= 0 else b""
+    h = lambda b: hashlib.sha256(b).hexdigest()[:16]
+    print("    pid %d: request %s; response body %d bytes of %d, sha256 %s vs %s" %
+          (p, "captured" if sent[p] else "MISSING", len(cap), len(body), h(cap), h(body)))
+    ok = ok and sent[p] and cap == body
+if bad:
+    print("    wrong attribution:", bad[:5])
+sys.exit(0 if ok else 1)
+PY
+}
+
+# disc_installed VARIANT GO-BUILD-FLAGS...: a Go client of that build variant,
+# installed in /usr/local/bin before ecaptop starts, is captured whole on its first
+# run (each variant a test of its own: a PIE build of the standard library alone can
+# take minutes on a busy machine).
 disc_installed() {
-	local port www v bin tag pid
-	go_build || return $?
+	local v=$1 port www bin tag spec
+	shift
+	disc_go_build "$TMPD/disc-go/tlsget.$v" "$@" || return $?
 	port=$(free_port)
-	www=$TMPD/www-disc-inst
+	www=$TMPD/www-disc-inst-$v
 	mkdir -p "$www"
 	head -c 1572864 /dev/urandom >"$www/big.bin"
 	start_tls_server "$port" "$www" || return 1
-	for v in normal pie stripped; do
-		install -m 0755 "$TMPD/go/tlspeer.$v" "$DISC_INSTALLED-$v" || return 1
-	done
-	start_capture disc-inst || return 1
-	disc_wait_folders disc-inst || return 1
-	for v in normal pie stripped; do
-		bin=$DISC_INSTALLED-$v
-		grep -q "attached Go crypto/tls probes to $bin " "$TMPD/disc-inst.err" ||
-			fail "$bin not attached by the folder scan" || return 1
-		tag="disc-inst-$v-$RANDOM"
-		disc_go_client "$tag" "$bin" "$port" "$www" || return 1
-		echo "$DISC_PID" >"$TMPD/disc-inst.$v.pid"
-		cp "$TMPD/$tag.out" "$TMPD/disc-inst.$v.out"
-		echo "$tag" >"$TMPD/disc-inst.$v.tag"
-	done
+	bin=$DISC_INSTALLED
+	install -m 0755 "$TMPD/disc-go/tlsget.$v" "$bin" || return 1
+	start_capture "disc-inst-$v" || return 1
+	disc_wait_folders "disc-inst-$v" || return 1
+	grep -q "attached Go crypto/tls probes to $bin " "$TMPD/disc-inst-$v.err" ||
+		fail "$bin not attached by the folder scan" || return 1
+	tag="disc-inst-$v-$RANDOM"
+	disc_go_client "$tag" "$bin" "$port" "$www" || return 1
+	spec="$DISC_PID:$tag:$(awk '/^lport/ {print $2}' "$TMPD/$tag.out")"
 	stop_capture || return 1
-	for v in normal pie stripped; do
-		say "$v, installed before ecaptop started, first run:"
-		pid=$(cat "$TMPD/disc-inst.$v.pid")
-		disc_whole "$TMPD/disc-inst.json" gotls "$pid" "$(cat "$TMPD/disc-inst.$v.tag")" \
-			"$www" "$port" "$TMPD/disc-inst.$v.out" || return 1
-	done
-	no_losses "$TMPD/disc-inst.json"
+	say "$v, installed before ecaptop started, first run:"
+	disc_whole_many "$TMPD/disc-inst-$v.json" gotls "$www" "$port" "$spec" ||
+		fail "not captured whole" || return 1
+	no_losses "$TMPD/disc-inst-$v.json"
 }
 
-# Go clients (normal, PIE, stripped) installed in /usr/local/bin before ecaptop
-# starts: each first run is captured whole.
-test_discover_go_installed() {
+# disc_installed_test VARIANT FLAGS...: with the installed file removed however the
+# test ends (run.sh's timeout sends SIGTERM).
+disc_installed_test() {
 	local rc
-	DISC_INSTALLED=/usr/local/bin/ecaptop-test-goclient-$$
-	disc_installed
+	DISC_INSTALLED=/usr/local/bin/ecaptop-test-goclient-$1-$$
+	trap 'rm -f "$DISC_INSTALLED"; cleanup_all' EXIT
+	trap 'exit 143' TERM
+	disc_installed "$@"
 	rc=$?
-	rm -f "$DISC_INSTALLED"-normal "$DISC_INSTALLED"-pie "$DISC_INSTALLED"-stripped
+	rm -f "$DISC_INSTALLED"
 	return $rc
 }
+
+test_discover_go_installed_normal() { disc_installed_test normal; }
+test_discover_go_installed_pie() { disc_installed_test pie -buildmode=pie; }
+test_discover_go_installed_stripped() { disc_installed_test stripped -ldflags "-s -w"; }
 
 # A Go client built in a temporary folder after "ready": the first run is captured
 # from the moment its probes attach, the second whole.
 test_discover_go_new_binary() {
 	local port www bin p1 p2 ms
 	command -v go >/dev/null || { say "golang-go is not installed"; return 77; }
+	disc_go_build "$TMPD/disc-go/warm" || return $? # the build cache, before ecaptop
 	port=$(free_port)
 	www=$TMPD/www-disc-new
 	mkdir -p "$www" "$TMPD/disc-new"
@@ -115,9 +172,7 @@ test_discover_go_new_binary() {
 	start_tls_server "$port" "$www" || return 1
 	start_capture disc-new || return 1
 	bin=$TMPD/disc-new/goclient
-	(export GOCACHE=$TMPD/go/cache GOPATH=$TMPD/go/path GOPROXY=off GOFLAGS= GO111MODULE=auto
-		cd "$GO_SRC" && go build -o "$bin" tlspeer.go) >"$TMPD/disc-new.build" 2>&1 ||
-		fail "go build: $(cat "$TMPD/disc-new.build")" || return 1
+	disc_go_build "$bin" || return 1
 	disc_go_client disc-new-1 "$bin" "$port" "$www" || return 1
 	p1=$DISC_PID
 	disc_go_client disc-new-2 "$bin" "$port" "$www" || return 1
@@ -177,26 +232,25 @@ test_discover_static_openssl_new_binary() {
 # ever held.
 test_discover_go_run_hold_new() {
 	local port www dir tag pid rc
-	go_build || return $?
+	disc_go_build "$TMPD/disc-go/warm" || return $? # the build cache, before ecaptop
 	port=$(free_port)
 	www=$TMPD/www-disc-hold
 	mkdir -p "$www"
 	head -c 1572864 /dev/urandom >"$www/big.bin"
 	start_tls_server "$port" "$www" || return 1
 	dir=$(mktemp -d /tmp/ecaptop-gorun.XXXXXX)
-	cp "$GO_SRC/tlspeer.go" "$dir/"
-	cp -a "$TMPD/go/cache" "$dir/cache" # warm: only the link step is left to do
+	cp "$GO_SRC/tlsget/tlsget.go" "$dir/"
+	cp -a "$TMPD/disc-go/cache" "$dir/cache" # warm: only the link step is left to do
 	chown -R "$DISC_UID:$DISC_UID" "$dir"
 	chmod 0755 "$dir"
 	start_capture disc-hold --hold-new -u "$DISC_UID" || { rm -rf "$dir"; return 1; }
 	tag="disc-hold-$RANDOM$RANDOM"
 	setpriv --reuid="$DISC_UID" --regid="$DISC_UID" --clear-groups \
 		env -C "$dir" HOME="$dir" GOCACHE="$dir/cache" GOPATH="$dir/path" GOPROXY=off \
-		GOFLAGS= GO111MODULE=auto go run tlspeer.go client \
-		-url "https://127.0.0.1:$port/big.bin" -header "X-Disc: $tag" \
-		-out "$dir/body" >"$TMPD/disc-hold.out" 2>&1
+		GOFLAGS= GO111MODULE=auto go run tlsget.go "127.0.0.1:$port" /big.bin \
+		"X-Disc: $tag" "$dir/body" >"$TMPD/disc-hold.out" 2>&1
 	rc=$?
-	wait_for 10 grep -q "/exe/tlspeer: pid [0-9]* held" "$TMPD/disc-hold.err"
+	wait_for 10 grep -q "/exe/tlsget: pid [0-9]* held" "$TMPD/disc-hold.err"
 	stop_capture || { rm -rf "$dir"; return 1; }
 	cmp -s "$www/big.bin" "$dir/body" || {
 		fail "go run did not get the file (exit $rc): $(cat "$TMPD/disc-hold.out")"
@@ -204,8 +258,8 @@ test_discover_go_run_hold_new() {
 		return 1
 	}
 	rm -rf "$dir"
-	grep "/exe/tlspeer" "$TMPD/disc-hold.err" | sed 's/^/    /'
-	pid=$(sed -n 's|.*/exe/tlspeer: pid \([0-9]*\) held [0-9]* ms after its exec.*|\1|p' \
+	grep "/exe/tlsget" "$TMPD/disc-hold.err" | sed 's/^/    /'
+	pid=$(sed -n 's|.*/exe/tlsget: pid \([0-9]*\) held [0-9]* ms after its exec.*|\1|p' \
 		"$TMPD/disc-hold.err")
 	[ -n "$pid" ] || fail "the go run binary was not held until attached" || return 1
 	say "go run's binary (pid $pid), held at exec:"
