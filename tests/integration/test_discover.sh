@@ -301,3 +301,45 @@ test_discover_two_instances_s_server() {
 			fail "$n: s_server's response not captured" || return 1
 	done
 }
+
+# --hold-new's safety: the stop happens in the kernel at exec, and a held process is
+# continued when ecaptop dies of a signal it can catch. ecaptop is frozen (SIGSTOP)
+# so that the program stays held; then it gets SIGABRT: the program must finish.
+test_discover_hold_released_on_fatal_signal() {
+	local bin port www pid state i
+	port=$(free_port)
+	www=$TMPD/www-disc-rel
+	mkdir -p "$www" "$TMPD/disc-rel"
+	head -c 65536 /dev/urandom >"$www/big.bin"
+	start_tls_server "$port" "$www" || return 1
+	chmod 0755 "$TMPD" "$TMPD/disc-rel"
+	bin=$TMPD/disc-rel/sslget
+	cc -O1 -o "$bin" "$GO_SRC/sslget.c" -lssl -lcrypto 2>"$TMPD/disc-rel.cc" ||
+		fail "cannot build sslget: $(cat "$TMPD/disc-rel.cc")" || return 1
+	start_capture disc-rel --hold-new -u "$DISC_UID" || return 1
+	kill -STOP "$CAP_PID"
+	setpriv --reuid="$DISC_UID" --regid="$DISC_UID" --clear-groups \
+		"$bin" 127.0.0.1 "$port" /big.bin "X-Disc: rel" /dev/null >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 50; i++)); do
+		state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)
+		[ "$state" = T ] && break
+		sleep 0.1
+	done
+	say "new program as uid $DISC_UID while ecaptop is frozen: state ${state:-gone}"
+	[ "$state" = T ] || { kill -CONT "$CAP_PID"; fail "the program was not held at exec"; return 1; }
+	kill -ABRT "$CAP_PID"
+	kill -CONT "$CAP_PID"
+	wait "$CAP_PID" 2>/dev/null
+	CAP_PID=
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -CONT "$pid"
+		fail "the held program was not continued when ecaptop died of SIGABRT"
+		return 1
+	fi
+	wait "$pid" || fail "the held program failed after it was continued"
+}
