@@ -518,6 +518,10 @@ static void *discover_thread(void *arg)
 		now = mono_ms();
 		run_pending(d, now);
 		if (now - d->last_walk_ms >= WALK_MS) {
+			/* A library installed meanwhile is probed before anything maps it. */
+			pthread_mutex_lock(&d->tlock);
+			targets_scan_libs(d->targets);
+			pthread_mutex_unlock(&d->tlock);
 			procscan_each(walk_one, d);
 			d->last_walk_ms = mono_ms();
 		}
