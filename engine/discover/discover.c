@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -283,8 +282,8 @@ static void *folder_thread(void *arg)
 	uint64_t start = mono_ms();
 	size_t i;
 
-	/* Background work: every other program on the machine goes first. */
-	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+	/* Not niced: it takes tlock, and the exec thread must never wait for a thread
+	 * the scheduler keeps off the CPU while it holds it. */
 	for (i = 0; i < d->n_folders && !atomic_load(&d->stop); i++) {
 		DIR *dir = opendir(d->folders[i]);
 		struct dirent *de;
@@ -370,7 +369,7 @@ static uint64_t clock_ns(clockid_t c)
 
 static void on_exec(struct discover *d, struct exec_item *x)
 {
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX + 64] = "";
 	uint64_t attached = 0, exec_mono;
 	bool first = false;
 	struct stat st;
@@ -383,18 +382,25 @@ static void on_exec(struct discover *d, struct exec_item *x)
 	if (exec_path(x, path, sizeof(path)) || stat(path, &st)) {
 		log_msg(LOG_DEBUG, "discovery: pid %d exec'd %s (%u:%llu): file not found",
 			(int)x->pid, x->path, x->kdev, (unsigned long long)x->ino);
+		path[0] = '\0';
 	} else {
 		pthread_mutex_lock(&d->tlock);
 		/* A program folder's file the cache knows is no target: nothing to do. */
 		if (execache_get(d->cache, &st) != 0)
 			targets_try_file(d->targets, path);
-		apps_try_file(d->apps, path);
 		/* Probes on it (now, or by a maps scan of this pid a moment ago). */
 		first = targets_first_exec(d->targets, st.st_dev, st.st_ino, &attached);
 		pthread_mutex_unlock(&d->tlock);
 	}
 	hold_known(d->hold, x->kdev, x->ino);
 	held_ms = x->held ? hold_release(d->hold, x->pid) : -1;
+	/* Shells and database servers: probed from their next line or query on, so
+	 * after a held process is on its way again. */
+	if (path[0]) {
+		pthread_mutex_lock(&d->tlock);
+		apps_try_file(d->apps, path);
+		pthread_mutex_unlock(&d->tlock);
+	}
 	/* The exec's time on the monotonic clock. */
 	exec_mono = clock_ns(CLOCK_MONOTONIC) - (clock_ns(d->o.clock) - x->ts);
 	if (first && held_ms >= 0) {
