@@ -446,10 +446,35 @@ void discover_exec(struct discover *d, pid_t pid, pid_t ppid, uint32_t kdev, uin
 
 /* ---- the thread ---- */
 
+/* Handle the exec events waiting: they go before any other work (between two
+ * processes of a walk, too), since a short-lived program's file must be probed
+ * before its next run. */
+static void drain_execs(struct discover *d)
+{
+	struct exec_item batch[64];
+	size_t n, i;
+
+	do {
+		n = 0;
+		pthread_mutex_lock(&d->lock);
+		while (d->q_len && n < sizeof(batch) / sizeof(batch[0])) {
+			batch[n++] = d->q[d->q_head];
+			d->q_head = (d->q_head + 1) % QCAP;
+			d->q_len--;
+		}
+		pthread_mutex_unlock(&d->lock);
+		for (i = 0; i < n; i++) {
+			on_exec(d, &batch[i]);
+			free(batch[i].path);
+		}
+	} while (n && !atomic_load(&d->stop));
+}
+
 static void walk_one(pid_t pid, void *arg)
 {
 	struct discover *d = arg;
 
+	drain_execs(d);
 	if (watched(d, pid))
 		scan_pid(d, pid);
 }
@@ -466,6 +491,7 @@ static void run_pending(struct discover *d, uint64_t now)
 			continue;
 		}
 		d->pending[i] = d->pending[--d->n_pending];
+		drain_execs(d);
 		scan_pid(d, p.pid);
 		if (!p.last)
 			plan_scan(d, p.pid, now + MAPS_LATE_MS, true);
@@ -486,19 +512,12 @@ static uint64_t next_due(const struct discover *d)
 static void *discover_thread(void *arg)
 {
 	struct discover *d = arg;
-	struct exec_item batch[64];
 
 	while (!atomic_load(&d->stop)) {
 		uint64_t now;
-		size_t n = 0, i;
 
 		pthread_mutex_lock(&d->lock);
-		while (d->q_len && n < sizeof(batch) / sizeof(batch[0])) {
-			batch[n++] = d->q[d->q_head];
-			d->q_head = (d->q_head + 1) % QCAP;
-			d->q_len--;
-		}
-		if (!n) {
+		if (!d->q_len && !atomic_load(&d->stop)) {
 			uint64_t due = next_due(d);
 			struct timespec ts;
 
@@ -517,10 +536,7 @@ static void *discover_thread(void *arg)
 			}
 		}
 		pthread_mutex_unlock(&d->lock);
-		for (i = 0; i < n; i++) {
-			on_exec(d, &batch[i]);
-			free(batch[i].path);
-		}
+		drain_execs(d);
 		now = mono_ms();
 		run_pending(d, now);
 		if (now - d->last_walk_ms >= WALK_MS) {
