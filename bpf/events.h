@@ -62,10 +62,11 @@ enum ec_dir {
 #define EC_AF_INET6   10
 
 /* ec_rec_hdr.flags */
-#define EC_F_TRUNCATED 0x1 /* the call carried more bytes than were sent */
-#define EC_F_CONT      0x2 /* a continuation record of one call */
-#define EC_F_NO_SOCKET 0x4 /* the connection's socket could not be found */
-#define EC_F_STATUS    0x8 /* COMMAND: a status record for the command with this call_id */
+#define EC_F_TRUNCATED 0x1  /* the call carried more bytes than were sent */
+#define EC_F_CONT      0x2  /* a continuation record of one call */
+#define EC_F_NO_SOCKET 0x4  /* the connection's socket could not be found */
+#define EC_F_STATUS    0x8  /* COMMAND: a status record for the command with this call_id */
+#define EC_F_HELD      0x10 /* EXEC: stopped (--hold-new) until discovery continues it */
 /* Bits 0x100 and up are never set by BPF programs: user-space readers' flags. */
 #define EC_F_GAP      0x100 /* a replayed foreign capture: bytes are missing before this event */
 #define EC_F_EXISTING 0x200 /* EXEC: a process already running when capture started */
@@ -94,6 +95,10 @@ struct ec_rec_hdr {
 	__u16 flags;	/* EC_F_* */
 	__u8 laddr[16]; /* IPv4 in the first 4 bytes, network order */
 	__u8 raddr[16];
+	/* EXEC, from the kernel only: the executable's identity (conn_id = inode, call_id =
+	 * device as the kernel packs it, major << 20 | minor) and, in rport, the length of
+	 * its path (bprm->interp, NUL included) at the end of data, after the command
+	 * line. The engine takes them off before the event goes further. */
 	__u64 conn_id; /* identity of the connection (socket address in the kernel) */
 	__u64 call_id; /* per-thread sequence of the library call (joins split records) */
 	/* Per kind: DATA: bytes of this call lost after this record (unreadable or past the

@@ -9,15 +9,57 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define CMDLINE_MAX 4096
+#define CMDLINE_MAX  4096
+#define EXE_PATH_MAX 4096
+#define SIGSTOP_     19
+
+/* --hold-new (set by user space before load): stop the first run of an executable that
+ * discovery has not classified yet, until it has (engine/discover/hold.c continues it,
+ * within a bound, and at exit). */
+const volatile bool hold_new = false;
+
+/* An executable's identity: the kernel's s_dev (major << 20 | minor) and inode. */
+struct exe_key {
+	__u32 dev;
+	__u32 pad;
+	__u64 ino;
+};
+
+/* Executables discovery has classified (TLS target or not): never held. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct exe_key);
+	__type(value, __u8);
+} known_exes SEC(".maps");
+
+/* [0]: holding is on (user space turns it off before it continues every held process
+ * at exit, so none is stopped after that). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} hold_on SEC(".maps");
+
+/* Processes stopped by hold_new: tgid -> when (now_ns). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} held SEC(".maps");
 
 /* sched_process_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) */
 SEC("raw_tp/sched_process_exec")
 int proc_exec(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct task_struct *task = (struct task_struct *)ctx->args[0];
+	struct linux_binprm *bprm = (struct linux_binprm *)ctx->args[2];
+	struct exe_key key = {};
 	unsigned long start, end;
 	struct scratch *s;
+	long m;
 	__u64 n;
 
 	s = scratch_get();
@@ -37,8 +79,36 @@ int proc_exec(struct bpf_raw_tracepoint_args *ctx)
 	n &= CMDLINE_MAX * 2 - 1;
 	if (n && bpf_probe_read_user(s->data, n, (void *)start))
 		n = 0;
-	s->hdr.len = n;
-	output(ctx, s, n);
+	/* The executable (for a script, its interpreter): path and identity, so that
+	 * discovery can look at the file even once the process is gone. */
+	key.ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
+	key.dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
+	s->hdr.conn_id = key.ino;
+	s->hdr.call_id = key.dev;
+	m = bpf_probe_read_kernel_str(s->data + n, EXE_PATH_MAX, BPF_CORE_READ(bprm, interp));
+	if (m < 0)
+		m = 0;
+	s->hdr.rport = m;
+	/* Only what the PID/UID filters let through (and never ecaptop itself). */
+	if (hold_new && pass_filter(s->hdr.pid, s->hdr.uid) &&
+	    !bpf_map_lookup_elem(&known_exes, &key)) {
+		__u32 tgid = s->hdr.pid, zero = 0;
+		__u32 *on = bpf_map_lookup_elem(&hold_on, &zero);
+		__u64 now = now_ns();
+
+		if (!on || !*on)
+			goto out;
+		/* Remember it first: a stop nobody knows of would never be undone. */
+		if (!bpf_map_update_elem(&held, &tgid, &now, BPF_NOEXIST)) {
+			if (!bpf_send_signal(SIGSTOP_))
+				s->hdr.flags |= EC_F_HELD;
+			else
+				bpf_map_delete_elem(&held, &tgid);
+		}
+	}
+out:
+	s->hdr.len = n + m;
+	output(ctx, s, n + m);
 	return 0;
 }
 

@@ -30,6 +30,7 @@ struct engine_opts {
 	size_t queue_slots;   /* SPSC queue capacity (power of two); 0 = default */
 	size_t queue_bytes;   /* most event bytes waiting in the queue; 0 = 16 MiB */
 	size_t ring_bytes;    /* ring buffer size (power of two pages); 0 = default */
+	bool hold_new;	      /* stop an unclassified executable until probed (--hold-new) */
 };
 
 /* Loss and volume counters. Everything that is dropped is counted here. */

@@ -34,6 +34,7 @@ enum {
 	OPT_MAX_EVENTS,
 	OPT_FORCE,
 	OPT_SPEED,
+	OPT_HOLD_NEW,
 };
 
 static const struct option long_opts[] = {
@@ -43,6 +44,7 @@ static const struct option long_opts[] = {
     {"uid", required_argument, NULL, 'u'},
     {"duration", required_argument, NULL, 'd'},
     {"perf-buffer", no_argument, NULL, OPT_PERF_BUFFER},
+    {"hold-new", no_argument, NULL, OPT_HOLD_NEW},
     {"check", no_argument, NULL, OPT_CHECK},
     {"btf", required_argument, NULL, OPT_BTF},
     {"log", required_argument, NULL, OPT_LOG},
@@ -72,6 +74,9 @@ static void usage(FILE *f)
 	    "  -u, --uid UID[,UID...]  only these users (filtered in the kernel)\n"
 	    "  -d, --duration SECS     stop by itself after SECS seconds\n"
 	    "      --perf-buffer       use perf buffers even where ring buffers exist\n"
+	    "      --hold-new          stop a program never seen before at its exec until its TLS\n"
+	    "                          probes are attached (at most 200 ms), so its first run is\n"
+	    "                          captured whole\n"
 	    "  -w, --write FILE        record everything captured to FILE (pcapng; .gz "
 	    "compresses)\n"
 	    "      --force             let -w overwrite an existing file\n"
@@ -267,6 +272,9 @@ int main(int argc, char **argv)
 		}
 		case OPT_PERF_BUFFER:
 			eo.perf_buffer = true;
+			break;
+		case OPT_HOLD_NEW:
+			eo.hold_new = true;
 			break;
 		case OPT_CHECK:
 			check = true;

@@ -27,7 +27,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "engine/discover/apps.h"
+#include "engine/discover/discover.h"
 #include "engine/capture/caps.h"
 #include "engine/capture/engine_int.h"
 #include "engine/log.h"
@@ -188,9 +188,83 @@ fail:
 	return NULL;
 }
 
+/* Read a small /proc file into buf (NUL-terminated); bytes read, or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return (ssize_t)n;
+}
+
+struct seed {
+	struct engine *e;
+	uint64_t now;
+};
+
+/* The processes already running get an exec event each (flagged EC_F_EXISTING), so
+ * the process table knows their parent, user and command line from the start, and a
+ * recording carries them. Called (from discovery's first walk of /proc) before the
+ * engine thread exists: this thread is the queue's only producer until
+ * pthread_create, which orders what it pushed. */
+static void seed_one(pid_t pid, void *arg)
+{
+	const struct seed *sd = arg;
+	struct engine *e = sd->e;
+	unsigned long ppid = 0, uid = 0;
+	char path[64], buf[4096], *p;
+	struct ec_event *ev;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_small(path, buf, sizeof(buf)) < 0)
+		return;
+	if ((p = strstr(buf, "\nPPid:")))
+		ppid = strtoul(p + 6, NULL, 10);
+	if ((p = strstr(buf, "\nUid:")))
+		uid = strtoul(p + 5, NULL, 10);
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	n = read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return; /* gone meanwhile */
+	ev = ec_event_new((uint32_t)n);
+	if (!ev) {
+		atomic_fetch_add_explicit(&e->lost_alloc, 1, memory_order_relaxed);
+		return;
+	}
+	memcpy(ev->data, buf, (size_t)n);
+	ev->h.kind = EC_K_EXEC;
+	ev->h.source = EC_S_PROC;
+	ev->h.flags = EC_F_EXISTING;
+	ev->h.ts_ns = sd->now;
+	ev->h.pid = ev->h.tid = (uint32_t)pid;
+	ev->h.uid = (uint32_t)uid;
+	ev->h.aux = (uint32_t)ppid;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if (read_small(path, buf, sizeof(buf)) > 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		buf[EC_COMM_LEN - 1] = '\0';
+		memcpy(ev->h.comm, buf, strlen(buf));
+	}
+	if (!queue_offer(e, ev)) {
+		atomic_fetch_add_explicit(&e->lost_queue, 1, memory_order_relaxed);
+		free(ev);
+		return;
+	}
+	atomic_fetch_add_explicit(&e->n_events, 1, memory_order_relaxed);
+}
+
 /* Buffers, tracepoints, first discovery: everything but the engine thread. */
 int engine_attach(struct engine *e, char *err, size_t errlen)
 {
+	/* The process seed is stamped with the time before the probes exist, so it sorts
+	 * before every kernel event (a replay's seek by time relies on file order). */
+	uint64_t seed_ns = (uint64_t)ts_ns(CLOCK_REALTIME);
 	int ret;
 
 	e->clock_offset_ns = ts_ns(CLOCK_REALTIME) -
@@ -210,125 +284,57 @@ int engine_attach(struct engine *e, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot attach the raw tracepoints: %s", strerror(-ret));
 		return ret;
 	}
-	e->targets = targets_new(e->tls, e->opts.pids, e->opts.n_pids);
-	if (!e->targets) {
+	e->disc = discover_new(&(struct discover_opts){
+	    .tls = e->tls,
+	    .proc = e->proc,
+	    .shell = e->shell,
+	    .db = e->db,
+	    .has_cookie = e->shell->rodata->has_cookie,
+	    .pids = e->opts.pids,
+	    .n_pids = e->opts.n_pids,
+	    .hold_new = e->opts.hold_new,
+	    .clock = e->tls->rodata->use_boot_ns ? CLOCK_BOOTTIME : CLOCK_MONOTONIC,
+	});
+	if (!e->disc) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	targets_scan_all(e->targets);
-	e->apps =
-	    apps_new(e->shell, e->db, e->shell->rodata->has_cookie, e->opts.pids, e->opts.n_pids);
-	if (!e->apps) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	apps_scan_all(e->apps);
-	e->last_rescan_ms = mono_ms();
-	atomic_store(&e->n_targets, targets_count(e->targets));
+	e->targets = discover_targets(e->disc);
+	/* One walk of /proc: the process seed and the first discovery. */
+	discover_first(e->disc, seed_one, &(struct seed){e, seed_ns});
+	engine_wake(e);
 	if (!targets_count(e->targets))
 		log_msg(LOG_WARN, "no TLS library found yet (libssl, or a program exporting "
 				  "SSL_read/SSL_write); waiting for processes that load one");
 	return 0;
 }
 
-/* Read a small /proc file into buf (NUL-terminated); bytes read, or -1. */
-static ssize_t read_small(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		return -1;
-	n = fread(buf, 1, len - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return (ssize_t)n;
-}
-
-/* The processes already running get an exec event each (flagged EC_F_EXISTING), so
- * the process table knows their parent, user and command line from the start, and a
- * recording carries them. Called before the engine thread exists: this thread is
- * the queue's only producer until pthread_create, which orders what it pushed. */
-static void seed_processes(struct engine *e, uint64_t now)
-{
-	char path[64], buf[4096];
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		struct ec_event *ev;
-		unsigned long ppid = 0, uid = 0;
-		char *end, *p;
-		long pid = strtol(de->d_name, &end, 10);
-		ssize_t n;
-
-		if (*end || pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-		if (read_small(path, buf, sizeof(buf)) < 0)
-			continue;
-		if ((p = strstr(buf, "\nPPid:")))
-			ppid = strtoul(p + 6, NULL, 10);
-		if ((p = strstr(buf, "\nUid:")))
-			uid = strtoul(p + 5, NULL, 10);
-		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-		n = read_small(path, buf, sizeof(buf));
-		if (n < 0)
-			continue; /* gone meanwhile */
-		ev = ec_event_new((uint32_t)n);
-		if (!ev)
-			break;
-		memcpy(ev->data, buf, (size_t)n);
-		ev->h.kind = EC_K_EXEC;
-		ev->h.source = EC_S_PROC;
-		ev->h.flags = EC_F_EXISTING;
-		ev->h.ts_ns = now;
-		ev->h.pid = ev->h.tid = (uint32_t)pid;
-		ev->h.uid = (uint32_t)uid;
-		ev->h.aux = (uint32_t)ppid;
-		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-		if (read_small(path, buf, sizeof(buf)) > 0) {
-			buf[strcspn(buf, "\n")] = '\0';
-			buf[EC_COMM_LEN - 1] = '\0';
-			memcpy(ev->h.comm, buf, strlen(buf));
-		}
-		if (!queue_offer(e, ev)) {
-			atomic_fetch_add_explicit(&e->lost_queue, 1, memory_order_relaxed);
-			free(ev);
-			break;
-		}
-		atomic_fetch_add_explicit(&e->n_events, 1, memory_order_relaxed);
-	}
-	closedir(d);
-	engine_wake(e);
-}
-
 int engine_start(struct engine *e, char *err, size_t errlen)
 {
-	/* The snapshot is stamped with the time before the probes exist, so it sorts
-	 * before every kernel event (a replay's seek by time relies on file order). */
-	uint64_t before = (uint64_t)ts_ns(CLOCK_REALTIME);
 	int ret = e->reader ? 0 : engine_attach(e, err, errlen);
 	sigset_t all, old;
 
 	if (ret)
 		return ret;
-	if (!e->reader)
-		seed_processes(e, before);
 	/* Signals are the front end's: a stop request must interrupt its poll or a
-	 * write blocked on a stalled standard output, so no thread of ours takes them
-	 * (a process-directed signal goes to a thread that does not block it). */
+	 * write blocked on a stalled standard output, so no thread of ours (engine,
+	 * replay, discovery) takes them (a process-directed signal goes to a thread
+	 * that does not block it). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	ret = pthread_create(&e->thread, NULL, e->reader ? replay_thread : engine_thread, e);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		snprintf(err, errlen, "cannot start the engine thread: %s", strerror(ret));
 		return -ret;
 	}
 	e->thread_running = true;
+	ret = e->disc ? discover_start(e->disc) : 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		snprintf(err, errlen, "cannot start discovery: %s", strerror(-ret));
+		return ret;
+	}
 	return 0;
 }
 
@@ -454,7 +460,7 @@ void engine_stats(struct engine *e, struct engine_stats *st)
 	kernel_lost = atomic_load_explicit(&e->lost_perf, memory_order_relaxed);
 	st->lost_malformed = atomic_load_explicit(&e->lost_malformed, memory_order_relaxed);
 	st->lost_alloc = atomic_load_explicit(&e->lost_alloc, memory_order_relaxed);
-	st->libs_attached = atomic_load_explicit(&e->n_targets, memory_order_relaxed);
+	st->libs_attached = e->disc ? discover_count(e->disc) : 0;
 	st->ringbuf = e->ringbuf;
 	st->lost_perf = kernel_lost;
 	if (!e->tls)
@@ -554,12 +560,13 @@ static void detach_after_exit(void)
  * recording (not in engine_stop()). */
 static void engine_detach(struct engine *e)
 {
-	if (e->targets || e->apps)
+	if (e->disc)
 		detach_after_exit();
-	targets_free(e->targets);
+	/* Discovery's threads stop, any process --hold-new holds is continued, and
+	 * the probes go (their last references held by the child above). */
+	discover_free(e->disc);
+	e->disc = NULL;
 	e->targets = NULL;
-	apps_free(e->apps);
-	e->apps = NULL;
 	bpf_link__destroy(e->sys_enter_link);
 	bpf_link__destroy(e->exec_link);
 	bpf_link__destroy(e->exit_link);

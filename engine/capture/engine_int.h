@@ -23,16 +23,6 @@
 struct pcapng_reader;
 struct pcapng_writer;
 
-#define MAX_PENDING 256
-
-/* A process that exec'd: look at its maps a little later, once the dynamic loader
- * has mapped its libraries, and once more after a second (late dlopen). */
-struct pending_scan {
-	pid_t pid;
-	uint64_t due_ms;
-	int round;
-};
-
 /* What this kernel lacks, and so what capture runs without (load.c). */
 #define DEGRADE_MAX_OFF 32
 struct engine_degrade {
@@ -52,7 +42,7 @@ struct engine {
 	struct sock_bpf *sock;
 	struct shell_bpf *shell;
 	struct db_bpf *db;
-	struct apps *apps;
+	struct discover *disc; /* discovery, on a thread of its own (engine/discover/) */
 	struct bpf_link *sock_enter_link;
 	struct bpf_link *sock_exit_link;
 	struct bpf_link *sys_enter_link;
@@ -60,7 +50,7 @@ struct engine {
 	struct bpf_link *exit_link;
 	struct ring_buffer *rb;
 	struct perf_buffer *pb;
-	struct targets *targets;
+	struct targets *targets; /* disc's, for --check's listing */
 	bool ringbuf;
 
 	struct spsc q;
@@ -78,13 +68,9 @@ struct engine {
 
 	/* Written by the engine thread, read by the consumer: relaxed atomics (they are
 	 * independent counters, no ordering with other data is implied). */
-	atomic_uint_fast64_t n_events, n_bytes, lost_queue, lost_perf, lost_malformed, lost_alloc,
-	    n_targets;
+	atomic_uint_fast64_t n_events, n_bytes, lost_queue, lost_perf, lost_malformed, lost_alloc;
 
 	/* Engine thread only. */
-	struct pending_scan pending[MAX_PENDING];
-	size_t n_pending;
-	uint64_t last_rescan_ms;
 	bool pushed;
 	unsigned since_wake; /* events pushed since the consumer was last woken */
 	uint64_t after_stop; /* bytes read from the kernel since the stop request */
@@ -129,7 +115,6 @@ struct engine {
 #define POLL_MS		    20	 /* also the longest a record waits without a wake-up */
 #define RB_WAKE_MS	    5	 /* the ring buffer wakes the engine at most this often */
 #define WAKE_BATCH	    64
-#define RESCAN_ALL_MS	    5000
 
 static inline uint64_t mono_ms(void)
 {

@@ -158,7 +158,7 @@ struct obj_ops {
 	struct bpf_object_skeleton *(*skeleton)(void *skel);
 	void (*destroy)(void *skel);
 	struct common_rodata (*rodata)(void *skel);
-	void (*setup)(void *skel); /* object-specific globals */
+	void (*setup)(const struct engine *e, void *skel); /* object-specific globals */
 };
 
 #define OBJ_OPEN(n, nocb_bytes)                                                                    \
@@ -204,8 +204,9 @@ OBJ_OPEN(db, db_nocb_bpf__elf_bytes)
 OBJ_OPEN(proc, no_variant)
 OBJ_OPEN(shell, no_variant)
 
-static void tls_setup(void *p)
+static void tls_setup(const struct engine *e, void *p)
 {
+	(void)e;
 	struct tls_bpf *s = p;
 
 	s->rodata->nr_read = SYS_read;
@@ -218,8 +219,9 @@ static void tls_setup(void *p)
 	s->rodata->nr_recvmsg = SYS_recvmsg;
 }
 
-static void sock_setup(void *p)
+static void sock_setup(const struct engine *e, void *p)
 {
+	(void)e;
 	struct sock_bpf *s = p;
 
 	s->rodata->nr_read = SYS_read;
@@ -232,15 +234,23 @@ static void sock_setup(void *p)
 	s->rodata->nr_recvmsg = SYS_recvmsg;
 }
 
-static void no_setup(void *p)
+static void no_setup(const struct engine *e, void *p)
 {
+	(void)e;
 	(void)p;
+}
+
+static void proc_setup(const struct engine *e, void *p)
+{
+	struct proc_bpf *s = p;
+
+	s->rodata->hold_new = e->opts.hold_new;
 }
 
 static const struct obj_ops tls_ops = {"TLS",	    tls_open,	tls_skeleton,
 				       tls_destroy, tls_rodata, tls_setup};
 static const struct obj_ops proc_ops = {"process",    proc_open,   proc_skeleton,
-					proc_destroy, proc_rodata, no_setup};
+					proc_destroy, proc_rodata, proc_setup};
 static const struct obj_ops sock_ops = {"socket",     sock_open,   sock_skeleton,
 					sock_destroy, sock_rodata, sock_setup};
 static const struct obj_ops shell_ops = {"shell",	shell_open,   shell_skeleton,
@@ -339,7 +349,7 @@ static int load_obj(struct engine *e, const struct obj_ops *ops, bool has_nocb, 
 			snprintf(err, errlen, "cannot size the BPF buffers: %s", strerror(-ret));
 			return ret;
 		}
-		ops->setup(skel);
+		ops->setup(e, skel);
 		for (i = 0; i < e->deg.n_off; i++) {
 			struct bpf_program *p =
 			    bpf_object__find_program_by_name(obj, e->deg.off[i]);
@@ -416,6 +426,11 @@ int engine_load(struct engine *e, char *err, size_t errlen)
 	int ret;
 
 	probe_kernel(e);
+	if (e->opts.hold_new && libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
+							BPF_FUNC_send_signal, NULL) != 1) {
+		snprintf(err, errlen, "--hold-new needs bpf_send_signal (Linux 5.3+)");
+		return -ENOTSUP;
+	}
 	/* The TLS object comes first: it creates the maps all objects share. */
 	ret = load_obj(e, &tls_ops, true, &p, NULL, err, errlen);
 	if (ret)

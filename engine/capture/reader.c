@@ -13,19 +13,9 @@
 #include <bpf/libbpf.h>
 
 #include "engine/capture/engine_int.h"
-#include "engine/discover/apps.h"
-#include "engine/discover/targets.h"
+#include "engine/discover/discover.h"
 #include "engine/log.h"
 #include "tls.skel.h"
-
-static void schedule_scan(struct engine *e, pid_t pid, uint64_t due_ms, int round)
-{
-	if (e->n_pending == MAX_PENDING) {
-		/* The periodic full rescan will find it. */
-		return;
-	}
-	e->pending[e->n_pending++] = (struct pending_scan){pid, due_ms, round};
-}
 
 /* Shell lines as the user typed them: zsh keeps bytes >= 0x83 "metafied" (Meta, then
  * the byte xor 32; zsh Src/utils.c unmetafy), and its line ends in a newline. */
@@ -54,6 +44,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct ec_rec_hdr hdr;
 	const struct ec_rec_hdr *h = &hdr;
 	struct ec_event *ev;
+	uint32_t path_len = 0;
 
 	/* Perf buffer samples are padded to 8 bytes, ring buffer ones are exact; a
 	 * perf sample starts 4 bytes into its record, so read the header by copy, not
@@ -74,14 +65,24 @@ static int on_record(void *ctx, void *data, size_t size)
 		atomic_fetch_add_explicit(&e->lost_malformed, 1, memory_order_relaxed);
 		return 0;
 	}
-	if (h->kind == EC_K_EXEC)
-		schedule_scan(e, (pid_t)h->pid, mono_ms() + 30, 0);
+	if (h->kind == EC_K_EXEC) {
+		/* The executable's path and identity go to discovery, not further. */
+		path_len = h->rport <= h->len ? h->rport : 0;
+		discover_exec(e->disc, (pid_t)h->pid, (pid_t)h->aux, (uint32_t)h->call_id,
+			      h->conn_id, h->ts_ns, h->flags & EC_F_HELD,
+			      (const char *)data + sizeof(*h) + h->len - path_len, path_len);
+	}
 	ev = malloc(sizeof(*ev) + h->len);
 	if (!ev) {
 		atomic_fetch_add_explicit(&e->lost_alloc, 1, memory_order_relaxed);
 		return 0;
 	}
 	memcpy(ev, data, sizeof(*h) + h->len);
+	if (h->kind == EC_K_EXEC) {
+		ev->h.len -= path_len;
+		ev->h.conn_id = ev->h.call_id = 0;
+		ev->h.rport = 0;
+	}
 	ev->h.ts_ns = (uint64_t)((int64_t)ev->h.ts_ns + e->clock_offset_ns);
 	/* An IPv4 peer of an IPv6 socket is shown as what it is: IPv4. */
 	if (ev->h.family == EC_AF_INET6 &&
@@ -98,7 +99,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (!queue_push(e, ev))
 		return 0; /* counted as a queue loss */
 	atomic_fetch_add_explicit(&e->n_events, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&e->n_bytes, h->len, memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->n_bytes, h->len - path_len, memory_order_relaxed);
 	e->pushed = true;
 	/* Under sustained load ring_buffer__poll() does not return while records keep
 	 * coming: wake the consumer from here too, every WAKE_BATCH records, or it
@@ -132,32 +133,6 @@ void engine_wake(struct engine *e)
 		log_msg(LOG_WARN, "cannot wake the front end: %s", strerror(errno));
 }
 
-static void run_pending_scans(struct engine *e)
-{
-	uint64_t now = mono_ms();
-	size_t i = 0;
-
-	while (i < e->n_pending) {
-		struct pending_scan p = e->pending[i];
-
-		if (p.due_ms > now) {
-			i++;
-			continue;
-		}
-		e->pending[i] = e->pending[--e->n_pending];
-		targets_scan_pid(e->targets, p.pid);
-		apps_scan_pid(e->apps, p.pid);
-		if (p.round == 0)
-			schedule_scan(e, p.pid, now + 1000, 1);
-	}
-	if (now - e->last_rescan_ms >= RESCAN_ALL_MS) {
-		targets_scan_all(e->targets);
-		apps_scan_all(e->apps);
-		e->last_rescan_ms = now;
-	}
-	atomic_store_explicit(&e->n_targets, targets_count(e->targets), memory_order_relaxed);
-}
-
 void *engine_thread(void *arg)
 {
 	struct engine *e = arg;
@@ -182,7 +157,6 @@ void *engine_thread(void *arg)
 			engine_wake(e);
 			e->since_wake = 0;
 		}
-		run_pending_scans(e);
 	}
 	/* Drain what the kernel already wrote, so a clean stop loses nothing. */
 	e->pushed = false;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "engine/discover/apps.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
@@ -16,6 +15,7 @@
 
 #include "db.skel.h"
 #include "engine/discover/elfsym.h"
+#include "engine/discover/procscan.h"
 #include "engine/engine.h"
 #include "engine/log.h"
 #include "shell.skel.h"
@@ -227,12 +227,21 @@ static int scan_glob(struct apps *a, const char *pattern)
 	return added;
 }
 
-int apps_scan_pid(struct apps *a, pid_t pid)
+int apps_try_file(struct apps *a, const char *path)
 {
-	char link[64], exe[PATH_MAX], full[PATH_MAX + 64], line[PATH_MAX + 256];
+	const char *base = strrchr(path, '/');
+
+	/* The zsh executable, where lastval lives (the zle module's status probe). */
+	if (!a->zsh_path[0] && base && !strcmp(base, "/zsh") &&
+	    !elfsym_lookup(path, "lastval", &(uint64_t){0}))
+		snprintf(a->zsh_path, sizeof(a->zsh_path), "%s", path);
+	return try_file(a, path);
+}
+
+int apps_scan_exe(struct apps *a, pid_t pid)
+{
+	char link[64], exe[PATH_MAX], full[PATH_MAX + 64];
 	ssize_t n;
-	int added = 0;
-	FILE *f;
 
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
 	n = readlink(link, exe, sizeof(exe) - 1);
@@ -243,30 +252,26 @@ int apps_scan_pid(struct apps *a, pid_t pid)
 		return 0;
 	/* Through the process's root, so executables inside containers are found too. */
 	snprintf(full, sizeof(full), "/proc/%d/root%s", (int)pid, exe);
-	if (!a->zsh_path[0] && !strcmp(strrchr(exe, '/') ?: exe, "/zsh") &&
-	    !elfsym_lookup(full, "lastval", &(uint64_t){0}))
-		snprintf(a->zsh_path, sizeof(a->zsh_path), "%s", full);
-	added += try_file(a, full);
+	return apps_try_file(a, full);
+}
+
+int apps_scan_maps(struct apps *a, pid_t pid, const struct proc_maps *m)
+{
+	char full[PATH_MAX + 64];
+	int added = 0;
+	size_t i;
 
 	/* zsh's line editor is a loadable module: look for it in the maps. */
-	snprintf(link, sizeof(link), "/proc/%d/maps", (int)pid);
-	f = fopen(link, "re");
-	if (!f)
-		return added;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, '/');
-
-		if (!p || !strstr(p, "/zle.so"))
+	for (i = 0; i < m->n; i++) {
+		if (!strstr(m->v[i].path, "/zle.so"))
 			continue;
-		p[strcspn(p, "\n")] = '\0';
-		snprintf(full, sizeof(full), "/proc/%d/root%s", (int)pid, p);
+		snprintf(full, sizeof(full), "/proc/%d/root%s", (int)pid, m->v[i].path);
 		added += try_file(a, full);
 	}
-	fclose(f);
 	return added;
 }
 
-int apps_scan_all(struct apps *a)
+int apps_scan_usual(struct apps *a)
 {
 	static const char *const patterns[] = {
 	    "/usr/bin/bash",
@@ -280,10 +285,8 @@ int apps_scan_all(struct apps *a)
 	    "/bin/zsh",
 	    "/usr/lib/*/zsh/*/zsh/zle.so",
 	};
-	struct dirent *de;
 	size_t i;
 	int added = 0;
-	DIR *d;
 
 	/* The zsh executable first: the zle module's status probe needs it. */
 	if (!a->zsh_path[0]) {
@@ -296,16 +299,5 @@ int apps_scan_all(struct apps *a)
 	}
 	for (i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++)
 		added += scan_glob(a, patterns[i]);
-	d = opendir("/proc");
-	if (!d)
-		return added;
-	while ((de = readdir(d))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (!*end && pid > 0)
-			added += apps_scan_pid(a, (pid_t)pid);
-	}
-	closedir(d);
 	return added;
 }

@@ -16,6 +16,7 @@
 struct shell_bpf;
 struct db_bpf;
 struct apps;
+struct proc_maps;
 
 /* Borrows both skeletons. has_cookie: the kernel passes attach cookies to uprobes.
  * pids (copied): with n_pids > 0, probes go into those processes only. NULL + errno. */
@@ -23,10 +24,14 @@ struct apps *apps_new(struct shell_bpf *shell, struct db_bpf *db, bool has_cooki
 		      const uint32_t *pids, size_t n_pids);
 /* Detaches everything. Accepts NULL. */
 void apps_free(struct apps *a);
-/* Usual paths and every process. Returns the number of files newly attached. */
-int apps_scan_all(struct apps *a);
-/* One process: its executable and its maps (zsh loads zle.so as a module). */
-int apps_scan_pid(struct apps *a, pid_t pid);
+/* The usual install paths. Returns the number of files newly attached. */
+int apps_scan_usual(struct apps *a);
+/* One process's executable. */
+int apps_scan_exe(struct apps *a, pid_t pid);
+/* One process's maps, already read (zsh loads zle.so as a module). */
+int apps_scan_maps(struct apps *a, pid_t pid, const struct proc_maps *m);
+/* One file (an executable that was just started). 1 if probes were attached. */
+int apps_try_file(struct apps *a, const char *path);
 /* Files with probes attached. */
 size_t apps_count(const struct apps *a);
 

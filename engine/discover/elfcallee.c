@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/discover/elfsym.h"
 #include "engine/discover/gobin.h"
@@ -22,7 +24,8 @@
 #define DW_EH_PE_datarel 0x30
 
 struct image {
-	const uint8_t *raw; /* the whole file */
+	int fd;
+	const uint8_t *raw; /* the whole file, through libelf's mapping (not for code) */
 	size_t size;
 	GElf_Phdr text[8]; /* executable PT_LOAD segments */
 	size_t n_text;
@@ -50,6 +53,24 @@ static const uint8_t *code_at(const struct image *im, uint64_t vaddr, uint64_t l
 		return im->raw + ph->p_offset + (vaddr - ph->p_vaddr);
 	}
 	return NULL;
+}
+
+/*
+ * Code bytes, read from the file itself. Not through a mapping: the kernel writes the
+ * breakpoints of uprobes already set on this file (by another ecaptop, or any tracer)
+ * into every mapping of it that could execute, a private read-only one included, so
+ * a mapping can show 0xcc where the file has the real instruction. The page cache,
+ * which pread returns, never has them. 0 or -errno.
+ */
+static int read_code(const struct image *im, uint64_t vaddr, uint64_t len, uint8_t *buf)
+{
+	uint64_t off;
+
+	if (!code_at(im, vaddr, len, &off))
+		return -ENOEXEC;
+	if (pread(im->fd, buf, len, (off_t)off) != (ssize_t)len)
+		return -EIO;
+	return 0;
 }
 
 static int32_t rd32(const uint8_t *p)
@@ -136,17 +157,24 @@ static int visit_fn(const char *name, const GElf_Sym *sym, void *arg)
  * caller then probes the public functions. */
 static int scan_targets(const struct image *im, struct fn *f)
 {
-	const uint8_t *code = code_at(im, f->vaddr, f->size, NULL);
+	uint8_t *code = malloc(f->size);
 	uint64_t i, t;
 	size_t k;
-	int len;
+	int len, ret;
 
 	if (!code)
-		return -ENOEXEC;
+		return -ENOMEM;
+	ret = read_code(im, f->vaddr, f->size, code);
+	if (ret) {
+		free(code);
+		return ret;
+	}
 	for (i = 0; i < f->size; i += (uint64_t)len) {
 		len = gobin_x86_insn_len(code + i, f->size - i);
-		if (len <= 0)
+		if (len <= 0) {
+			free(code);
 			return -ENOENT;
+		}
 		if (len != 5 || (code[i] != 0xe8 && code[i] != 0xe9))
 			continue;
 		t = f->vaddr + i + 5 + (uint64_t)(int64_t)rd32(code + i + 1);
@@ -157,6 +185,7 @@ static int scan_targets(const struct image *im, struct fn *f)
 		if (k == f->n_targets && f->n_targets < MAX_TARGETS)
 			f->targets[f->n_targets++] = t;
 	}
+	free(code);
 	return 0;
 }
 
@@ -187,6 +216,7 @@ int elf_common_callee(const char *path, const char *a, const char *b, struct elf
 	ret = elfsym_open(path, &fd, &elf);
 	if (ret)
 		return ret;
+	im.fd = fd;
 	if (!gelf_getehdr(elf, &eh) || elf_getphdrnum(elf, &nph)) {
 		ret = -ENOEXEC;
 		goto out;
@@ -228,15 +258,16 @@ int elf_common_callee(const char *path, const char *a, const char *b, struct elf
 			}
 	ret = -ENOENT;
 	if (n_found == 1) {
-		const uint8_t *code = code_at(&im, found, 1, &out->file_off);
+		uint8_t code[5];
 		uint64_t avail = 1;
 
 		/* How many bytes follow in the segment, up to an instruction's worth. */
-		while (avail < 5 && code_at(&im, found, avail + 1, NULL))
+		while (avail < sizeof(code) && code_at(&im, found, avail + 1, NULL))
 			avail++;
 		out->vaddr = found;
-		out->emulated = code && elf_x86_entry_emulated(code, avail);
-		ret = code ? 0 : -ENOEXEC;
+		ret = code_at(&im, found, 1, &out->file_off) ? read_code(&im, found, avail, code)
+							     : -ENOEXEC;
+		out->emulated = !ret && elf_x86_entry_emulated(code, avail);
 	}
 out:
 	elfsym_close(fd, elf);

@@ -895,7 +895,9 @@ static int analyze(const uint8_t *buf, size_t len, int fd, struct gobin_info *gi
 	/* Non-PIE builds name it .gopclntab; PIE builds put it in .data.rel.ro. */
 	if (elf_section(&e, ".gopclntab", &s) || elf_section(&e, ".data.rel.ro.gopclntab", &s))
 		have = pcln_parse(&p, buf + s.off, s.size, text_addr);
-	if (!have)
+	/* The search for its header, only without section headers: a file that has them
+	 * and no Go section is no Go program (and most executables are not). */
+	if (!have && !e.shnum)
 		have = find_pcln_scan(&e, text_addr, &p);
 	if (!have)
 		return 0;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "engine/discover/targets.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -14,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -21,6 +21,7 @@
 #include "engine/discover/elfcallee.h"
 #include "engine/engine.h"
 #include "engine/discover/gobin.h"
+#include "engine/discover/procscan.h"
 #include "engine/log.h"
 #include "tls.skel.h"
 
@@ -28,8 +29,10 @@
 struct target {
 	dev_t dev;
 	ino_t ino;
-	unsigned syms; /* SYM_* bits; 0 = not a TLS target (cached so we never look again) */
-	char *path;    /* as attached (NULL for non-targets) */
+	unsigned syms;	      /* SYM_* bits; 0 = not a TLS target (cached so we never look again) */
+	char *path;	      /* as attached (NULL for non-targets) */
+	uint64_t attached_ns; /* CLOCK_MONOTONIC */
+	bool exec_seen;	      /* targets_first_exec was asked */
 	struct bpf_link **links;
 	int n_links, cap_links;
 };
@@ -358,10 +361,29 @@ static int attach_openssl_internal(struct targets *t, struct target *tg)
 		return 1;
 	if ((tg->syms & SYM_OPENSSL_ALL) != SYM_OPENSSL_ALL || !(tg->syms & SYM_OPENSSL_VER))
 		return 1;
-	if (elf_common_callee(tg->path, "SSL_read", "SSL_read_ex", &rd) ||
-	    elf_common_callee(tg->path, "SSL_write", "SSL_write_ex", &wr) || rd.vaddr == wr.vaddr ||
-	    !rd.emulated || !wr.emulated)
+	err = elf_common_callee(tg->path, "SSL_read", "SSL_read_ex", &rd);
+	err = err ?: elf_common_callee(tg->path, "SSL_write", "SSL_write_ex", &wr);
+	if (err || rd.vaddr == wr.vaddr || !rd.emulated || !wr.emulated) {
+		char why[96];
+
+		if (err == -ENOENT)
+			snprintf(why, sizeof(why), "were not found");
+		else if (err)
+			snprintf(why, sizeof(why), "could not be read (%s)", strerror(-err));
+		else
+			snprintf(why, sizeof(why), "%s",
+				 rd.vaddr == wr.vaddr ? "could not be told apart"
+						      : "start with an instruction the kernel "
+							"single-steps");
+		/* Not the preferred path: slower, and BIO_f_ssl users (s_server -WWW) are
+		 * not seen. Say so, with the reason. */
+		log_msg(LOG_WARN,
+			"%s: OpenSSL's ssl_read_internal/ssl_write_internal %s: probing "
+			"SSL_read/SSL_write instead (slower; programs that use OpenSSL through "
+			"BIO_f_ssl are not captured)",
+			tg->path, why);
 		return 1;
+	}
 	err = attach_at(t, tg, s->progs.ssl_read_ex_enter, NULL, rd.file_off, false,
 			"ssl_read_internal");
 	err = err
@@ -587,12 +609,12 @@ static int try_go(struct targets *t, struct target *tg, const struct gobin_info 
  * (a stripped static OpenSSL/BoringSSL keeps its source file names for errors).
  * Programs only (ET_EXEC, or ET_DYN with an interpreter), and only their .rodata:
  * scanning every large shared library would stall discovery. */
-static void note_stripped_tls(const char *path)
+static bool stripped_tls(const char *path)
 {
 	/* Kept reversed, so that ecaptop's own binary does not hold the markers. */
 	static const char *const rmarkers[] = {"c.3s_reyal_cer/drocer/lss", "cc.tkp_3s/lss"};
 	char markers[2][32];
-	bool program = false;
+	bool program = false, found = false;
 	Elf_Scn *scn = NULL;
 	size_t i, k, n, shstrndx, nph;
 	GElf_Ehdr eh;
@@ -601,7 +623,7 @@ static void note_stripped_tls(const char *path)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
+		return false;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
 	    elf_getshdrstrndx(elf, &shstrndx) || elf_getphdrnum(elf, &nph))
@@ -634,26 +656,45 @@ static void note_stripped_tls(const char *path)
 		d = elf_getdata(scn, NULL);
 		if (!d || !d->d_buf)
 			break;
-		for (i = 0; i < 2; i++)
-			if (memmem(d->d_buf, d->d_size, markers[i], strlen(markers[i]))) {
-				log_msg(LOG_WARN,
-					"%s contains OpenSSL/BoringSSL code but no SSL_read/"
-					"SSL_write symbol (stripped): its TLS traffic cannot be "
-					"captured; a build with a symbol table (.symtab) can",
-					path);
-				break;
-			}
+		for (i = 0; i < 2 && !found; i++)
+			found = memmem(d->d_buf, d->d_size, markers[i], strlen(markers[i])) != NULL;
 		break;
 	}
 out:
 	if (elf)
 		elf_end(elf);
 	close(fd);
+	return found;
+}
+
+int targets_examine(const char *path, struct targets_exam *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->syms = targets_elf_syms(path);
+	if (x->syms)
+		return 0;
+	x->gi = malloc(sizeof(*x->gi));
+	if (!x->gi)
+		return -ENOMEM;
+	x->go = gobin_analyze(path, x->gi);
+	if (x->go <= 0) {
+		free(x->gi);
+		x->gi = NULL;
+		if (!x->go)
+			x->stripped_tls = stripped_tls(path);
+	}
+	return 0;
+}
+
+void targets_exam_free(struct targets_exam *x)
+{
+	free(x->gi);
+	x->gi = NULL;
 }
 
 /* Attach what the file's content allows. Returns 1 if probes were attached, 0 if
  * it is not a TLS target, -errno on failure (nothing left attached). */
-static int attach_target(struct targets *t, struct target *tg)
+static int attach_target(struct targets *t, struct target *tg, const struct targets_exam *x)
 {
 	bool any = false;
 	int err = 0;
@@ -673,23 +714,19 @@ static int attach_target(struct targets *t, struct target *tg)
 	}
 	if (!err && (tg->syms & SYM_NSS_SSL))
 		register_nss_ssl(t, tg); /* not a probe: no entry in the attached list */
-	if (!err && !tg->syms) {
-		struct gobin_info *gi = malloc(sizeof(*gi));
-		int r;
+	if (!err && !tg->syms && x->gi) {
+		int r = try_go(t, tg, x->gi);
 
-		if (!gi)
-			return -ENOMEM;
-		r = gobin_analyze(tg->path, gi);
-		if (r > 0) {
-			r = try_go(t, tg, gi);
-			if (r > 0)
-				any = true;
-			else if (r < 0)
-				err = r;
-		} else if (r == 0) {
-			note_stripped_tls(tg->path);
-		}
-		free(gi);
+		if (r > 0)
+			any = true;
+		else if (r < 0)
+			err = r;
+	} else if (!err && !tg->syms && x->stripped_tls) {
+		log_msg(LOG_WARN,
+			"%s contains OpenSSL/BoringSSL code but no SSL_read/SSL_write symbol "
+			"(stripped): its TLS traffic cannot be captured; a build with a symbol "
+			"table (.symtab) can",
+			tg->path);
 	}
 	if (err) {
 		detach_target(tg);
@@ -705,9 +742,12 @@ static int attach_target(struct targets *t, struct target *tg)
 	return 1;
 }
 
-/* Consider the file at path (as reachable from here) with maps identity dev/ino. */
-static int consider(struct targets *t, dev_t dev, ino_t ino, const char *path)
+/* The file at path (as reachable from here) with identity dev/ino, examined (x) or
+ * not (NULL: examined here). */
+static int consider_examined(struct targets *t, dev_t dev, ino_t ino, const char *path,
+			     const struct targets_exam *x)
 {
+	struct targets_exam own;
 	struct target *tg;
 	bool found;
 	int ret;
@@ -717,27 +757,54 @@ static int consider(struct targets *t, dev_t dev, ino_t ino, const char *path)
 	tg = slot_find(t->v, t->cap, dev, ino, &found);
 	if (found)
 		return 0;
+	if (!x) {
+		ret = targets_examine(path, &own);
+		if (ret)
+			return ret;
+	}
 	if ((t->n + 1) * 2 > t->cap) {
-		if (table_grow(t))
-			return -ENOMEM;
+		ret = table_grow(t);
+		if (ret)
+			goto out;
 		tg = slot_find(t->v, t->cap, dev, ino, &found);
 	}
 	memset(tg, 0, sizeof(*tg));
 	tg->dev = dev;
 	tg->ino = ino;
 	t->n++;
-	tg->syms = targets_elf_syms(path);
+	tg->syms = (x ?: &own)->syms;
 	tg->path = strdup(path);
+	ret = -ENOMEM;
 	if (!tg->path)
-		return -ENOMEM;
+		goto out;
 	/* Every file is looked at once (its entry stays, probed or not), so a file we
 	 * cannot probe is not retried on every scan and its warning is logged once. */
-	ret = attach_target(t, tg);
+	ret = attach_target(t, tg, x ?: &own);
+	if (ret > 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		tg->attached_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	}
 	if (ret <= 0) {
 		free(tg->path);
 		tg->path = NULL;
 	}
+out:
+	if (!x)
+		targets_exam_free(&own);
 	return ret;
+}
+
+static int consider(struct targets *t, dev_t dev, ino_t ino, const char *path)
+{
+	return consider_examined(t, dev, ino, path, NULL);
+}
+
+int targets_add_examined(struct targets *t, const char *path, const struct stat *st,
+			 const struct targets_exam *x)
+{
+	return consider_examined(t, st->st_dev, st->st_ino, path, x);
 }
 
 int targets_try_file(struct targets *t, const char *path)
@@ -753,52 +820,61 @@ int targets_try_file(struct targets *t, const char *path)
 	return consider(t, st.st_dev, st.st_ino, real);
 }
 
-int targets_scan_pid(struct targets *t, pid_t pid)
+int targets_state(const struct targets *t, dev_t dev, ino_t ino)
 {
-	char mpath[64], line[PATH_MAX + 256];
+	struct target *tg;
+	bool found;
+
+	tg = slot_find(t->v, t->cap, dev, ino, &found);
+	return !found ? -1 : tg->n_links ? 1 : 0;
+}
+
+bool targets_first_exec(struct targets *t, dev_t dev, ino_t ino, uint64_t *attached_ns)
+{
+	struct target *tg;
+	bool found;
+
+	tg = slot_find(t->v, t->cap, dev, ino, &found);
+	if (!found || !tg->n_links || tg->exec_seen)
+		return false;
+	tg->exec_seen = true;
+	*attached_ns = tg->attached_ns;
+	return true;
+}
+
+int targets_scan_maps(struct targets *t, pid_t pid, const struct proc_maps *m)
+{
+	char full[PATH_MAX + 64];
 	int added = 0;
-	FILE *f;
+	size_t i;
 
-	snprintf(mpath, sizeof(mpath), "/proc/%d/maps", (int)pid);
-	f = fopen(mpath, "re");
-	if (!f)
-		return 0; /* gone already, or not ours to read */
-	while (fgets(line, sizeof(line), f)) {
-		char perms[8], path[PATH_MAX], full[PATH_MAX + 64];
-		unsigned maj, min;
-		unsigned long ino;
-		struct stat st;
-		dev_t dev;
+	for (i = 0; i < m->n; i++) {
 		bool found;
-		int n = 0;
 
-		path[0] = '\0';
-		if (sscanf(line, "%*x-%*x %7s %*x %x:%x %lu %n", perms, &maj, &min, &ino, &n) < 4)
-			continue;
-		if (!strchr(perms, 'x') || !ino || line[n] != '/')
-			continue;
-		snprintf(path, sizeof(path), "%s", line + n);
-		path[strcspn(path, "\n")] = '\0';
-		if (strstr(path, " (deleted)"))
-			continue;
-		dev = makedev(maj, min);
-		slot_find(t->v, t->cap, dev, ino, &found);
+		slot_find(t->v, t->cap, m->v[i].dev, m->v[i].ino, &found);
 		if (found)
 			continue;
-		/* Inside a container the path is relative to the process's root. Prefer the
-		 * plain path when it names the same file (nicer in status lines). */
-		if (!stat(path, &st) && st.st_ino == ino)
-			snprintf(full, sizeof(full), "%s", path);
-		else
-			snprintf(full, sizeof(full), "/proc/%d/root%s", (int)pid, path);
-		if (consider(t, dev, ino, full) > 0)
+		/* Inside a container the path is relative to the process's root. */
+		if (procscan_reach(pid, m->v[i].path, m->v[i].ino, full, sizeof(full)))
+			continue;
+		if (consider(t, m->v[i].dev, m->v[i].ino, full) > 0)
 			added++;
 	}
-	fclose(f);
 	return added;
 }
 
-int targets_scan_all(struct targets *t)
+int targets_scan_pid(struct targets *t, pid_t pid)
+{
+	struct proc_maps m = {0};
+	int added = 0;
+
+	if (!procscan_maps(pid, &m))
+		added = targets_scan_maps(t, pid, &m);
+	procscan_maps_free(&m);
+	return added;
+}
+
+int targets_scan_libs(struct targets *t)
 {
 	/* OpenSSL's libssl.so*, GnuTLS's libgnutls.so*, NSPR's libnspr4.so and NSS's
 	 * libssl3.so (not OpenSSL's: each file is judged by the symbols it defines). */
@@ -808,11 +884,8 @@ int targets_scan_all(struct targets *t)
 					   "/usr/lib64/",	"/usr/lib/",	  "/usr/local/lib/",
 					   "/usr/local/lib64/", "/usr/lib/*/nss/"};
 	char pattern[PATH_MAX];
-	size_t j;
-	struct dirent *de;
-	size_t i;
+	size_t i, j;
 	int added = 0;
-	DIR *d;
 
 	/* Well-known libraries first: a program that loads libssl later (python's
 	 * "import ssl") is then covered without waiting for a rescan. */
@@ -830,17 +903,5 @@ int targets_scan_all(struct targets *t)
 			globfree(&g);
 		}
 	}
-	d = opendir("/proc");
-	if (!d)
-		return added;
-	while ((de = readdir(d))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (*end || pid <= 0)
-			continue;
-		added += targets_scan_pid(t, (pid_t)pid);
-	}
-	closedir(d);
 	return added;
 }

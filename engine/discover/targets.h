@@ -19,6 +19,9 @@
 
 struct tls_bpf;
 struct targets;
+struct proc_maps;
+struct gobin_info;
+struct stat;
 
 /* Bits of targets_elf_syms(). */
 #define SYM_SSL_WRITE	  0x1
@@ -44,14 +47,35 @@ struct targets;
 struct targets *targets_new(struct tls_bpf *skel, const uint32_t *pids, size_t n_pids);
 /* Detaches every probe. Accepts NULL. */
 void targets_free(struct targets *t);
-/* Look at the well-known library folders and every process's maps; attach to
- * what is new. Returns the number of files newly attached. */
-int targets_scan_all(struct targets *t);
+/* Look at the well-known library folders; attach to what is new. Returns the
+ * number of files newly attached. */
+int targets_scan_libs(struct targets *t);
 /* Look at one process's maps (after an exec). Returns files newly attached. */
 int targets_scan_pid(struct targets *t, pid_t pid);
+/* The same with the maps already read (procscan_maps). */
+int targets_scan_maps(struct targets *t, pid_t pid, const struct proc_maps *m);
+/* What is known of the file (dev, ino as stat gives them): -1 never looked at, 0 no
+ * TLS target (or it could not be probed), 1 probes attached. */
+int targets_state(const struct targets *t, dev_t dev, ino_t ino);
+/* The first time it is asked for a file with probes: true, and when they were
+ * attached (CLOCK_MONOTONIC ns). */
+bool targets_first_exec(struct targets *t, dev_t dev, ino_t ino, uint64_t *attached_ns);
 /* Try one file (a path as seen from this mount namespace). Returns 1 if newly
  * attached, 0 if known or not a TLS target, -errno on failure. */
 int targets_try_file(struct targets *t, const char *path);
+/* What a file's content offers, found without probing (any thread: no table). */
+struct targets_exam {
+	unsigned syms;	       /* SYM_* */
+	int go;		       /* with no syms: gobin_analyze's result */
+	struct gobin_info *gi; /* with go > 0 */
+	bool stripped_tls;     /* a program with OpenSSL code but no symbols for it */
+};
+/* 0 and *x (give it back with targets_exam_free), or -ENOMEM. */
+int targets_examine(const char *path, struct targets_exam *x);
+void targets_exam_free(struct targets_exam *x);
+/* targets_try_file with the file's identity (st) and content (x) known. */
+int targets_add_examined(struct targets *t, const char *path, const struct stat *st,
+			 const struct targets_exam *x);
 /* Files with probes attached. */
 size_t targets_count(const struct targets *t);
 /* The i-th attached file's path, for status lines; NULL past the end. */

@@ -3,7 +3,7 @@
  * sslget: GET a path over TLS with OpenSSL, for the integration tests. Built by the
  * test statically against libssl.a/libcrypto.a, so SSL_read/SSL_write are in the
  * executable's symbol table only (not exported).
- *   sslget HOST PORT PATH HEADER OUTFILE   (sleeps 1 s first: time to be discovered)
+ *   sslget HOST PORT PATH HEADER OUTFILE   (requests at once)
  * Writes the whole response (header and body) to OUTFILE; prints the local port.
  */
 #include <arpa/inet.h>
@@ -27,7 +27,6 @@ int main(int argc, char **argv)
 
 	if (argc != 6)
 		return 2;
-	sleep(1);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	sa.sin_port = htons((unsigned short)atoi(argv[2]));
 	inet_pton(AF_INET, argv[1], &sa.sin_addr);

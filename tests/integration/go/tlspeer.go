@@ -84,9 +84,7 @@ func client(args []string) {
 	url := fs.String("url", "", "URL to GET")
 	header := fs.String("header", "", "extra header, Name: value")
 	out := fs.String("out", "", "write the body here")
-	delay := fs.Duration("delay", 0, "sleep this long before the request")
 	fs.Parse(args)
-	time.Sleep(*delay)
 	req, err := http.NewRequest("GET", *url, nil)
 	if err != nil {
 		die("%v", err)
@@ -125,9 +123,7 @@ func post(args []string) {
 	fs := flag.NewFlagSet("post", flag.ExitOnError)
 	url := fs.String("url", "", "URL to POST to")
 	file := fs.String("file", "", "body")
-	delay := fs.Duration("delay", 0, "sleep this long before the request")
 	fs.Parse(args)
-	time.Sleep(*delay)
 	body, err := os.ReadFile(*file)
 	if err != nil {
 		die("%v", err)
