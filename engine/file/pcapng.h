@@ -13,7 +13,10 @@
  *    (uname sysname release version), shb_hardware (uname machine or
  *    meta->hardware) and opt_comment lines "Capture filter: EXPR",
  *    "Captured: events=N bytes=N" and "Lost: reserve=N read=N ..." carrying the
- *    counters of struct pcapng_meta as they were when the file was opened;
+ *    counters of struct pcapng_meta as they were when the file was opened, and
+ *    where meta->decode is set, "Decode with: tshark -d tcp.port==N,PROTO ..."
+ *    (Wireshark decodes HTTP/2, MySQL and PostgreSQL on other ports only when
+ *    told);
  *  - one Interface Description Block: LINKTYPE_RAW (101: the packet starts at
  *    the IPv4/IPv6 header) with if_tsresol 9 (nanoseconds). Raw IP rather than
  *    Ethernet because there is no link layer to report: synthetic MAC addresses
@@ -110,6 +113,8 @@
  * pcapng_reader_close). */
 struct pcapng_meta {
 	const char *filter;	/* capture filter as the user gave it; NULL or "" = none */
+	const char *decode;	/* writer: tshark options that decode the file's protocols
+				 * ("-d tcp.port==N,mysql ..."), NULL = none */
 	const char *hardware;	/* writer: NULL = uname machine; reader: shb_hardware */
 	const char *os;		/* reader only: shb_os */
 	const char *userappl;	/* reader only: shb_userappl */

@@ -986,10 +986,15 @@ static int write_journal(struct pcapng_writer *w, const struct ec_event *ev)
 	if ((uint64_t)h->len + 4096 > PCAPNG_MAX_BLOCK)
 		return werr(w, -EMSGSIZE, "a %s event of %" PRIu32 " bytes is too large to save",
 			    ec_kind_name(h->kind), h->len);
+	/* Wireshark shows the block at __REALTIME_TIMESTAMP (microseconds): never
+	 * before the packet written last (ECAPTOP_TS_NS keeps the exact time). */
+	uint64_t us = ((h->ts_ns > w->last_ts ? h->ts_ns : w->last_ts) + 999) / 1000;
+
+	if (us * 1000 > w->last_ts)
+		w->last_ts = us * 1000;
 	hex16(h->laddr, la);
 	hex16(h->raddr, ra);
-	if (blk_begin(w, PNG_BT_JOURNAL) ||
-	    jfieldf(w, "__REALTIME_TIMESTAMP", "%" PRIu64, (uint64_t)h->ts_ns / 1000) ||
+	if (blk_begin(w, PNG_BT_JOURNAL) || jfieldf(w, "__REALTIME_TIMESTAMP", "%" PRIu64, us) ||
 	    jfieldf(w, "_PID", "%" PRIu32, h->pid) || jfieldf(w, "_UID", "%" PRIu32, h->uid) ||
 	    jfield(w, "_COMM", h->comm, strnlen(h->comm, EC_COMM_LEN)) ||
 	    jfield(w, "SYSLOG_IDENTIFIER", "ecaptop", 7) ||
@@ -1230,7 +1235,14 @@ static int write_header(struct pcapng_writer *w, const struct pcapng_meta *m)
 		 " queue=%" PRIu64 " malformed=%" PRIu64 " alloc=%" PRIu64 " evicted=%" PRIu64,
 		 m->lost_reserve, m->lost_read, m->lost_trunc, m->lost_perf, m->lost_queue,
 		 m->lost_malformed, m->lost_alloc, m->evicted);
-	if (blk_opt_str(w, PNG_OPT_COMMENT, line) || blk_opt(w, PNG_OPT_END, NULL, 0) || blk_end(w))
+	if (blk_opt_str(w, PNG_OPT_COMMENT, line))
+		return w->error;
+	if (m->decode && *m->decode) {
+		snprintf(line, sizeof(line), "Decode with: tshark %s", m->decode);
+		if (blk_opt_str(w, PNG_OPT_COMMENT, line))
+			return w->error;
+	}
+	if (blk_opt(w, PNG_OPT_END, NULL, 0) || blk_end(w))
 		return w->error;
 	/* Interface Description Block, section 4.2. */
 	if (blk_begin(w, PNG_BT_IDB) || blk_u16(w, PNG_LINKTYPE_RAW) || blk_u16(w, 0) ||
