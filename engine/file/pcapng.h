@@ -80,7 +80,7 @@
  *
  * Reading. pcapng_reader_open() reads ecaptop's own files (recognised by the
  * SHB's shb_userappl, or by ecaptop comments on the first packets) with its own
- * block parser and restores every event exactly (in the file's time order); anything else (pcap or pcapng)
+ * block parser and restores every event exactly (in file order); anything else (pcap or pcapng)
  * goes through libpcap: TCP streams are reassembled per connection and
  * direction and delivered as EC_K_DATA events with source "socket", pid 0,
  * comm "", fd -1, the SYN sender as the local side (its bytes are "send").

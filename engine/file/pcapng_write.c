@@ -831,6 +831,7 @@ static void conn_unlink(struct pcapng_writer *w, struct wconn **pp)
 }
 
 static struct wconn *conn_register(struct pcapng_writer *w, const struct ec_rec_hdr *h, int *side);
+static int pull_senders(struct pcapng_writer *w, struct wconn *c, int x, uint64_t end);
 
 /* A data event leaving the reorder window. The bytes of one direction are
  * written once, whichever view (the sender's send or the receiver's recv)
@@ -862,6 +863,8 @@ static int write_data(struct pcapng_writer *w, const struct ec_event *ev)
 	posp = send ? &c->side[s].pos_send : &c->side[s].pos_recv;
 	start = *posp;
 	end = start + h->len;
+	if (!send && end > c->side[x].wrote && pull_senders(w, c, x, end))
+		return w->error;
 	*posp = end;
 	covered = h->len && end <= c->side[x].wrote;
 	/* A late view of bytes written before the FIN does not reopen. */
@@ -1095,15 +1098,26 @@ static int held_push(struct pcapng_writer *w, struct ec_event *ev, int close)
 	return 0;
 }
 
-static struct held held_pop(struct pcapng_writer *w)
+static void held_swap(struct pcapng_writer *w, size_t a, size_t b)
 {
-	struct held top = w->heap[0];
-	size_t i = 0;
+	struct held t = w->heap[a];
 
-	w->heap[0] = w->heap[--w->n_held];
+	w->heap[a] = w->heap[b];
+	w->heap[b] = t;
+}
+
+/* Take entry i out of the heap. */
+static struct held held_take(struct pcapng_writer *w, size_t i)
+{
+	struct held top = w->heap[i];
+
+	w->heap[i] = w->heap[--w->n_held];
+	while (i && i < w->n_held && held_before(&w->heap[i], &w->heap[(i - 1) / 2])) {
+		held_swap(w, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m = i;
-		struct held t;
 
 		if (l < w->n_held && held_before(&w->heap[l], &w->heap[m]))
 			m = l;
@@ -1111,13 +1125,16 @@ static struct held held_pop(struct pcapng_writer *w)
 			m = r;
 		if (m == i)
 			break;
-		t = w->heap[i];
-		w->heap[i] = w->heap[m];
-		w->heap[m] = t;
+		held_swap(w, i, m);
 		i = m;
 	}
 	w->held_mem -= sizeof(*top.ev) + top.ev->h.len;
 	return top;
+}
+
+static struct held held_pop(struct pcapng_writer *w)
+{
+	return held_take(w, 0);
 }
 
 /* The side's end is finished: once every captured end is, the connection
@@ -1138,9 +1155,9 @@ static int release_close(struct pcapng_writer *w, const struct ec_rec_hdr *h)
 	return 0;
 }
 
-static int release_one(struct pcapng_writer *w)
+/* Write one event taken out of the window, and free it. */
+static int write_held(struct pcapng_writer *w, struct held e)
 {
-	struct held e = held_pop(w);
 	int rc = 0;
 
 	if (!w->error) {
@@ -1158,6 +1175,37 @@ static int release_one(struct pcapng_writer *w)
 		}
 	}
 	free(e.ev);
+	return w->error;
+}
+
+static int release_one(struct pcapng_writer *w)
+{
+	return write_held(w, held_pop(w));
+}
+
+/* Bytes of side x's direction that a receiver's view brings first: write the
+ * sender's own views of them first, if they wait in the window, so the data
+ * packets carry the sender's process first and the receiver's view becomes
+ * the payload-free one. */
+static int pull_senders(struct pcapng_writer *w, struct wconn *c, int x, uint64_t end)
+{
+	while (c->side[x].wrote < end && !w->error) {
+		size_t i, best = SIZE_MAX;
+
+		for (i = 0; i < w->n_held; i++) {
+			const struct ec_rec_hdr *h = &w->heap[i].ev->h;
+			int s;
+
+			if (w->heap[i].close || h->kind != EC_K_DATA || h->dir != EC_DIR_SEND ||
+			    (best != SIZE_MAX && w->heap[best].order < w->heap[i].order))
+				continue;
+			if (*conn_find(w, h, &s) == c && s == x && c->side[x].conn_id == h->conn_id)
+				best = i;
+		}
+		if (best == SIZE_MAX)
+			break;
+		write_held(w, held_take(w, best));
+	}
 	return w->error;
 }
 
