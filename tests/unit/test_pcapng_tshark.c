@@ -403,10 +403,11 @@ static void test_both_ends_one_stream(void)
 	free(o);
 
 	/* every data packet names its sender's process first */
-	o = run("tshark -n -r '%s' -Y 'tcp.len > 0' -T fields -e tcp.srcport -e frame.comment "
-		"2>/dev/null | awk -v sp=%u '{ want = $1 == sp ? \"PID: 100\" : \"PID: 200\"; "
-		"if (index($2, want) != 1) bad++ } END { print bad + 0 }'",
-		path, sp);
+	o = run(
+	    "tshark -n -r '%s' -Y 'tcp.len > 0' -T fields -e tcp.srcport -e frame.comment "
+	    "2>/dev/null | awk -F '\\t' -v sp=%u '{ want = $1 == sp ? \"PID: 100\" : \"PID: 200\"; "
+	    "if (index($2, want) != 1) bad++ } END { print bad + 0 }'",
+	    path, sp);
 	CHECK_EQ_STR(o, "0\n");
 	free(o);
 
