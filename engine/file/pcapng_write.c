@@ -37,6 +37,7 @@ struct wside {
 	uint64_t conn_id;	/* its socket */
 	struct ec_rec_hdr last; /* header of its latest event, for comments */
 	uint64_t wrote;		/* bytes of its direction written so far */
+	uint64_t held_sends;	/* its send views waiting in the reorder window */
 	uint64_t pos_send;	/* bytes of its own send view so far */
 	uint64_t pos_recv;	/* bytes of its recv view (the other direction) */
 };
@@ -859,11 +860,13 @@ static int write_data(struct pcapng_writer *w, const struct ec_event *ev)
 		return w->error;
 	c->side[s].last = *h;
 	c->side[s].last.len = 0;
+	if (send && c->side[s].held_sends)
+		c->side[s].held_sends--;
 	x = send ? s : !s; /* the side the bytes come from */
 	posp = send ? &c->side[s].pos_send : &c->side[s].pos_recv;
 	start = *posp;
 	end = start + h->len;
-	if (!send && end > c->side[x].wrote && pull_senders(w, c, x, end))
+	if (!send && end > c->side[x].wrote && c->side[x].held_sends && pull_senders(w, c, x, end))
 		return w->error;
 	*posp = end;
 	covered = h->len && end <= c->side[x].wrote;
@@ -1189,7 +1192,7 @@ static int release_one(struct pcapng_writer *w)
  * the payload-free one. */
 static int pull_senders(struct pcapng_writer *w, struct wconn *c, int x, uint64_t end)
 {
-	while (c->side[x].wrote < end && !w->error) {
+	while (c->side[x].wrote < end && c->side[x].held_sends && !w->error) {
 		size_t i, best = SIZE_MAX;
 
 		for (i = 0; i < w->n_held; i++) {
@@ -1438,6 +1441,7 @@ fail_fd:
 int pcapng_write_event(struct pcapng_writer *w, const struct ec_event *ev)
 {
 	struct ec_event *copy;
+	struct wconn *c;
 	int side;
 
 	if (w->error)
@@ -1452,8 +1456,11 @@ int pcapng_write_event(struct pcapng_writer *w, const struct ec_event *ev)
 		}
 		/* Known at once, so packets written before this view leaves the
 		 * window already name this end's process. */
-		if (!conn_register(w, &ev->h, &side))
+		c = conn_register(w, &ev->h, &side);
+		if (!c)
 			return w->error;
+		if (ev->h.dir == EC_DIR_SEND)
+			c->side[side].held_sends++;
 		break;
 	case EC_K_COMMAND:
 	case EC_K_QUERY:
