@@ -49,10 +49,18 @@ struct wconn {
 	uint8_t ipver;	    /* 4 or 6 */
 	uint64_t unk_id;    /* conn_id, for an unknown family only */
 	struct wside side[2];
-	int client; /* the side that connected, -1 until decided */
-	int open;   /* handshake written, no FIN yet */
-	int closed; /* a FIN was written */
+	int client;	       /* the side that connected, -1 until decided */
+	int open;	       /* handshake written, not both FINs yet */
+	int closed;	       /* both FINs were written */
+	int fin[2];	       /* side s sent its FIN */
+	uint64_t last_act_ns;  /* time of its latest data */
+	struct wconn *hc_next; /* half closed: one side's process exited */
+	int in_hc;
 };
+
+/* A half-closed connection (one end's process exited) is closed from the
+ * other side once that side was idle this long. */
+#define HC_IDLE_NS (1000 * 1000000ull)
 
 /* What a packet comment says about the event it carries. */
 struct wmark {
@@ -87,6 +95,7 @@ struct pcapng_writer {
 	uint8_t pkt[MAX_HDRS + 8 + PCAPNG_MAX_SEG];
 	struct wconn **tab;
 	size_t tab_size, n_conns;
+	struct wconn *hc;  /* half-closed connections */
 	struct held *heap; /* min-heap by (ts, order) */
 	size_t n_held, cap_held, held_mem;
 	uint64_t order, newest_ts, last_ts;
@@ -803,29 +812,82 @@ static int write_handshake(struct pcapng_writer *w, struct wconn *c, int first_s
 }
 
 /* FIN from side first, FIN from the other, the last ACK. */
+static int fin_from(struct pcapng_writer *w, struct wconn *c, int s, uint64_t ts_ns)
+{
+	char cm[640];
+
+	ctl_comment(c, s, cm, sizeof(cm));
+	c->fin[s] = 1;
+	return write_packet(w, c, s, PNG_TCP_FIN | PNG_TCP_ACK, NULL, 0, ts_ns, cm,
+			    c->side[s].seen);
+}
+
+/* Close: FIN from side first (unless it sent one already), FIN from the
+ * other, the last ACK from first. */
 static int write_fin(struct pcapng_writer *w, struct wconn *c, int first, uint64_t ts_ns)
 {
 	char cm[640];
 
 	if (!c->open)
 		return 0;
+	if (!c->fin[first] && fin_from(w, c, first, ts_ns))
+		return w->error;
+	if (!c->fin[!first] && fin_from(w, c, !first, ts_ns))
+		return w->error;
 	c->open = 0;
-	ctl_comment(c, first, cm, sizeof(cm));
-	if (write_packet(w, c, first, PNG_TCP_FIN | PNG_TCP_ACK, NULL, 0, ts_ns, cm,
-			 c->side[first].seen))
-		return w->error;
-	ctl_comment(c, !first, cm, sizeof(cm));
-	if (write_packet(w, c, !first, PNG_TCP_FIN | PNG_TCP_ACK, NULL, 0, ts_ns, cm,
-			 c->side[!first].seen))
-		return w->error;
+	c->closed = 1;
 	ctl_comment(c, first, cm, sizeof(cm));
 	return write_packet(w, c, first, PNG_TCP_ACK, NULL, 0, ts_ns, cm, c->side[first].seen);
 }
 
+/* Side s's process exited: its FIN now. The other side, if its process was
+ * captured, may still send (a server answering a last command); it closes
+ * once idle for HC_IDLE_NS, when its process exits, or at the end. */
+static int half_close(struct pcapng_writer *w, struct wconn *c, int s, uint64_t ts_ns)
+{
+	if (!c->open || c->fin[s])
+		return 0;
+	if (!c->side[!s].seen || c->fin[!s])
+		return write_fin(w, c, s, ts_ns);
+	if (fin_from(w, c, s, ts_ns))
+		return w->error;
+	if (!c->in_hc) {
+		c->in_hc = 1;
+		c->hc_next = w->hc;
+		w->hc = c;
+	}
+	return 0;
+}
+
+/* Close the half-closed connections idle since before now_ns. */
+static int hc_check(struct pcapng_writer *w, uint64_t now_ns)
+{
+	struct wconn **pp = &w->hc;
+
+	while (*pp && !w->error) {
+		struct wconn *c = *pp;
+
+		if (c->open && c->last_act_ns + HC_IDLE_NS > now_ns) {
+			pp = &c->hc_next;
+			continue;
+		}
+		*pp = c->hc_next;
+		c->in_hc = 0;
+		if (c->open)
+			write_fin(w, c, c->fin[0] ? 1 : 0, now_ns);
+	}
+	return w->error;
+}
+
 static void conn_unlink(struct pcapng_writer *w, struct wconn **pp)
 {
-	struct wconn *c = *pp;
+	struct wconn *c = *pp, **hp;
 
+	for (hp = &w->hc; c->in_hc && *hp; hp = &(*hp)->hc_next)
+		if (*hp == c) {
+			*hp = c->hc_next;
+			break;
+		}
 	*pp = c->next;
 	w->n_conns--;
 	free(c);
@@ -862,6 +924,8 @@ static int write_data(struct pcapng_writer *w, const struct ec_event *ev)
 	c->side[s].last.len = 0;
 	if (send && c->side[s].held_sends)
 		c->side[s].held_sends--;
+	if (h->ts_ns > c->last_act_ns)
+		c->last_act_ns = h->ts_ns;
 	x = send ? s : !s; /* the side the bytes come from */
 	posp = send ? &c->side[s].pos_send : &c->side[s].pos_recv;
 	start = *posp;
@@ -915,9 +979,8 @@ static int close_pid(struct pcapng_writer *w, uint32_t pid, uint64_t ts_ns)
 		for (c = w->tab[i]; c; c = c->next)
 			for (s = 0; s < 2; s++)
 				if (c->open && c->side[s].seen && c->side[s].last.pid == pid) {
-					if (write_fin(w, c, s, ts_ns))
+					if (half_close(w, c, s, ts_ns))
 						return w->error;
-					c->closed = 1;
 					break;
 				}
 	}
@@ -1183,7 +1246,11 @@ static int write_held(struct pcapng_writer *w, struct held e)
 
 static int release_one(struct pcapng_writer *w)
 {
-	return write_held(w, held_pop(w));
+	uint64_t ts = w->heap[0].ts;
+
+	if (write_held(w, held_pop(w)))
+		return w->error;
+	return w->hc ? hc_check(w, ts) : 0;
 }
 
 /* Bytes of side x's direction that a receiver's view brings first: write the
