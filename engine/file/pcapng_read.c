@@ -1139,7 +1139,7 @@ static int own_journal(struct pcapng_reader *r, uint32_t len, uint64_t start, st
 		if (strlen(kn) == f[J_KIND].n && !memcmp(kn, f[J_KIND].v, f[J_KIND].n))
 			kind = (uint32_t)i;
 	}
-	if (!kind || kind == EC_K_DATA)
+	if (!kind)
 		return rerr(r, -EPROTO,
 			    "systemd Journal Export Block #%" PRIu64 " at offset %" PRIu64
 			    ": unknown ECAPTOP_KIND",

@@ -38,8 +38,10 @@ struct wside {
 	struct ec_rec_hdr last; /* header of its latest event, for comments */
 	uint64_t wrote;		/* bytes of its direction written so far */
 	uint64_t held_sends;	/* its send views waiting in the reorder window */
-	uint64_t pos_send;	/* bytes of its own send view so far */
-	uint64_t pos_recv;	/* bytes of its recv view (the other direction) */
+	uint8_t *tail;		/* both ends seen: the last bytes of its direction */
+	size_t tail_len, tail_cap;
+	uint64_t pos_send; /* bytes of its own send view so far */
+	uint64_t pos_recv; /* bytes of its recv view (the other direction) */
 };
 
 /* A connection: both ends' views of one loopback connection are one. */
@@ -890,11 +892,58 @@ static void conn_unlink(struct pcapng_writer *w, struct wconn **pp)
 		}
 	*pp = c->next;
 	w->n_conns--;
+	free(c->side[0].tail);
+	free(c->side[1].tail);
 	free(c);
 }
 
 static struct wconn *conn_register(struct pcapng_writer *w, const struct ec_rec_hdr *h, int *side);
 static int pull_senders(struct pcapng_writer *w, struct wconn *c, int x, uint64_t end);
+static int write_journal(struct pcapng_writer *w, const struct ec_event *ev);
+
+#define TAIL_MAX (1u << 20)
+
+/* Keep bytes just written to side d's direction, to check the other view. */
+static int tail_add(struct pcapng_writer *w, struct wside *d, const uint8_t *p, size_t n)
+{
+	if (n >= TAIL_MAX) {
+		p += n - TAIL_MAX / 2;
+		n = TAIL_MAX / 2;
+		d->tail_len = 0;
+	}
+	if (d->tail_len + n > TAIL_MAX) {
+		size_t drop = d->tail_len + n - TAIL_MAX / 2;
+
+		if (drop > d->tail_len)
+			drop = d->tail_len;
+		memmove(d->tail, d->tail + drop, d->tail_len - drop);
+		d->tail_len -= drop;
+	}
+	if (d->tail_len + n > d->tail_cap) {
+		size_t cap = d->tail_cap ? d->tail_cap : 4096;
+		uint8_t *t;
+
+		while (cap < d->tail_len + n)
+			cap *= 2;
+		if (!(t = realloc(d->tail, cap)))
+			return werr(w, -ENOMEM, "out of memory");
+		d->tail = t;
+		d->tail_cap = cap;
+	}
+	memcpy(d->tail + d->tail_len, p, n);
+	d->tail_len += n;
+	return 0;
+}
+
+/* Whether bytes [start, start + n) of side d's direction, already written,
+ * are p: the two ends' views can differ (one end's bytes were read below the
+ * TLS library, or lost), and then the view is kept apart. */
+static int tail_same(const struct wside *d, uint64_t start, const uint8_t *p, size_t n)
+{
+	uint64_t first = d->wrote - d->tail_len;
+
+	return start >= first && start + n <= d->wrote && !memcmp(d->tail + (start - first), p, n);
+}
 
 /* A data event leaving the reorder window. The bytes of one direction are
  * written once, whichever view (the sender's send or the receiver's recv)
@@ -934,6 +983,33 @@ static int write_data(struct pcapng_writer *w, const struct ec_event *ev)
 		return w->error;
 	*posp = end;
 	covered = h->len && end <= c->side[x].wrote;
+	if (start < c->side[x].wrote &&
+	    !tail_same(&c->side[x], start, ev->data,
+		       (size_t)((end < c->side[x].wrote ? end : c->side[x].wrote) - start))) {
+		/* This view differs from the bytes written: it is saved as it is,
+		 * as a journal entry, and its new bytes continue the stream. */
+		char cm[640];
+
+		if (write_journal(w, ev))
+			return w->error;
+		if (end <= c->side[x].wrote)
+			return 0;
+		size_t skip = (size_t)(c->side[x].wrote - start);
+
+		if (!c->open && write_handshake(w, c, x, h->ts_ns))
+			return w->error;
+		for (size_t off = skip; off < h->len; off += PCAPNG_MAX_SEG) {
+			size_t k = h->len - off < PCAPNG_MAX_SEG ? h->len - off : PCAPNG_MAX_SEG;
+
+			ctl_comment(c, x, cm, sizeof(cm));
+			if (write_packet(w, c, x, PNG_TCP_PSH | PNG_TCP_ACK, ev->data + off, k,
+					 h->ts_ns, cm, send) ||
+			    tail_add(w, &c->side[x], ev->data + off, k))
+				return w->error;
+			c->side[x].wrote += k;
+		}
+		return 0;
+	}
 	/* A late view of bytes written before the FIN does not reopen. */
 	if (!c->open && !(covered && c->closed) && write_handshake(w, c, x, h->ts_ns))
 		return w->error;
@@ -954,6 +1030,9 @@ static int write_data(struct pcapng_writer *w, const struct ec_event *ev)
 			format_comment(c, h, side_hdr(c, !s), &m, cm, sizeof(cm));
 			if (write_packet(w, c, x, PNG_TCP_PSH | PNG_TCP_ACK,
 					 ev->data + prefix + off, k, h->ts_ns, cm, send))
+				return w->error;
+			if (c->side[!x].seen &&
+			    tail_add(w, &c->side[x], ev->data + prefix + off, k))
 				return w->error;
 		}
 		c->side[x].wrote = end;
@@ -1385,6 +1464,8 @@ static void free_writer(struct pcapng_writer *w)
 
 		for (; c; c = next) {
 			next = c->next;
+			free(c->side[0].tail);
+			free(c->side[1].tail);
 			free(c);
 		}
 	}
