@@ -32,6 +32,7 @@ enum tui_action {
 	ACT_SORT_INVERT,
 	ACT_PAUSE,
 	ACT_TAG,
+	ACT_UNTAG_ALL,
 	ACT_SAVE,
 	ACT_HEX,
 	ACT_THEME,

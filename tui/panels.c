@@ -12,6 +12,7 @@
 #include "engine/log.h"
 #include "tui/format.h"
 #include "tui/keymap.h"
+#include "tui/save.h"
 #include "tui/screen.h"
 #include "tui/theme.h"
 #include "tui/timeline.h"
@@ -123,7 +124,11 @@ static void draw_header(struct screen *s)
 		 s->cols - x);
 	snprintf(line, sizeof(line), "  procs %llu conns %llu", (unsigned long long)ss.procs,
 		 (unsigned long long)ss.conns);
-	put(0, x, ROLE_NORMAL, line, s->cols - x);
+	x += put(0, x, ROLE_NORMAL, line, s->cols - x);
+	if (save_tag_count(s)) {
+		snprintf(line, sizeof(line), "  tagged %zu", save_tag_count(s));
+		put(0, x, ROLE_HEADER_VALUE, line, s->cols - x);
+	}
 
 	x = put(1, 0, ROLE_HEADER, "lost:", s->cols);
 	for (i = 0; i < sizeof(lost) / sizeof(lost[0]); i++) {
@@ -636,6 +641,7 @@ static void draw_status(struct screen *s)
 	int y = s->lines - 2, x;
 	struct editor *ed = NULL;
 	const char *label = NULL;
+	char save_label[sizeof(s->save_what) + 16];
 
 	fill(y, 0, ROLE_STATUS, s->cols);
 	if (s->mode == MODE_FILTER) {
@@ -646,7 +652,8 @@ static void draw_status(struct screen *s)
 		label = "Search: ";
 	} else if (s->mode == MODE_SAVE) {
 		ed = &s->save_ed;
-		label = "Save to: ";
+		snprintf(save_label, sizeof(save_label), "Save %s to: ", s->save_what);
+		label = save_label;
 	} else if (s->mode == MODE_GOTO) {
 		ed = &s->goto_ed;
 		label = "Go to: ";
@@ -693,7 +700,7 @@ static void draw_status(struct screen *s)
 		size_t len = store_view_len(v);
 
 		snprintf(line, sizeof(line), " %zu/%zu rows  tagged %zu%s%s",
-			 len ? s->ps[s->focus].sel + 1 : 0, len, s->ps[s->focus].tags.n,
+			 len ? s->ps[s->focus].sel + 1 : 0, len, save_tag_count(s),
 			 s->search[0] ? "  search: " : "", s->search);
 		put(y, 0, ROLE_STATUS, line, s->cols);
 	}

@@ -83,6 +83,7 @@ struct screen {
 	struct editor search_ed;
 	char search[EDITOR_MAX];
 	struct editor save_ed;
+	char save_what[200]; /* what w will save, shown in its prompt (tui/save.c) */
 	struct editor goto_ed;
 	/* replay (engine_is_replay): the engine's position, read once a frame */
 	bool replay;

@@ -25,6 +25,7 @@
 #include "engine/file/pcapng.h"
 #include "tui/format.h"
 #include "tui/keymap.h"
+#include "tui/save.h"
 #include "tui/screen.h"
 #include "tui/theme.h"
 #include "tui/timeline.h"
@@ -78,16 +79,6 @@ static bool tag_toggle(struct tag_set *t, uint64_t id)
 	}
 	t->v[t->n++] = id;
 	return true;
-}
-
-static bool tag_has(const struct tag_set *t, uint64_t id)
-{
-	size_t i;
-
-	for (i = 0; i < t->n; i++)
-		if (t->v[i] == id)
-			return true;
-	return false;
 }
 
 /* ---- rows and selection ---- */
@@ -527,91 +518,14 @@ static bool work_waiting(struct screen *s)
 	return (!s->paused && s->pend_n) || s->drain_more;
 }
 
-/* ---- save (w) ---- */
+/* ---- save (w): the selection and the writing are in tui/save.c ---- */
 
-static bool save_wants(struct screen *s, const struct store_item *it)
+static void save(struct screen *s, const char *path)
 {
-	const struct tag_set *tp = &s->ps[PANEL_PROCS].tags, *tc = &s->ps[PANEL_CONNS].tags,
-			     *te = &s->ps[PANEL_EVENTS].tags;
+	char msg[sizeof(s->msg)];
+	int rc = save_write(s, path, msg, sizeof(msg));
 
-	if (!tp->n && !tc->n && !te->n)
-		return store_item_passes(s->st, it) ||
-		       (it->conn && store_conn_passes(s->st, it->conn));
-	if (tag_has(tp, it->proc->pid) || (it->conn && tag_has(tc, it->conn->id)) ||
-	    tag_has(te, it->seq))
-		return true;
-	/* a tagged record stands for its connection's data */
-	if (it->conn && te->n) {
-		size_t i;
-
-		for (i = 0; i < te->n; i++) {
-			struct store_item *r = store_item_get(s->st, te->v[i]);
-
-			if (r && r->rec && r->conn == it->conn)
-				return true;
-		}
-	}
-	return false;
-}
-
-static void save(struct screen *s, const char *path_in)
-{
-	struct pcapng_meta meta = {0};
-	struct pcapng_writer_stats ws;
-	struct pcapng_writer *w;
-	struct store_stats ss;
-	char err[256], path[EDITOR_MAX];
-	uint64_t seq, written = 0;
-	bool force = false;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s", path_in);
-	n = strlen(path);
-	/* "name!" overwrites an existing file, as in vi */
-	if (n > 1 && path[n - 1] == '!') {
-		path[n - 1] = '\0';
-		force = true;
-	}
-	store_get_stats(s->st, &ss);
-	meta.filter = filter_text(store_get_filter(s->st));
-	meta.events = s->es.events;
-	meta.bytes = s->es.bytes;
-	meta.lost_reserve = s->es.lost_reserve;
-	meta.lost_read = s->es.lost_read;
-	meta.lost_trunc = s->es.lost_trunc;
-	meta.lost_perf = s->es.lost_perf;
-	meta.lost_queue = s->es.lost_queue;
-	meta.lost_malformed = s->es.lost_malformed;
-	meta.lost_alloc = s->es.lost_alloc;
-	meta.evicted = ss.evicted;
-	w = pcapng_writer_open(path, &meta, force, err, sizeof(err));
-	if (!w) {
-		if (errno == EEXIST)
-			message(s, true, "%s exists: w again, and end the name with ! to overwrite",
-				path);
-		else
-			message(s, true, "cannot save: %s", err);
-		return;
-	}
-	for (seq = store_first_seq(s->st); seq < store_next_seq(s->st); seq++) {
-		struct store_item *it = store_item_get(s->st, seq);
-
-		if (!it || !it->ev || !save_wants(s, it))
-			continue;
-		if (pcapng_write_event(w, it->ev) && pcapng_writer_error(w)[0]) {
-			if (errno != EINVAL)
-				break;
-		}
-		written++;
-	}
-	if (pcapng_writer_close(w, &meta, &ws, err, sizeof(err))) {
-		message(s, true, "saving %s failed: %s", path, err);
-		return;
-	}
-	message(s, false, "saved %llu events, %llu connections, %llu bytes to %s",
-		(unsigned long long)ws.events, (unsigned long long)ws.connections,
-		(unsigned long long)ws.file_bytes, path);
-	(void)written;
+	message(s, rc != 0, "%s", msg);
 }
 
 static void start_save(struct screen *s)
@@ -622,6 +536,12 @@ static void start_save(struct screen *s)
 
 	localtime_r(&t, &tm);
 	strftime(name, sizeof(name), "ecaptop-%Y%m%d-%H%M%S.pcapng", &tm);
+	{
+		struct save_plan p;
+
+		save_plan(s, &p);
+		save_describe(&p, s->save_what, sizeof(s->save_what));
+	}
 	editor_start(&s->save_ed, name);
 	s->mode = MODE_SAVE;
 }
@@ -1011,6 +931,10 @@ static void action(struct screen *s, enum tui_action a)
 	}
 	case ACT_SAVE:
 		start_save(s);
+		break;
+	case ACT_UNTAG_ALL:
+		message(s, false, "untagged %zu rows", save_tag_count(s));
+		save_clear_tags(s);
 		break;
 	case ACT_HEX:
 		s->hex = !s->hex;

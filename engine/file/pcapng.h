@@ -13,22 +13,32 @@
  *    (uname sysname release version), shb_hardware (uname machine or
  *    meta->hardware) and opt_comment lines "Capture filter: EXPR",
  *    "Captured: events=N bytes=N" and "Lost: reserve=N read=N ..." carrying the
- *    counters of struct pcapng_meta as they were when the file was opened;
+ *    counters of struct pcapng_meta as they were when the file was opened, and
+ *    where meta->decode is set, "Decode with: tshark -d tcp.port==N,PROTO ..."
+ *    (Wireshark decodes HTTP/2, MySQL and PostgreSQL on other ports only when
+ *    told);
  *  - one Interface Description Block: LINKTYPE_RAW (101: the packet starts at
  *    the IPv4/IPv6 header) with if_tsresol 9 (nanoseconds). Raw IP rather than
  *    Ethernet because there is no link layer to report: synthetic MAC addresses
  *    would be invented data, tshark/Wireshark decode raw IP exactly as well, and
  *    pcap filter expressions ("tcp port 80", "ip6 host ::1") work unchanged;
  *  - per data event, synthetic TCP/IP packets (Enhanced Packet Blocks) of its
- *    connection: a SYN, SYN-ACK, ACK handshake the first time a connection is
- *    seen, then the payload as PSH|ACK segments of at most PCAPNG_MAX_SEG bytes,
- *    a FIN, FIN, ACK close in pcapng_write_close_conn() or pcapng_writer_close().
- *    Every packet carries an opt_comment in the format ptcpdump readers know:
+ *    connection: a SYN, SYN-ACK, ACK handshake from the client before its first
+ *    packet, then the payload as PSH|ACK segments of at most PCAPNG_MAX_SEG
+ *    bytes, and a FIN, FIN, ACK close where the connection ended (see
+ *    "Connections" below). Every packet carries an opt_comment in the format
+ *    ptcpdump readers know:
  *        PID: 1234\nCmd: curl\nUID: 1000\nSource: openssl\nTID: 1235\nFD: 5\n
- *        Conn: 0x1f2e3d4c\n   and on data packets only:  Dir: send\n
+ *        Conn: 0x1f2e3d4c\n   and on packets of an event:  Dir: send\n
  *    plus, only where they are not zero: Flags:, Call:, Aux:, Part: k/n (an
- *    event larger than one segment), and for a connection of unknown family
- *    "Family: unknown", LPort:, RPort:. comm is escaped (\\, \n, \xHH) so any
+ *    event larger than one segment), Time: NS (the event's own time when the
+ *    packet's had to be later), Prefix: N (the event's first N bytes are the N
+ *    bytes of the stream before this packet), Bytes: OFF+LEN (a packet without
+ *    payload standing for an event whose bytes were all written before: bytes
+ *    OFF to OFF+LEN of its direction's stream, counted from the first data
+ *    byte), and for a connection of unknown family "Family: unknown", LPort:,
+ *    RPort:; last, where the other end's process was captured too, "Peer PID:"
+ *    and "Peer Cmd:" lines naming it. comm is escaped (\\, \n, \xHH) so any
  *    byte survives. The epb_flags option marks send as outbound, recv inbound;
  *  - per non-packet event (command, query, exec, exit), a systemd Journal Export
  *    Block with __REALTIME_TIMESTAMP (us), _PID, _UID, _COMM, MESSAGE (the
@@ -41,15 +51,26 @@
  *    shown by Wireshark as a journal entry ("ecaptop statistics: ...") and read
  *    back into pcapng_reader_meta(), never as an event.
  *
- * Connections. A connection is keyed by conn_id plus family, addresses and
- * ports. Its client (the SYN sender) is guessed from the ports first, because
- * some protocols let the server speak first (MySQL greets the client): a port
- * below 1024 facing one at or above 1024, or a port below 32768 facing one in
- * the Linux ephemeral range (32768 and up), is the server; otherwise the side
- * that sent first is the client. Initial sequence numbers are a hash of the
- * direction's addresses and ports, so when both ends of a loopback connection
- * are captured their two views carry the same sequence numbers and Wireshark
- * sees the second as retransmissions instead of a corrupt stream.
+ * Connections. A connection is its pair of endpoints (plus conn_id for an
+ * unknown family), so when both ends of a loopback connection were captured
+ * their views are one TCP stream: each byte of a direction is written once,
+ * from whichever view (the sender's send or the receiver's recv) brought it
+ * first; the other view's events become packets without payload from their
+ * own side ("Bytes:", or "Prefix:" for one that overlaps), so tshark sees one
+ * clean stream and the reader still restores every event of both processes.
+ * The client (the side that sends the SYN) is, in this order: the role given
+ * by pcapng_writer_set_role() (the front end knows it from the decoders), the
+ * side whose port is not a listening port (/proc/net/tcp*) while the other's
+ * is, png_port_server() on the ports, the side that sent first. Initial
+ * sequence numbers are a hash of the direction's addresses and ports.
+ *
+ * Order and time. Events are held in a reorder window of WINDOW_NS (500 ms) of
+ * event time and written in time order; a packet's time is never earlier than
+ * the packet before it (the event's own time is then kept in a Time: line).
+ * A connection's FIN packets are written when its process exits (an EC_K_EXIT
+ * event), when pcapng_write_close_conn() was called for every captured end,
+ * when another socket takes its 4-tuple, or at pcapng_writer_close() after the
+ * last packet for connections still open.
  *
  * Unknown family (EC_AF_UNKNOWN, the socket could not be found): the packets use
  * IPv4 documentation addresses (RFC 5737) so the plaintext is still saved and
@@ -59,7 +80,7 @@
  *
  * Reading. pcapng_reader_open() reads ecaptop's own files (recognised by the
  * SHB's shb_userappl, or by ecaptop comments on the first packets) with its own
- * block parser and restores every event exactly; anything else (pcap or pcapng)
+ * block parser and restores every event exactly (in file order); anything else (pcap or pcapng)
  * goes through libpcap: TCP streams are reassembled per connection and
  * direction and delivered as EC_K_DATA events with source "socket", pid 0,
  * comm "", fd -1, the SYN sender as the local side (its bytes are "send").
@@ -92,6 +113,8 @@
  * pcapng_reader_close). */
 struct pcapng_meta {
 	const char *filter;	/* capture filter as the user gave it; NULL or "" = none */
+	const char *decode;	/* writer: tshark options that decode the file's protocols
+				 * ("-d tcp.port==N,mysql ..."), NULL = none */
 	const char *hardware;	/* writer: NULL = uname machine; reader: shb_hardware */
 	const char *os;		/* reader only: shb_os */
 	const char *userappl;	/* reader only: shb_userappl */
@@ -126,11 +149,19 @@ struct pcapng_writer *pcapng_writer_open(const char *path, const struct pcapng_m
  * without a direction); reason in pcapng_writer_error(). After a write error
  * the file is incomplete and every later call fails with the same error. */
 int pcapng_write_event(struct pcapng_writer *w, const struct ec_event *ev);
-/* Close the connection of header h (conn_id, family, addresses, ports; the FIN
- * packets get h->ts_ns): FIN from the client, FIN from the server, last ACK.
- * 0, -ENOENT if the connection was never written, or -errno. */
+/* The end of header h (conn_id, family, addresses, ports) is finished at
+ * h->ts_ns; once every captured end of its connection is, the FIN packets
+ * (from this end first, then the other, then the last ACK) are written at
+ * that time. 0, -ENOENT if the connection was never given, or -errno. */
 int pcapng_write_close_conn(struct pcapng_writer *w, const struct ec_rec_hdr *h);
-/* Push buffered bytes to the file (gzip: a sync flush). 0 or -errno. */
+/* Say which side of h's connection connected: h's local end if
+ * local_is_client. Call before its first event; a role already decided stays.
+ * 0 or -errno. */
+int pcapng_writer_set_role(struct pcapng_writer *w, const struct ec_rec_hdr *h,
+			   bool local_is_client);
+/* Write the events that left the reorder window (by the clock) and push
+ * buffered bytes to the file (gzip: a sync flush). Events of the last
+ * WINDOW_NS stay held. 0 or -errno. */
 int pcapng_writer_flush(struct pcapng_writer *w);
 const char *pcapng_writer_error(const struct pcapng_writer *w);
 /* Counters so far (file_bytes is 0 until close). */

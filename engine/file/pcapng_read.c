@@ -32,6 +32,22 @@ struct iface {
 	uint64_t units; /* timestamp units per second (if_tsresol, section 4.2) */
 };
 
+/* The bytes of one direction of a connection, for the events whose packets
+ * carry no payload of their own (Prefix:, Bytes:; see engine/file/pcapng.h):
+ * buf holds stream bytes [total - len, total). */
+struct rdir {
+	struct rdir *next;
+	uint8_t ver, src[16], dst[16];
+	uint16_t sport, dport;
+	uint64_t total;
+	uint8_t *buf;
+	size_t len, cap;
+};
+
+/* Bytes kept per direction: a view lags the other by the writer's reorder
+ * window at most. */
+#define RDIR_KEEP (16u << 20)
+
 struct pcapng_reader {
 	gzFile gz;
 	uint64_t off; /* bytes of the uncompressed stream consumed */
@@ -57,6 +73,8 @@ struct pcapng_reader {
 	uint32_t pend_part, pend_parts;
 	uint32_t skip_parts; /* parts still to drop of an event the filter rejected */
 	uint64_t skip_conn;
+	struct rdir **dirs; /* per direction of a connection: its recent bytes */
+	size_t dirs_size;
 	int done;
 	int error;
 	char errbuf[320];
@@ -420,6 +438,9 @@ struct cinfo {
 	uint8_t dir;
 	int unknown_family;
 	uint16_t lport, rport;
+	int has_time, has_bytes;
+	uint64_t time_ns, bytes_off;
+	uint32_t prefix, bytes_len;
 };
 
 /* Parse "Key: value" lines. 0 if the comment is ours (PID and Conn present and
@@ -489,6 +510,17 @@ static int parse_comment(const uint8_t *p, size_t n, struct cinfo *ci)
 				bad = !sl || parse_u32(v, (size_t)(sl - v), &ci->part) ||
 				      parse_u32(sl + 1, (size_t)(v + vl - sl - 1), &ci->parts) ||
 				      !ci->part || ci->part > ci->parts;
+			} else if (KEY("Time")) {
+				bad = parse_u64(v, vl, &ci->time_ns);
+				ci->has_time = !bad;
+			} else if (KEY("Prefix")) {
+				bad = parse_u32(v, vl, &ci->prefix);
+			} else if (KEY("Bytes")) {
+				const char *pl = memchr(v, '+', vl);
+
+				bad = !pl || parse_u64(v, (size_t)(pl - v), &ci->bytes_off) ||
+				      parse_u32(pl + 1, (size_t)(v + vl - pl - 1), &ci->bytes_len);
+				ci->has_bytes = !bad;
 			} else if (KEY("Family")) {
 				ci->unknown_family = vl == 7 && !memcmp(v, "unknown", 7);
 			} else if (KEY("LPort")) {
@@ -567,6 +599,120 @@ static int parse_raw(const uint8_t *p, size_t n, struct rawpkt *k)
 	return 0;
 }
 
+/* ---- direction buffers ---- */
+
+static uint32_t dir_hash(int ver, const uint8_t *src, uint16_t sp, const uint8_t *dst, uint16_t dp)
+{
+	size_t al = ver == 4 ? 4 : 16, i;
+	uint32_t h = 2166136261u ^ (uint32_t)ver ^ ((uint32_t)sp << 16 | dp);
+
+	for (i = 0; i < al; i++)
+		h = (h ^ src[i] ^ ((uint32_t)dst[i] << 8)) * 16777619u;
+	return h;
+}
+
+/* The buffer of packet k's direction (or the reverse one); NULL if none and
+ * !create, or out of memory. */
+static struct rdir *rdir_get(struct pcapng_reader *r, const struct rawpkt *k, int reverse,
+			     int create)
+{
+	const uint8_t *src = reverse ? k->dst : k->src, *dst = reverse ? k->src : k->dst;
+	uint16_t sp = reverse ? k->dport : k->sport, dp = reverse ? k->sport : k->dport;
+	size_t al = k->ver == 4 ? 4 : 16;
+	struct rdir **pp, *d;
+
+	if (!r->dirs) {
+		if (!create)
+			return NULL;
+		r->dirs = calloc(1024, sizeof(*r->dirs));
+		if (!r->dirs)
+			return NULL;
+		r->dirs_size = 1024;
+	}
+	pp = &r->dirs[dir_hash(k->ver, src, sp, dst, dp) & (r->dirs_size - 1)];
+	for (d = *pp; d; d = d->next)
+		if (d->ver == k->ver && d->sport == sp && d->dport == dp &&
+		    !memcmp(d->src, src, al) && !memcmp(d->dst, dst, al))
+			return d;
+	if (!create || !(d = calloc(1, sizeof(*d))))
+		return NULL;
+	d->ver = (uint8_t)k->ver;
+	memcpy(d->src, src, al);
+	memcpy(d->dst, dst, al);
+	d->sport = sp;
+	d->dport = dp;
+	d->next = *pp;
+	*pp = d;
+	return d;
+}
+
+static void rdir_free_all(struct pcapng_reader *r)
+{
+	size_t i;
+
+	for (i = 0; r->dirs && i < r->dirs_size; i++)
+		while (r->dirs[i]) {
+			struct rdir *d = r->dirs[i];
+
+			r->dirs[i] = d->next;
+			free(d->buf);
+			free(d);
+		}
+	free(r->dirs);
+	r->dirs = NULL;
+	r->dirs_size = 0;
+}
+
+/* Keep a data packet's payload as the next bytes of its direction. */
+static int rdir_append(struct rdir *d, const uint8_t *p, size_t n)
+{
+	if (!n)
+		return 0;
+	if (d->len + n > 2 * RDIR_KEEP) {
+		size_t drop = d->len + n - RDIR_KEEP;
+
+		if (drop >= d->len) {
+			d->len = 0;
+		} else {
+			memmove(d->buf, d->buf + drop, d->len - drop);
+			d->len -= drop;
+		}
+	}
+	if (d->len + n > d->cap) {
+		size_t cap = d->cap ? d->cap : 4096;
+		uint8_t *b;
+
+		while (cap < d->len + n)
+			cap *= 2;
+		if (!(b = realloc(d->buf, cap)))
+			return -ENOMEM;
+		d->buf = b;
+		d->cap = cap;
+	}
+	if (n > RDIR_KEEP * 2) {
+		p += n - RDIR_KEEP * 2;
+		d->total += n - RDIR_KEEP * 2;
+		n = RDIR_KEEP * 2;
+	}
+	memcpy(d->buf + d->len, p, n);
+	d->len += n;
+	d->total += n;
+	return 0;
+}
+
+/* Stream bytes [off, off + n) of d, or NULL if no longer (or not) kept. */
+static const uint8_t *rdir_range(const struct rdir *d, uint64_t off, uint64_t n)
+{
+	uint64_t first;
+
+	if (!d)
+		return NULL;
+	first = d->total - d->len;
+	if (off < first || off + n > d->total)
+		return NULL;
+	return d->buf + (off - first);
+}
+
 struct epb_opts {
 	const uint8_t *comment;
 	size_t comment_len;
@@ -630,9 +776,15 @@ static int own_epb(struct pcapng_reader *r, uint32_t len, uint64_t start, struct
 	/* Handshake, FIN and pure ACK packets carry no Dir: nothing to restore. */
 	if (!o.ours || !o.ci.has_dir) {
 		if (o.ours && r->ifs[ifid].linktype == PNG_LINKTYPE_RAW &&
-		    !parse_raw(b, caplen, &k) &&
-		    (k.flags & (PNG_TCP_SYN | PNG_TCP_ACK)) == PNG_TCP_SYN)
-			r->st.connections++;
+		    !parse_raw(b, caplen, &k) && (k.flags & PNG_TCP_SYN)) {
+			/* A new connection: its directions start again. */
+			struct rdir *d = rdir_get(r, &k, 0, 0);
+
+			if (d)
+				d->total = d->len = 0;
+			if (!(k.flags & PNG_TCP_ACK))
+				r->st.connections++;
+		}
 		return 0;
 	}
 	if (r->ifs[ifid].linktype != PNG_LINKTYPE_RAW || parse_raw(b, caplen, &k) < 0) {
@@ -641,8 +793,42 @@ static int own_epb(struct pcapng_reader *r, uint32_t len, uint64_t start, struct
 	}
 	struct cinfo *ci = &o.ci;
 	uint32_t parts = ci->parts ? ci->parts : 1, part = ci->parts ? ci->part : 1;
+	/* The event's bytes that are not in this packet: the stream before it
+	 * (Prefix:) or a range of the stream (Bytes:, a packet of the other
+	 * view's side, so for a receiver the reverse direction). */
+	struct rdir *dir = NULL;
+	const uint8_t *extra = NULL;
+	uint32_t extra_len = 0;
+
+	if (ci->has_bytes) {
+		dir = rdir_get(r, &k, ci->dir == EC_DIR_RECV, 0);
+		extra_len = ci->bytes_len;
+		extra = rdir_range(dir, ci->bytes_off, extra_len);
+		k.plen = 0;
+		dir = NULL;
+		if (!extra) {
+			r->st.skipped++;
+			return 0;
+		}
+	} else {
+		dir = rdir_get(r, &k, 0, 1);
+		if (!dir)
+			return rerr(r, -ENOMEM, "out of memory");
+		if (ci->prefix) {
+			extra_len = ci->prefix;
+			extra = rdir_range(dir, dir->total - extra_len, extra_len);
+			if (!extra) {
+				r->st.skipped++;
+				return rdir_append(dir, k.payload, k.plen)
+					   ? rerr(r, -ENOMEM, "out of memory")
+					   : 0;
+			}
+		}
+	}
 
 	if (part > 1) {
+		if (dir && rdir_append(dir, k.payload, k.plen))
+			return rerr(r, -ENOMEM, "out of memory");
 		if (r->skip_parts && ci->conn_id == r->skip_conn) {
 			r->skip_parts--;
 			return 0;
@@ -692,11 +878,13 @@ static int own_epb(struct pcapng_reader *r, uint32_t len, uint64_t start, struct
 			r->st.filtered++;
 			r->skip_parts = parts - 1;
 			r->skip_conn = ci->conn_id;
+			if (dir && rdir_append(dir, k.payload, k.plen))
+				return rerr(r, -ENOMEM, "out of memory");
 			return 0;
 		}
 	}
-	size_t cap = sizeof(struct ec_event) + k.plen;
-	struct ec_event *ev = ec_event_new((uint32_t)k.plen);
+	size_t cap = sizeof(struct ec_event) + extra_len + k.plen;
+	struct ec_event *ev = ec_event_new((uint32_t)(extra_len + k.plen));
 
 	if (!ev)
 		return rerr(r, -ENOMEM, "out of memory");
@@ -705,7 +893,7 @@ static int own_epb(struct pcapng_reader *r, uint32_t len, uint64_t start, struct
 
 	h->kind = EC_K_DATA;
 	h->source = ci->source;
-	h->ts_ns = ts_to_ns(ts, r->ifs[ifid].units);
+	h->ts_ns = ci->has_time ? ci->time_ns : ts_to_ns(ts, r->ifs[ifid].units);
 	h->pid = ci->pid;
 	h->tid = ci->tid;
 	h->uid = ci->uid;
@@ -723,13 +911,23 @@ static int own_epb(struct pcapng_reader *r, uint32_t len, uint64_t start, struct
 	} else {
 		size_t al = k.ver == 4 ? 4 : 16;
 
+		/* A data packet comes from the sender; a Bytes: packet from the
+		 * view's own end. */
+		int own = send || ci->has_bytes;
+
 		h->family = k.ver == 4 ? EC_AF_INET : EC_AF_INET6;
-		memcpy(h->laddr, send ? k.src : k.dst, al);
-		memcpy(h->raddr, send ? k.dst : k.src, al);
-		h->lport = send ? k.sport : k.dport;
-		h->rport = send ? k.dport : k.sport;
+		memcpy(h->laddr, own ? k.src : k.dst, al);
+		memcpy(h->raddr, own ? k.dst : k.src, al);
+		h->lport = own ? k.sport : k.dport;
+		h->rport = own ? k.dport : k.sport;
 	}
-	memcpy(ev->data, k.payload, k.plen);
+	if (extra_len)
+		memcpy(ev->data, extra, extra_len);
+	memcpy(ev->data + extra_len, k.payload, k.plen);
+	if (dir && rdir_append(dir, k.payload, k.plen)) {
+		free(ev);
+		return rerr(r, -ENOMEM, "out of memory");
+	}
 	if (parts > 1) {
 		r->pend = ev;
 		r->pend_cap = cap;
@@ -951,7 +1149,7 @@ static int own_journal(struct pcapng_reader *r, uint32_t len, uint64_t start, st
 		if (strlen(kn) == f[J_KIND].n && !memcmp(kn, f[J_KIND].v, f[J_KIND].n))
 			kind = (uint32_t)i;
 	}
-	if (!kind || kind == EC_K_DATA)
+	if (!kind)
 		return rerr(r, -EPROTO,
 			    "systemd Journal Export Block #%" PRIu64 " at offset %" PRIu64
 			    ": unknown ECAPTOP_KIND",
@@ -1280,6 +1478,7 @@ static int reset_stream(struct pcapng_reader *r)
 	r->swap = false;
 	r->n_ifs = 0;
 	memset(&r->st, 0, sizeof(r->st));
+	rdir_free_all(r);
 	return 0;
 }
 
@@ -1562,6 +1761,7 @@ void pcapng_reader_close(struct pcapng_reader *r)
 	if (r->dead)
 		pcap_close(r->dead);
 	free(r->pend);
+	rdir_free_all(r);
 	free(r->ifs);
 	free(r->buf);
 	free(r->m_filter);

@@ -24,22 +24,68 @@
 #define OUTBUF	 262144
 #define MAX_HDRS 60 /* IPv6 (40) + TCP with SYN options (28) fits below 60 + 8 */
 
+/* One end of a connection, by its endpoint in the packets. */
+struct wside {
+	uint8_t addr[16];
+	uint16_t port, real_port;
+	uint32_t isn, next_seq; /* next sequence number it sends */
+	uint16_t ipid, win;
+	uint32_t last_ack;
+	int acked;
+	int seen;		/* a process of this end was captured */
+	int done;		/* pcapng_write_close_conn() was called for it */
+	uint64_t conn_id;	/* its socket */
+	struct ec_rec_hdr last; /* header of its latest event, for comments */
+	uint64_t wrote;		/* bytes of its direction written so far */
+	uint64_t held_sends;	/* its send views waiting in the reorder window */
+	uint8_t *tail;		/* both ends seen: the last bytes of its direction */
+	size_t tail_len, tail_cap;
+	uint64_t pos_send; /* bytes of its own send view so far */
+	uint64_t pos_recv; /* bytes of its recv view (the other direction) */
+};
+
+/* A connection: both ends' views of one loopback connection are one. */
 struct wconn {
 	struct wconn *next; /* hash chain */
-	/* key: the event's own fields */
-	uint64_t conn_id;
-	uint8_t family;
-	uint8_t laddr[16], raddr[16];
-	uint16_t lport, rport;
-	/* what the packets carry (synthetic for an unknown family) */
-	uint8_t ipver; /* 4 or 6 */
-	uint8_t pladdr[16], praddr[16];
-	uint16_t plport, prport;
-	int local_is_client;
-	uint32_t next_local, next_remote; /* next sequence number each side sends */
-	uint16_t ipid_local, ipid_remote;
-	struct ec_rec_hdr last; /* header of the latest event, for the FIN comments */
+	uint8_t family;	    /* EC_AF_*, normalised */
+	uint8_t ipver;	    /* 4 or 6 */
+	uint64_t unk_id;    /* conn_id, for an unknown family only */
+	struct wside side[2];
+	int client;	       /* the side that connected, -1 until decided */
+	int open;	       /* handshake written, not both FINs yet */
+	int closed;	       /* both FINs were written */
+	int fin[2];	       /* side s sent its FIN */
+	uint64_t last_act_ns;  /* time of its latest data */
+	struct wconn *hc_next; /* half closed: one side's process exited */
+	int in_hc;
 };
+
+/* A half-closed connection (one end's process exited) is closed from the
+ * other side once that side was idle this long. */
+#define HC_IDLE_NS (1000 * 1000000ull)
+
+/* What a packet comment says about the event it carries. */
+struct wmark {
+	unsigned part, parts;
+	uint64_t ts_ns;	 /* the packet's time */
+	uint32_t prefix; /* leading bytes of the event already in the stream */
+	int covered;	 /* all of the event's bytes were written before */
+	uint64_t off;	 /* covered: offset of its bytes in the direction's stream */
+};
+
+/* An event held in the reorder window. */
+struct held {
+	uint64_t ts, order;
+	int close; /* a pcapng_write_close_conn() request, not an event */
+	struct ec_event *ev;
+};
+
+/* Events are held this long (of event time) before they are written, so the
+ * file is in time order even when events arrive slightly out of it and both
+ * ends' views of a connection are known before its packets are written. */
+#define WINDOW_NS    (500 * 1000000ull)
+#define HELD_MAX     65536
+#define HELD_MAX_MEM (256u << 20)
 
 struct pcapng_writer {
 	int fd;
@@ -51,6 +97,12 @@ struct pcapng_writer {
 	uint8_t pkt[MAX_HDRS + 8 + PCAPNG_MAX_SEG];
 	struct wconn **tab;
 	size_t tab_size, n_conns;
+	struct wconn *hc;  /* half-closed connections */
+	struct held *heap; /* min-heap by (ts, order) */
+	size_t n_held, cap_held, held_mem;
+	uint64_t order, newest_ts, last_ts;
+	uint64_t listening[1024]; /* bitmap of listening ports */
+	uint64_t listen_loaded_ns;
 	int error; /* sticky -errno */
 	char errbuf[256];
 	char *path;
@@ -277,35 +329,94 @@ static size_t addr_len(uint8_t family)
 	return family == EC_AF_INET ? 4 : family == EC_AF_INET6 ? 16 : 0;
 }
 
-static uint64_t conn_hash(const struct ec_rec_hdr *h)
+/* The packet endpoints of an event's connection: its own for a known family,
+ * RFC 5737 documentation addresses (never a real host) and ports derived from
+ * conn_id for an unknown one. Side 0 is the event's local end. */
+static void packet_ends(const struct ec_rec_hdr *h, uint8_t *ipver, uint8_t a[2][16], uint16_t p[2])
 {
 	uint8_t fam = norm_family(h->family);
-	uint32_t x = fnv1a(2166136261u, &h->conn_id, sizeof(h->conn_id));
 
-	x = fnv1a(x, &fam, 1);
-	x = fnv1a(x, h->laddr, addr_len(fam));
-	x = fnv1a(x, h->raddr, addr_len(fam));
-	x = fnv1a(x, &h->lport, 2);
-	x = fnv1a(x, &h->rport, 2);
-	return x;
+	memset(a, 0, 32);
+	p[0] = h->lport;
+	p[1] = h->rport;
+	if (fam != EC_AF_UNKNOWN) {
+		*ipver = fam == EC_AF_INET ? 4 : 6;
+		memcpy(a[0], h->laddr, addr_len(fam));
+		memcpy(a[1], h->raddr, addr_len(fam));
+		return;
+	}
+	uint64_t m = mix64(h->conn_id);
+
+	*ipver = 4;
+	a[0][0] = 192, a[0][1] = 0, a[0][2] = 2, a[0][3] = (uint8_t)(1 + m % 254);
+	a[1][0] = 198, a[1][1] = 51, a[1][2] = 100, a[1][3] = (uint8_t)(1 + (m >> 8) % 254);
+	if (!p[0])
+		p[0] = (uint16_t)(49152 + (m >> 16) % 16384);
+	if (!p[1])
+		p[1] = (uint16_t)(1024 + (m >> 32) % 31744);
 }
 
-static int conn_match(const struct wconn *c, const struct ec_rec_hdr *h)
+static int end_cmp(uint8_t ipver, const uint8_t *a, uint16_t ap, const uint8_t *b, uint16_t bp)
 {
-	uint8_t fam = norm_family(h->family);
-	size_t al = addr_len(fam);
+	int c = memcmp(a, b, ipver == 4 ? 4 : 16);
 
-	return c->conn_id == h->conn_id && c->family == fam && c->lport == h->lport &&
-	       c->rport == h->rport && !memcmp(c->laddr, h->laddr, al) &&
-	       !memcmp(c->raddr, h->raddr, al);
+	return c ? c : (int)ap - (int)bp;
 }
 
-static struct wconn **conn_slot(struct pcapng_writer *w, const struct ec_rec_hdr *h)
+/* Hash of the connection an event belongs to: the unordered pair of packet
+ * endpoints (both ends' views of one loopback connection hash alike), plus
+ * conn_id for an unknown family (its addresses are made up). */
+static uint32_t pair_hash(uint8_t fam, uint64_t conn_id, uint8_t ipver, uint8_t a[2][16],
+			  const uint16_t p[2])
 {
-	struct wconn **pp = &w->tab[conn_hash(h) & (w->tab_size - 1)];
+	int lo = end_cmp(ipver, a[0], p[0], a[1], p[1]) <= 0 ? 0 : 1;
+	size_t al = ipver == 4 ? 4 : 16;
+	uint32_t x = fnv1a(2166136261u, &fam, 1);
 
-	while (*pp && !conn_match(*pp, h))
-		pp = &(*pp)->next;
+	if (fam == EC_AF_UNKNOWN)
+		x = fnv1a(x, &conn_id, sizeof(conn_id));
+	x = fnv1a(x, a[lo], al);
+	x = fnv1a(x, &p[lo], 2);
+	x = fnv1a(x, a[!lo], al);
+	return fnv1a(x, &p[!lo], 2);
+}
+
+/* Which side of c an event's local end is: 0, 1, or -1 if c is another
+ * connection. */
+static int conn_side(const struct wconn *c, uint8_t fam, uint64_t conn_id, uint8_t ipver,
+		     uint8_t a[2][16], const uint16_t p[2])
+{
+	int s;
+
+	if (c->family != fam || c->ipver != ipver || (fam == EC_AF_UNKNOWN && c->unk_id != conn_id))
+		return -1;
+	for (s = 0; s < 2; s++)
+		if (!end_cmp(ipver, c->side[s].addr, c->side[s].port, a[0], p[0]) &&
+		    !end_cmp(ipver, c->side[!s].addr, c->side[!s].port, a[1], p[1]))
+			return s;
+	return -1;
+}
+
+/* The connection of h and the side its local end is on. A view of a side
+ * another socket already holds (conn_id differs) is a new connection on a
+ * reused 4-tuple; *pp is then the slot of the old one. */
+static struct wconn **conn_find(struct pcapng_writer *w, const struct ec_rec_hdr *h, int *side)
+{
+	uint8_t fam = norm_family(h->family), ipver, a[2][16];
+	uint16_t p[2];
+	struct wconn **pp;
+
+	packet_ends(h, &ipver, a, p);
+	pp = &w->tab[pair_hash(fam, h->conn_id, ipver, a, p) & (w->tab_size - 1)];
+	for (; *pp; pp = &(*pp)->next) {
+		int s = conn_side(*pp, fam, h->conn_id, ipver, a, p);
+
+		if (s >= 0) {
+			*side = s;
+			return pp;
+		}
+	}
+	*side = 0;
 	return pp;
 }
 
@@ -320,8 +431,13 @@ static int conn_table_grow(struct pcapng_writer *w)
 		struct wconn *c = w->tab[i], *next;
 
 		for (; c; c = next) {
+			uint8_t a[2][16];
+			uint16_t p[2] = {c->side[0].port, c->side[1].port};
+
 			next = c->next;
-			size_t b = conn_hash(&c->last) & (n - 1);
+			memcpy(a[0], c->side[0].addr, 16);
+			memcpy(a[1], c->side[1].addr, 16);
+			size_t b = pair_hash(c->family, c->unk_id, c->ipver, a, p) & (n - 1);
 
 			c->next = t[b];
 			t[b] = c;
@@ -333,8 +449,7 @@ static int conn_table_grow(struct pcapng_writer *w)
 	return 0;
 }
 
-/* Initial sequence number of the direction src -> dst: the same in both views
- * of one connection (see engine/file/pcapng.h). */
+/* Initial sequence number of the direction src -> dst. */
 static uint32_t isn_of(uint8_t ipver, const uint8_t *src, uint16_t sport, const uint8_t *dst,
 		       uint16_t dport)
 {
@@ -348,55 +463,107 @@ static uint32_t isn_of(uint8_t ipver, const uint8_t *src, uint16_t sport, const 
 	return (uint32_t)mix64(x);
 }
 
+/* Listening TCP ports of this network namespace (/proc/net/tcp and tcp6, state
+ * 0A), read when a connection's roles are not known otherwise, at most once a
+ * second. */
+static void load_listeners(struct pcapng_writer *w)
+{
+	static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+	struct timespec now;
+	uint64_t ns;
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	if (w->listen_loaded_ns && ns - w->listen_loaded_ns < 1000000000u)
+		return;
+	w->listen_loaded_ns = ns;
+	memset(w->listening, 0, sizeof(w->listening));
+	for (i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "re");
+		char line[512];
+
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			unsigned port, st;
+			char *colon = strchr(line, ':'), *lport;
+
+			/* "  sl: local_address:PORT rem_address:PORT st ..." */
+			if (!colon || !(lport = strchr(colon + 1, ':')))
+				continue;
+			if (sscanf(lport + 1, "%x %*s %x", &port, &st) == 2 && st == 0x0A &&
+			    port < 65536)
+				w->listening[port / 64] |= 1ull << (port % 64);
+		}
+		fclose(f);
+	}
+}
+
+static int is_listening(const struct pcapng_writer *w, uint16_t port)
+{
+	return (w->listening[port / 64] >> (port % 64)) & 1;
+}
+
+/* Which side connected (sends the SYN): a role given by
+ * pcapng_writer_set_role(), else the side whose port is not a listening port
+ * while the other's is, else png_port_server(), else the first sender. */
+static int client_side(struct pcapng_writer *w, const struct wconn *c, int first_sender)
+{
+	uint16_t p0 = c->side[0].port, p1 = c->side[1].port;
+	int r;
+
+	if (c->client >= 0)
+		return c->client;
+	if (c->family != EC_AF_UNKNOWN) {
+		load_listeners(w);
+		if (is_listening(w, p0) != is_listening(w, p1))
+			return is_listening(w, p0) ? 1 : 0;
+	}
+	r = png_port_server(p0, p1);
+	if (r)
+		return r > 0 ? 1 : 0;
+	return first_sender;
+}
+
 static struct wconn *conn_new(struct pcapng_writer *w, const struct ec_rec_hdr *h)
 {
 	struct wconn *c = calloc(1, sizeof(*c));
+	uint8_t a[2][16];
+	uint16_t p[2];
+	int s;
 
 	if (!c) {
 		werr(w, -ENOMEM, "out of memory for a connection");
 		return NULL;
 	}
-	c->conn_id = h->conn_id;
 	c->family = norm_family(h->family);
-	memcpy(c->laddr, h->laddr, addr_len(c->family));
-	memcpy(c->raddr, h->raddr, addr_len(c->family));
-	c->lport = h->lport;
-	c->rport = h->rport;
-	c->plport = h->lport;
-	c->prport = h->rport;
-	if (c->family == EC_AF_INET6) {
-		c->ipver = 6;
-		memcpy(c->pladdr, h->laddr, 16);
-		memcpy(c->praddr, h->raddr, 16);
-	} else if (c->family == EC_AF_INET) {
-		c->ipver = 4;
-		memcpy(c->pladdr, h->laddr, 4);
-		memcpy(c->praddr, h->raddr, 4);
-	} else {
-		/* RFC 5737 documentation addresses: never a real host. */
-		uint64_t m = mix64(h->conn_id);
+	c->unk_id = c->family == EC_AF_UNKNOWN ? h->conn_id : 0;
+	packet_ends(h, &c->ipver, a, p);
+	for (s = 0; s < 2; s++) {
+		struct wside *d = &c->side[s];
 
-		c->ipver = 4;
-		c->pladdr[0] = 192, c->pladdr[1] = 0, c->pladdr[2] = 2;
-		c->pladdr[3] = (uint8_t)(1 + m % 254);
-		c->praddr[0] = 198, c->praddr[1] = 51, c->praddr[2] = 100;
-		c->praddr[3] = (uint8_t)(1 + (m >> 8) % 254);
-		if (!c->plport)
-			c->plport = (uint16_t)(49152 + (m >> 16) % 16384);
-		if (!c->prport)
-			c->prport = (uint16_t)(1024 + (m >> 32) % 31744);
+		memcpy(d->addr, a[s], 16);
+		d->port = p[s];
+		d->real_port = s ? h->rport : h->lport;
+		d->isn = isn_of(c->ipver, a[s], p[s], a[!s], p[!s]);
+		d->next_seq = d->isn;
+		d->ipid = (uint16_t)d->isn;
+		d->win = 65535;
 	}
-	int role = png_port_server(c->plport, c->prport);
-
-	c->local_is_client = role ? role < 0 : h->dir == EC_DIR_SEND;
-	c->next_local = isn_of(c->ipver, c->pladdr, c->plport, c->praddr, c->prport);
-	c->next_remote = isn_of(c->ipver, c->praddr, c->prport, c->pladdr, c->plport);
-	c->ipid_local = (uint16_t)c->next_local;
-	c->ipid_remote = (uint16_t)c->next_remote;
-	c->last = *h;
-	c->last.len = 0;
+	c->client = -1;
 	return c;
 }
+
+/* The header of side s's process for comments, or NULL if not seen. */
+static const struct ec_rec_hdr *side_hdr(const struct wconn *c, int s)
+{
+	return c->side[s].seen ? &c->side[s].last : NULL;
+}
+
+/* The comment of a packet without data from side s: its process, else (one
+ * end captured) the other end's. */
+static void ctl_comment(const struct wconn *c, int s, char *cm, size_t len);
 
 /* ---- packets ---- */
 
@@ -439,61 +606,102 @@ static void escape_comm(const char *comm, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
-static int format_comment(const struct wconn *c, const struct ec_rec_hdr *h, int data,
-			  unsigned part, unsigned parts, char *buf, size_t len)
-{
-	char comm[EC_COMM_LEN * 4 + 1];
-	int n;
+struct cbuf {
+	char *p;
+	size_t len, n;
+};
 
-	escape_comm(h->comm, comm, sizeof(comm));
-	n = snprintf(buf, len,
-		     "PID: %" PRIu32 "\nCmd: %s\nUID: %" PRIu32 "\nSource: %s\nTID: %" PRIu32
-		     "\nFD: %" PRId32 "\nConn: 0x%" PRIx64 "\n",
-		     h->pid, comm, h->uid, ec_source_name(h->source), h->tid, h->fd,
-		     (uint64_t)h->conn_id);
-	if (data)
-		n += snprintf(buf + n, len - (size_t)n, "Dir: %s\n", ec_dir_name(h->dir));
-	if (data && h->flags)
-		n += snprintf(buf + n, len - (size_t)n, "Flags: 0x%x\n", h->flags);
-	if (data && h->call_id)
-		n +=
-		    snprintf(buf + n, len - (size_t)n, "Call: %" PRIu64 "\n", (uint64_t)h->call_id);
-	if (data && h->aux)
-		n += snprintf(buf + n, len - (size_t)n, "Aux: %" PRIu32 "\n", h->aux);
-	if (parts > 1)
-		n += snprintf(buf + n, len - (size_t)n, "Part: %u/%u\n", part, parts);
-	if (c->family == EC_AF_UNKNOWN)
-		n += snprintf(buf + n, len - (size_t)n, "Family: unknown\nLPort: %u\nRPort: %u\n",
-			      c->lport, c->rport);
-	return n;
+static void cb_printf(struct cbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void cb_printf(struct cbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (b->n >= b->len)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(b->p + b->n, b->len - b->n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		b->n = b->n + (size_t)k < b->len ? b->n + (size_t)k : b->len - 1;
 }
 
-/* One TCP/IP packet from the local side (from_local) or the remote side, as an
- * Enhanced Packet Block (section 4.3) with the comment and epb_flags. */
-static int write_packet(struct pcapng_writer *w, struct wconn *c, int from_local, uint8_t flags,
+/* The comment of a packet: the event's (or for packets without one, side
+ * owner's) header, the data lines, then the peer process as "Peer PID:" and
+ * "Peer Cmd:" lines when the other end was captured too. */
+static void format_comment(const struct wconn *c, const struct ec_rec_hdr *h,
+			   const struct ec_rec_hdr *peer, const struct wmark *m, char *buf,
+			   size_t len)
+{
+	char comm[EC_COMM_LEN * 4 + 1];
+	struct cbuf b = {buf, len, 0};
+
+	buf[0] = '\0';
+	if (h) {
+		escape_comm(h->comm, comm, sizeof(comm));
+		cb_printf(&b,
+			  "PID: %" PRIu32 "\nCmd: %s\nUID: %" PRIu32 "\nSource: %s\nTID: %" PRIu32
+			  "\nFD: %" PRId32 "\nConn: 0x%" PRIx64 "\n",
+			  h->pid, comm, h->uid, ec_source_name(h->source), h->tid, h->fd,
+			  (uint64_t)h->conn_id);
+	}
+	if (h && m) {
+		cb_printf(&b, "Dir: %s\n", ec_dir_name(h->dir));
+		if (h->flags)
+			cb_printf(&b, "Flags: 0x%x\n", h->flags);
+		if (h->call_id)
+			cb_printf(&b, "Call: %" PRIu64 "\n", (uint64_t)h->call_id);
+		if (h->aux)
+			cb_printf(&b, "Aux: %" PRIu32 "\n", h->aux);
+		if (m->parts > 1)
+			cb_printf(&b, "Part: %u/%u\n", m->part, m->parts);
+		if (m->ts_ns != h->ts_ns)
+			cb_printf(&b, "Time: %" PRIu64 "\n", (uint64_t)h->ts_ns);
+		if (m->prefix)
+			cb_printf(&b, "Prefix: %" PRIu32 "\n", m->prefix);
+		if (m->covered)
+			cb_printf(&b, "Bytes: %" PRIu64 "+%" PRIu32 "\n", m->off, h->len);
+	}
+	if (h && c->family == EC_AF_UNKNOWN)
+		cb_printf(&b, "Family: unknown\nLPort: %u\nRPort: %u\n", h->lport, h->rport);
+	if (peer && (!h || peer->pid != h->pid || peer->conn_id != h->conn_id)) {
+		escape_comm(peer->comm, comm, sizeof(comm));
+		cb_printf(&b, "Peer PID: %" PRIu32 "\nPeer Cmd: %s\n", peer->pid, comm);
+	}
+}
+
+/* One TCP/IP packet from side s of c as an Enhanced Packet Block (section
+ * 4.3) with the comment and epb_flags (outbound when the saving end sent it). */
+static int write_packet(struct pcapng_writer *w, struct wconn *c, int s, uint8_t flags,
 			const uint8_t *payload, size_t plen, uint64_t ts_ns, const char *comment,
 			int outbound)
 {
-	const uint8_t *src = from_local ? c->pladdr : c->praddr;
-	const uint8_t *dst = from_local ? c->praddr : c->pladdr;
-	uint16_t sport = from_local ? c->plport : c->prport;
-	uint16_t dport = from_local ? c->prport : c->plport;
-	uint32_t seq = from_local ? c->next_local : c->next_remote;
-	uint32_t ack = from_local ? c->next_remote : c->next_local;
+	struct wside *me = &c->side[s], *peer = &c->side[!s];
+	const uint8_t *src = me->addr, *dst = peer->addr;
+	uint32_t seq = me->next_seq, ack = peer->next_seq;
 	size_t iphl = c->ipver == 4 ? 20 : 40;
 	size_t tcphl = (flags & PNG_TCP_SYN) ? 28 : 20;
 	uint8_t *ip = w->pkt, *tcp = w->pkt + iphl;
 	size_t total = iphl + tcphl + plen;
 	uint32_t sum;
 
+	/* Time never runs backwards in the file. */
+	if (ts_ns < w->last_ts)
+		ts_ns = w->last_ts;
+	w->last_ts = ts_ns;
+	/* A packet with nothing new (no data, no SYN/FIN, the same ack as this
+	 * side's last) changes the window: a window update, not a duplicate ACK. */
+	if (!plen && !(flags & (PNG_TCP_SYN | PNG_TCP_FIN)) && me->acked && me->last_ack == ack)
+		me->win = me->win == 65535 ? 65534 : 65535;
+	me->acked = (flags & PNG_TCP_ACK) != 0;
+	me->last_ack = ack;
 	memset(w->pkt, 0, iphl + tcphl);
 	if (c->ipver == 4) {
 		/* RFC 791 section 3.1 */
-		uint16_t *id = from_local ? &c->ipid_local : &c->ipid_remote;
-
 		ip[0] = 0x45;
 		png_put16be(ip + 2, (uint16_t)total);
-		png_put16be(ip + 4, (*id)++);
+		png_put16be(ip + 4, me->ipid++);
 		ip[6] = 0x40; /* DF */
 		ip[8] = 64;
 		ip[9] = 6;
@@ -510,13 +718,13 @@ static int write_packet(struct pcapng_writer *w, struct wconn *c, int from_local
 		memcpy(ip + 24, dst, 16);
 	}
 	/* RFC 9293 section 3.1 */
-	png_put16be(tcp, sport);
-	png_put16be(tcp + 2, dport);
+	png_put16be(tcp, me->port);
+	png_put16be(tcp + 2, peer->port);
 	png_put32be(tcp + 4, seq);
 	png_put32be(tcp + 8, (flags & PNG_TCP_ACK) ? ack : 0);
 	tcp[12] = (uint8_t)((tcphl / 4) << 4);
 	tcp[13] = flags;
-	png_put16be(tcp + 14, 65535);
+	png_put16be(tcp + 14, me->win);
 	if (flags & PNG_TCP_SYN) {
 		/* MSS of the loopback MTU, NOP, window scale 7 (RFC 7323 section 2):
 		 * without scaling, 200 KB sent before the peer's next packet would be
@@ -552,19 +760,13 @@ static int write_packet(struct pcapng_writer *w, struct wconn *c, int from_local
 		sum = csum_add(sum, tcp, tcphl + plen);
 		png_put16be(tcp + 16, csum_fold(sum));
 	}
-
-	uint32_t seqlen = (uint32_t)plen + ((flags & (PNG_TCP_SYN | PNG_TCP_FIN)) ? 1 : 0);
-
-	if (from_local)
-		c->next_local += seqlen;
-	else
-		c->next_remote += seqlen;
+	me->next_seq += (uint32_t)plen + ((flags & (PNG_TCP_SYN | PNG_TCP_FIN)) ? 1 : 0);
 
 	if (blk_begin(w, PNG_BT_EPB) || blk_u32(w, 0) || blk_u32(w, (uint32_t)(ts_ns >> 32)) ||
 	    blk_u32(w, (uint32_t)ts_ns) || blk_u32(w, (uint32_t)total) ||
 	    blk_u32(w, (uint32_t)total) || blk_put(w, w->pkt, total) || blk_pad(w))
 		return w->error;
-	if (comment && blk_opt_str(w, PNG_OPT_COMMENT, comment))
+	if (comment && *comment && blk_opt_str(w, PNG_OPT_COMMENT, comment))
 		return w->error;
 	{
 		uint8_t fl[4];
@@ -580,67 +782,286 @@ static int write_packet(struct pcapng_writer *w, struct wconn *c, int from_local
 	return 0;
 }
 
-static int write_handshake(struct pcapng_writer *w, struct wconn *c, const struct ec_rec_hdr *h)
+static void ctl_comment(const struct wconn *c, int s, char *cm, size_t len)
 {
-	char cm[512];
-	int cl = c->local_is_client;
+	const struct ec_rec_hdr *me = side_hdr(c, s), *other = side_hdr(c, !s);
 
-	format_comment(c, h, 0, 0, 0, cm, sizeof(cm));
-	if (write_packet(w, c, cl, PNG_TCP_SYN, NULL, 0, h->ts_ns, cm, cl) ||
-	    write_packet(w, c, !cl, PNG_TCP_SYN | PNG_TCP_ACK, NULL, 0, h->ts_ns, cm, !cl) ||
-	    write_packet(w, c, cl, PNG_TCP_ACK, NULL, 0, h->ts_ns, cm, cl))
+	format_comment(c, me ? me : other, me ? other : NULL, NULL, cm, len);
+}
+
+/* SYN, SYN-ACK, ACK from the client side, before the connection's first
+ * packet. The comments name each sender's process where it was captured. */
+static int write_handshake(struct pcapng_writer *w, struct wconn *c, int first_sender,
+			   uint64_t ts_ns)
+{
+	char cm[640];
+	int cl, sv;
+
+	if (c->closed)
+		w->st.connections++; /* the 4-tuple again after a close */
+	c->client = client_side(w, c, first_sender);
+	cl = c->client;
+	sv = !cl;
+	c->open = 1;
+	ctl_comment(c, cl, cm, sizeof(cm));
+	if (write_packet(w, c, cl, PNG_TCP_SYN, NULL, 0, ts_ns, cm, c->side[cl].seen))
 		return w->error;
+	ctl_comment(c, sv, cm, sizeof(cm));
+	if (write_packet(w, c, sv, PNG_TCP_SYN | PNG_TCP_ACK, NULL, 0, ts_ns, cm, c->side[sv].seen))
+		return w->error;
+	ctl_comment(c, cl, cm, sizeof(cm));
+	return write_packet(w, c, cl, PNG_TCP_ACK, NULL, 0, ts_ns, cm, c->side[cl].seen);
+}
+
+/* FIN from side first, FIN from the other, the last ACK. */
+static int fin_from(struct pcapng_writer *w, struct wconn *c, int s, uint64_t ts_ns)
+{
+	char cm[640];
+
+	ctl_comment(c, s, cm, sizeof(cm));
+	c->fin[s] = 1;
+	return write_packet(w, c, s, PNG_TCP_FIN | PNG_TCP_ACK, NULL, 0, ts_ns, cm,
+			    c->side[s].seen);
+}
+
+/* Close: FIN from side first (unless it sent one already), FIN from the
+ * other, the last ACK from first. */
+static int write_fin(struct pcapng_writer *w, struct wconn *c, int first, uint64_t ts_ns)
+{
+	char cm[640];
+
+	if (!c->open)
+		return 0;
+	if (!c->fin[first] && fin_from(w, c, first, ts_ns))
+		return w->error;
+	if (!c->fin[!first] && fin_from(w, c, !first, ts_ns))
+		return w->error;
+	c->open = 0;
+	c->closed = 1;
+	ctl_comment(c, first, cm, sizeof(cm));
+	return write_packet(w, c, first, PNG_TCP_ACK, NULL, 0, ts_ns, cm, c->side[first].seen);
+}
+
+/* Side s's process exited: its FIN now. The other side, if its process was
+ * captured, may still send (a server answering a last command); it closes
+ * once idle for HC_IDLE_NS, when its process exits, or at the end. */
+static int half_close(struct pcapng_writer *w, struct wconn *c, int s, uint64_t ts_ns)
+{
+	if (!c->open || c->fin[s])
+		return 0;
+	if (!c->side[!s].seen || c->fin[!s])
+		return write_fin(w, c, s, ts_ns);
+	if (fin_from(w, c, s, ts_ns))
+		return w->error;
+	if (!c->in_hc) {
+		c->in_hc = 1;
+		c->hc_next = w->hc;
+		w->hc = c;
+	}
 	return 0;
 }
 
-static int write_fin(struct pcapng_writer *w, struct wconn *c, uint64_t ts_ns)
+/* Close the half-closed connections idle since before now_ns. */
+static int hc_check(struct pcapng_writer *w, uint64_t now_ns)
 {
-	char cm[512];
-	int cl = c->local_is_client;
+	struct wconn **pp = &w->hc;
 
-	format_comment(c, &c->last, 0, 0, 0, cm, sizeof(cm));
-	if (write_packet(w, c, cl, PNG_TCP_FIN | PNG_TCP_ACK, NULL, 0, ts_ns, cm, cl) ||
-	    write_packet(w, c, !cl, PNG_TCP_FIN | PNG_TCP_ACK, NULL, 0, ts_ns, cm, !cl) ||
-	    write_packet(w, c, cl, PNG_TCP_ACK, NULL, 0, ts_ns, cm, cl))
-		return w->error;
+	while (*pp && !w->error) {
+		struct wconn *c = *pp;
+
+		if (c->open && c->last_act_ns + HC_IDLE_NS > now_ns) {
+			pp = &c->hc_next;
+			continue;
+		}
+		*pp = c->hc_next;
+		c->in_hc = 0;
+		if (c->open)
+			write_fin(w, c, c->fin[0] ? 1 : 0, now_ns);
+	}
+	return w->error;
+}
+
+static void conn_unlink(struct pcapng_writer *w, struct wconn **pp)
+{
+	struct wconn *c = *pp, **hp;
+
+	for (hp = &w->hc; c->in_hc && *hp; hp = &(*hp)->hc_next)
+		if (*hp == c) {
+			*hp = c->hc_next;
+			break;
+		}
+	*pp = c->next;
+	w->n_conns--;
+	free(c->side[0].tail);
+	free(c->side[1].tail);
+	free(c);
+}
+
+static struct wconn *conn_register(struct pcapng_writer *w, const struct ec_rec_hdr *h, int *side);
+static int pull_senders(struct pcapng_writer *w, struct wconn *c, int x, uint64_t end);
+static int write_journal(struct pcapng_writer *w, const struct ec_event *ev);
+
+#define TAIL_MAX (1u << 20)
+
+/* Keep bytes just written to side d's direction, to check the other view. */
+static int tail_add(struct pcapng_writer *w, struct wside *d, const uint8_t *p, size_t n)
+{
+	if (n >= TAIL_MAX) {
+		p += n - TAIL_MAX / 2;
+		n = TAIL_MAX / 2;
+		d->tail_len = 0;
+	}
+	if (d->tail_len + n > TAIL_MAX) {
+		size_t drop = d->tail_len + n - TAIL_MAX / 2;
+
+		if (drop > d->tail_len)
+			drop = d->tail_len;
+		memmove(d->tail, d->tail + drop, d->tail_len - drop);
+		d->tail_len -= drop;
+	}
+	if (d->tail_len + n > d->tail_cap) {
+		size_t cap = d->tail_cap ? d->tail_cap : 4096;
+		uint8_t *t;
+
+		while (cap < d->tail_len + n)
+			cap *= 2;
+		if (!(t = realloc(d->tail, cap)))
+			return werr(w, -ENOMEM, "out of memory");
+		d->tail = t;
+		d->tail_cap = cap;
+	}
+	memcpy(d->tail + d->tail_len, p, n);
+	d->tail_len += n;
 	return 0;
 }
 
+/* Whether bytes [start, start + n) of side d's direction, already written,
+ * are p: the two ends' views can differ (one end's bytes were read below the
+ * TLS library, or lost), and then the view is kept apart. */
+static int tail_same(const struct wside *d, uint64_t start, const uint8_t *p, size_t n)
+{
+	uint64_t first = d->wrote - d->tail_len;
+
+	return start >= first && start + n <= d->wrote && !memcmp(d->tail + (start - first), p, n);
+}
+
+/* A data event leaving the reorder window. The bytes of one direction are
+ * written once, whichever view (the sender's send or the receiver's recv)
+ * brings them first; a view whose bytes were all written already becomes a
+ * packet without payload from its own side, its comment naming the stream
+ * range ("Bytes: OFFSET+LEN"), so the reader restores it exactly. */
 static int write_data(struct pcapng_writer *w, const struct ec_event *ev)
 {
 	const struct ec_rec_hdr *h = &ev->h;
 	struct wconn **pp, *c;
-	unsigned parts, i;
-	char cm[640];
+	int s, send = h->dir == EC_DIR_SEND, x, covered;
+	uint64_t start, end, *posp;
+	char cm[1024];
 
-	if (h->dir != EC_DIR_SEND && h->dir != EC_DIR_RECV)
-		return werr(w, -EINVAL, "data event without a direction (dir %u)", h->dir);
-	if (w->n_conns >= w->tab_size * 2 && conn_table_grow(w))
-		return w->error;
-	pp = conn_slot(w, h);
+	pp = conn_find(w, h, &s);
 	c = *pp;
-	if (!c) {
-		c = conn_new(w, h);
-		if (!c)
+	if (c && c->side[s].seen && c->side[s].conn_id != h->conn_id) {
+		/* Another socket on this 4-tuple: the old connection is over. */
+		if (write_fin(w, c, s, h->ts_ns))
 			return w->error;
-		*pp = c;
-		w->n_conns++;
-		w->st.connections++;
-		if (write_handshake(w, c, h))
-			return w->error;
+		conn_unlink(w, pp);
+		c = NULL;
 	}
-	c->last = *h;
-	c->last.len = 0;
-	parts = h->len ? (h->len + PCAPNG_MAX_SEG - 1) / PCAPNG_MAX_SEG : 1;
-	for (i = 0; i < parts; i++) {
-		size_t off = (size_t)i * PCAPNG_MAX_SEG;
-		size_t n = h->len - off < PCAPNG_MAX_SEG ? h->len - off : PCAPNG_MAX_SEG;
-		int send = h->dir == EC_DIR_SEND;
+	if (!c && !(c = conn_register(w, h, &s)))
+		return w->error;
+	c->side[s].last = *h;
+	c->side[s].last.len = 0;
+	if (send && c->side[s].held_sends)
+		c->side[s].held_sends--;
+	if (h->ts_ns > c->last_act_ns)
+		c->last_act_ns = h->ts_ns;
+	x = send ? s : !s; /* the side the bytes come from */
+	posp = send ? &c->side[s].pos_send : &c->side[s].pos_recv;
+	start = *posp;
+	end = start + h->len;
+	if (!send && end > c->side[x].wrote && c->side[x].held_sends && pull_senders(w, c, x, end))
+		return w->error;
+	*posp = end;
+	covered = h->len && end <= c->side[x].wrote;
+	if (start < c->side[x].wrote &&
+	    !tail_same(&c->side[x], start, ev->data,
+		       (size_t)((end < c->side[x].wrote ? end : c->side[x].wrote) - start))) {
+		/* This view differs from the bytes written: it is saved as it is,
+		 * as a journal entry, and its new bytes continue the stream. */
+		char cm[640];
 
-		format_comment(c, h, 1, i + 1, parts, cm, sizeof(cm));
-		if (write_packet(w, c, send, PNG_TCP_PSH | PNG_TCP_ACK, ev->data + off, n, h->ts_ns,
-				 cm, send))
+		if (write_journal(w, ev))
 			return w->error;
+		if (end <= c->side[x].wrote)
+			return 0;
+		size_t skip = (size_t)(c->side[x].wrote - start);
+
+		if (!c->open && write_handshake(w, c, x, h->ts_ns))
+			return w->error;
+		for (size_t off = skip; off < h->len; off += PCAPNG_MAX_SEG) {
+			size_t k = h->len - off < PCAPNG_MAX_SEG ? h->len - off : PCAPNG_MAX_SEG;
+
+			ctl_comment(c, x, cm, sizeof(cm));
+			if (write_packet(w, c, x, PNG_TCP_PSH | PNG_TCP_ACK, ev->data + off, k,
+					 h->ts_ns, cm, send) ||
+			    tail_add(w, &c->side[x], ev->data + off, k))
+				return w->error;
+			c->side[x].wrote += k;
+		}
+		return 0;
+	}
+	/* A late view of bytes written before the FIN does not reopen. */
+	if (!c->open && !(covered && c->closed) && write_handshake(w, c, x, h->ts_ns))
+		return w->error;
+	if (!covered) {
+		uint32_t prefix =
+		    (uint32_t)(c->side[x].wrote > start ? c->side[x].wrote - start : 0);
+		uint32_t n = h->len - prefix;
+		unsigned parts = n ? (n + PCAPNG_MAX_SEG - 1) / PCAPNG_MAX_SEG : 1, i;
+
+		for (i = 0; i < parts; i++) {
+			size_t off = (size_t)i * PCAPNG_MAX_SEG;
+			size_t k = n - off < PCAPNG_MAX_SEG ? n - off : PCAPNG_MAX_SEG;
+			struct wmark m = {.part = i + 1,
+					  .parts = parts,
+					  .ts_ns = h->ts_ns < w->last_ts ? w->last_ts : h->ts_ns,
+					  .prefix = i ? 0 : prefix};
+
+			format_comment(c, h, side_hdr(c, !s), &m, cm, sizeof(cm));
+			if (write_packet(w, c, x, PNG_TCP_PSH | PNG_TCP_ACK,
+					 ev->data + prefix + off, k, h->ts_ns, cm, send))
+				return w->error;
+			if (c->side[!x].seen &&
+			    tail_add(w, &c->side[x], ev->data + prefix + off, k))
+				return w->error;
+		}
+		c->side[x].wrote = end;
+		return 0;
+	}
+	/* Every byte of this view is in the file already. */
+	struct wmark m = {
+	    .ts_ns = h->ts_ns < w->last_ts ? w->last_ts : h->ts_ns, .covered = 1, .off = start};
+
+	format_comment(c, h, side_hdr(c, !s), &m, cm, sizeof(cm));
+	return write_packet(w, c, s, PNG_TCP_ACK, NULL, 0, h->ts_ns, cm, 1);
+}
+
+/* A process exited: its connections end here (FIN from its side). */
+static int close_pid(struct pcapng_writer *w, uint32_t pid, uint64_t ts_ns)
+{
+	size_t i;
+	int s;
+
+	for (i = 0; i < w->tab_size; i++) {
+		struct wconn *c;
+
+		for (c = w->tab[i]; c; c = c->next)
+			for (s = 0; s < 2; s++)
+				if (c->open && c->side[s].seen && c->side[s].last.pid == pid) {
+					if (half_close(w, c, s, ts_ns))
+						return w->error;
+					break;
+				}
 	}
 	return 0;
 }
@@ -713,10 +1134,15 @@ static int write_journal(struct pcapng_writer *w, const struct ec_event *ev)
 	if ((uint64_t)h->len + 4096 > PCAPNG_MAX_BLOCK)
 		return werr(w, -EMSGSIZE, "a %s event of %" PRIu32 " bytes is too large to save",
 			    ec_kind_name(h->kind), h->len);
+	/* Wireshark shows the block at __REALTIME_TIMESTAMP (microseconds): never
+	 * before the packet written last (ECAPTOP_TS_NS keeps the exact time). */
+	uint64_t us = ((h->ts_ns > w->last_ts ? h->ts_ns : w->last_ts) + 999) / 1000;
+
+	if (us * 1000 > w->last_ts)
+		w->last_ts = us * 1000;
 	hex16(h->laddr, la);
 	hex16(h->raddr, ra);
-	if (blk_begin(w, PNG_BT_JOURNAL) ||
-	    jfieldf(w, "__REALTIME_TIMESTAMP", "%" PRIu64, (uint64_t)h->ts_ns / 1000) ||
+	if (blk_begin(w, PNG_BT_JOURNAL) || jfieldf(w, "__REALTIME_TIMESTAMP", "%" PRIu64, us) ||
 	    jfieldf(w, "_PID", "%" PRIu32, h->pid) || jfieldf(w, "_UID", "%" PRIu32, h->uid) ||
 	    jfield(w, "_COMM", h->comm, strnlen(h->comm, EC_COMM_LEN)) ||
 	    jfield(w, "SYSLOG_IDENTIFIER", "ecaptop", 7) ||
@@ -778,6 +1204,198 @@ static int write_stats_block(struct pcapng_writer *w, const struct pcapng_meta *
 	return 0;
 }
 
+/* ---- the reorder window ---- */
+
+static int held_before(const struct held *a, const struct held *b)
+{
+	return a->ts != b->ts ? a->ts < b->ts : a->order < b->order;
+}
+
+static int held_push(struct pcapng_writer *w, struct ec_event *ev, int close)
+{
+	size_t i;
+
+	if (w->n_held == w->cap_held) {
+		size_t cap = w->cap_held ? w->cap_held * 2 : 256;
+		struct held *hp = realloc(w->heap, cap * sizeof(*hp));
+
+		if (!hp)
+			return werr(w, -ENOMEM, "out of memory holding an event");
+		w->heap = hp;
+		w->cap_held = cap;
+	}
+	i = w->n_held++;
+	w->heap[i] = (struct held){ev->h.ts_ns, w->order++, close, ev};
+	w->held_mem += sizeof(*ev) + ev->h.len;
+	while (i) {
+		size_t up = (i - 1) / 2;
+		struct held t;
+
+		if (!held_before(&w->heap[i], &w->heap[up]))
+			break;
+		t = w->heap[i];
+		w->heap[i] = w->heap[up];
+		w->heap[up] = t;
+		i = up;
+	}
+	if (ev->h.ts_ns > w->newest_ts)
+		w->newest_ts = ev->h.ts_ns;
+	return 0;
+}
+
+static void held_swap(struct pcapng_writer *w, size_t a, size_t b)
+{
+	struct held t = w->heap[a];
+
+	w->heap[a] = w->heap[b];
+	w->heap[b] = t;
+}
+
+/* Take entry i out of the heap. */
+static struct held held_take(struct pcapng_writer *w, size_t i)
+{
+	struct held top = w->heap[i];
+
+	w->heap[i] = w->heap[--w->n_held];
+	while (i && i < w->n_held && held_before(&w->heap[i], &w->heap[(i - 1) / 2])) {
+		held_swap(w, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < w->n_held && held_before(&w->heap[l], &w->heap[m]))
+			m = l;
+		if (r < w->n_held && held_before(&w->heap[r], &w->heap[m]))
+			m = r;
+		if (m == i)
+			break;
+		held_swap(w, i, m);
+		i = m;
+	}
+	w->held_mem -= sizeof(*top.ev) + top.ev->h.len;
+	return top;
+}
+
+static struct held held_pop(struct pcapng_writer *w)
+{
+	return held_take(w, 0);
+}
+
+/* The side's end is finished: once every captured end is, the connection
+ * closes (FIN from this side) at h's time. */
+static int release_close(struct pcapng_writer *w, const struct ec_rec_hdr *h)
+{
+	int s;
+	struct wconn *c = *conn_find(w, h, &s);
+
+	if (!c)
+		return 0;
+	c->side[s].done = 1;
+	if ((c->side[0].seen && !c->side[0].done) || (c->side[1].seen && !c->side[1].done))
+		return 0;
+	if (c->open && write_fin(w, c, s, h->ts_ns))
+		return w->error;
+	c->closed = 1;
+	return 0;
+}
+
+/* Write one event taken out of the window, and free it. */
+static int write_held(struct pcapng_writer *w, struct held e)
+{
+	int rc = 0;
+
+	if (!w->error) {
+		if (e.close)
+			rc = release_close(w, &e.ev->h);
+		else if (e.ev->h.kind == EC_K_DATA)
+			rc = write_data(w, e.ev);
+		else
+			rc = write_journal(w, e.ev);
+		if (!rc && e.ev->h.kind == EC_K_EXIT && !e.close)
+			rc = close_pid(w, e.ev->h.pid, e.ev->h.ts_ns);
+		if (!rc && !e.close) {
+			w->st.events++;
+			w->st.payload_bytes += e.ev->h.len;
+		}
+	}
+	free(e.ev);
+	return w->error;
+}
+
+static int release_one(struct pcapng_writer *w)
+{
+	uint64_t ts = w->heap[0].ts;
+
+	if (write_held(w, held_pop(w)))
+		return w->error;
+	return w->hc ? hc_check(w, ts) : 0;
+}
+
+/* Bytes of side x's direction that a receiver's view brings first: write the
+ * sender's own views of them first, if they wait in the window, so the data
+ * packets carry the sender's process first and the receiver's view becomes
+ * the payload-free one. */
+static int pull_senders(struct pcapng_writer *w, struct wconn *c, int x, uint64_t end)
+{
+	while (c->side[x].wrote < end && c->side[x].held_sends && !w->error) {
+		size_t i, best = SIZE_MAX;
+
+		for (i = 0; i < w->n_held; i++) {
+			const struct ec_rec_hdr *h = &w->heap[i].ev->h;
+			int s;
+
+			if (w->heap[i].close || h->kind != EC_K_DATA || h->dir != EC_DIR_SEND ||
+			    (best != SIZE_MAX && w->heap[best].order < w->heap[i].order))
+				continue;
+			if (*conn_find(w, h, &s) == c && s == x && c->side[x].conn_id == h->conn_id)
+				best = i;
+		}
+		if (best == SIZE_MAX)
+			break;
+		write_held(w, held_take(w, best));
+	}
+	return w->error;
+}
+
+/* Write what has left the window (all of it if all). */
+static int release(struct pcapng_writer *w, int all)
+{
+	while (w->n_held && !w->error &&
+	       (all || w->heap[0].ts + WINDOW_NS < w->newest_ts || w->n_held > HELD_MAX ||
+		w->held_mem > HELD_MAX_MEM))
+		release_one(w);
+	return w->error;
+}
+
+/* The connection of h, created (without packets) if new; NULL on error. */
+static struct wconn *conn_register(struct pcapng_writer *w, const struct ec_rec_hdr *h, int *side)
+{
+	struct wconn **pp, *c;
+
+	if (w->n_conns >= w->tab_size * 2 && conn_table_grow(w))
+		return NULL;
+	pp = conn_find(w, h, side);
+	c = *pp;
+	if (!c) {
+		c = conn_new(w, h);
+		if (!c)
+			return NULL;
+		c->next = *pp;
+		*pp = c;
+		w->n_conns++;
+		w->st.connections++;
+		*side = 0;
+	}
+	if (!c->side[*side].seen) {
+		c->side[*side].seen = 1;
+		c->side[*side].conn_id = h->conn_id;
+		c->side[*side].last = *h;
+		c->side[*side].last.len = 0;
+	}
+	return c;
+}
+
 /* ---- section header ---- */
 
 static int write_header(struct pcapng_writer *w, const struct pcapng_meta *m)
@@ -814,7 +1432,14 @@ static int write_header(struct pcapng_writer *w, const struct pcapng_meta *m)
 		 " queue=%" PRIu64 " malformed=%" PRIu64 " alloc=%" PRIu64 " evicted=%" PRIu64,
 		 m->lost_reserve, m->lost_read, m->lost_trunc, m->lost_perf, m->lost_queue,
 		 m->lost_malformed, m->lost_alloc, m->evicted);
-	if (blk_opt_str(w, PNG_OPT_COMMENT, line) || blk_opt(w, PNG_OPT_END, NULL, 0) || blk_end(w))
+	if (blk_opt_str(w, PNG_OPT_COMMENT, line))
+		return w->error;
+	if (m->decode && *m->decode) {
+		snprintf(line, sizeof(line), "Decode with: tshark %s", m->decode);
+		if (blk_opt_str(w, PNG_OPT_COMMENT, line))
+			return w->error;
+	}
+	if (blk_opt(w, PNG_OPT_END, NULL, 0) || blk_end(w))
 		return w->error;
 	/* Interface Description Block, section 4.2. */
 	if (blk_begin(w, PNG_BT_IDB) || blk_u16(w, PNG_LINKTYPE_RAW) || blk_u16(w, 0) ||
@@ -839,10 +1464,15 @@ static void free_writer(struct pcapng_writer *w)
 
 		for (; c; c = next) {
 			next = c->next;
+			free(c->side[0].tail);
+			free(c->side[1].tail);
 			free(c);
 		}
 	}
 	free(w->tab);
+	while (w->n_held)
+		free(held_pop(w).ev);
+	free(w->heap);
 	free(w->out);
 	free(w->blk);
 	free(w->path);
@@ -960,57 +1590,103 @@ fail_fd:
 
 int pcapng_write_event(struct pcapng_writer *w, const struct ec_event *ev)
 {
-	int rc;
+	struct ec_event *copy;
+	struct wconn *c;
+	int side;
 
 	if (w->error)
 		return w->error;
 	switch (ev->h.kind) {
 	case EC_K_DATA:
-		rc = write_data(w, ev);
+		if (ev->h.dir != EC_DIR_SEND && ev->h.dir != EC_DIR_RECV) {
+			/* Not sticky: nothing was written. */
+			snprintf(w->errbuf, sizeof(w->errbuf),
+				 "data event without a direction (dir %u)", ev->h.dir);
+			return -EINVAL;
+		}
+		/* Known at once, so packets written before this view leaves the
+		 * window already name this end's process. */
+		c = conn_register(w, &ev->h, &side);
+		if (!c)
+			return w->error;
+		if (ev->h.dir == EC_DIR_SEND)
+			c->side[side].held_sends++;
 		break;
 	case EC_K_COMMAND:
 	case EC_K_QUERY:
 	case EC_K_EXEC:
 	case EC_K_EXIT:
-		rc = write_journal(w, ev);
+		if ((uint64_t)ev->h.len + 4096 > PCAPNG_MAX_BLOCK) {
+			snprintf(w->errbuf, sizeof(w->errbuf),
+				 "a %s event of %" PRIu32 " bytes is too large to save",
+				 ec_kind_name(ev->h.kind), ev->h.len);
+			return -EMSGSIZE;
+		}
 		break;
 	default:
-		/* Not sticky: the file is still whole. */
 		snprintf(w->errbuf, sizeof(w->errbuf), "cannot save an event of kind %u",
 			 ev->h.kind);
 		return -EINVAL;
 	}
-	if (rc == -EINVAL || rc == -EMSGSIZE) {
-		w->error = 0; /* refused before anything was written */
-		return rc;
+	copy = ec_event_dup(ev);
+	if (!copy)
+		return werr(w, -ENOMEM, "out of memory holding an event");
+	if (held_push(w, copy, 0)) {
+		free(copy);
+		return w->error;
 	}
-	if (rc)
-		return rc;
-	w->st.events++;
-	w->st.payload_bytes += ev->h.len;
+	return release(w, 0);
+}
+
+int pcapng_writer_set_role(struct pcapng_writer *w, const struct ec_rec_hdr *h,
+			   bool local_is_client)
+{
+	struct wconn *c;
+	int side;
+
+	if (w->error)
+		return w->error;
+	c = conn_register(w, h, &side);
+	if (!c)
+		return w->error;
+	if (!c->open && c->client < 0)
+		c->client = local_is_client ? side : !side;
 	return 0;
 }
 
 int pcapng_write_close_conn(struct pcapng_writer *w, const struct ec_rec_hdr *h)
 {
-	struct wconn **pp, *c;
-	int rc;
+	struct ec_event *ev;
+	int side;
 
 	if (w->error)
 		return w->error;
-	pp = conn_slot(w, h);
-	c = *pp;
-	if (!c)
+	if (!*conn_find(w, h, &side))
 		return -ENOENT;
-	rc = write_fin(w, c, h->ts_ns);
-	*pp = c->next;
-	w->n_conns--;
-	free(c);
-	return rc;
+	ev = ec_event_new(0);
+	if (!ev)
+		return werr(w, -ENOMEM, "out of memory holding an event");
+	ev->h = *h;
+	ev->h.len = 0;
+	if (held_push(w, ev, 1)) {
+		free(ev);
+		return w->error;
+	}
+	return release(w, 0);
 }
 
 int pcapng_writer_flush(struct pcapng_writer *w)
 {
+	struct timespec now;
+	uint64_t ns;
+
+	if (w->error)
+		return w->error;
+	/* Events older than the window (by the clock) leave it now. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	while (w->n_held && !w->error && w->heap[0].ts + WINDOW_NS < ns)
+		release_one(w);
 	if (w->error)
 		return w->error;
 	if (w->gz) {
@@ -1043,11 +1719,14 @@ int pcapng_writer_close(struct pcapng_writer *w, const struct pcapng_meta *final
 		err[0] = '\0';
 	if (!w)
 		return 0;
+	release(w, 1);
+	/* Connections still open end after the last packet, client first. */
 	for (i = 0; i < w->tab_size && !w->error; i++) {
 		struct wconn *c;
 
 		for (c = w->tab[i]; c && !w->error; c = c->next)
-			write_fin(w, c, c->last.ts_ns);
+			if (c->open)
+				write_fin(w, c, c->client >= 0 ? c->client : 0, w->last_ts);
 	}
 	if (!w->error && final) {
 		struct timespec now;

@@ -5,6 +5,7 @@
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/results.sh"
 . "$top/tests/tui/lib.sh"
+. "$top/tests/tui/save.sh"
 ECAPTOP=${ECAPTOP:-$top/ecaptop}
 
 skip_all() {
@@ -14,7 +15,7 @@ skip_all() {
 
 ALL_TESTS="appear drilldown filter_pid key_P bad_regex pause theme resize small_80x24 no_color save
 	replay_play_pause replay_step replay_speed replay_end_home replay_goto replay_keep_detail
-	replay_save_tagged cli_filter_first"
+	replay_save_tagged cli_filter_first $SAVE_TESTS"
 [ "$(id -u)" = 0 ] || skip_all "needs root"
 for p in tmux openssl curl; do
 	command -v $p >/dev/null || skip_all "$p is not installed"
@@ -268,7 +269,7 @@ t_small_80x24() {
 	tui_wait "ecaptop keys" 5 || { fail "? did not open help"; return 1; }
 	tui_keys q
 	tui_keys w
-	tui_wait "Save to: ecaptop-[0-9]{8}-[0-9]{6}\.pcapng" 5 || { fail "w did not prompt"; return 1; }
+	tui_wait "Save .*to: ecaptop-[0-9]{8}-[0-9]{6}\.pcapng" 5 || { fail "w did not prompt"; return 1; }
 	tui_keys Escape
 }
 
@@ -290,7 +291,7 @@ t_save() {
 	start 120 40 || return 1
 	tui_wait "^ +[0-9]+ +[a-z0-9]+ +curl .* curl https://127.0.0.1:$PORT" 10 || { fail "no curl row"; return 1; }
 	tui_keys w
-	tui_wait "^Save to: ecaptop-" 5 || { fail "w did not prompt"; return 1; }
+	tui_wait "^Save .*to: ecaptop-" 5 || { fail "w did not prompt"; return 1; }
 	tui_keys C-u
 	tui_type "$work/saved.pcapng"
 	tui_keys Enter
@@ -574,7 +575,7 @@ t_replay_save_tagged() {
 	tui_keys Space Space # tags the first two rows
 	tui_wait "tagged 2" 5 || { fail "Space did not tag two rows"; return 1; }
 	tui_keys w
-	tui_wait "^Save to: " 5 || { fail "w did not prompt"; return 1; }
+	tui_wait "^Save .*to: " 5 || { fail "w did not prompt"; return 1; }
 	tui_keys C-u
 	tui_type "$out"
 	tui_keys Enter

@@ -9,7 +9,11 @@
 #include "unit.h"
 #include "test_pcapng_lib.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 int unit_failed_now;
 
@@ -315,6 +319,131 @@ static void test_mirrored_views(void)
 	free(o);
 }
 
+/* Both ends of a MySQL-like connection on two ephemeral ports (the server, which
+ * greets first, listens on a real socket so the writer can tell), the views
+ * arriving slightly out of time order and the receiver reading in other
+ * pieces: one clean TCP stream from the client, each byte once, both processes
+ * in the comments, time never backwards; the reader gives back every event of
+ * both views exactly. */
+static void test_both_ends_one_stream(void)
+{
+	const char *path = tl_path("both.pcapng");
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+	static const char greet[] = "\x0a"
+				    "5.5.5-fake-greeting-bytes";
+	static const char req[] = "\x03select 1, 'both-ends'";
+	static const char resp[] = "result-set-bytes-0123456789";
+	struct ec_event *evs[8], *orig[8], *got[32];
+	uint64_t t0 = 1712000000000000000ULL;
+	uint16_t sp, cp = 61000;
+	size_t n = 0, i, k;
+	int rc;
+
+	CHECK(ls >= 0 && bind(ls, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(ls, 1) == 0 &&
+	      getsockname(ls, (struct sockaddr *)&sa, &sl) == 0);
+	sp = ntohs(sa.sin_port);
+	if (sp == cp)
+		cp++;
+#define SRV(dir, p, off, len, t)                                                                   \
+	proc(tl_data(EC_AF_INET, "127.0.0.1", sp, "127.0.0.1", cp, 0xaaaa, dir, (p) + (off), len,  \
+		     t0 + (t)),                                                                    \
+	     100, "mariadbd")
+#define CLI(dir, p, off, len, t)                                                                   \
+	proc(tl_data(EC_AF_INET, "127.0.0.1", cp, "127.0.0.1", sp, 0xbbbb, dir, (p) + (off), len,  \
+		     t0 + (t)),                                                                    \
+	     200, "mariadb")
+	/* in arrival order: the client's recv of the greeting comes first */
+	evs[n++] = CLI(EC_DIR_RECV, greet, 0, 10, 2000);
+	evs[n++] = SRV(EC_DIR_SEND, greet, 0, sizeof(greet) - 1, 1000);
+	evs[n++] = CLI(EC_DIR_RECV, greet, 10, sizeof(greet) - 11, 2500);
+	evs[n++] = CLI(EC_DIR_SEND, req, 0, sizeof(req) - 1, 3000);
+	evs[n++] = SRV(EC_DIR_RECV, req, 0, sizeof(req) - 1, 4000);
+	/* the receiver's view of the response is stamped before the sender's */
+	evs[n++] = CLI(EC_DIR_RECV, resp, 0, sizeof(resp) - 1, 5500);
+	evs[n++] = SRV(EC_DIR_SEND, resp, 0, sizeof(resp) - 1, 6000);
+	for (i = 0; i < n; i++)
+		orig[i] = ec_event_dup(evs[i]);
+	CHECK_EQ_INT(write_events(path, evs, n), 0);
+	close(ls);
+
+	char *o = run("tshark -n -r '%s' -Y 'tcp.analysis.flags && !tcp.analysis.window_update' "
+		      "2>/dev/null | wc -l",
+		      path);
+	CHECK_EQ_STR(o, "0\n");
+	free(o);
+	o = run(
+	    "tshark -n -r '%s' -T fields -e frame.time_epoch 2>/dev/null | sort -c && echo sorted",
+	    path);
+	CHECK_EQ_STR(o, "sorted\n");
+	free(o);
+	/* the SYN goes to the listening port */
+	o = run(
+	    "tshark -n -r '%s' -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' -T fields -e tcp.dstport "
+	    "2>/dev/null",
+	    path);
+	char want[16];
+
+	snprintf(want, sizeof(want), "%u\n", sp);
+	CHECK_EQ_STR(o, want);
+	free(o);
+	/* each byte once: the payload is exactly the three messages */
+	o = run("tshark -n -r '%s' -Y 'tcp.len > 0' -T fields -e tcp.len 2>/dev/null | "
+		"awk '{s += $1} END {print s}'",
+		path);
+	snprintf(want, sizeof(want), "%zu\n",
+		 sizeof(greet) - 1 + sizeof(req) - 1 + sizeof(resp) - 1);
+	CHECK_EQ_STR(o, want);
+	free(o);
+	o = run("tshark -n -r '%s' -Y 'tcp.len > 0 && frame.comment contains \"PID: 200\" && "
+		"frame.comment contains \"Peer PID: 100\"' 2>/dev/null | wc -l",
+		path);
+	CHECK_EQ_STR(o, "1\n");
+	free(o);
+
+	/* every data packet names its sender's process first */
+	o = run(
+	    "tshark -n -r '%s' -Y 'tcp.len > 0' -T fields -e tcp.srcport -e frame.comment "
+	    "2>/dev/null | awk -F '\\t' -v sp=%u '{ want = $1 == sp ? \"PID: 100\" : \"PID: 200\"; "
+	    "if (index($2, want) != 1) bad++ } END { print bad + 0 }'",
+	    path, sp);
+	CHECK_EQ_STR(o, "0\n");
+	free(o);
+
+	char err[256];
+	struct pcapng_reader *r = pcapng_reader_open(path, NULL, err, sizeof(err));
+
+	CHECK(r != NULL);
+	if (!r)
+		goto out;
+	size_t m = tl_read_all(r, got, 32, &rc);
+
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(m, n);
+	/* every event back exactly */
+	for (i = 0; i < n; i++) {
+		int found = 0;
+
+		for (k = 0; k < m && !found; k++)
+			found = got[k]->h.len == orig[i]->h.len &&
+				!memcmp(&got[k]->h, &orig[i]->h, sizeof(orig[i]->h)) &&
+				!memcmp(got[k]->data, orig[i]->data, orig[i]->h.len);
+		if (!found)
+			printf("  event %zu (pid %u dir %u len %u) not restored\n", i,
+			       orig[i]->h.pid, orig[i]->h.dir, orig[i]->h.len);
+		CHECK(found);
+	}
+	for (k = 0; k < m; k++)
+		free(got[k]);
+	pcapng_reader_close(r);
+out:
+	for (i = 0; i < n; i++)
+		free(orig[i]);
+#undef SRV
+#undef CLI
+}
+
 int main(void)
 {
 	static const struct unit_case cases[] = {
@@ -325,6 +454,7 @@ int main(void)
 	    UNIT(test_mysql_query),
 	    UNIT(test_pgsql_query),
 	    UNIT(test_mirrored_views),
+	    UNIT(test_both_ends_one_stream),
 	};
 	int have = system("command -v tshark >/dev/null 2>&1") == 0, failed = 0;
 

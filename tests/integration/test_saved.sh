@@ -1,0 +1,147 @@
+# Saved files tshark trusts (issue 13): live captures of real programs with both ends
+# on loopback, saved with -w, opened in tshark: no TCP expert warnings, time never
+# runs backwards, the handshake goes from the client, each byte once.
+
+# tshark_check FILE: prints the analysis-flag count and the backwards-time count;
+# fails unless both are 0.
+tshark_check() {
+	local f=$1 flags back
+	flags=$(tshark -r "$f" -Y 'tcp.analysis.flags && !tcp.analysis.window_update' 2>/dev/null | wc -l)
+	back=$(tshark -r "$f" -T fields -e frame.time_epoch 2>/dev/null |
+		awk 'NR > 1 && $1 < prev { n++ } { prev = $1 } END { print n + 0 }')
+	say "$(basename "$f"): $(tshark -r "$f" 2>/dev/null | wc -l) frames, $flags TCP warnings, time backwards $back times"
+	if [ "$flags" != 0 ]; then
+		tshark -r "$f" -Y 'tcp.analysis.flags && !tcp.analysis.window_update' 2>/dev/null | head -5 |
+			sed 's/^/    /'
+		fail "tshark reports $flags TCP warnings in $f"
+		return 1
+	fi
+	[ "$back" = 0 ] || fail "time runs backwards $back times in $f"
+}
+
+# syn_from_client FILE SERVER-PORT: every SYN goes to the server's port.
+syn_from_client() {
+	local bad
+	bad=$(tshark -r "$1" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.port == $2 && tcp.dstport != $2" \
+		2>/dev/null | wc -l)
+	[ "$bad" = 0 ] || fail "$bad SYNs from the server port $2 in $1"
+}
+
+# one_stream_per_conn FILE PORT: both ends captured, each connection is one stream whose
+# data packets name both processes.
+both_processes_named() {
+	local n
+	n=$(tshark -r "$1" -Y "tcp.port == $2 && tcp.len > 0 && frame.comment contains \"Peer PID\"" \
+		2>/dev/null | wc -l)
+	[ "$n" -gt 0 ] || fail "no data packet on port $2 names both processes"
+}
+
+start_nginx_saved() { # PORT-TLS PORT-PLAIN DIR
+	local tport=$1 pport=$2 dir=$3
+	mkdir -p "$dir/www" "$dir/tmp"
+	ensure_cert
+	head -c 200000 /dev/urandom >"$dir/www/big.bin"
+	echo "small body" >"$dir/www/s.txt"
+	cat >"$dir/nginx.conf" <<EOC
+user root;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $dir/tmp; proxy_temp_path $dir/tmp; fastcgi_temp_path $dir/tmp;
+	uwsgi_temp_path $dir/tmp; scgi_temp_path $dir/tmp;
+	server {
+		listen 127.0.0.1:$tport ssl http2;
+		ssl_certificate $TMPD/cert.pem;
+		ssl_certificate_key $TMPD/key.pem;
+		root $dir/www;
+	}
+	server {
+		listen 127.0.0.1:$pport;
+		root $dir/www;
+	}
+}
+EOC
+	nginx -c "$dir/nginx.conf" || fail "nginx did not start" || return 1
+	SERVERS+=("$(cat "$dir/nginx.pid")")
+	wait_for 10 curl -sk -o /dev/null "https://127.0.0.1:$tport/s.txt" || fail "nginx not answering"
+}
+
+# curl and nginx: HTTP/1.1 keep-alive in plain text, HTTP/2 and HTTP/1.1 over TLS.
+test_saved_http_tshark_clean() {
+	local tport pport dir
+	command -v tshark >/dev/null || { say "tshark not installed"; return 77; }
+	command -v nginx >/dev/null || { say "nginx not installed"; return 77; }
+	tport=$(free_port)
+	pport=$(free_port)
+	dir=$TMPD/saved-nginx
+	start_nginx_saved "$tport" "$pport" "$dir" || return 1
+	start_capture saved-http -w "$TMPD/saved-http.pcapng" || return 1
+	curl -s "http://127.0.0.1:$pport/s.txt" "http://127.0.0.1:$pport/big.bin" -o /dev/null -o /dev/null
+	curl -sk --http2 "https://127.0.0.1:$tport/s.txt" "https://127.0.0.1:$tport/big.bin" \
+		-o /dev/null -o /dev/null
+	curl -sk --http1.1 "https://127.0.0.1:$tport/s.txt" -o /dev/null
+	stop_capture || return 1
+	kill "$(cat "$dir/nginx.pid")" 2>/dev/null
+	tshark_check "$TMPD/saved-http.pcapng" || return 1
+	syn_from_client "$TMPD/saved-http.pcapng" "$pport" || return 1
+	syn_from_client "$TMPD/saved-http.pcapng" "$tport" || return 1
+	both_processes_named "$TMPD/saved-http.pcapng" "$pport" || return 1
+	both_processes_named "$TMPD/saved-http.pcapng" "$tport" || return 1
+	# Each request once, though curl and nginx both saw it.
+	local n
+	n=$(tshark -r "$TMPD/saved-http.pcapng" -o tcp.desegment_tcp_streams:TRUE \
+		-d "tcp.port==$pport,http" -Y "http.request.uri == \"/s.txt\" && tcp.port == $pport" \
+		2>/dev/null | wc -l)
+	[ "$n" = 1 ] || fail "the plain /s.txt request appears $n times (want 1)" || return 1
+	# The replay still has both processes' events.
+	"$ECAPTOP" -r "$TMPD/saved-http.pcapng" --batch --json >"$TMPD/saved-http.replay.json" \
+		2>"$TMPD/saved-http.replay.err" || fail "replay failed: $(cat "$TMPD/saved-http.replay.err")" ||
+		return 1
+	has_record "$TMPD/saved-http.replay.json" "r['type']=='http' and r['comm']=='nginx' and \
+r['path']=='/s.txt'" || fail "the replay lost nginx's records" || return 1
+	has_record "$TMPD/saved-http.replay.json" "r['type']=='http' and r['comm']=='curl' and \
+r['path']=='/big.bin' and r['status']==200" || fail "the replay lost curl's records"
+}
+
+# mariadb client and server, TLS and plain; the server greets first.
+test_saved_mariadb_tshark_clean() {
+	command -v tshark >/dev/null || { say "tshark not installed"; return 77; }
+	start_mariadb
+	case $? in 0) ;; 77) say "mariadb-server not installed"; return 77 ;; *) return 1 ;; esac
+	start_capture saved-mdb -w "$TMPD/saved-mdb.pcapng" || return 1
+	mariadb --no-defaults -h 127.0.0.1 -P "$MDB_PORT" -u root --ssl --ssl-verify-server-cert=0 \
+		-e "select name from shop.items; select * from shop.nosuch;" >/dev/null 2>&1
+	mariadb --no-defaults -h 127.0.0.1 -P "$MDB_PORT" -u root --skip-ssl \
+		-e "select id, 'plain-saved' from shop.items" >/dev/null 2>&1
+	stop_capture || return 1
+	tshark_check "$TMPD/saved-mdb.pcapng" || return 1
+	syn_from_client "$TMPD/saved-mdb.pcapng" "$MDB_PORT" || return 1
+	both_processes_named "$TMPD/saved-mdb.pcapng" "$MDB_PORT" || return 1
+	local n
+	n=$(tshark -r "$TMPD/saved-mdb.pcapng" -d "tcp.port==$MDB_PORT,mysql" \
+		-Y 'mysql.query contains "plain-saved"' 2>/dev/null | wc -l)
+	[ "$n" = 1 ] || fail "the plain query appears $n times (want 1)"
+}
+
+# psql and postgres, TLS and plain.
+test_saved_postgres_tshark_clean() {
+	command -v tshark >/dev/null || { say "tshark not installed"; return 77; }
+	start_postgres
+	case $? in 0) ;; 77) say "postgresql not installed"; return 77 ;; *) return 1 ;; esac
+	start_capture saved-pg -w "$TMPD/saved-pg.pcapng" || return 1
+	"$PSQL" "host=127.0.0.1 port=$PG_PORT user=postgres sslmode=require" \
+		-c "select generate_series(1,50)" -c "select * from nosuch" >/dev/null 2>&1
+	"$PSQL" "host=127.0.0.1 port=$PG_PORT user=postgres sslmode=disable" \
+		-c "select 42 /* plain-saved */" >/dev/null 2>&1
+	stop_capture || return 1
+	tshark_check "$TMPD/saved-pg.pcapng" || return 1
+	syn_from_client "$TMPD/saved-pg.pcapng" "$PG_PORT" || return 1
+	both_processes_named "$TMPD/saved-pg.pcapng" "$PG_PORT" || return 1
+	local n
+	n=$(tshark -r "$TMPD/saved-pg.pcapng" -d "tcp.port==$PG_PORT,pgsql" \
+		-Y 'pgsql.query contains "plain-saved"' 2>/dev/null | wc -l)
+	[ "$n" = 1 ] || fail "the plain query appears $n times (want 1)"
+}
