@@ -181,8 +181,8 @@ $(OUTPUT)/tools/%: tests/tools/%.c $(SAN_OBJS)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) $(LIBS) -o $@
 
 # Fuzz targets link the decoders and the engine's file readers, built with libFuzzer.
-FUZZ_LIB_SRCS := $(DEC_SRCS) $(filter engine/file/pcapng%.c tui/session/store%.c \
-	tui/session/filter%.c engine/event.c engine/log.c,$(LIB_SRCS))
+FUZZ_LIB_SRCS := $(DEC_SRCS) $(filter engine/file/pcapng%.c tui/session/%.c \
+	engine/event.c engine/log.c,$(LIB_SRCS))
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(HDRS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)

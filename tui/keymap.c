@@ -9,6 +9,10 @@
 static const struct tui_key keys[] = {
     {KEY_F(1), ACT_HELP, "F1", "help (this screen)", "Help"},
     {'?', ACT_HELP, "?", "help", NULL},
+    {'h', ACT_HELP, "h", "help", NULL},
+    {'e', ACT_EXCHANGES, "e", "Exchanges: one row per request/response, query, command", NULL},
+    {'a', ACT_AGGREGATES, "a", "Aggregates: per endpoint and query, p50/p95/p99", NULL},
+    {KEY_F(5), ACT_FOLLOW, "F5", "follow the newest row (Events, Exchanges)", "Follow"},
     {'\t', ACT_NEXT_PANEL, "Tab", "next panel", NULL},
     {KEY_BTAB, ACT_PREV_PANEL, "Shift-Tab", "previous panel", NULL},
     {KEY_UP, ACT_UP, "Up", "move up", NULL},
@@ -19,7 +23,10 @@ static const struct tui_key keys[] = {
     {KEY_NPAGE, ACT_PAGE_DOWN, "PgDn", "page down", NULL},
     {KEY_HOME, ACT_HOME, "Home", "first row; replay: the start of the file", NULL},
     {KEY_END, ACT_END, "End", "last row; replay: the end of the file", NULL},
-    {'\n', ACT_ENTER, "Enter", "drill down: process > connections > events > detail", NULL},
+    {'\n', ACT_ENTER, "Enter",
+     "drill down: process > connections > events > detail; exchange > detail; "
+     "command > its exchanges",
+     NULL},
     {'\r', ACT_ENTER, NULL, NULL, NULL},
     {KEY_ENTER, ACT_ENTER, NULL, NULL, NULL},
     {KEY_BACKSPACE, ACT_BACK, "Backspace", "go back up", NULL},

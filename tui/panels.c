@@ -12,12 +12,25 @@
 #include "engine/log.h"
 #include "tui/format.h"
 #include "tui/keymap.h"
+#include "tui/panel.h"
 #include "tui/screen.h"
 #include "tui/theme.h"
 #include "tui/timeline.h"
 
-static const char *const panel_names[PANEL_MAX] = {"Processes", "Connections", "Events", "Detail",
-						   "Log"};
+static const char *const panel_names[PANEL_MAX] = {
+    "Processes", "Connections", "Events", "Detail", "Log", "Exchanges", "Aggregates"};
+
+const struct panel_ops *panels_ops(enum panel_id p)
+{
+	switch (p) {
+	case PANEL_EXCH:
+		return &panel_exchanges;
+	case PANEL_AGGR:
+		return &panel_aggregates;
+	default:
+		return NULL;
+	}
+}
 
 /* Draw text at (y, x) with role, at most w columns (bytes of ASCII; UTF-8 text is
  * counted by characters). Returns the columns used. */
@@ -47,6 +60,80 @@ static void fill(int y, int x, int role, int cols)
 	attrset(theme_attr(role));
 	if (x < cols)
 		mvhline(y, x, ' ', cols - x);
+}
+
+int panels_put(int y, int x, int role, const char *text, int w)
+{
+	return put(y, x, role, text, w);
+}
+
+void panels_fill(int y, int x, int role, int cols)
+{
+	fill(y, x, role, cols);
+}
+
+/* Columns (characters) of the first n bytes of UTF-8 text. */
+static int text_cols(const char *t, size_t n)
+{
+	int c = 0;
+	size_t i;
+
+	for (i = 0; i < n && t[i]; i++)
+		c += ((unsigned char)t[i] & 0xc0) != 0x80;
+	return c;
+}
+
+/* Bytes of t that fill at most w columns. */
+static size_t text_bytes(const char *t, int w)
+{
+	size_t i = 0;
+	int c = 0;
+
+	while (t[i]) {
+		size_t k = 1;
+
+		while (((unsigned char)t[i + k] & 0xc0) == 0x80)
+			k++;
+		if (c + 1 > w)
+			break;
+		c++;
+		i += k;
+	}
+	return i;
+}
+
+void panel_layout(char *line, size_t size, const char *const *cells, const int *widths,
+		  const bool *right, size_t n, int cols)
+{
+	size_t i, pos = 0;
+	int used = 0;
+
+	line[0] = '\0';
+	for (i = 0; i < n && pos + 1 < size; i++) {
+		int w = widths[i] ? widths[i] : cols - used;
+		size_t b;
+		int c, pad;
+
+		if (w <= 0)
+			break;
+		b = text_bytes(cells[i], w);
+		c = text_cols(cells[i], b);
+		pad = w - c;
+		if (pos + b + (size_t)pad + 2 >= size)
+			break;
+		if (right && right[i])
+			pos += (size_t)snprintf(line + pos, size - pos, "%*s%.*s", pad, "", (int)b,
+						cells[i]);
+		else
+			pos += (size_t)snprintf(line + pos, size - pos, "%.*s%*s", (int)b, cells[i],
+						pad, "");
+		used += w;
+		if (i + 1 < n) {
+			line[pos++] = ' ';
+			line[pos] = '\0';
+			used++;
+		}
+	}
 }
 
 int panels_rows(const struct screen *s)
@@ -194,6 +281,9 @@ static void draw_tabs(struct screen *s)
 
 		snprintf(path + n, sizeof(path) - n, " events of pid %u", s->events_pid);
 	}
+	if (panels_ops(s->focus) && panels_ops(s->focus)->scope &&
+	    !panels_ops(s->focus)->scope(s, path, sizeof(path)))
+		path[0] = '\0';
 	if (path[0] && x + 2 < s->cols)
 		put(2, x + 1, ROLE_DIM, path, s->cols - x - 1);
 }
@@ -293,6 +383,11 @@ static void draw_col_heads(struct screen *s)
 	struct store_view *v = s->focus <= PANEL_EVENTS ? s->views[s->focus] : NULL;
 
 	fill(3, 0, ROLE_COLUMNS, s->cols);
+	if (panels_ops(s->focus)) {
+		panels_ops(s->focus)->heads(s, line, sizeof(line));
+		put(3, 0, ROLE_COLUMNS, line, s->cols);
+		return;
+	}
 	if (!v) {
 		put(3, 0, ROLE_COLUMNS,
 		    s->focus == PANEL_DETAIL ? (s->hex ? " Detail (hex)" : " Detail (text)")
@@ -422,6 +517,13 @@ void panels_row_text(struct screen *s, enum panel_id p, size_t i, struct strbuf 
 	size_t k, n;
 	struct col c[12];
 
+	if (panels_ops(p)) {
+		char line[1024];
+
+		if (panels_ops(p)->row(s, i, line, sizeof(line), &role))
+			sb_puts(sb, line);
+		return;
+	}
 	n = panel_cols(s, p, c);
 	if (!row_cells(s, p, i, cells, &role))
 		return;
@@ -479,6 +581,37 @@ static void draw_table(struct screen *s)
 	}
 }
 
+/* The rows of a panel object. */
+static void draw_obj_table(struct screen *s, const struct panel_ops *ops)
+{
+	struct panel_state *ps = &s->ps[s->focus];
+	int rows = panels_rows(s), y;
+	size_t len = ops->len(s);
+	char line[1024];
+
+	for (y = 0; y < rows; y++) {
+		size_t i = ps->top + (size_t)y;
+		int role = ROLE_NORMAL;
+
+		fill(TUI_ROW0 + y, 0, ROLE_NORMAL, s->cols);
+		if (i >= len || !ops->row(s, i, line, sizeof(line), &role))
+			continue;
+		if (i == ps->sel) {
+			fill(TUI_ROW0 + y, 0, ROLE_SELECTION, s->cols);
+			role = ROLE_SELECTION;
+		}
+		put(TUI_ROW0 + y, 0, role, line, s->cols);
+	}
+	if (!len) {
+		const char *m =
+		    store_get_filter(s->st)  ? "no rows pass the filter (F4 to change it)"
+		    : s->focus == PANEL_EXCH ? "no exchanges yet (HTTP, SQL or shell commands)"
+					     : "no exchanges to aggregate yet";
+
+		put(TUI_ROW0 + 1, 2, ROLE_DIM, m, s->cols - 2);
+	}
+}
+
 static void hexdump(struct strbuf *out, const uint8_t *d, size_t len)
 {
 	size_t off, i;
@@ -501,12 +634,75 @@ static void hexdump(struct strbuf *out, const uint8_t *d, size_t len)
 	}
 }
 
+/* The head of an exchange's detail: both ends, status, latency, sizes. */
+static void exch_detail(struct screen *s, const struct store_exch *x, struct strbuf *sb)
+{
+	char t[32], d[32], st[64], a[32], b[32], ep[80];
+
+	fmt_clock(x->start_ns, t, sizeof(t));
+	exch_status_text(x, st, sizeof(st));
+	sb_printf(sb, "exchange %s  %s ", t, exch_proto_name(x));
+	fmt_printable(sb, x->method, strlen(x->method));
+	sb_puts(sb, " ");
+	fmt_printable(sb, x->target, strlen(x->target));
+	sb_puts(sb, "\n");
+	sb_printf(sb, "status %s  %s %s", st, x->pending ? "waiting for" : "latency",
+		  fmt_duration(exch_latency(x, s->clock_ns), d, sizeof(d)));
+	if (x->kind != EXCH_SHELL)
+		sb_printf(sb, "  request %s  response %s", fmt_bytes(x->req_bytes, a, sizeof(a)),
+			  fmt_bytes(x->resp_bytes, b, sizeof(b)));
+	if (x->rows >= 0)
+		sb_printf(sb, "  rows %lld", (long long)x->rows);
+	sb_puts(sb, "\n");
+	if (x->kind == EXCH_SHELL && !x->pending && x->status > 1)
+		sb_printf(sb, "EXIT STATUS %d (non-zero)\n", x->status - 1);
+	if (x->error) {
+		sb_printf(sb, "ERROR SQLSTATE %s: ", x->sqlstate[0] ? x->sqlstate : "?");
+		fmt_printable(sb, x->error, strlen(x->error));
+		sb_puts(sb, "\n");
+	}
+	if (x->stream_id || x->host[0]) {
+		if (x->stream_id)
+			sb_printf(sb, "h2 stream %u  ", x->stream_id);
+		sb_puts(sb, x->stream_id ? ":authority " : "host ");
+		fmt_printable(sb, x->host, strlen(x->host));
+		sb_puts(sb, "\n");
+	}
+	sb_printf(sb, "client %u ", x->cli.pid);
+	fmt_printable(sb, x->cli.comm, strlen(x->cli.comm));
+	if (x->kind != EXCH_SHELL) {
+		if (x->srv.pid) {
+			sb_printf(sb, "  server %u ", x->srv.pid);
+			fmt_printable(sb, x->srv.comm, strlen(x->srv.comm));
+		} else {
+			sb_puts(sb, "  server (not captured)");
+		}
+		sb_printf(sb, " at %s\n", fmt_endpoint(x->srv_addr, x->srv_port, ep, sizeof(ep)));
+	} else {
+		sb_puts(sb, "\n");
+	}
+	if (x->no_answer)
+		sb_puts(sb, "the connection ended without an answer\n");
+	sb_puts(sb, "----\n");
+}
+
 size_t panels_detail_build(struct screen *s, struct strbuf *sb)
 {
 	struct store_item *it = store_item_get(s->st, s->detail_seq);
 	struct strbuf raw = STRBUF_INIT;
 	char t[32], a[80], b[80];
 	size_t lines = 0, i;
+
+	if (s->detail_exch) {
+		struct store_exch *x = exch_get(store_exchanges(s->st), s->detail_exch);
+
+		if (x) {
+			/* a record arriving since Enter completes the exchange */
+			if (x->cli.seq || x->srv.seq)
+				it = store_item_get(s->st, x->cli.seq ? x->cli.seq : x->srv.seq);
+			exch_detail(s, x, sb);
+		}
+	}
 
 	if (!it) {
 		sb_puts(sb, !s->detail_seq ? "(no event selected: Enter on a row of Events)\n"
@@ -530,7 +726,8 @@ size_t panels_detail_build(struct screen *s, struct strbuf *sb)
 			  : it->conn->local_is_client == 0 ? "local is the server"
 							   : "role unknown");
 	if (it->rec && it->rec->latency_us)
-		sb_printf(sb, "latency %llu us\n", (unsigned long long)it->rec->latency_us);
+		sb_printf(sb, "latency %s\n",
+			  fmt_duration(it->rec->latency_us * 1000, t, sizeof(t)));
 	if (it->ev && it->ev->h.kind == EC_K_DATA)
 		sb_printf(sb, "%s %u bytes%s\n", ec_dir_name(it->ev->h.dir), it->ev->h.len,
 			  it->ev->h.aux ? " (bytes lost after these)" : "");
@@ -687,10 +884,10 @@ static void draw_status(struct screen *s)
 		put(y, 0, s->msg_error ? ROLE_ERROR : ROLE_STATUS, s->msg, s->cols);
 		return;
 	}
-	if (s->focus <= PANEL_EVENTS) {
+	if (s->focus <= PANEL_EVENTS || panels_ops(s->focus)) {
 		char line[EDITOR_MAX + 128];
-		struct store_view *v = s->views[s->focus];
-		size_t len = store_view_len(v);
+		size_t len = panels_ops(s->focus) ? panels_ops(s->focus)->len(s)
+						  : store_view_len(s->views[s->focus]);
 
 		snprintf(line, sizeof(line), " %zu/%zu rows  tagged %zu%s%s",
 			 len ? s->ps[s->focus].sel + 1 : 0, len, s->ps[s->focus].tags.n,
@@ -876,14 +1073,21 @@ void panels_draw(struct screen *s)
 	draw_col_heads(s);
 	for (y = TUI_ROW0; y < s->lines - 2; y++)
 		fill(y, 0, ROLE_NORMAL, s->cols);
-	if (s->focus <= PANEL_EVENTS)
+	if (panels_ops(s->focus))
+		draw_obj_table(s, panels_ops(s->focus));
+	else if (s->focus <= PANEL_EVENTS)
 		draw_table(s);
 	else if (s->focus == PANEL_DETAIL)
 		draw_detail(s);
 	else
 		draw_log(s);
 	draw_bar(s);
-	if (s->mode == MODE_SORT) {
+	if (s->mode == MODE_SORT && panels_ops(s->focus)) {
+		const char *const *names;
+		size_t n = panels_ops(s->focus)->sort_cols(&names);
+
+		draw_popup(s, "Sort by", names, n, s->pick_sel);
+	} else if (s->mode == MODE_SORT) {
 		const enum store_col *cols;
 		size_t n = store_view_cols(s->focus == PANEL_PROCS   ? STORE_V_PROCS
 					   : s->focus == PANEL_CONNS ? STORE_V_CONNS

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "tui/session/exch_view.h"
 #include "tui/session/store.h"
 #include "tui/editor.h"
 #include "tui/tui.h"
@@ -26,7 +27,16 @@
 #define TUI_MIN_LINES 12
 #define TUI_ROW0      4 /* first row line */
 
-enum panel_id { PANEL_PROCS, PANEL_CONNS, PANEL_EVENTS, PANEL_DETAIL, PANEL_LOG, PANEL_MAX };
+enum panel_id {
+	PANEL_PROCS,
+	PANEL_CONNS,
+	PANEL_EVENTS,
+	PANEL_DETAIL,
+	PANEL_LOG,
+	PANEL_EXCH, /* panel objects (tui/panel.h) from here on */
+	PANEL_AGGR,
+	PANEL_MAX
+};
 
 enum tui_mode {
 	MODE_NORMAL,
@@ -69,6 +79,10 @@ struct screen {
 	uint32_t events_pid; /* scope of the events panel */
 	uint64_t events_conn;
 	uint64_t detail_seq;
+	uint64_t detail_exch; /* the detail shows this exchange (0: the item detail_seq) */
+	struct exch_view *xv; /* the Exchanges panel's rows */
+	struct agg_view *av;  /* the Aggregates panel's rows */
+	uint64_t xscope_cmd;  /* Exchanges limited to this shell command's tree (its id) */
 	bool hex;
 	size_t detail_top, detail_lines;
 	size_t log_top;
@@ -124,6 +138,11 @@ struct screen {
 };
 
 /* panels.c */
+/* The panel object of p (tui/panel.h), NULL for the built-in table panels. */
+const struct panel_ops *panels_ops(enum panel_id p);
+/* Drawing helpers the panel files share. */
+int panels_put(int y, int x, int role, const char *text, int w);
+void panels_fill(int y, int x, int role, int cols);
 void panels_draw(struct screen *s);
 /* The number of row lines of the focused panel at the current size. */
 int panels_rows(const struct screen *s);

@@ -25,6 +25,7 @@
 #include "engine/file/pcapng.h"
 #include "tui/format.h"
 #include "tui/keymap.h"
+#include "tui/panel.h"
 #include "tui/screen.h"
 #include "tui/theme.h"
 #include "tui/timeline.h"
@@ -97,12 +98,27 @@ static struct store_view *focus_view(struct screen *s)
 	return s->focus <= PANEL_EVENTS ? s->views[s->focus] : NULL;
 }
 
+/* Rows of a table panel (a store view or a panel object). */
+static size_t panel_len(struct screen *s, enum panel_id p)
+{
+	if (panels_ops(p))
+		return panels_ops(p)->len(s);
+	return p <= PANEL_EVENTS ? store_view_len(s->views[p]) : 0;
+}
+
+static bool is_table(enum panel_id p)
+{
+	return p <= PANEL_EVENTS || panels_ops(p);
+}
+
 static uint64_t row_id(struct screen *s, enum panel_id p, size_t i)
 {
 	struct store_proc *pr;
 	struct store_conn *c;
 	struct store_item *it;
 
+	if (panels_ops(p))
+		return panels_ops(p)->row_id(s, i);
 	switch (p) {
 	case PANEL_PROCS:
 		pr = store_view_proc(s->views[p], i);
@@ -122,7 +138,7 @@ static uint64_t row_id(struct screen *s, enum panel_id p, size_t i)
  * descending): find one by bisection. false for other views or if absent. */
 static bool find_row_by_seq(struct screen *s, enum panel_id p, uint64_t seq, size_t *at)
 {
-	struct store_view *v = s->views[p];
+	struct store_view *v = s->views[PANEL_EVENTS];
 	bool desc = store_view_sort_desc(v);
 	size_t lo = 0, hi = store_view_len(v);
 
@@ -161,7 +177,7 @@ static bool still_coming(struct screen *s, enum panel_id p, uint64_t id)
 static void reselect(struct screen *s, enum panel_id p)
 {
 	struct panel_state *ps = &s->ps[p];
-	size_t len = store_view_len(s->views[p]), i, lo, hi;
+	size_t len = panel_len(s, p), i, lo, hi;
 
 	if (!len) {
 		ps->sel = ps->top = 0;
@@ -223,9 +239,9 @@ static void select_row(struct screen *s, size_t i)
 	struct panel_state *ps = &s->ps[s->focus];
 	size_t len;
 
-	if (!v)
+	if (!is_table(s->focus))
 		return;
-	len = store_view_len(v);
+	len = panel_len(s, s->focus);
 	if (!len)
 		return;
 	if (i >= len)
@@ -234,8 +250,13 @@ static void select_row(struct screen *s, size_t i)
 	ps->sel_id = row_id(s, s->focus, i);
 	ps->pinned = true;
 	ps->restoring = false;
-	ps->follow = s->focus == PANEL_EVENTS && i == len - 1 && !store_view_sort_desc(v) &&
-		     store_view_sort_col(v) == STORE_COL_TIME;
+	ps->follow = false;
+	if (s->focus == PANEL_EVENTS)
+		ps->follow = i == len - 1 && !store_view_sort_desc(v) &&
+			     store_view_sort_col(v) == STORE_COL_TIME;
+	else if (s->focus == PANEL_EXCH)
+		ps->follow = i == len - 1 && !exch_view_sort_desc(s->xv) &&
+			     exch_view_sort_col(s->xv) == XC_TIME;
 	keep_visible(s, s->focus);
 }
 
@@ -783,6 +804,7 @@ static void enter(struct screen *s)
 		if (!it)
 			return;
 		s->detail_seq = it->seq;
+		s->detail_exch = 0;
 		s->detail_top = 0;
 		set_focus(s, PANEL_DETAIL);
 		break;
@@ -796,7 +818,12 @@ static void back(struct screen *s)
 {
 	switch (s->focus) {
 	case PANEL_DETAIL:
-		set_focus(s, PANEL_EVENTS);
+		if (s->detail_exch) {
+			s->detail_exch = 0;
+			set_focus(s, PANEL_EXCH);
+		} else {
+			set_focus(s, PANEL_EVENTS);
+		}
 		break;
 	case PANEL_EVENTS:
 		if (s->events_conn || s->events_pid) {
@@ -856,9 +883,15 @@ static void open_sort(struct screen *s)
 	struct store_view *v = focus_view(s);
 	size_t n, i;
 
+	if (panels_ops(s->focus)) {
+		bool desc;
+
+		s->pick_sel = panels_ops(s->focus)->sort_get(s, &desc);
+		s->mode = MODE_SORT;
+		return;
+	}
 	if (!v) {
-		message(s, false,
-			"sorting applies to the Processes, Connections and Events panels");
+		message(s, false, "sorting applies to the table panels (not Detail or Log)");
 		return;
 	}
 	n = store_view_cols(s->focus == PANEL_PROCS   ? STORE_V_PROCS
@@ -898,6 +931,9 @@ static void action(struct screen *s, enum tui_action a)
 	int rows = panels_rows(s);
 	uint32_t pid, uid;
 
+	/* the focused panel object gets the action first */
+	if (panels_ops(s->focus) && panels_ops(s->focus)->action(s, a))
+		return;
 	switch (a) {
 	case ACT_HELP:
 		s->mode = MODE_HELP;
@@ -984,6 +1020,14 @@ static void action(struct screen *s, enum tui_action a)
 	case ACT_SORT_INVERT: {
 		struct store_view *v = focus_view(s);
 
+		if (panels_ops(s->focus)) {
+			bool desc;
+			size_t col = panels_ops(s->focus)->sort_get(s, &desc);
+
+			panels_ops(s->focus)->sort_set(s, col, !desc);
+			s->ps[s->focus].follow = false;
+			break;
+		}
 		if (v) {
 			store_view_sort(v, store_view_sort_col(v), !store_view_sort_desc(v));
 			s->ps[s->focus].follow = false;
@@ -1027,6 +1071,25 @@ static void action(struct screen *s, enum tui_action a)
 	case ACT_LOG:
 		set_focus(s, PANEL_LOG);
 		break;
+	case ACT_EXCHANGES:
+		set_focus(s, PANEL_EXCH);
+		break;
+	case ACT_AGGREGATES:
+		set_focus(s, PANEL_AGGR);
+		break;
+	case ACT_FOLLOW:
+		if (s->focus == PANEL_EVENTS || s->focus == PANEL_EXCH) {
+			if (s->focus == PANEL_EVENTS)
+				store_view_sort(s->views[PANEL_EVENTS], STORE_COL_TIME, false);
+			else
+				exch_view_sort(s->xv, XC_TIME, false);
+			s->ps[s->focus].follow = true;
+			s->ps[s->focus].pinned = true;
+			message(s, false, "following the newest row (a move stops it)");
+		} else {
+			message(s, false, "F5 follows the newest row in Events and Exchanges");
+		}
+		break;
 	case ACT_STEP_FWD:
 	case ACT_STEP_BACK:
 		if (replay_only(s, "step"))
@@ -1066,7 +1129,14 @@ static void picker_key(struct screen *s, int ch, size_t n)
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
-		if (s->mode == MODE_SORT) {
+		if (s->mode == MODE_SORT && panels_ops(s->focus)) {
+			bool desc;
+
+			panels_ops(s->focus)->sort_get(s, &desc);
+			if (s->pick_sel < n)
+				panels_ops(s->focus)->sort_set(s, s->pick_sel, desc);
+			s->ps[s->focus].follow = false;
+		} else if (s->mode == MODE_SORT) {
 			const enum store_col *cols;
 			struct store_view *v = focus_view(s);
 
@@ -1168,7 +1238,7 @@ static void mouse(struct screen *s)
 		k = panels_bar_key_at(s, me.x);
 		if (k >= 0)
 			action(s, keymap_action(k));
-	} else if (me.y >= TUI_ROW0 && me.y < s->lines - 2 && s->focus <= PANEL_EVENTS) {
+	} else if (me.y >= TUI_ROW0 && me.y < s->lines - 2 && is_table(s->focus)) {
 		select_row(s, s->ps[s->focus].top + (size_t)(me.y - TUI_ROW0));
 		if (me.bstate & BUTTON1_DOUBLE_CLICKED)
 			enter(s);
@@ -1197,10 +1267,13 @@ static void key(struct screen *s, int ch)
 		return;
 	case MODE_SORT: {
 		const enum store_col *cols;
-		size_t n = store_view_cols(s->focus == PANEL_PROCS   ? STORE_V_PROCS
-					   : s->focus == PANEL_CONNS ? STORE_V_CONNS
-								     : STORE_V_EVENTS,
-					   &cols);
+		const char *const *names;
+		size_t n = panels_ops(s->focus)
+			       ? panels_ops(s->focus)->sort_cols(&names)
+			       : store_view_cols(s->focus == PANEL_PROCS   ? STORE_V_PROCS
+						 : s->focus == PANEL_CONNS ? STORE_V_CONNS
+									   : STORE_V_EVENTS,
+						 &cols);
 
 		picker_key(s, ch, n);
 		return;
@@ -1261,6 +1334,11 @@ static bool update_views(struct screen *s)
 			more = true;
 		reselect(s, (enum panel_id)p);
 		keep_visible(s, (enum panel_id)p);
+	}
+	if (panels_ops(s->focus)) {
+		panels_ops(s->focus)->update(s);
+		reselect(s, s->focus);
+		keep_visible(s, s->focus);
 	}
 	return more;
 }
@@ -1323,14 +1401,21 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 	s.views[PANEL_PROCS] = store_view_new(st, STORE_V_PROCS);
 	s.views[PANEL_CONNS] = store_view_new(st, STORE_V_CONNS);
 	s.views[PANEL_EVENTS] = store_view_new(st, STORE_V_EVENTS);
-	if (!s.views[0] || !s.views[1] || !s.views[2]) {
+	s.xv = exch_view_new(st);
+	s.av = agg_view_new(st);
+	if (!s.views[0] || !s.views[1] || !s.views[2] || !s.xv || !s.av) {
+		exch_view_free(s.xv);
+		agg_view_free(s.av);
 		fprintf(stderr, "ecaptop: out of memory\n");
 		for (i = 0; i < 3; i++)
 			store_view_free(s.views[i]);
 		return 1;
 	}
 	s.ps[PANEL_EVENTS].follow = true;
+	s.ps[PANEL_EXCH].follow = true;
 	if (screen_init(&s)) {
+		exch_view_free(s.xv);
+		agg_view_free(s.av);
 		for (i = 0; i < 3; i++)
 			store_view_free(s.views[i]);
 		return 1;
@@ -1388,6 +1473,8 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 	sigaction(SIGTERM, &old_term, NULL);
 	for (i = 0; i < 3; i++)
 		store_view_free(s.views[i]);
+	exch_view_free(s.xv);
+	agg_view_free(s.av);
 	while (s.pend_n)
 		free(pend_pop(&s));
 	free(s.pend);

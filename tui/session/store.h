@@ -162,6 +162,8 @@ uint64_t store_next_seq(const struct store *st);
  * on their next update. */
 void store_set_filter(struct store *st, struct filter *f);
 const struct filter *store_get_filter(const struct store *st);
+/* Changes whenever the filter does (and at a reset). */
+uint64_t store_filter_gen(const struct store *st);
 /* Advance the filter over newly stored items (and, after a filter change, over
  * every stored item) for at most budget_ns. Returns true when it has caught up.
  * Call once per frame before updating views. */
@@ -235,6 +237,11 @@ size_t store_view_len(const struct store_view *v);
 struct store_proc *store_view_proc(const struct store_view *v, size_t i);
 struct store_conn *store_view_conn(const struct store_view *v, size_t i);
 struct store_item *store_view_item(const struct store_view *v, size_t i);
+
+/* The filter's protocol bits (FILTER_P_*) of a decoded protocol and of an
+ * event source (enum ec_source). */
+uint32_t store_proto_bits(enum dec_proto p);
+uint32_t store_source_bits(uint32_t source);
 
 /* Monotonic clock in ns (CLOCK_MONOTONIC), for budgets. */
 uint64_t store_now_ns(void);
