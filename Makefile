@@ -209,6 +209,7 @@ integration-test: ecaptop $(OUTPUT)/san/ecaptop $(TOOL_BINS)
 # The TUI under tmux: the release build, since keypress latency is part of the test.
 tui-test: ecaptop
 	$(Q)ECAPTOP=$(CURDIR)/ecaptop tests/tui/run.sh
+	$(Q)ECAPTOP=$(CURDIR)/ecaptop tests/tui/exchanges.sh
 
 test:
 	$(Q)rm -f $(OUTPUT)/results
