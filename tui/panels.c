@@ -166,6 +166,32 @@ static int draw_replay_state(struct screen *s, int x)
 	return x - x0;
 }
 
+/* "all", "pid 12,34 uid 0" */
+static void kernel_text(const struct screen *s, char *buf, size_t size)
+{
+	size_t n = 0, i;
+
+	buf[0] = '\0';
+	if (s->replay || !s->e) {
+		snprintf(buf, size, "%s", s->replay ? "(replay)" : "(none)");
+		return;
+	}
+	if (!s->n_kpids && !s->n_kuids) {
+		snprintf(buf, size, "all");
+		return;
+	}
+	if (s->n_kpids) {
+		n += (size_t)snprintf(buf + n, size - n, "pid ");
+		for (i = 0; i < s->n_kpids && n + 12 < size; i++)
+			n += (size_t)snprintf(buf + n, size - n, "%s%u", i ? "," : "", s->kpids[i]);
+	}
+	if (s->n_kuids && n + 8 < size) {
+		n += (size_t)snprintf(buf + n, size - n, "%suid ", n ? " " : "");
+		for (i = 0; i < s->n_kuids && n + 12 < size; i++)
+			n += (size_t)snprintf(buf + n, size - n, "%s%u", i ? "," : "", s->kuids[i]);
+	}
+}
+
 static void draw_header(struct screen *s)
 {
 	struct store_stats ss;
@@ -212,13 +238,10 @@ static void draw_header(struct screen *s)
 		 (unsigned long long)ss.conns);
 	put(0, x, ROLE_NORMAL, line, s->cols - x);
 
-	x = put(1, 0, ROLE_HEADER, "lost:", s->cols);
-	for (i = 0; i < sizeof(lost) / sizeof(lost[0]); i++) {
-		snprintf(line, sizeof(line), " %s ", lost_names[i]);
-		x += put(1, x, ROLE_NORMAL, line, s->cols - x);
-		snprintf(line, sizeof(line), "%llu", (unsigned long long)lost[i]);
-		x += put(1, x, lost[i] ? ROLE_LOST : ROLE_HEADER_VALUE, line, s->cols - x);
-	}
+	/* line 2: what the kernel captures, what the display shows, what was lost */
+	x = put(1, 0, ROLE_HEADER, "kernel: ", s->cols);
+	kernel_text(s, line, sizeof(line));
+	x += put(1, x, ROLE_HEADER_VALUE, line, s->cols - x);
 	{
 		uint64_t done, total;
 		const char *ft = filter_text(store_get_filter(s->st));
@@ -229,8 +252,24 @@ static void draw_header(struct screen *s)
 		if (done < total && total) {
 			snprintf(line, sizeof(line), "  filtering %llu%%",
 				 (unsigned long long)(done * 100 / total));
-			put(1, x, ROLE_PAUSED, line, s->cols - x);
+			x += put(1, x, ROLE_PAUSED, line, s->cols - x);
 		}
+	}
+	x += put(1, x, ROLE_HEADER, "  lost:", s->cols - x);
+	{
+		bool any = false;
+
+		for (i = 0; i < sizeof(lost) / sizeof(lost[0]); i++) {
+			if (!lost[i])
+				continue;
+			snprintf(line, sizeof(line), " %s ", lost_names[i]);
+			x += put(1, x, ROLE_NORMAL, line, s->cols - x);
+			snprintf(line, sizeof(line), "%llu", (unsigned long long)lost[i]);
+			x += put(1, x, ROLE_LOST, line, s->cols - x);
+			any = true;
+		}
+		if (!any)
+			put(1, x, ROLE_HEADER_VALUE, " 0", s->cols - x);
 	}
 }
 

@@ -124,6 +124,13 @@ struct screen {
 	struct ec_event **pend;
 	size_t pend_head, pend_n, pend_cap;
 	uint64_t pend_dropped;
+	/* the kernel-side filter: base_* from the command line (-p/-u), never
+	 * widened; k* what the kernel has now (K narrows it to the filter's
+	 * pid:/uid: terms within the base). n = 0: all. */
+	uint32_t base_pids[ENGINE_MAX_FILTER], base_uids[ENGINE_MAX_FILTER];
+	size_t n_base_pids, n_base_uids;
+	uint32_t kpids[ENGINE_MAX_FILTER], kuids[ENGINE_MAX_FILTER];
+	size_t n_kpids, n_kuids;
 	/* header figures */
 	uint64_t start_ns;
 	uint64_t rate_ns, rate_events, rate_bytes;

@@ -262,22 +262,80 @@ static void select_row(struct screen *s, size_t i)
 
 /* ---- filter ---- */
 
-static void apply_kernel_filter(struct screen *s, const struct filter *f)
+/* The ids of want that are in base (all of want when base is empty: no
+ * limit). Returns how many. */
+static size_t within(const uint32_t *want, size_t n_want, const uint32_t *base, size_t n_base,
+		     uint32_t *out)
 {
-	uint32_t ids[ENGINE_MAX_FILTER];
-	size_t n;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < n_want; i++) {
+		bool in = !n_base;
+
+		for (j = 0; j < n_base && !in; j++)
+			in = base[j] == want[i];
+		if (in)
+			out[n++] = want[i];
+	}
+	return n;
+}
+
+static bool push_kernel(struct screen *s, const uint32_t *pids, size_t np, const uint32_t *uids,
+			size_t nu)
+{
 	int err;
 
-	if (!s->e)
+	if (!s->e || s->replay)
+		return false;
+	err = engine_set_pid_filter(s->e, pids, np);
+	if (!err)
+		err = engine_set_uid_filter(s->e, uids, nu);
+	if (err) {
+		message(s, true, "kernel filter: %s", strerror(-err));
+		return false;
+	}
+	memcpy(s->kpids, pids, np * sizeof(*pids));
+	s->n_kpids = np;
+	memcpy(s->kuids, uids, nu * sizeof(*uids));
+	s->n_kuids = nu;
+	return true;
+}
+
+/* K: narrow what the kernel captures to the filter's pid:/uid: terms, within
+ * what the command line allowed (never wider); without such terms, back to the
+ * command line's set. Events the kernel no longer sends are not captured. */
+static void narrow_kernel(struct screen *s)
+{
+	const struct filter *f = store_get_filter(s->st);
+	uint32_t want[ENGINE_MAX_FILTER], pids[ENGINE_MAX_FILTER], uids[ENGINE_MAX_FILTER];
+	size_t nw, np, nu;
+
+	if (!s->e || s->replay) {
+		message(s, false, "K: only while capturing live");
 		return;
-	n = filter_kernel_pids(f, ids, ENGINE_MAX_FILTER);
-	err = engine_set_pid_filter(s->e, ids, n);
-	if (err)
-		log_msg(LOG_WARN, "kernel pid filter: %s", strerror(-err));
-	n = filter_kernel_uids(f, ids, ENGINE_MAX_FILTER);
-	err = engine_set_uid_filter(s->e, ids, n);
-	if (err)
-		log_msg(LOG_WARN, "kernel uid filter: %s", strerror(-err));
+	}
+	nw = filter_kernel_pids(f, want, ENGINE_MAX_FILTER);
+	np = nw ? within(want, nw, s->base_pids, s->n_base_pids, pids) : s->n_base_pids;
+	if (!nw)
+		memcpy(pids, s->base_pids, np * sizeof(*pids));
+	nu = filter_kernel_uids(f, want, ENGINE_MAX_FILTER);
+	if (nu) {
+		nw = nu;
+		nu = within(want, nw, s->base_uids, s->n_base_uids, uids);
+	} else {
+		nw = 0;
+		nu = s->n_base_uids;
+		memcpy(uids, s->base_uids, nu * sizeof(*uids));
+	}
+	if ((!np && s->n_base_pids) || (!nu && s->n_base_uids) ||
+	    (filter_kernel_pids(f, want, ENGINE_MAX_FILTER) && !np) || (nw && !nu)) {
+		message(s, true,
+			"K: the filter's pids/uids are outside the command line's "
+			"-p/-u: the kernel filter is unchanged");
+		return;
+	}
+	if (push_kernel(s, pids, np, uids, nu))
+		message(s, false, "kernel filter narrowed: other processes are no longer captured");
 }
 
 static int set_filter(struct screen *s, const char *text)
@@ -296,7 +354,7 @@ static int set_filter(struct screen *s, const char *text)
 			return -EINVAL;
 		}
 	}
-	apply_kernel_filter(s, f);
+	/* the display only: the kernel keeps capturing (K narrows it) */
 	store_set_filter(s->st, f);
 	for (p = text; *p == ' '; p++)
 		;
@@ -376,6 +434,17 @@ static bool selected_pid_uid(struct screen *s, uint32_t *pid, uint32_t *uid)
 		it = store_item_get(s->st, s->detail_seq);
 		pr = it ? it->proc : NULL;
 		break;
+	case PANEL_EXCH: {
+		/* the client's end, else the server's */
+		struct store_exch *x = exch_view_at(s->xv, sel);
+		const struct exch_end *e = x ? (x->cli.pid ? &x->cli : &x->srv) : NULL;
+
+		if (!e || !e->pid)
+			return false;
+		*pid = e->pid;
+		*uid = e->uid;
+		return true;
+	}
 	default:
 		break;
 	}
@@ -1071,6 +1140,9 @@ static void action(struct screen *s, enum tui_action a)
 	case ACT_LOG:
 		set_focus(s, PANEL_LOG);
 		break;
+	case ACT_KERNEL:
+		narrow_kernel(s);
+		break;
 	case ACT_EXCHANGES:
 		set_focus(s, PANEL_EXCH);
 		break;
@@ -1429,6 +1501,15 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 	sigaction(SIGTERM, &sa, &old_term);
 	if (o && o->filter && o->filter[0] && set_filter(&s, o->filter))
 		log_msg(LOG_WARN, "initial filter '%s' is not valid", o->filter);
+	/* the first filter holds -p/-u: the kernel set nothing may widen */
+	if (o && o->filter && o->filter[0] && s.e && !s.replay) {
+		struct filter *f = filter_compile(o->filter, NULL, 0, NULL, NULL);
+
+		s.n_base_pids = filter_kernel_pids(f, s.base_pids, ENGINE_MAX_FILTER);
+		s.n_base_uids = filter_kernel_uids(f, s.base_uids, ENGINE_MAX_FILTER);
+		filter_free(f);
+		push_kernel(&s, s.base_pids, s.n_base_pids, s.base_uids, s.n_base_uids);
+	}
 	log_msg(LOG_INFO, "interactive view started (theme %s)", theme_name());
 
 	while (!s.quit && !stop_requested) {
