@@ -273,9 +273,13 @@ t_key_P_keeps() {
 # TIME cell of the events panel is >= the one above it.
 t_events_time_order() {
 	start_exch 120 40 || return 1
-	for i in 1 2 3 4 5 6; do get "/order/$i" & done
-	wait
-	tui_keys Tab Tab Tab Tab Tab Tab # Exchanges -> Events
+	local jobs=()
+	for i in 1 2 3 4 5 6; do
+		get "/order/$i" &
+		jobs+=("$!")
+	done
+	wait "${jobs[@]}"
+	tui_keys Tab Tab Tab Tab # Exchanges -> Aggregates -> Processes -> Connections -> Events
 	tui_wait "TIME\^.*SUMMARY" 5 || { fail "not in Events"; return 1; }
 	tui_wait "/order/" 5 || { fail "no events"; return 1; }
 	tui_screen | sed -n '5,38p' | grep -oE "^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}" >"$work/times"

@@ -613,7 +613,8 @@ void exch_on_record(struct exch_table *t, struct store_conn *c, const struct dec
 	else if (!x->latency_ns && r->latency_us)
 		x->latency_ns = r->latency_us * 1000;
 	x->pending = false;
-	x->no_answer = false;
+	/* a decoder flushing a request nobody answered (the connection ended) */
+	x->no_answer = !r->resp_ts_ns && (r->type != DEC_R_HTTP || !r->http.status);
 	t->mod++;
 }
 

@@ -1435,6 +1435,11 @@ static int cmp_item(const void *x, const void *y, void *arg)
 	if (!a || !b)
 		return CMP(sa, sb);
 	switch (v->col) {
+	case STORE_COL_TIME:
+		/* timestamps, not arrival: a record is placed at its request's time,
+		 * and events of different CPUs arrive out of order */
+		r = CMP(a->ts_ns, b->ts_ns);
+		break;
 	case STORE_COL_PID:
 		r = CMP(a->proc->pid, b->proc->pid);
 		break;
@@ -1529,14 +1534,6 @@ static void view_trim(struct store_view *v)
 
 	if (!v->n_seqs || v->min_seq >= first)
 		return;
-	if (v->col == STORE_COL_TIME) {
-		for (i = 0; i < v->n_seqs && v->seqs[i] < first; i++)
-			;
-		memmove(v->seqs, v->seqs + i, (v->n_seqs - i) * sizeof(*v->seqs));
-		v->n_seqs -= i;
-		v->min_seq = v->n_seqs ? v->seqs[0] : UINT64_MAX;
-		return;
-	}
 	for (i = j = 0; i < v->n_seqs; i++)
 		if (v->seqs[i] >= first) {
 			v->seqs[j++] = v->seqs[i];
@@ -1607,21 +1604,19 @@ static bool view_update_events(struct store_view *v, uint64_t budget_ns)
 			break;
 		}
 		/* A sorted merge costs a sort of what is pending: keep each one small
-		 * so that a frame stays within its budget. */
-		if (v->n_pend >= VIEW_MAX_PENDING) {
+		 * so that a frame stays within its budget. By time, what is pending
+		 * mostly goes after the rows: merge it and go on. */
+		if (v->n_pend >= VIEW_MAX_PENDING && (v->col != STORE_COL_TIME || view_merge(v))) {
 			done = false;
 			break;
 		}
 		if (it && (pre || (it->visible && store_item_passes(st, it)))) {
-			uint64_t **a = v->col == STORE_COL_TIME ? &v->seqs : &v->pend;
-			size_t *n = v->col == STORE_COL_TIME ? &v->n_seqs : &v->n_pend;
-			size_t *cap = v->col == STORE_COL_TIME ? &v->cap_seqs : &v->cap_pend;
-
-			if (grow_u64(a, cap, *n + 1)) {
+			/* even by time: merged by timestamp, not appended */
+			if (grow_u64(&v->pend, &v->cap_pend, v->n_pend + 1)) {
 				done = false;
 				break;
 			}
-			(*a)[(*n)++] = seq;
+			v->pend[v->n_pend++] = seq;
 			if (seq < v->min_seq)
 				v->min_seq = seq;
 		}
