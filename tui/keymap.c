@@ -12,6 +12,8 @@ static const struct tui_key keys[] = {
     {'h', ACT_HELP, "h", "help", NULL},
     {'e', ACT_EXCHANGES, "e", "Exchanges: one row per request/response, query, command", NULL},
     {'a', ACT_AGGREGATES, "a", "Aggregates: per endpoint and query, p50/p95/p99", NULL},
+    {'i', ACT_IDLE, "i", "show/hide idle processes (no connection, no command) and exec rows",
+     NULL},
     {KEY_F(5), ACT_FOLLOW, "F5", "follow the newest row (Events, Exchanges)", "Follow"},
     {'\t', ACT_NEXT_PANEL, "Tab", "next panel", NULL},
     {KEY_BTAB, ACT_PREV_PANEL, "Shift-Tab", "previous panel", NULL},

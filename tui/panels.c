@@ -269,7 +269,16 @@ static void draw_header(struct screen *s)
 			any = true;
 		}
 		if (!any)
-			put(1, x, ROLE_HEADER_VALUE, " 0", s->cols - x);
+			x += put(1, x, ROLE_HEADER_VALUE, " 0", s->cols - x);
+	}
+	/* idle processes and exec rows left out (i shows them) */
+	if (!s->show_idle) {
+		size_t h = store_view_hidden(
+		    s->views[s->focus == PANEL_EVENTS ? PANEL_EVENTS : PANEL_PROCS]);
+
+		snprintf(line, sizeof(line), "  hidden %zu %s (i)", h,
+			 s->focus == PANEL_EVENTS ? "exec" : "idle");
+		put(1, x, ROLE_DIM, line, s->cols - x);
 	}
 }
 

@@ -84,6 +84,7 @@ struct screen {
 	struct agg_view *av;  /* the Aggregates panel's rows */
 	uint64_t xscope_cmd;  /* Exchanges limited to this shell command's tree (its id) */
 	bool hex;
+	bool show_idle; /* i: idle processes and exec rows shown */
 	size_t detail_top, detail_lines;
 	size_t log_top;
 	size_t help_top;

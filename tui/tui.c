@@ -1140,6 +1140,14 @@ static void action(struct screen *s, enum tui_action a)
 	case ACT_LOG:
 		set_focus(s, PANEL_LOG);
 		break;
+	case ACT_IDLE:
+		s->show_idle = !s->show_idle;
+		store_view_show_idle(s->views[PANEL_PROCS], s->show_idle);
+		store_view_show_idle(s->views[PANEL_EVENTS], s->show_idle);
+		message(s, false,
+			s->show_idle ? "idle processes and exec rows shown"
+				     : "idle processes and exec rows hidden");
+		break;
 	case ACT_KERNEL:
 		narrow_kernel(s);
 		break;

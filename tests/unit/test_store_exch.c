@@ -284,5 +284,42 @@ static void test_time_order(void)
 	store_free(st);
 }
 
-UNIT_MAIN(UNIT(test_pending_then_merged), UNIT(test_no_answer), UNIT(test_shell),
-	  UNIT(test_views_and_aggregates), UNIT(test_normalise), UNIT(test_time_order))
+/* Idle processes (no connection, no command) and exec rows are hidden unless
+ * asked for, and counted. */
+static void test_idle_hidden(void)
+{
+	struct store *st = store_new(NULL);
+	struct store_view *pv = store_view_new(st, STORE_V_PROCS);
+	struct store_view *ev = store_view_new(st, STORE_V_EVENTS);
+	struct ec_event *x = ec_event_new(3);
+
+	x->h.kind = EC_K_EXEC;
+	x->h.pid = x->h.tid = 40;
+	x->h.ts_ns = T0;
+	memcpy(x->data, "ls", 3);
+	add(st, x);
+	add(st, cmd_ev(30, "make", 1, 0, T0 + 1));
+	add(st, data_ev(10, "curl", 0x1000, 40000, 8080, EC_DIR_SEND, req, strlen(req), T0 + 2));
+	store_update(st, 1000000000ull);
+	store_view_update(pv, 1000000000ull);
+	while (!store_view_update(ev, 1000000000ull))
+		;
+	CHECK_EQ_INT(store_view_len(pv), 2); /* bash and curl, not the idle ls */
+	CHECK_EQ_INT(store_view_hidden(pv), 1);
+	CHECK_EQ_INT(store_view_hidden(ev), 1); /* its exec row */
+	store_view_show_idle(pv, true);
+	store_view_show_idle(ev, true);
+	store_view_update(pv, 1000000000ull);
+	while (!store_view_update(ev, 1000000000ull))
+		;
+	CHECK_EQ_INT(store_view_len(pv), 3);
+	CHECK_EQ_INT(store_view_hidden(pv), 0);
+	CHECK_EQ_INT(store_view_hidden(ev), 0);
+	store_view_free(pv);
+	store_view_free(ev);
+	store_free(st);
+}
+
+UNIT_MAIN(UNIT(test_idle_hidden), UNIT(test_pending_then_merged), UNIT(test_no_answer),
+	  UNIT(test_shell), UNIT(test_views_and_aggregates), UNIT(test_normalise),
+	  UNIT(test_time_order))

@@ -754,6 +754,10 @@ void store_add(struct store *st, struct ec_event *ev)
 		if (h->ts_ns > c->last_ns)
 			c->last_ns = h->ts_ns;
 		break;
+	case EC_K_COMMAND:
+	case EC_K_QUERY:
+		p->commands++;
+		break;
 	case EC_K_EXEC:
 		p->ppid = h->aux; /* EXEC: the parent's tgid */
 		p->uid = h->uid;
@@ -1252,6 +1256,8 @@ struct store_view {
 	uint64_t cursor;
 	uint64_t min_seq;
 	uint64_t resets; /* the store's resets when the rows were built */
+	bool show_idle;	 /* idle processes, exec rows */
+	size_t hidden;	 /* rows hidden for being idle (or execs) */
 };
 
 struct store_view *store_view_new(struct store *st, enum store_view_kind kind)
@@ -1481,6 +1487,7 @@ static void view_rebuild_table(struct store_view *v)
 	size_t i, n = v->kind == STORE_V_PROCS ? st->n_proc_v : st->n_conn_v;
 
 	v->n = 0;
+	v->hidden = 0;
 	if (n > v->cap) {
 		void **r = realloc(v->rows, n * sizeof(*r));
 
@@ -1493,8 +1500,13 @@ static void view_rebuild_table(struct store_view *v)
 		if (v->kind == STORE_V_PROCS) {
 			struct store_proc *p = st->proc_v[i];
 
-			if ((!v->pid || p->pid == v->pid) && store_proc_passes(st, p))
-				v->rows[v->n++] = p;
+			if ((!v->pid || p->pid == v->pid) && store_proc_passes(st, p)) {
+				/* idle: no connection and no command or query */
+				if (!v->show_idle && !v->pid && !p->conns && !p->commands)
+					v->hidden++;
+				else
+					v->rows[v->n++] = p;
+			}
 		} else {
 			struct store_conn *c = st->conn_v[i];
 
@@ -1585,6 +1597,7 @@ static bool view_update_events(struct store_view *v, uint64_t budget_ns)
 		v->gen = st->gen;
 		v->src = src;
 		v->n_seqs = v->n_pend = 0;
+		v->hidden = 0;
 		v->cursor = src ? src->base : 0;
 		v->min_seq = UINT64_MAX;
 		v->resets = st->resets;
@@ -1610,7 +1623,10 @@ static bool view_update_events(struct store_view *v, uint64_t budget_ns)
 			done = false;
 			break;
 		}
-		if (it && (pre || (it->visible && store_item_passes(st, it)))) {
+		if (it && !v->show_idle && it->ev && it->ev->h.kind == EC_K_EXEC &&
+		    (pre || store_item_passes(st, it))) {
+			v->hidden++;
+		} else if (it && (pre || (it->visible && store_item_passes(st, it)))) {
 			/* even by time: merged by timestamp, not appended */
 			if (grow_u64(&v->pend, &v->cap_pend, v->n_pend + 1)) {
 				done = false;
@@ -1694,4 +1710,17 @@ struct exch_table *store_exchanges(struct store *st)
 uint64_t store_filter_gen(const struct store *st)
 {
 	return st->gen;
+}
+
+void store_view_show_idle(struct store_view *v, bool show)
+{
+	if (v->show_idle == show)
+		return;
+	v->show_idle = show;
+	v->stale = true;
+}
+
+size_t store_view_hidden(const struct store_view *v)
+{
+	return v->hidden;
 }

@@ -48,8 +48,9 @@ struct store_proc {
 	char *cmdline;		    /* from the last exec (arguments joined by spaces), or NULL */
 	uint64_t first_ns, last_ns; /* first and last activity, Unix epoch ns */
 	uint64_t bytes_sent, bytes_recv; /* payload bytes of its connections */
-	uint64_t events; /* items (events and records) seen for it, evicted or not */
-	uint32_t conns;	 /* connections seen */
+	uint64_t events;   /* items (events and records) seen for it, evicted or not */
+	uint32_t conns;	   /* connections seen */
+	uint32_t commands; /* shell commands and server-side queries seen */
 	bool exited;
 	/* private */
 	uint64_t n_items;      /* stored items referring to it */
@@ -230,6 +231,11 @@ bool store_view_sort_desc(const struct store_view *v);
  * when the filter, sort or scope changed, a row went away, or at most once a
  * second while their tables change (so rows do not jump under the cursor). */
 bool store_view_update(struct store_view *v, uint64_t budget_ns);
+/* Idle processes (no connection, no command or query) in a procs view of all
+ * processes, and exec rows in an events view, are hidden unless show (default
+ * false); store_view_hidden() counts what the last update hid. */
+void store_view_show_idle(struct store_view *v, bool show);
+size_t store_view_hidden(const struct store_view *v);
 /* Re-sort procs/connections views at the next update, whatever the time. */
 void store_view_refresh(struct store_view *v);
 size_t store_view_len(const struct store_view *v);
