@@ -344,11 +344,21 @@ struct col {
 	enum store_col sort;
 };
 
+/* An address column holds "255.255.255.255:65535" whole where it can, and
+ * never less than "127.0.0.1:65535": numbers are not cut, names are. */
 static int conn_addr_width(const struct screen *s)
 {
 	int w = (s->cols - 60) / 2;
 
-	return w < 13 ? 13 : w > 40 ? 40 : w;
+	return w < 15 ? 15 : w > 40 ? 40 : w;
+}
+
+/* The COMM column of connections gives way first at narrow widths. */
+static int conn_comm_width(const struct screen *s)
+{
+	int w = s->cols - 1 - (6 + 2 * conn_addr_width(s) + 7 + 6 + 6 + 5 + 5 + 9);
+
+	return w < 4 ? 4 : w > 12 ? 12 : w;
 }
 
 static size_t panel_cols(const struct screen *s, enum panel_id p, struct col *c)
@@ -377,7 +387,7 @@ static size_t panel_cols(const struct screen *s, enum panel_id p, struct col *c)
 		COL("LOCAL", conn_addr_width(s), false, STORE_COL_LOCAL);
 		COL("REMOTE", conn_addr_width(s), false, STORE_COL_REMOTE);
 		COL("PID", 7, true, STORE_COL_PID);
-		COL("COMM", 12, false, STORE_COL_COMM);
+		COL("COMM", conn_comm_width(s), false, STORE_COL_COMM);
 		COL("SENT", 6, true, STORE_COL_SENT);
 		COL("RECV", 6, true, STORE_COL_RECV);
 		COL("REQS", 5, true, STORE_COL_REQUESTS);
@@ -1040,44 +1050,61 @@ static void draw_popup(struct screen *s, const char *title, const char *const *i
 
 static void draw_help(struct screen *s)
 {
-	const struct tui_key *k;
-	size_t n = keymap_table(&k), i, line = 0;
-	int rows = s->lines - 2, y = 0;
-	char buf[256];
-
-	for (y = 0; y < s->lines; y++)
-		fill(y, 0, ROLE_NORMAL, s->cols);
-	put(0, 0, ROLE_HEADER, "ecaptop keys (Esc, q or F1 to close; arrows scroll)", s->cols);
-	y = 2;
-	for (i = 0; i < n && y < rows; i++) {
-		if (!k[i].name)
-			continue;
-		if (line++ < s->help_top)
-			continue;
-		snprintf(buf, sizeof(buf), "  %-10s %s", k[i].name, k[i].help);
-		put(y++, 0, ROLE_NORMAL, buf, s->cols);
-	}
-	if (y < rows)
-		y++;
-	static const char *const extra[] = {
-	    "Filter terms (space-separated, all must hold):",
+	static const char *const syntax[] = {
+	    "Filter (F4 or \\): terms separated by spaces must all hold; 'or' between groups",
 	    "  pid:N uid:N comm:NAME proto:http|http2|mysql|pgsql|bash|zsh|tls|socket",
-	    "  port:N host:TEXT status:N|5xx /REGEX/ /REGEX/i   !TERM negates, a|b either",
+	    "  port:N host:TEXT status:404|5xx /REGEX/ /REGEX/i   !TERM negates",
+	    "  a|b or a,b: either value (pid:1,2)    port:5432 or proto:bash: either group",
+	    "  The filter narrows the display only; -p/-u (and K) decide what the kernel captures.",
+	    "",
+	};
+	static const char *const tail[] = {
+	    "",
 	    "Mouse: a click selects a row, focuses a panel or presses a bar key.",
 	    "Replay (ecaptop -r FILE): the keys act on the file's timeline:",
 	    "  p/Z play/pause the file  . , one event forward/back  ] [ twice/half the speed",
 	    "  Home/End go to the start/end of the file (not the first/last row)",
 	    "  g goes to: +30s -5s (from here), 1m30s 01:30.250 (from the start), 12:03:05 (clock)",
 	};
-	for (i = 0; i < sizeof(extra) / sizeof(extra[0]) && y < rows; i++)
-		put(y++, 0, i == 0 || i == 3 || i == 4 ? ROLE_HEADER : ROLE_NORMAL, extra[i],
-		    s->cols);
-	if (s->o && s->o->log_path && y < rows) {
-		snprintf(buf, sizeof(buf), "Log file: %s", s->o->log_path);
-		put(y++, 0, ROLE_DIM, buf, s->cols);
-	}
-	snprintf(buf, sizeof(buf), "Theme: %s%s", theme_name(),
-		 theme_has_color() ? "" : " (no colour: NO_COLOR or terminal)");
+	const struct tui_key *k;
+	size_t n = keymap_table(&k), i, total = 0, line;
+	int rows = s->lines - 2, y;
+	char buf[256];
+	char lines[160][200];
+	int roles[160];
+
+#define LINE(role, ...)                                                                            \
+	do {                                                                                       \
+		if (total < 160) {                                                                 \
+			snprintf(lines[total], sizeof(lines[total]), __VA_ARGS__);                 \
+			roles[total++] = role;                                                     \
+		}                                                                                  \
+	} while (0)
+	for (i = 0; i < sizeof(syntax) / sizeof(syntax[0]); i++)
+		LINE(i == 0 ? ROLE_HEADER : ROLE_NORMAL, "%s", syntax[i]);
+	LINE(ROLE_HEADER, "Keys");
+	for (i = 0; i < n; i++)
+		if (k[i].name)
+			LINE(ROLE_NORMAL, "  %-10s %s", k[i].name, k[i].help);
+	for (i = 0; i < sizeof(tail) / sizeof(tail[0]); i++)
+		LINE(i == 1 || i == 2 ? ROLE_HEADER : ROLE_NORMAL, "%s", tail[i]);
+	if (s->o && s->o->log_path)
+		LINE(ROLE_DIM, "Log file: %s", s->o->log_path);
+#undef LINE
+	/* scrolling stops when the last line is on the screen */
+	if (rows < 1)
+		rows = 1;
+	if (s->help_top + (size_t)(rows - 1) > total)
+		s->help_top = total > (size_t)(rows - 1) ? total - (size_t)(rows - 1) : 0;
+	for (y = 0; y < s->lines; y++)
+		fill(y, 0, ROLE_NORMAL, s->cols);
+	put(0, 0, ROLE_HEADER, "ecaptop help (Esc, q, h or F1 closes; arrows, PgUp/PgDn scroll)",
+	    s->cols);
+	for (y = 1, line = s->help_top; y <= rows - 1 && line < total; y++, line++)
+		put(y, 0, roles[line], lines[line], s->cols);
+	snprintf(buf, sizeof(buf), "Theme: %s%s   lines %zu-%zu of %zu", theme_name(),
+		 theme_has_color() ? "" : " (no colour: NO_COLOR or terminal)", s->help_top + 1,
+		 line, total);
 	put(s->lines - 1, 0, ROLE_DIM, buf, s->cols);
 }
 

@@ -1362,11 +1362,21 @@ static void key(struct screen *s, int ch)
 		picker_key(s, ch, s->n_themes);
 		return;
 	case MODE_HELP:
+		/* the drawing stops the scroll at the end */
 		if (ch == KEY_DOWN || ch == 'j')
 			s->help_top++;
 		else if ((ch == KEY_UP || ch == 'k') && s->help_top)
 			s->help_top--;
-		else if (ch == 27 || ch == 'q' || ch == KEY_F(1) || ch == '?' || ch == '\n')
+		else if (ch == KEY_NPAGE || ch == ' ')
+			s->help_top += (size_t)(s->lines > 4 ? s->lines - 3 : 1);
+		else if (ch == KEY_PPAGE)
+			s->help_top = s->help_top > (size_t)(s->lines - 3)
+					  ? s->help_top - (size_t)(s->lines - 3)
+					  : 0;
+		else if (ch == KEY_HOME)
+			s->help_top = 0;
+		else if (ch == 27 || ch == 'q' || ch == KEY_F(1) || ch == '?' || ch == 'h' ||
+			 ch == '\n')
 			s->mode = MODE_NORMAL;
 		return;
 	case MODE_NORMAL:
@@ -1421,6 +1431,29 @@ static bool update_views(struct screen *s)
 		keep_visible(s, s->focus);
 	}
 	return more;
+}
+
+/* After the terminal is back: one line of what the session saw and lost. */
+static void summary(struct screen *s)
+{
+	struct store_stats ss;
+	struct exch_stats xs = {0};
+	char b[32];
+
+	if (s->e)
+		engine_stats(s->e, &s->es);
+	store_get_stats(s->st, &ss);
+	if (store_exchanges(s->st))
+		exch_get_stats(store_exchanges(s->st), &xs);
+	fprintf(stderr,
+		"ecaptop: %llu events, %s bytes, %llu exchanges; lost: reserve %llu read %llu "
+		"trunc %llu perf %llu queue %llu malformed %llu alloc %llu; evicted %llu\n",
+		(unsigned long long)s->es.events, fmt_bytes(s->es.bytes, b, sizeof(b)),
+		(unsigned long long)xs.total, (unsigned long long)s->es.lost_reserve,
+		(unsigned long long)s->es.lost_read, (unsigned long long)s->es.lost_trunc,
+		(unsigned long long)s->es.lost_perf, (unsigned long long)s->es.lost_queue,
+		(unsigned long long)s->es.lost_malformed, (unsigned long long)s->es.lost_alloc,
+		(unsigned long long)(ss.evicted + s->pend_dropped));
 }
 
 static int screen_init(struct screen *s)
@@ -1558,6 +1591,7 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 	}
 
 	endwin();
+	summary(&s);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	for (i = 0; i < 3; i++)

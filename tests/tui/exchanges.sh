@@ -9,7 +9,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/tui/lib.sh"
 ECAPTOP=${ECAPTOP:-$top/ecaptop}
 
-ALL_TESTS="exch_pending exch_merged exch_sort exch_detail exch_80x24 aggr_endpoints exch_sql
+ALL_TESTS="exch_pending exch_merged exch_sort exch_detail exch_80x24 conns_80x24 aggr_endpoints exch_sql
 	cli_pid_kept key_P_keeps events_time_order help_keys quit_summary"
 
 skip_all() {
@@ -178,6 +178,20 @@ t_exch_80x24() {
 		{ fail "the pending row cuts a number: $row"; return 1; }
 	tui_wait "$SERVER_PID [a-z0-9]* *http +GET +200 +[0-9.]+ (ns|µs|ms|s) +[0-9.]+[KM]? +[0-9.]+[KM]? /narrow" 10 ||
 		{ fail "the completed row cuts a number"; return 1; }
+}
+
+# Connections at 80x24: both endpoints keep their port whole (the names give
+# way); a resize to 80x24 and back refills the rows at once.
+t_conns_80x24() {
+	start_exch 120 30 || return 1
+	get /conns/1
+	tui_keys Tab Tab Tab # Exchanges -> Aggregates -> Processes -> Connections
+	tui_wait "127\.0\.0\.1:$PORT " 5 || { fail "no connection rows"; return 1; }
+	tui_resize 80 24
+	tui_wait "127\.0\.0\.1:[0-9]+ +127\.0\.0\.1:$PORT " 2 || { fail "the port is cut at 80x24 (or the rows did not refill at once)"; return 1; }
+	tui_wait "127\.0\.0\.1:$PORT +127\.0\.0\.1:[0-9]{4,5} " 2 || { fail "the server's peer port is cut at 80x24"; return 1; }
+	tui_resize 120 30
+	tui_wait "127\.0\.0\.1:$PORT " 2 || { fail "the rows did not refill at once after growing"; return 1; }
 }
 
 # The Aggregates panel: /users/1..5 are one endpoint /users/{n} with count 5,
