@@ -459,7 +459,6 @@ static bool selected_pid_uid(struct screen *s, uint32_t *pid, uint32_t *uid)
 
 static void search_step(struct screen *s, int dir)
 {
-	struct store_view *v = focus_view(s);
 	struct strbuf sb = STRBUF_INIT;
 	size_t len, i, n;
 
@@ -467,11 +466,11 @@ static void search_step(struct screen *s, int dir)
 		message(s, false, "no search: press / or F3 first");
 		return;
 	}
-	if (!v) {
-		message(s, false, "search works in the Processes, Connections and Events panels");
+	if (!is_table(s->focus)) {
+		message(s, false, "search works in the table panels (not Detail or Log)");
 		return;
 	}
-	len = store_view_len(v);
+	len = panel_len(s, s->focus);
 	/* Bounded so a search over a million rows cannot freeze the screen. */
 	for (n = 1; n <= len && n <= 200000; n++) {
 		i = (s->ps[s->focus].sel + (dir > 0 ? n : len - n)) % len;

@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 ECAPTOP=${ECAPTOP:-$top/ecaptop}
 
 ALL_TESTS="exch_pending exch_merged exch_sort exch_detail exch_80x24 conns_80x24 aggr_endpoints exch_sql
-	cli_pid_kept key_P_keeps events_time_order help_keys quit_summary"
+	shell_tree cli_pid_kept key_P_keeps events_time_order help_keys quit_summary"
 
 skip_all() {
 	for t in $ALL_TESTS; do result SKIP "tui/$t" "$1"; done
@@ -30,6 +30,7 @@ pids=()
 cleanup() {
 	tui_stop
 	tmx kill-server 2>/dev/null
+	shx kill-server 2>/dev/null
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	[ -n "$PG_DATA" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate stop >/dev/null 2>&1
 	wait 2>/dev/null
@@ -68,6 +69,8 @@ for _ in $(seq 50); do
 	curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
 	sleep 0.1
 done
+
+shx() { tmux -L "$TUI_SOCKET-sh" "$@"; }
 
 fail() {
 	tui_dump "$1"
@@ -246,6 +249,45 @@ t_exch_sql() {
 	tui_keys a
 	tui_wait "pgsql +2 +0 +0\.0% .* select \? as n, \? as s" 5 ||
 		{ fail "the two selects are not one normalised query with count 2"; return 1; }
+}
+
+# A bash command is an exchange with its exit status and duration (non-zero
+# highlighted); Enter on it lists the exchanges its process tree made while it
+# ran, and Backspace goes back to all of them.
+t_shell_tree() {
+	command -v bash >/dev/null || { echo "SKIP: no bash"; return 0; }
+	start_exch 120 30 || return 1
+	tui_keys F4 C-u
+	tui_type "port:$PORT or proto:bash"
+	tui_keys Enter
+	tui_wait "filter: port:$PORT or proto:bash" 5 || { fail "the or filter was not applied"; return 1; }
+	# a tmux server of its own (a second session or window beside the manual-size
+	# one makes this tmux exit)
+	shx new-session -d -s sh -x 100 -y 10 "env HOME=$TUI_HOME PS1='$ ' bash --norc --noprofile -i"
+	sleep 1
+	# a readline call that began before the probes were attached is not seen:
+	# the first line only wakes the shell up
+	shx send-keys -t sh "true" Enter
+	sleep 1
+	shx send-keys -t sh "curl -s http://127.0.0.1:$PORT/tree/1 >/dev/null; curl -s http://127.0.0.1:$PORT/fail/tree >/dev/null; false" Enter
+	tui_wait "bash +- +bash +cmd +(pending|exit 1) .* curl -s http" 5 || { fail "the command is not an exchange"; return 1; }
+	shx send-keys -t sh "echo after" Enter
+	tui_wait "bash +cmd +exit 1 +[0-9.]+ (µs|ms|s) .* curl -s http" 5 || { fail "no exit 1 and duration"; return 1; }
+	tui_wait "bash +cmd +exit 0 .* echo after" 5 || { fail "the next command is missing"; return 1; }
+	get /tree/outside
+	tui_wait "/tree/outside" 5 || { fail "no outside request"; return 1; }
+	# select the command's row (search finds it) and press Enter
+	tui_keys /
+	tui_type "exit 1"
+	tui_keys Enter Enter
+	tui_wait "tree of [0-9]+ bash: curl -s" 5 || { fail "Enter did not scope to the command's tree"; return 1; }
+	tui_wait "GET +200 .*/tree/1" 3 || { fail "the tree lacks its first request"; return 1; }
+	tui_wait "GET +500 .*/fail/tree" 3 || { fail "the tree lacks its second request"; return 1; }
+	tui_screen | grep -q "/tree/outside" && { fail "the tree holds a request made outside it"; return 1; }
+	tui_screen | grep -q "echo after" && { fail "the tree holds a later command"; return 1; }
+	tui_keys BSpace
+	tui_wait "/tree/outside" 3 || { fail "Backspace did not bring every exchange back"; return 1; }
+	shx kill-server
 }
 
 # -p from the command line is never widened from the TUI: clearing the filter
