@@ -320,6 +320,31 @@ static void test_idle_hidden(void)
 	store_free(st);
 }
 
-UNIT_MAIN(UNIT(test_idle_hidden), UNIT(test_pending_then_merged), UNIT(test_no_answer),
-	  UNIT(test_shell), UNIT(test_views_and_aggregates), UNIT(test_normalise),
-	  UNIT(test_time_order))
+/* The table keeps the newest exchanges, counts the others; a view built before
+ * an eviction gives NULL for the evicted rows, never freed memory. */
+static void test_eviction(void)
+{
+	struct store_opts o = {.max_events = 4000, .keep = true};
+	struct store *st = store_new(&o);
+	struct exch_view *v = exch_view_new(st);
+	struct exch_stats xs;
+	uint32_t i;
+
+	for (i = 0; i < 1000; i++)
+		add(st, cmd_ev(50, "ls", i + 1, 0, T0 + i));
+	exch_view_update(v, T0);
+	CHECK_EQ_INT(exch_view_len(v), 1000);
+	for (; i < 1100; i++)
+		add(st, cmd_ev(50, "ls", i + 1, 0, T0 + i));
+	exch_get_stats(store_exchanges(st), &xs);
+	CHECK_EQ_INT(xs.total, 1100);
+	CHECK_EQ_INT(xs.evicted, 1100 - 1024);
+	CHECK(exch_view_at(v, 0) == NULL);
+	CHECK(exch_view_at(v, 999) != NULL);
+	exch_view_free(v);
+	store_free(st);
+}
+
+UNIT_MAIN(UNIT(test_eviction), UNIT(test_idle_hidden), UNIT(test_pending_then_merged),
+	  UNIT(test_no_answer), UNIT(test_shell), UNIT(test_views_and_aggregates),
+	  UNIT(test_normalise), UNIT(test_time_order))

@@ -21,10 +21,14 @@ struct exch_view {
 	bool desc;
 	uint32_t pid;
 	uint64_t from_ns, to_ns;
-	struct store_exch **rows;
+	/* ids, not pointers: an exchange evicted between two rebuilds is a row
+	 * that is gone (NULL), never freed memory */
+	uint64_t *rows;
 	size_t n, cap;
 	bool stale;
 	uint64_t gen, mod, built_ns, now_ns, resets;
+	struct store_exch **tmp; /* the rows while sorting */
+	size_t cap_tmp;
 };
 
 static const char *const xc_names[XC_MAX] = {"time",   "client", "server",  "proto", "method",
@@ -52,6 +56,7 @@ void exch_view_free(struct exch_view *v)
 	if (!v)
 		return;
 	free(v->rows);
+	free(v->tmp);
 	free(v);
 }
 
@@ -203,19 +208,31 @@ bool exch_view_update(struct exch_view *v, uint64_t now_ns)
 
 		if (!x || !in_scope(v, x) || !exch_passes(v->st, x))
 			continue;
-		if (v->n == v->cap) {
-			size_t nc = v->cap ? v->cap * 2 : 256;
-			struct store_exch **r = realloc(v->rows, nc * sizeof(*r));
+		if (v->n == v->cap_tmp) {
+			size_t nc = v->cap_tmp ? v->cap_tmp * 2 : 256;
+			struct store_exch **r = realloc(v->tmp, nc * sizeof(*r));
 
 			if (!r)
 				break;
-			v->rows = r;
-			v->cap = nc;
+			v->tmp = r;
+			v->cap_tmp = nc;
 		}
-		v->rows[v->n++] = x;
+		v->tmp[v->n++] = x;
 	}
 	/* ids are in arrival order; sorted by time, rows are in request order */
-	qsort_r(v->rows, v->n, sizeof(*v->rows), cmp_exch, v);
+	qsort_r(v->tmp, v->n, sizeof(*v->tmp), cmp_exch, v);
+	if (v->cap < v->cap_tmp) {
+		uint64_t *r = realloc(v->rows, v->cap_tmp * sizeof(*r));
+
+		if (!r) {
+			v->n = 0;
+			return true;
+		}
+		v->rows = r;
+		v->cap = v->cap_tmp;
+	}
+	for (size_t i = 0; i < v->n; i++)
+		v->rows[i] = v->tmp[i]->id;
 	return true;
 }
 
@@ -226,7 +243,9 @@ size_t exch_view_len(const struct exch_view *v)
 
 struct store_exch *exch_view_at(const struct exch_view *v, size_t i)
 {
-	return i < v->n ? v->rows[i] : NULL;
+	struct exch_table *t = store_exchanges(v->st);
+
+	return i < v->n && t ? exch_get(t, v->rows[i]) : NULL;
 }
 
 /* ---- aggregates ---- */

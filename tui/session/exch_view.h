@@ -51,6 +51,7 @@ uint32_t exch_view_scope_pid(const struct exch_view *v);
  * Returns true when the rows changed. */
 bool exch_view_update(struct exch_view *v, uint64_t now_ns);
 size_t exch_view_len(const struct exch_view *v);
+/* Row i; NULL past the end, or if its exchange was evicted since the update. */
 struct store_exch *exch_view_at(const struct exch_view *v, size_t i);
 const char *exch_col_name(enum exch_col c);
 /* The latency, or for a pending exchange its age at now_ns. */
