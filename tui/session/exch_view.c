@@ -220,7 +220,8 @@ bool exch_view_update(struct exch_view *v, uint64_t now_ns)
 		v->tmp[v->n++] = x;
 	}
 	/* ids are in arrival order; sorted by time, rows are in request order */
-	qsort_r(v->tmp, v->n, sizeof(*v->tmp), cmp_exch, v);
+	if (v->n > 1)
+		qsort_r(v->tmp, v->n, sizeof(*v->tmp), cmp_exch, v);
 	if (v->cap < v->cap_tmp) {
 		uint64_t *r = realloc(v->rows, v->cap_tmp * sizeof(*r));
 
@@ -612,13 +613,15 @@ bool agg_view_update(struct agg_view *v, uint64_t now_ns)
 	for (i = 0; i < v->n; i++) {
 		struct agg_acc *acc = &v->acc[i];
 
-		qsort(acc->lat, acc->n_lat, sizeof(*acc->lat), cmp_u64);
+		if (acc->n_lat > 1)
+			qsort(acc->lat, acc->n_lat, sizeof(*acc->lat), cmp_u64);
 		acc->row.p50 = pct(acc->lat, acc->n_lat, 50);
 		acc->row.p95 = pct(acc->lat, acc->n_lat, 95);
 		acc->row.p99 = pct(acc->lat, acc->n_lat, 99);
 		v->rows[i] = &acc->row;
 	}
-	qsort_r(v->rows, v->n, sizeof(*v->rows), cmp_agg, v);
+	if (v->n > 1)
+		qsort_r(v->rows, v->n, sizeof(*v->rows), cmp_agg, v);
 	return true;
 }
 
