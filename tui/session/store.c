@@ -1563,6 +1563,19 @@ static int view_merge(struct store_view *v)
 
 	if (!v->n_pend)
 		return 0;
+	/* by time, what arrives is nearly always in order and after the rows:
+	 * then an append, without a sort */
+	for (i = 1; i < v->n_pend && cmp_item(&v->pend[i - 1], &v->pend[i], v) <= 0; i++)
+		;
+	if (i == v->n_pend &&
+	    (!v->n_seqs || cmp_item(&v->seqs[v->n_seqs - 1], &v->pend[0], v) <= 0)) {
+		if (grow_u64(&v->seqs, &v->cap_seqs, v->n_seqs + v->n_pend))
+			return -ENOMEM;
+		memcpy(v->seqs + v->n_seqs, v->pend, v->n_pend * sizeof(*v->pend));
+		v->n_seqs += v->n_pend;
+		v->n_pend = 0;
+		return 0;
+	}
 	qsort_r(v->pend, v->n_pend, sizeof(*v->pend), cmp_item, v);
 	if (grow_u64(&v->seqs, &v->cap_seqs, v->n_seqs + v->n_pend))
 		return -ENOMEM;
