@@ -200,8 +200,8 @@ $(OUTPUT)/tools/%: tests/tools/%.c $(SAN_OBJS)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) $(LIBS) -o $@
 
 # Fuzz targets link the decoders and the engine's file readers, built with libFuzzer.
-FUZZ_LIB_SRCS := $(DEC_SRCS) $(filter engine/file/pcapng%.c tui/session/store%.c \
-	tui/session/filter%.c engine/event.c engine/log.c,$(LIB_SRCS))
+FUZZ_LIB_SRCS := $(DEC_SRCS) $(filter engine/file/pcapng%.c tui/session/%.c \
+	engine/event.c engine/log.c,$(LIB_SRCS))
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(HDRS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
@@ -228,6 +228,7 @@ integration-test: ecaptop $(OUTPUT)/san/ecaptop $(TOOL_BINS)
 # The TUI under tmux: the release build, since keypress latency is part of the test.
 tui-test: ecaptop
 	$(Q)ECAPTOP=$(CURDIR)/ecaptop tests/tui/run.sh
+	$(Q)ECAPTOP=$(CURDIR)/ecaptop tests/tui/exchanges.sh
 
 test:
 	$(Q)rm -f $(OUTPUT)/results

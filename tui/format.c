@@ -71,6 +71,26 @@ char *fmt_age(uint64_t ts_ns, uint64_t now_ns, char *buf, size_t len)
 	return buf;
 }
 
+char *fmt_duration(uint64_t ns, char *buf, size_t len)
+{
+	const char *us = utf8 ? "\xc2\xb5s" : "us";
+
+	if (ns < 1000)
+		snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%llu %s", (unsigned long long)((ns + 500) / 1000), us);
+	else if (ns < 10000000)
+		snprintf(buf, len, "%.2f ms", (double)ns / 1e6);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%llu ms", (unsigned long long)((ns + 500000) / 1000000));
+	else if (ns < 60000000000ull)
+		snprintf(buf, len, "%.2f s", (double)ns / 1e9);
+	else
+		snprintf(buf, len, "%llum%02llus", (unsigned long long)(ns / 60000000000ull),
+			 (unsigned long long)(ns / 1000000000ull % 60));
+	return buf;
+}
+
 const char *fmt_user(uint32_t uid)
 {
 	static struct {
@@ -188,6 +208,7 @@ static void first_line(struct strbuf *sb, const void *s, size_t len, size_t max)
 
 void fmt_summary(const struct store_item *it, struct strbuf *sb)
 {
+	char lat[32];
 	const struct dec_record *r = it->rec;
 	const char *arrow = fmt_arrow();
 
@@ -206,8 +227,8 @@ void fmt_summary(const struct store_item *it, struct strbuf *sb)
 			else
 				sb_puts(sb, "...");
 			if (r->latency_us)
-				sb_printf(sb, " %llu ms",
-					  (unsigned long long)((r->latency_us + 500) / 1000));
+				sb_printf(sb, " %s",
+					  fmt_duration(r->latency_us * 1000, lat, sizeof(lat)));
 			if (r->http.resp_bytes)
 				sb_printf(sb, " %llu B", (unsigned long long)r->http.resp_bytes);
 			break;
@@ -233,8 +254,8 @@ void fmt_summary(const struct store_item *it, struct strbuf *sb)
 				sb_puts(sb, "ok");
 			}
 			if (r->latency_us)
-				sb_printf(sb, " %llu ms",
-					  (unsigned long long)((r->latency_us + 500) / 1000));
+				sb_printf(sb, " %s",
+					  fmt_duration(r->latency_us * 1000, lat, sizeof(lat)));
 			break;
 		}
 		case DEC_R_NOTE:

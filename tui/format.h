@@ -19,6 +19,9 @@ char *fmt_bytes(uint64_t n, char *buf, size_t len);
 char *fmt_clock(uint64_t ts_ns, char *buf, size_t len);
 /* Time since ts_ns (Unix epoch ns) until now: "4s", "12m", "3h", "2d"; "-" if 0. */
 char *fmt_age(uint64_t ts_ns, uint64_t now_ns, char *buf, size_t len);
+/* A duration with a unit that keeps it readable: "850 ns", "198 µs" ("us"
+ * without UTF-8), "2.31 ms", "140 ms", "1.25 s", "2m05s". Returns buf. */
+char *fmt_duration(uint64_t ns, char *buf, size_t len);
 /* User name of uid, or the number. Cached. Returns a pointer valid until the next call. */
 const char *fmt_user(uint32_t uid);
 /* "→" where the terminal speaks UTF-8, "->" otherwise. */

@@ -38,6 +38,11 @@ enum tui_action {
 	ACT_THEME,
 	ACT_REDRAW,
 	ACT_LOG,
+	ACT_KERNEL,
+	ACT_IDLE,
+	ACT_EXCHANGES,
+	ACT_AGGREGATES,
+	ACT_FOLLOW,
 	/* replay (-r) */
 	ACT_STEP_FWD,
 	ACT_STEP_BACK,

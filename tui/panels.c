@@ -12,13 +12,26 @@
 #include "engine/log.h"
 #include "tui/format.h"
 #include "tui/keymap.h"
+#include "tui/panel.h"
 #include "tui/save.h"
 #include "tui/screen.h"
 #include "tui/theme.h"
 #include "tui/timeline.h"
 
-static const char *const panel_names[PANEL_MAX] = {"Processes", "Connections", "Events", "Detail",
-						   "Log"};
+static const char *const panel_names[PANEL_MAX] = {
+    "Processes", "Connections", "Events", "Detail", "Log", "Exchanges", "Aggregates"};
+
+const struct panel_ops *panels_ops(enum panel_id p)
+{
+	switch (p) {
+	case PANEL_EXCH:
+		return &panel_exchanges;
+	case PANEL_AGGR:
+		return &panel_aggregates;
+	default:
+		return NULL;
+	}
+}
 
 /* Draw text at (y, x) with role, at most w columns (bytes of ASCII; UTF-8 text is
  * counted by characters). Returns the columns used. */
@@ -50,6 +63,80 @@ static void fill(int y, int x, int role, int cols)
 		mvhline(y, x, ' ', cols - x);
 }
 
+int panels_put(int y, int x, int role, const char *text, int w)
+{
+	return put(y, x, role, text, w);
+}
+
+void panels_fill(int y, int x, int role, int cols)
+{
+	fill(y, x, role, cols);
+}
+
+/* Columns (characters) of the first n bytes of UTF-8 text. */
+static int text_cols(const char *t, size_t n)
+{
+	int c = 0;
+	size_t i;
+
+	for (i = 0; i < n && t[i]; i++)
+		c += ((unsigned char)t[i] & 0xc0) != 0x80;
+	return c;
+}
+
+/* Bytes of t that fill at most w columns. */
+static size_t text_bytes(const char *t, int w)
+{
+	size_t i = 0;
+	int c = 0;
+
+	while (t[i]) {
+		size_t k = 1;
+
+		while (((unsigned char)t[i + k] & 0xc0) == 0x80)
+			k++;
+		if (c + 1 > w)
+			break;
+		c++;
+		i += k;
+	}
+	return i;
+}
+
+void panel_layout(char *line, size_t size, const char *const *cells, const int *widths,
+		  const bool *right, size_t n, int cols)
+{
+	size_t i, pos = 0;
+	int used = 0;
+
+	line[0] = '\0';
+	for (i = 0; i < n && pos + 1 < size; i++) {
+		int w = widths[i] ? widths[i] : cols - used;
+		size_t b;
+		int c, pad;
+
+		if (w <= 0)
+			break;
+		b = text_bytes(cells[i], w);
+		c = text_cols(cells[i], b);
+		pad = w - c;
+		if (pos + b + (size_t)pad + 2 >= size)
+			break;
+		if (right && right[i])
+			pos += (size_t)snprintf(line + pos, size - pos, "%*s%.*s", pad, "", (int)b,
+						cells[i]);
+		else
+			pos += (size_t)snprintf(line + pos, size - pos, "%.*s%*s", (int)b, cells[i],
+						pad, "");
+		used += w;
+		if (i + 1 < n) {
+			line[pos++] = ' ';
+			line[pos] = '\0';
+			used++;
+		}
+	}
+}
+
 int panels_rows(const struct screen *s)
 {
 	return s->lines - TUI_ROW0 - 2;
@@ -78,6 +165,32 @@ static int draw_replay_state(struct screen *s, int x)
 		 (unsigned long long)rs->total, rs->finished && !s->rp_wait_reset ? " end" : "");
 	x += put(0, x, ROLE_NORMAL, line, s->cols - x);
 	return x - x0;
+}
+
+/* "all", "pid 12,34 uid 0" */
+static void kernel_text(const struct screen *s, char *buf, size_t size)
+{
+	size_t n = 0, i;
+
+	buf[0] = '\0';
+	if (s->replay || !s->e) {
+		snprintf(buf, size, "%s", s->replay ? "(replay)" : "(none)");
+		return;
+	}
+	if (!s->n_kpids && !s->n_kuids) {
+		snprintf(buf, size, "all");
+		return;
+	}
+	if (s->n_kpids) {
+		n += (size_t)snprintf(buf + n, size - n, "pid ");
+		for (i = 0; i < s->n_kpids && n + 12 < size; i++)
+			n += (size_t)snprintf(buf + n, size - n, "%s%u", i ? "," : "", s->kpids[i]);
+	}
+	if (s->n_kuids && n + 8 < size) {
+		n += (size_t)snprintf(buf + n, size - n, "%suid ", n ? " " : "");
+		for (i = 0; i < s->n_kuids && n + 12 < size; i++)
+			n += (size_t)snprintf(buf + n, size - n, "%s%u", i ? "," : "", s->kuids[i]);
+	}
 }
 
 static void draw_header(struct screen *s)
@@ -130,13 +243,10 @@ static void draw_header(struct screen *s)
 		put(0, x, ROLE_HEADER_VALUE, line, s->cols - x);
 	}
 
-	x = put(1, 0, ROLE_HEADER, "lost:", s->cols);
-	for (i = 0; i < sizeof(lost) / sizeof(lost[0]); i++) {
-		snprintf(line, sizeof(line), " %s ", lost_names[i]);
-		x += put(1, x, ROLE_NORMAL, line, s->cols - x);
-		snprintf(line, sizeof(line), "%llu", (unsigned long long)lost[i]);
-		x += put(1, x, lost[i] ? ROLE_LOST : ROLE_HEADER_VALUE, line, s->cols - x);
-	}
+	/* line 2: what the kernel captures, what the display shows, what was lost */
+	x = put(1, 0, ROLE_HEADER, "kernel: ", s->cols);
+	kernel_text(s, line, sizeof(line));
+	x += put(1, x, ROLE_HEADER_VALUE, line, s->cols - x);
 	{
 		uint64_t done, total;
 		const char *ft = filter_text(store_get_filter(s->st));
@@ -147,8 +257,33 @@ static void draw_header(struct screen *s)
 		if (done < total && total) {
 			snprintf(line, sizeof(line), "  filtering %llu%%",
 				 (unsigned long long)(done * 100 / total));
-			put(1, x, ROLE_PAUSED, line, s->cols - x);
+			x += put(1, x, ROLE_PAUSED, line, s->cols - x);
 		}
+	}
+	x += put(1, x, ROLE_HEADER, "  lost:", s->cols - x);
+	{
+		bool any = false;
+
+		for (i = 0; i < sizeof(lost) / sizeof(lost[0]); i++) {
+			if (!lost[i])
+				continue;
+			snprintf(line, sizeof(line), " %s ", lost_names[i]);
+			x += put(1, x, ROLE_NORMAL, line, s->cols - x);
+			snprintf(line, sizeof(line), "%llu", (unsigned long long)lost[i]);
+			x += put(1, x, ROLE_LOST, line, s->cols - x);
+			any = true;
+		}
+		if (!any)
+			x += put(1, x, ROLE_HEADER_VALUE, " 0", s->cols - x);
+	}
+	/* idle processes and exec rows left out (i shows them) */
+	if (!s->show_idle) {
+		size_t h = store_view_hidden(
+		    s->views[s->focus == PANEL_EVENTS ? PANEL_EVENTS : PANEL_PROCS]);
+
+		snprintf(line, sizeof(line), "  hidden %zu %s (i)", h,
+			 s->focus == PANEL_EVENTS ? "exec" : "idle");
+		put(1, x, ROLE_DIM, line, s->cols - x);
 	}
 }
 
@@ -199,6 +334,9 @@ static void draw_tabs(struct screen *s)
 
 		snprintf(path + n, sizeof(path) - n, " events of pid %u", s->events_pid);
 	}
+	if (panels_ops(s->focus) && panels_ops(s->focus)->scope &&
+	    !panels_ops(s->focus)->scope(s, path, sizeof(path)))
+		path[0] = '\0';
 	if (path[0] && x + 2 < s->cols)
 		put(2, x + 1, ROLE_DIM, path, s->cols - x - 1);
 }
@@ -211,11 +349,21 @@ struct col {
 	enum store_col sort;
 };
 
+/* An address column holds "255.255.255.255:65535" whole where it can, and
+ * never less than "127.0.0.1:65535": numbers are not cut, names are. */
 static int conn_addr_width(const struct screen *s)
 {
 	int w = (s->cols - 60) / 2;
 
-	return w < 13 ? 13 : w > 40 ? 40 : w;
+	return w < 15 ? 15 : w > 40 ? 40 : w;
+}
+
+/* The COMM column of connections gives way first at narrow widths. */
+static int conn_comm_width(const struct screen *s)
+{
+	int w = s->cols - 1 - (6 + 2 * conn_addr_width(s) + 7 + 6 + 6 + 5 + 5 + 9);
+
+	return w < 4 ? 4 : w > 12 ? 12 : w;
 }
 
 static size_t panel_cols(const struct screen *s, enum panel_id p, struct col *c)
@@ -244,7 +392,7 @@ static size_t panel_cols(const struct screen *s, enum panel_id p, struct col *c)
 		COL("LOCAL", conn_addr_width(s), false, STORE_COL_LOCAL);
 		COL("REMOTE", conn_addr_width(s), false, STORE_COL_REMOTE);
 		COL("PID", 7, true, STORE_COL_PID);
-		COL("COMM", 12, false, STORE_COL_COMM);
+		COL("COMM", conn_comm_width(s), false, STORE_COL_COMM);
 		COL("SENT", 6, true, STORE_COL_SENT);
 		COL("RECV", 6, true, STORE_COL_RECV);
 		COL("REQS", 5, true, STORE_COL_REQUESTS);
@@ -298,6 +446,11 @@ static void draw_col_heads(struct screen *s)
 	struct store_view *v = s->focus <= PANEL_EVENTS ? s->views[s->focus] : NULL;
 
 	fill(3, 0, ROLE_COLUMNS, s->cols);
+	if (panels_ops(s->focus)) {
+		panels_ops(s->focus)->heads(s, line, sizeof(line));
+		put(3, 0, ROLE_COLUMNS, line, s->cols);
+		return;
+	}
 	if (!v) {
 		put(3, 0, ROLE_COLUMNS,
 		    s->focus == PANEL_DETAIL ? (s->hex ? " Detail (hex)" : " Detail (text)")
@@ -427,6 +580,13 @@ void panels_row_text(struct screen *s, enum panel_id p, size_t i, struct strbuf 
 	size_t k, n;
 	struct col c[12];
 
+	if (panels_ops(p)) {
+		char line[1024];
+
+		if (panels_ops(p)->row(s, i, line, sizeof(line), &role))
+			sb_puts(sb, line);
+		return;
+	}
 	n = panel_cols(s, p, c);
 	if (!row_cells(s, p, i, cells, &role))
 		return;
@@ -484,6 +644,37 @@ static void draw_table(struct screen *s)
 	}
 }
 
+/* The rows of a panel object. */
+static void draw_obj_table(struct screen *s, const struct panel_ops *ops)
+{
+	struct panel_state *ps = &s->ps[s->focus];
+	int rows = panels_rows(s), y;
+	size_t len = ops->len(s);
+	char line[1024];
+
+	for (y = 0; y < rows; y++) {
+		size_t i = ps->top + (size_t)y;
+		int role = ROLE_NORMAL;
+
+		fill(TUI_ROW0 + y, 0, ROLE_NORMAL, s->cols);
+		if (i >= len || !ops->row(s, i, line, sizeof(line), &role))
+			continue;
+		if (i == ps->sel) {
+			fill(TUI_ROW0 + y, 0, ROLE_SELECTION, s->cols);
+			role = ROLE_SELECTION;
+		}
+		put(TUI_ROW0 + y, 0, role, line, s->cols);
+	}
+	if (!len) {
+		const char *m =
+		    store_get_filter(s->st)  ? "no rows pass the filter (F4 to change it)"
+		    : s->focus == PANEL_EXCH ? "no exchanges yet (HTTP, SQL or shell commands)"
+					     : "no exchanges to aggregate yet";
+
+		put(TUI_ROW0 + 1, 2, ROLE_DIM, m, s->cols - 2);
+	}
+}
+
 static void hexdump(struct strbuf *out, const uint8_t *d, size_t len)
 {
 	size_t off, i;
@@ -506,12 +697,75 @@ static void hexdump(struct strbuf *out, const uint8_t *d, size_t len)
 	}
 }
 
+/* The head of an exchange's detail: both ends, status, latency, sizes. */
+static void exch_detail(struct screen *s, const struct store_exch *x, struct strbuf *sb)
+{
+	char t[32], d[32], st[64], a[32], b[32], ep[80];
+
+	fmt_clock(x->start_ns, t, sizeof(t));
+	exch_status_text(x, st, sizeof(st));
+	sb_printf(sb, "exchange %s  %s ", t, exch_proto_name(x));
+	fmt_printable(sb, x->method, strlen(x->method));
+	sb_puts(sb, " ");
+	fmt_printable(sb, x->target, strlen(x->target));
+	sb_puts(sb, "\n");
+	sb_printf(sb, "status %s  %s %s", st, x->pending ? "waiting for" : "latency",
+		  fmt_duration(exch_latency(x, s->clock_ns), d, sizeof(d)));
+	if (x->kind != EXCH_SHELL)
+		sb_printf(sb, "  request %s  response %s", fmt_bytes(x->req_bytes, a, sizeof(a)),
+			  fmt_bytes(x->resp_bytes, b, sizeof(b)));
+	if (x->rows >= 0)
+		sb_printf(sb, "  rows %lld", (long long)x->rows);
+	sb_puts(sb, "\n");
+	if (x->kind == EXCH_SHELL && !x->pending && x->status > 1)
+		sb_printf(sb, "EXIT STATUS %d (non-zero)\n", x->status - 1);
+	if (x->error) {
+		sb_printf(sb, "ERROR SQLSTATE %s: ", x->sqlstate[0] ? x->sqlstate : "?");
+		fmt_printable(sb, x->error, strlen(x->error));
+		sb_puts(sb, "\n");
+	}
+	if (x->stream_id || x->host[0]) {
+		if (x->stream_id)
+			sb_printf(sb, "h2 stream %u  ", x->stream_id);
+		sb_puts(sb, x->stream_id ? ":authority " : "host ");
+		fmt_printable(sb, x->host, strlen(x->host));
+		sb_puts(sb, "\n");
+	}
+	sb_printf(sb, "client %u ", x->cli.pid);
+	fmt_printable(sb, x->cli.comm, strlen(x->cli.comm));
+	if (x->kind != EXCH_SHELL) {
+		if (x->srv.pid) {
+			sb_printf(sb, "  server %u ", x->srv.pid);
+			fmt_printable(sb, x->srv.comm, strlen(x->srv.comm));
+		} else {
+			sb_puts(sb, "  server (not captured)");
+		}
+		sb_printf(sb, " at %s\n", fmt_endpoint(x->srv_addr, x->srv_port, ep, sizeof(ep)));
+	} else {
+		sb_puts(sb, "\n");
+	}
+	if (x->no_answer)
+		sb_puts(sb, "the connection ended without an answer\n");
+	sb_puts(sb, "----\n");
+}
+
 size_t panels_detail_build(struct screen *s, struct strbuf *sb)
 {
 	struct store_item *it = store_item_get(s->st, s->detail_seq);
 	struct strbuf raw = STRBUF_INIT;
 	char t[32], a[80], b[80];
 	size_t lines = 0, i;
+
+	if (s->detail_exch) {
+		struct store_exch *x = exch_get(store_exchanges(s->st), s->detail_exch);
+
+		if (x) {
+			/* a record arriving since Enter completes the exchange */
+			if (x->cli.seq || x->srv.seq)
+				it = store_item_get(s->st, x->cli.seq ? x->cli.seq : x->srv.seq);
+			exch_detail(s, x, sb);
+		}
+	}
 
 	if (!it) {
 		sb_puts(sb, !s->detail_seq ? "(no event selected: Enter on a row of Events)\n"
@@ -535,7 +789,8 @@ size_t panels_detail_build(struct screen *s, struct strbuf *sb)
 			  : it->conn->local_is_client == 0 ? "local is the server"
 							   : "role unknown");
 	if (it->rec && it->rec->latency_us)
-		sb_printf(sb, "latency %llu us\n", (unsigned long long)it->rec->latency_us);
+		sb_printf(sb, "latency %s\n",
+			  fmt_duration(it->rec->latency_us * 1000, t, sizeof(t)));
 	if (it->ev && it->ev->h.kind == EC_K_DATA)
 		sb_printf(sb, "%s %u bytes%s\n", ec_dir_name(it->ev->h.dir), it->ev->h.len,
 			  it->ev->h.aux ? " (bytes lost after these)" : "");
@@ -694,10 +949,10 @@ static void draw_status(struct screen *s)
 		put(y, 0, s->msg_error ? ROLE_ERROR : ROLE_STATUS, s->msg, s->cols);
 		return;
 	}
-	if (s->focus <= PANEL_EVENTS) {
+	if (s->focus <= PANEL_EVENTS || panels_ops(s->focus)) {
 		char line[EDITOR_MAX + 128];
-		struct store_view *v = s->views[s->focus];
-		size_t len = store_view_len(v);
+		size_t len = panels_ops(s->focus) ? panels_ops(s->focus)->len(s)
+						  : store_view_len(s->views[s->focus]);
 
 		snprintf(line, sizeof(line), " %zu/%zu rows  tagged %zu%s%s",
 			 len ? s->ps[s->focus].sel + 1 : 0, len, save_tag_count(s),
@@ -802,44 +1057,61 @@ static void draw_popup(struct screen *s, const char *title, const char *const *i
 
 static void draw_help(struct screen *s)
 {
-	const struct tui_key *k;
-	size_t n = keymap_table(&k), i, line = 0;
-	int rows = s->lines - 2, y = 0;
-	char buf[256];
-
-	for (y = 0; y < s->lines; y++)
-		fill(y, 0, ROLE_NORMAL, s->cols);
-	put(0, 0, ROLE_HEADER, "ecaptop keys (Esc, q or F1 to close; arrows scroll)", s->cols);
-	y = 2;
-	for (i = 0; i < n && y < rows; i++) {
-		if (!k[i].name)
-			continue;
-		if (line++ < s->help_top)
-			continue;
-		snprintf(buf, sizeof(buf), "  %-10s %s", k[i].name, k[i].help);
-		put(y++, 0, ROLE_NORMAL, buf, s->cols);
-	}
-	if (y < rows)
-		y++;
-	static const char *const extra[] = {
-	    "Filter terms (space-separated, all must hold):",
+	static const char *const syntax[] = {
+	    "Filter (F4 or \\): terms separated by spaces must all hold; 'or' between groups",
 	    "  pid:N uid:N comm:NAME proto:http|http2|mysql|pgsql|bash|zsh|tls|socket",
-	    "  port:N host:TEXT status:N|5xx /REGEX/ /REGEX/i   !TERM negates, a|b either",
+	    "  port:N host:TEXT status:404|5xx /REGEX/ /REGEX/i   !TERM negates",
+	    "  a|b or a,b: either value (pid:1,2)    port:5432 or proto:bash: either group",
+	    "  The filter narrows the display only; -p/-u (and K) decide what the kernel captures.",
+	    "",
+	};
+	static const char *const tail[] = {
+	    "",
 	    "Mouse: a click selects a row, focuses a panel or presses a bar key.",
 	    "Replay (ecaptop -r FILE): the keys act on the file's timeline:",
 	    "  p/Z play/pause the file  . , one event forward/back  ] [ twice/half the speed",
 	    "  Home/End go to the start/end of the file (not the first/last row)",
 	    "  g goes to: +30s -5s (from here), 1m30s 01:30.250 (from the start), 12:03:05 (clock)",
 	};
-	for (i = 0; i < sizeof(extra) / sizeof(extra[0]) && y < rows; i++)
-		put(y++, 0, i == 0 || i == 3 || i == 4 ? ROLE_HEADER : ROLE_NORMAL, extra[i],
-		    s->cols);
-	if (s->o && s->o->log_path && y < rows) {
-		snprintf(buf, sizeof(buf), "Log file: %s", s->o->log_path);
-		put(y++, 0, ROLE_DIM, buf, s->cols);
-	}
-	snprintf(buf, sizeof(buf), "Theme: %s%s", theme_name(),
-		 theme_has_color() ? "" : " (no colour: NO_COLOR or terminal)");
+	const struct tui_key *k;
+	size_t n = keymap_table(&k), i, total = 0, line;
+	int rows = s->lines - 2, y;
+	char buf[256];
+	char lines[160][200];
+	int roles[160];
+
+#define LINE(role, ...)                                                                            \
+	do {                                                                                       \
+		if (total < 160) {                                                                 \
+			snprintf(lines[total], sizeof(lines[total]), __VA_ARGS__);                 \
+			roles[total++] = role;                                                     \
+		}                                                                                  \
+	} while (0)
+	for (i = 0; i < sizeof(syntax) / sizeof(syntax[0]); i++)
+		LINE(i == 0 ? ROLE_HEADER : ROLE_NORMAL, "%s", syntax[i]);
+	LINE(ROLE_HEADER, "Keys");
+	for (i = 0; i < n; i++)
+		if (k[i].name)
+			LINE(ROLE_NORMAL, "  %-10s %s", k[i].name, k[i].help);
+	for (i = 0; i < sizeof(tail) / sizeof(tail[0]); i++)
+		LINE(i == 1 || i == 2 ? ROLE_HEADER : ROLE_NORMAL, "%s", tail[i]);
+	if (s->o && s->o->log_path)
+		LINE(ROLE_DIM, "Log file: %s", s->o->log_path);
+#undef LINE
+	/* scrolling stops when the last line is on the screen */
+	if (rows < 1)
+		rows = 1;
+	if (s->help_top + (size_t)(rows - 1) > total)
+		s->help_top = total > (size_t)(rows - 1) ? total - (size_t)(rows - 1) : 0;
+	for (y = 0; y < s->lines; y++)
+		fill(y, 0, ROLE_NORMAL, s->cols);
+	put(0, 0, ROLE_HEADER, "ecaptop help (Esc, q, h or F1 closes; arrows, PgUp/PgDn scroll)",
+	    s->cols);
+	for (y = 1, line = s->help_top; y <= rows - 1 && line < total; y++, line++)
+		put(y, 0, roles[line], lines[line], s->cols);
+	snprintf(buf, sizeof(buf), "Theme: %s%s   lines %zu-%zu of %zu", theme_name(),
+		 theme_has_color() ? "" : " (no colour: NO_COLOR or terminal)", s->help_top + 1,
+		 line, total);
 	put(s->lines - 1, 0, ROLE_DIM, buf, s->cols);
 }
 
@@ -883,14 +1155,21 @@ void panels_draw(struct screen *s)
 	draw_col_heads(s);
 	for (y = TUI_ROW0; y < s->lines - 2; y++)
 		fill(y, 0, ROLE_NORMAL, s->cols);
-	if (s->focus <= PANEL_EVENTS)
+	if (panels_ops(s->focus))
+		draw_obj_table(s, panels_ops(s->focus));
+	else if (s->focus <= PANEL_EVENTS)
 		draw_table(s);
 	else if (s->focus == PANEL_DETAIL)
 		draw_detail(s);
 	else
 		draw_log(s);
 	draw_bar(s);
-	if (s->mode == MODE_SORT) {
+	if (s->mode == MODE_SORT && panels_ops(s->focus)) {
+		const char *const *names;
+		size_t n = panels_ops(s->focus)->sort_cols(&names);
+
+		draw_popup(s, "Sort by", names, n, s->pick_sel);
+	} else if (s->mode == MODE_SORT) {
 		const enum store_col *cols;
 		size_t n = store_view_cols(s->focus == PANEL_PROCS   ? STORE_V_PROCS
 					   : s->focus == PANEL_CONNS ? STORE_V_CONNS

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "tui/session/exch_view.h"
 #include "tui/session/store.h"
 #include "tui/editor.h"
 #include "tui/tui.h"
@@ -26,7 +27,16 @@
 #define TUI_MIN_LINES 12
 #define TUI_ROW0      4 /* first row line */
 
-enum panel_id { PANEL_PROCS, PANEL_CONNS, PANEL_EVENTS, PANEL_DETAIL, PANEL_LOG, PANEL_MAX };
+enum panel_id {
+	PANEL_PROCS,
+	PANEL_CONNS,
+	PANEL_EVENTS,
+	PANEL_DETAIL,
+	PANEL_LOG,
+	PANEL_EXCH, /* panel objects (tui/panel.h) from here on */
+	PANEL_AGGR,
+	PANEL_MAX
+};
 
 enum tui_mode {
 	MODE_NORMAL,
@@ -69,7 +79,12 @@ struct screen {
 	uint32_t events_pid; /* scope of the events panel */
 	uint64_t events_conn;
 	uint64_t detail_seq;
+	uint64_t detail_exch; /* the detail shows this exchange (0: the item detail_seq) */
+	struct exch_view *xv; /* the Exchanges panel's rows */
+	struct agg_view *av;  /* the Aggregates panel's rows */
+	uint64_t xscope_cmd;  /* Exchanges limited to this shell command's tree (its id) */
 	bool hex;
+	bool show_idle; /* i: idle processes and exec rows shown */
 	size_t detail_top, detail_lines;
 	size_t log_top;
 	size_t help_top;
@@ -111,6 +126,13 @@ struct screen {
 	struct ec_event **pend;
 	size_t pend_head, pend_n, pend_cap;
 	uint64_t pend_dropped;
+	/* the kernel-side filter: base_* from the command line (-p/-u), never
+	 * widened; k* what the kernel has now (K narrows it to the filter's
+	 * pid:/uid: terms within the base). n = 0: all. */
+	uint32_t base_pids[ENGINE_MAX_FILTER], base_uids[ENGINE_MAX_FILTER];
+	size_t n_base_pids, n_base_uids;
+	uint32_t kpids[ENGINE_MAX_FILTER], kuids[ENGINE_MAX_FILTER];
+	size_t n_kpids, n_kuids;
 	/* header figures */
 	uint64_t start_ns;
 	uint64_t rate_ns, rate_events, rate_bytes;
@@ -125,6 +147,11 @@ struct screen {
 };
 
 /* panels.c */
+/* The panel object of p (tui/panel.h), NULL for the built-in table panels. */
+const struct panel_ops *panels_ops(enum panel_id p);
+/* Drawing helpers the panel files share. */
+int panels_put(int y, int x, int role, const char *text, int w);
+void panels_fill(int y, int x, int role, int cols);
 void panels_draw(struct screen *s);
 /* The number of row lines of the focused panel at the current size. */
 int panels_rows(const struct screen *s);

@@ -25,6 +25,7 @@
 #include "engine/file/pcapng.h"
 #include "tui/format.h"
 #include "tui/keymap.h"
+#include "tui/panel.h"
 #include "tui/save.h"
 #include "tui/screen.h"
 #include "tui/theme.h"
@@ -88,12 +89,27 @@ static struct store_view *focus_view(struct screen *s)
 	return s->focus <= PANEL_EVENTS ? s->views[s->focus] : NULL;
 }
 
+/* Rows of a table panel (a store view or a panel object). */
+static size_t panel_len(struct screen *s, enum panel_id p)
+{
+	if (panels_ops(p))
+		return panels_ops(p)->len(s);
+	return p <= PANEL_EVENTS ? store_view_len(s->views[p]) : 0;
+}
+
+static bool is_table(enum panel_id p)
+{
+	return p <= PANEL_EVENTS || panels_ops(p);
+}
+
 static uint64_t row_id(struct screen *s, enum panel_id p, size_t i)
 {
 	struct store_proc *pr;
 	struct store_conn *c;
 	struct store_item *it;
 
+	if (panels_ops(p))
+		return panels_ops(p)->row_id(s, i);
 	switch (p) {
 	case PANEL_PROCS:
 		pr = store_view_proc(s->views[p], i);
@@ -113,7 +129,7 @@ static uint64_t row_id(struct screen *s, enum panel_id p, size_t i)
  * descending): find one by bisection. false for other views or if absent. */
 static bool find_row_by_seq(struct screen *s, enum panel_id p, uint64_t seq, size_t *at)
 {
-	struct store_view *v = s->views[p];
+	struct store_view *v = s->views[PANEL_EVENTS];
 	bool desc = store_view_sort_desc(v);
 	size_t lo = 0, hi = store_view_len(v);
 
@@ -152,7 +168,7 @@ static bool still_coming(struct screen *s, enum panel_id p, uint64_t id)
 static void reselect(struct screen *s, enum panel_id p)
 {
 	struct panel_state *ps = &s->ps[p];
-	size_t len = store_view_len(s->views[p]), i, lo, hi;
+	size_t len = panel_len(s, p), i, lo, hi;
 
 	if (!len) {
 		ps->sel = ps->top = 0;
@@ -214,9 +230,9 @@ static void select_row(struct screen *s, size_t i)
 	struct panel_state *ps = &s->ps[s->focus];
 	size_t len;
 
-	if (!v)
+	if (!is_table(s->focus))
 		return;
-	len = store_view_len(v);
+	len = panel_len(s, s->focus);
 	if (!len)
 		return;
 	if (i >= len)
@@ -225,29 +241,92 @@ static void select_row(struct screen *s, size_t i)
 	ps->sel_id = row_id(s, s->focus, i);
 	ps->pinned = true;
 	ps->restoring = false;
-	ps->follow = s->focus == PANEL_EVENTS && i == len - 1 && !store_view_sort_desc(v) &&
-		     store_view_sort_col(v) == STORE_COL_TIME;
+	ps->follow = false;
+	if (s->focus == PANEL_EVENTS)
+		ps->follow = i == len - 1 && !store_view_sort_desc(v) &&
+			     store_view_sort_col(v) == STORE_COL_TIME;
+	else if (s->focus == PANEL_EXCH)
+		ps->follow = i == len - 1 && !exch_view_sort_desc(s->xv) &&
+			     exch_view_sort_col(s->xv) == XC_TIME;
 	keep_visible(s, s->focus);
 }
 
 /* ---- filter ---- */
 
-static void apply_kernel_filter(struct screen *s, const struct filter *f)
+/* The ids of want that are in base (all of want when base is empty: no
+ * limit). Returns how many. */
+static size_t within(const uint32_t *want, size_t n_want, const uint32_t *base, size_t n_base,
+		     uint32_t *out)
 {
-	uint32_t ids[ENGINE_MAX_FILTER];
-	size_t n;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < n_want; i++) {
+		bool in = !n_base;
+
+		for (j = 0; j < n_base && !in; j++)
+			in = base[j] == want[i];
+		if (in)
+			out[n++] = want[i];
+	}
+	return n;
+}
+
+static bool push_kernel(struct screen *s, const uint32_t *pids, size_t np, const uint32_t *uids,
+			size_t nu)
+{
 	int err;
 
-	if (!s->e)
+	if (!s->e || s->replay)
+		return false;
+	err = engine_set_pid_filter(s->e, pids, np);
+	if (!err)
+		err = engine_set_uid_filter(s->e, uids, nu);
+	if (err) {
+		message(s, true, "kernel filter: %s", strerror(-err));
+		return false;
+	}
+	memcpy(s->kpids, pids, np * sizeof(*pids));
+	s->n_kpids = np;
+	memcpy(s->kuids, uids, nu * sizeof(*uids));
+	s->n_kuids = nu;
+	return true;
+}
+
+/* K: narrow what the kernel captures to the filter's pid:/uid: terms, within
+ * what the command line allowed (never wider); without such terms, back to the
+ * command line's set. Events the kernel no longer sends are not captured. */
+static void narrow_kernel(struct screen *s)
+{
+	const struct filter *f = store_get_filter(s->st);
+	uint32_t want[ENGINE_MAX_FILTER], pids[ENGINE_MAX_FILTER], uids[ENGINE_MAX_FILTER];
+	size_t nw, np, nu;
+
+	if (!s->e || s->replay) {
+		message(s, false, "K: only while capturing live");
 		return;
-	n = filter_kernel_pids(f, ids, ENGINE_MAX_FILTER);
-	err = engine_set_pid_filter(s->e, ids, n);
-	if (err)
-		log_msg(LOG_WARN, "kernel pid filter: %s", strerror(-err));
-	n = filter_kernel_uids(f, ids, ENGINE_MAX_FILTER);
-	err = engine_set_uid_filter(s->e, ids, n);
-	if (err)
-		log_msg(LOG_WARN, "kernel uid filter: %s", strerror(-err));
+	}
+	nw = filter_kernel_pids(f, want, ENGINE_MAX_FILTER);
+	np = nw ? within(want, nw, s->base_pids, s->n_base_pids, pids) : s->n_base_pids;
+	if (!nw)
+		memcpy(pids, s->base_pids, np * sizeof(*pids));
+	nu = filter_kernel_uids(f, want, ENGINE_MAX_FILTER);
+	if (nu) {
+		nw = nu;
+		nu = within(want, nw, s->base_uids, s->n_base_uids, uids);
+	} else {
+		nw = 0;
+		nu = s->n_base_uids;
+		memcpy(uids, s->base_uids, nu * sizeof(*uids));
+	}
+	if ((!np && s->n_base_pids) || (!nu && s->n_base_uids) ||
+	    (filter_kernel_pids(f, want, ENGINE_MAX_FILTER) && !np) || (nw && !nu)) {
+		message(s, true,
+			"K: the filter's pids/uids are outside the command line's "
+			"-p/-u: the kernel filter is unchanged");
+		return;
+	}
+	if (push_kernel(s, pids, np, uids, nu))
+		message(s, false, "kernel filter narrowed: other processes are no longer captured");
 }
 
 static int set_filter(struct screen *s, const char *text)
@@ -266,7 +345,7 @@ static int set_filter(struct screen *s, const char *text)
 			return -EINVAL;
 		}
 	}
-	apply_kernel_filter(s, f);
+	/* the display only: the kernel keeps capturing (K narrows it) */
 	store_set_filter(s->st, f);
 	for (p = text; *p == ' '; p++)
 		;
@@ -346,6 +425,17 @@ static bool selected_pid_uid(struct screen *s, uint32_t *pid, uint32_t *uid)
 		it = store_item_get(s->st, s->detail_seq);
 		pr = it ? it->proc : NULL;
 		break;
+	case PANEL_EXCH: {
+		/* the client's end, else the server's */
+		struct store_exch *x = exch_view_at(s->xv, sel);
+		const struct exch_end *e = x ? (x->cli.pid ? &x->cli : &x->srv) : NULL;
+
+		if (!e || !e->pid)
+			return false;
+		*pid = e->pid;
+		*uid = e->uid;
+		return true;
+	}
 	default:
 		break;
 	}
@@ -360,7 +450,6 @@ static bool selected_pid_uid(struct screen *s, uint32_t *pid, uint32_t *uid)
 
 static void search_step(struct screen *s, int dir)
 {
-	struct store_view *v = focus_view(s);
 	struct strbuf sb = STRBUF_INIT;
 	size_t len, i, n;
 
@@ -368,11 +457,11 @@ static void search_step(struct screen *s, int dir)
 		message(s, false, "no search: press / or F3 first");
 		return;
 	}
-	if (!v) {
-		message(s, false, "search works in the Processes, Connections and Events panels");
+	if (!is_table(s->focus)) {
+		message(s, false, "search works in the table panels (not Detail or Log)");
 		return;
 	}
-	len = store_view_len(v);
+	len = panel_len(s, s->focus);
 	/* Bounded so a search over a million rows cannot freeze the screen. */
 	for (n = 1; n <= len && n <= 200000; n++) {
 		i = (s->ps[s->focus].sel + (dir > 0 ? n : len - n)) % len;
@@ -703,6 +792,7 @@ static void enter(struct screen *s)
 		if (!it)
 			return;
 		s->detail_seq = it->seq;
+		s->detail_exch = 0;
 		s->detail_top = 0;
 		set_focus(s, PANEL_DETAIL);
 		break;
@@ -716,7 +806,12 @@ static void back(struct screen *s)
 {
 	switch (s->focus) {
 	case PANEL_DETAIL:
-		set_focus(s, PANEL_EVENTS);
+		if (s->detail_exch) {
+			s->detail_exch = 0;
+			set_focus(s, PANEL_EXCH);
+		} else {
+			set_focus(s, PANEL_EVENTS);
+		}
 		break;
 	case PANEL_EVENTS:
 		if (s->events_conn || s->events_pid) {
@@ -776,9 +871,15 @@ static void open_sort(struct screen *s)
 	struct store_view *v = focus_view(s);
 	size_t n, i;
 
+	if (panels_ops(s->focus)) {
+		bool desc;
+
+		s->pick_sel = panels_ops(s->focus)->sort_get(s, &desc);
+		s->mode = MODE_SORT;
+		return;
+	}
 	if (!v) {
-		message(s, false,
-			"sorting applies to the Processes, Connections and Events panels");
+		message(s, false, "sorting applies to the table panels (not Detail or Log)");
 		return;
 	}
 	n = store_view_cols(s->focus == PANEL_PROCS   ? STORE_V_PROCS
@@ -818,6 +919,9 @@ static void action(struct screen *s, enum tui_action a)
 	int rows = panels_rows(s);
 	uint32_t pid, uid;
 
+	/* the focused panel object gets the action first */
+	if (panels_ops(s->focus) && panels_ops(s->focus)->action(s, a))
+		return;
 	switch (a) {
 	case ACT_HELP:
 		s->mode = MODE_HELP;
@@ -904,6 +1008,14 @@ static void action(struct screen *s, enum tui_action a)
 	case ACT_SORT_INVERT: {
 		struct store_view *v = focus_view(s);
 
+		if (panels_ops(s->focus)) {
+			bool desc;
+			size_t col = panels_ops(s->focus)->sort_get(s, &desc);
+
+			panels_ops(s->focus)->sort_set(s, col, !desc);
+			s->ps[s->focus].follow = false;
+			break;
+		}
 		if (v) {
 			store_view_sort(v, store_view_sort_col(v), !store_view_sort_desc(v));
 			s->ps[s->focus].follow = false;
@@ -951,6 +1063,36 @@ static void action(struct screen *s, enum tui_action a)
 	case ACT_LOG:
 		set_focus(s, PANEL_LOG);
 		break;
+	case ACT_IDLE:
+		s->show_idle = !s->show_idle;
+		store_view_show_idle(s->views[PANEL_PROCS], s->show_idle);
+		store_view_show_idle(s->views[PANEL_EVENTS], s->show_idle);
+		message(s, false,
+			s->show_idle ? "idle processes and exec rows shown"
+				     : "idle processes and exec rows hidden");
+		break;
+	case ACT_KERNEL:
+		narrow_kernel(s);
+		break;
+	case ACT_EXCHANGES:
+		set_focus(s, PANEL_EXCH);
+		break;
+	case ACT_AGGREGATES:
+		set_focus(s, PANEL_AGGR);
+		break;
+	case ACT_FOLLOW:
+		if (s->focus == PANEL_EVENTS || s->focus == PANEL_EXCH) {
+			if (s->focus == PANEL_EVENTS)
+				store_view_sort(s->views[PANEL_EVENTS], STORE_COL_TIME, false);
+			else
+				exch_view_sort(s->xv, XC_TIME, false);
+			s->ps[s->focus].follow = true;
+			s->ps[s->focus].pinned = true;
+			message(s, false, "following the newest row (a move stops it)");
+		} else {
+			message(s, false, "F5 follows the newest row in Events and Exchanges");
+		}
+		break;
 	case ACT_STEP_FWD:
 	case ACT_STEP_BACK:
 		if (replay_only(s, "step"))
@@ -990,7 +1132,14 @@ static void picker_key(struct screen *s, int ch, size_t n)
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
-		if (s->mode == MODE_SORT) {
+		if (s->mode == MODE_SORT && panels_ops(s->focus)) {
+			bool desc;
+
+			panels_ops(s->focus)->sort_get(s, &desc);
+			if (s->pick_sel < n)
+				panels_ops(s->focus)->sort_set(s, s->pick_sel, desc);
+			s->ps[s->focus].follow = false;
+		} else if (s->mode == MODE_SORT) {
 			const enum store_col *cols;
 			struct store_view *v = focus_view(s);
 
@@ -1092,7 +1241,7 @@ static void mouse(struct screen *s)
 		k = panels_bar_key_at(s, me.x);
 		if (k >= 0)
 			action(s, keymap_action(k));
-	} else if (me.y >= TUI_ROW0 && me.y < s->lines - 2 && s->focus <= PANEL_EVENTS) {
+	} else if (me.y >= TUI_ROW0 && me.y < s->lines - 2 && is_table(s->focus)) {
 		select_row(s, s->ps[s->focus].top + (size_t)(me.y - TUI_ROW0));
 		if (me.bstate & BUTTON1_DOUBLE_CLICKED)
 			enter(s);
@@ -1121,10 +1270,13 @@ static void key(struct screen *s, int ch)
 		return;
 	case MODE_SORT: {
 		const enum store_col *cols;
-		size_t n = store_view_cols(s->focus == PANEL_PROCS   ? STORE_V_PROCS
-					   : s->focus == PANEL_CONNS ? STORE_V_CONNS
-								     : STORE_V_EVENTS,
-					   &cols);
+		const char *const *names;
+		size_t n = panels_ops(s->focus)
+			       ? panels_ops(s->focus)->sort_cols(&names)
+			       : store_view_cols(s->focus == PANEL_PROCS   ? STORE_V_PROCS
+						 : s->focus == PANEL_CONNS ? STORE_V_CONNS
+									   : STORE_V_EVENTS,
+						 &cols);
 
 		picker_key(s, ch, n);
 		return;
@@ -1133,11 +1285,21 @@ static void key(struct screen *s, int ch)
 		picker_key(s, ch, s->n_themes);
 		return;
 	case MODE_HELP:
+		/* the drawing stops the scroll at the end */
 		if (ch == KEY_DOWN || ch == 'j')
 			s->help_top++;
 		else if ((ch == KEY_UP || ch == 'k') && s->help_top)
 			s->help_top--;
-		else if (ch == 27 || ch == 'q' || ch == KEY_F(1) || ch == '?' || ch == '\n')
+		else if (ch == KEY_NPAGE || ch == ' ')
+			s->help_top += (size_t)(s->lines > 4 ? s->lines - 3 : 1);
+		else if (ch == KEY_PPAGE)
+			s->help_top = s->help_top > (size_t)(s->lines - 3)
+					  ? s->help_top - (size_t)(s->lines - 3)
+					  : 0;
+		else if (ch == KEY_HOME)
+			s->help_top = 0;
+		else if (ch == 27 || ch == 'q' || ch == KEY_F(1) || ch == '?' || ch == 'h' ||
+			 ch == '\n')
 			s->mode = MODE_NORMAL;
 		return;
 	case MODE_NORMAL:
@@ -1186,7 +1348,35 @@ static bool update_views(struct screen *s)
 		reselect(s, (enum panel_id)p);
 		keep_visible(s, (enum panel_id)p);
 	}
+	if (panels_ops(s->focus)) {
+		panels_ops(s->focus)->update(s);
+		reselect(s, s->focus);
+		keep_visible(s, s->focus);
+	}
 	return more;
+}
+
+/* After the terminal is back: one line of what the session saw and lost. */
+static void summary(struct screen *s)
+{
+	struct store_stats ss;
+	struct exch_stats xs = {0};
+	char b[32];
+
+	if (s->e)
+		engine_stats(s->e, &s->es);
+	store_get_stats(s->st, &ss);
+	if (store_exchanges(s->st))
+		exch_get_stats(store_exchanges(s->st), &xs);
+	fprintf(stderr,
+		"ecaptop: %llu events, %s bytes, %llu exchanges; lost: reserve %llu read %llu "
+		"trunc %llu perf %llu queue %llu malformed %llu alloc %llu; evicted %llu\n",
+		(unsigned long long)s->es.events, fmt_bytes(s->es.bytes, b, sizeof(b)),
+		(unsigned long long)xs.total, (unsigned long long)s->es.lost_reserve,
+		(unsigned long long)s->es.lost_read, (unsigned long long)s->es.lost_trunc,
+		(unsigned long long)s->es.lost_perf, (unsigned long long)s->es.lost_queue,
+		(unsigned long long)s->es.lost_malformed, (unsigned long long)s->es.lost_alloc,
+		(unsigned long long)(ss.evicted + s->pend_dropped));
 }
 
 static int screen_init(struct screen *s)
@@ -1247,14 +1437,21 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 	s.views[PANEL_PROCS] = store_view_new(st, STORE_V_PROCS);
 	s.views[PANEL_CONNS] = store_view_new(st, STORE_V_CONNS);
 	s.views[PANEL_EVENTS] = store_view_new(st, STORE_V_EVENTS);
-	if (!s.views[0] || !s.views[1] || !s.views[2]) {
+	s.xv = exch_view_new(st);
+	s.av = agg_view_new(st);
+	if (!s.views[0] || !s.views[1] || !s.views[2] || !s.xv || !s.av) {
+		exch_view_free(s.xv);
+		agg_view_free(s.av);
 		fprintf(stderr, "ecaptop: out of memory\n");
 		for (i = 0; i < 3; i++)
 			store_view_free(s.views[i]);
 		return 1;
 	}
 	s.ps[PANEL_EVENTS].follow = true;
+	s.ps[PANEL_EXCH].follow = true;
 	if (screen_init(&s)) {
+		exch_view_free(s.xv);
+		agg_view_free(s.av);
 		for (i = 0; i < 3; i++)
 			store_view_free(s.views[i]);
 		return 1;
@@ -1269,6 +1466,15 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 	sigaction(SIGHUP, &sa, &old_hup); /* the terminal went away: stop cleanly */
 	if (o && o->filter && o->filter[0] && set_filter(&s, o->filter))
 		log_msg(LOG_WARN, "initial filter '%s' is not valid", o->filter);
+	/* the first filter holds -p/-u: the kernel set nothing may widen */
+	if (o && o->filter && o->filter[0] && s.e && !s.replay) {
+		struct filter *f = filter_compile(o->filter, NULL, 0, NULL, NULL);
+
+		s.n_base_pids = filter_kernel_pids(f, s.base_pids, ENGINE_MAX_FILTER);
+		s.n_base_uids = filter_kernel_uids(f, s.base_uids, ENGINE_MAX_FILTER);
+		filter_free(f);
+		push_kernel(&s, s.base_pids, s.n_base_pids, s.base_uids, s.n_base_uids);
+	}
 	log_msg(LOG_INFO, "interactive view started (theme %s)", theme_name());
 
 	while (!s.quit && !stop_requested) {
@@ -1309,11 +1515,14 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 	}
 
 	endwin();
+	summary(&s);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
 	for (i = 0; i < 3; i++)
 		store_view_free(s.views[i]);
+	exch_view_free(s.xv);
+	agg_view_free(s.av);
 	while (s.pend_n)
 		free(pend_pop(&s));
 	free(s.pend);

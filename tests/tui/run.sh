@@ -259,14 +259,14 @@ t_resize() {
 # The basic screen at 80x24: header, tabs, rows, bar; help opens and closes.
 t_small_80x24() {
 	start 80 24 || return 1
-	tui_wait "^lost: reserve" 5 || { fail "no lost counters"; return 1; }
+	tui_wait "^kernel: all +filter: .* lost: " 5 || { fail "no kernel filter, filter and lost counters"; return 1; }
 	tui_keys F1
-	tui_wait "ecaptop keys" 5 || { fail "F1 did not open help"; return 1; }
-	tui_wait "F4 +filter editor" 5 || { fail "help lacks F4"; return 1; }
+	tui_wait "ecaptop help" 5 || { fail "F1 did not open help"; return 1; }
+	tui_wait "^Filter \(F4" 5 || { fail "help does not start with the filter syntax"; return 1; }
 	tui_keys Escape
 	tui_wait "F1Help" 5 || { fail "help did not close"; return 1; }
 	tui_keys '?'
-	tui_wait "ecaptop keys" 5 || { fail "? did not open help"; return 1; }
+	tui_wait "ecaptop help" 5 || { fail "? did not open help"; return 1; }
 	tui_keys q
 	tui_keys w
 	tui_wait "Save .*to: ecaptop-[0-9]{8}-[0-9]{6}\.pcapng" 5 || { fail "w did not prompt"; return 1; }

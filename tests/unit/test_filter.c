@@ -70,8 +70,7 @@ static void test_comm_truncated(void)
 {
 	struct filter_subject s = subj(1, 0, "systemd-resolve");
 
-	/* the kernel keeps 15 bytes: the full name still matches */
-	CHECK(m("comm:systemd-resolved", &s));
+	/* the kernel keeps 15 bytes: a longer name is rejected as typed */
 	CHECK(m("comm:systemd-resolve", &s));
 	CHECK(!m("comm:systemd-resolvX", &s));
 }
@@ -194,6 +193,12 @@ static void test_errors(void)
 	bad("port:70000", "not a port number", 5, 5);
 	bad("status:99", "not an HTTP status", 7, 2);
 	bad("status:6yy", "not an HTTP status", 7, 3);
+	bad("status:6xx", "not an HTTP status", 7, 3);
+	bad("status:600", "not an HTTP status", 7, 3);
+	bad("comm:systemd-resolved", "longer than the 15 characters", 5, 16);
+	bad("or pid:1", "must come before", 0, 2);
+	bad("pid:1 or", "must come after", 7, 1);
+	bad("pid:1 or or pid:2", "must come before", 9, 2);
 	bad("/abc", "unterminated regex", 0, 4);
 	bad("pid:1 /a(b/", "regex:", 9, 1);
 	bad("/abc/x", "unknown flag 'x'", 5, 1);
@@ -201,6 +206,37 @@ static void test_errors(void)
 	bad("!!pid:1", "negate a term once", 0, 2);
 	bad("//", "empty regex", 0, 2);
 	bad("pid:99999999999", "not a number", 4, 11);
+}
+
+/* "or" between terms: either group of ANDed terms; "a,b" as "a|b". */
+static void test_or_and_commas(void)
+{
+	struct filter_subject s = subj(7, 0, "psql");
+	uint32_t ids[8];
+	struct filter *f;
+
+	s.protos = FILTER_P_PGSQL;
+	s.ports[0] = 5432;
+	s.n_ports = 1;
+	CHECK(m("port:5432 or proto:bash", &s));
+	CHECK(m("proto:bash or port:5432", &s));
+	CHECK(m("proto:bash OR pid:7 comm:psql", &s));
+	CHECK(!m("proto:bash or pid:7 comm:curl", &s));
+	CHECK(!m("proto:bash or port:80", &s));
+	CHECK(m("pid:1,7", &s));
+	CHECK(m("pid:1,2|7", &s));
+	CHECK(!m("pid:1,2", &s));
+	CHECK(m("port:80,5432 uid:0", &s));
+	/* a comm or host named "or..." is a term, not the keyword */
+	CHECK(!m("comm:orca", &s));
+	/* with "or", the kernel cannot be narrowed */
+	f = filter_compile("pid:7 or pid:8", NULL, 0, NULL, NULL);
+	CHECK(f != NULL);
+	CHECK_EQ_INT(filter_kernel_pids(f, ids, 8), 0);
+	filter_free(f);
+	f = filter_compile("pid:7,8", NULL, 0, NULL, NULL);
+	CHECK_EQ_INT(filter_kernel_pids(f, ids, 8), 2);
+	filter_free(f);
 }
 
 static void test_kernel_ids(void)
@@ -237,4 +273,4 @@ static void test_kernel_ids(void)
 
 UNIT_MAIN(UNIT(test_empty), UNIT(test_pid_uid_comm), UNIT(test_comm_truncated), UNIT(test_proto),
 	  UNIT(test_port_host_status), UNIT(test_regex), UNIT(test_fields), UNIT(test_errors),
-	  UNIT(test_kernel_ids))
+	  UNIT(test_or_and_commas), UNIT(test_kernel_ids))

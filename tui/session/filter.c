@@ -26,6 +26,7 @@ struct alt {
 struct term {
 	enum term_kind kind;
 	bool neg;
+	unsigned group; /* terms of one group are ANDed; groups are ORed */
 	struct alt alts[FILTER_MAX_ALTS];
 	size_t n_alts;
 	pcre2_code *re;
@@ -37,6 +38,7 @@ struct filter {
 	struct term *terms;
 	size_t n_terms;
 	unsigned fields;
+	unsigned groups; /* "a or b": two groups */
 };
 
 static const struct {
@@ -169,17 +171,17 @@ static int parse_alt(struct term *t, const char *s, size_t len, size_t pos, cons
 		a->n = (uint32_t)v;
 		break;
 	case T_STATUS:
-		if (len == 3 && s[0] >= '1' && s[0] <= '9' && tolower((unsigned char)s[1]) == 'x' &&
+		if (len == 3 && s[0] >= '1' && s[0] <= '5' && tolower((unsigned char)s[1]) == 'x' &&
 		    tolower((unsigned char)s[2]) == 'x') {
 			a->cls = true;
 			a->n = (uint32_t)(s[0] - '0');
 			break;
 		}
-		v = parse_num(s, len, 999);
-		if (v < 100)
+		v = parse_num(s, len, 599);
+		if (v < 100 || (len == 3 && s[0] > '5' && tolower((unsigned char)s[1]) == 'x'))
 			return fail(e, pos, len,
-				    "status: '%.*s' is not an HTTP status (100 to 999, or a class "
-				    "like 5xx)",
+				    "status: '%.*s' is not an HTTP status (100 to 599, or a class "
+				    "1xx to 5xx)",
 				    (int)len, s);
 		a->n = (uint32_t)v;
 		break;
@@ -193,6 +195,13 @@ static int parse_alt(struct term *t, const char *s, size_t len, size_t pos, cons
 			    (int)len, s);
 		break;
 	case T_COMM:
+		if (len > 15)
+			return fail(
+			    e, pos, len,
+			    "comm: '%.*s' is longer than the 15 characters the kernel keeps "
+			    "of a name",
+			    (int)len, s);
+		/* fall through */
 	case T_HOST:
 		a->s = strndup(s, len);
 		if (!a->s)
@@ -264,6 +273,7 @@ static int parse_term(struct filter *f, const char *text, size_t start, size_t *
 	int err;
 
 	memset(t, 0, sizeof(*t));
+	t->group = f->groups;
 	if (text[p] == '!') {
 		neg = true;
 		p++;
@@ -325,8 +335,9 @@ static int parse_term(struct filter *f, const char *text, size_t start, size_t *
 	f->fields |= keys[i].field;
 	key = keys[i].name;
 	vstart = k + 1;
+	/* a|b or a,b: either (as -p 1,2 on the command line) */
 	for (astart = vstart;; astart = i + 1) {
-		for (i = astart; i < end && text[i] != '|'; i++)
+		for (i = astart; i < end && text[i] != '|' && text[i] != ','; i++)
 			;
 		err = parse_alt(t, text + astart, i - astart, astart, key, e);
 		if (err) {
@@ -365,6 +376,17 @@ struct filter *filter_compile(const char *text, char *err, size_t errlen, size_t
 			p++;
 		if (!text[p])
 			break;
+		/* "or" between terms: either side's terms must all hold */
+		if (!strncasecmp(text + p, "or", 2) &&
+		    (!text[p + 2] || text[p + 2] == ' ' || text[p + 2] == '\t')) {
+			if (!f->n_terms || f->terms[f->n_terms - 1].group != f->groups) {
+				rc = fail(&e, p, 2, "or: a term must come before it");
+				break;
+			}
+			f->groups++;
+			p += 2;
+			continue;
+		}
 		if (f->n_terms == FILTER_MAX_TERMS) {
 			rc = fail(&e, p, strlen(text + p), "more than %d terms", FILTER_MAX_TERMS);
 			break;
@@ -374,6 +396,9 @@ struct filter *filter_compile(const char *text, char *err, size_t errlen, size_t
 			break;
 		p = end;
 	}
+	if (!rc && f->groups && (!f->n_terms || f->terms[f->n_terms - 1].group != f->groups))
+		rc = fail(&e, strlen(text) ? strlen(text) - 1 : 0, 1,
+			  "or: a term must come after it");
 	if (rc) {
 		filter_free(f);
 		if (pos)
@@ -466,10 +491,18 @@ bool filter_match(struct filter *f, const struct filter_subject *s)
 
 	if (!f)
 		return true;
-	for (i = 0; i < f->n_terms; i++)
-		if (term_match(&f->terms[i], s) == f->terms[i].neg)
-			return false;
-	return true;
+	/* terms are in group order: a group fails at its first failing term */
+	for (i = 0; i < f->n_terms;) {
+		unsigned g = f->terms[i].group;
+		bool ok = true;
+
+		for (; i < f->n_terms && f->terms[i].group == g; i++)
+			if (ok && term_match(&f->terms[i], s) == f->terms[i].neg)
+				ok = false;
+		if (ok)
+			return true;
+	}
+	return !f->n_terms;
 }
 
 unsigned filter_fields(const struct filter *f)
@@ -488,7 +521,8 @@ static size_t kernel_ids(const struct filter *f, enum term_kind kind, uint32_t *
 	size_t n = 0, i, j, k, m;
 	bool first = true;
 
-	if (!f)
+	/* with "or", a group without such a term lets anything through */
+	if (!f || f->groups)
 		return 0;
 	for (i = 0; i < f->n_terms; i++) {
 		const struct term *t = &f->terms[i];

@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "decoders/stream.h"
+#include "tui/session/exchanges.h"
+#include "tui/session/map.h"
 
 /* A FIFO of item seqs with absolute indices: element a (base <= a < base + n)
  * stays at the same absolute index while older ones are popped, so cursors into
@@ -17,17 +19,6 @@ struct store_seqlist {
 	uint64_t *v;
 	size_t head, n, cap;
 	uint64_t base;
-};
-
-/* Open-addressing hash map, key (a, b) -> pointer, linear probing with
- * backward-shift deletion (no tombstones). */
-struct map_slot {
-	uint64_t a, b;
-	void *p;
-};
-struct map {
-	struct map_slot *s;
-	size_t cap, n; /* cap: power of two */
 };
 
 struct store {
@@ -56,8 +47,9 @@ struct store {
 	uint64_t gen;		      /* filter generation, from 1 */
 	uint64_t scan_seq;	      /* next item the filter scan examines */
 	struct store_seqlist matches; /* visible items that passed, in order */
-	uint64_t hit_mod; /* bumped when a proc/conn got its first hit of a generation */
-	uint64_t resets;  /* store_reset() calls: a view built before one has no rows */
+	uint64_t hit_mod;	 /* bumped when a proc/conn got its first hit of a generation */
+	uint64_t resets;	 /* store_reset() calls: a view built before one has no rows */
+	struct exch_table *exch; /* exchanges (tui/session/exchanges.h); NULL in batch mode */
 	struct strbuf tmp;
 };
 
@@ -125,92 +117,6 @@ static uint64_t seqlist_at(const struct store_seqlist *l, uint64_t a)
 	return l->v[l->head + (a - l->base)];
 }
 
-/* ---- map ---- */
-
-static size_t map_hash(uint64_t a, uint64_t b)
-{
-	uint64_t h =
-	    a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull) * 0xbf58476d1ce4e5b9ull;
-
-	return (size_t)(h ^ (h >> 31));
-}
-
-static void *map_get(const struct map *m, uint64_t a, uint64_t b)
-{
-	size_t i;
-
-	if (!m->cap)
-		return NULL;
-	for (i = map_hash(a, b) & (m->cap - 1); m->s[i].p; i = (i + 1) & (m->cap - 1))
-		if (m->s[i].a == a && m->s[i].b == b)
-			return m->s[i].p;
-	return NULL;
-}
-
-static int map_put(struct map *m, uint64_t a, uint64_t b, void *p);
-
-static int map_grow(struct map *m)
-{
-	struct map old = *m;
-	size_t i;
-
-	m->cap = old.cap ? old.cap * 2 : 64;
-	m->s = calloc(m->cap, sizeof(*m->s));
-	m->n = 0;
-	if (!m->s) {
-		*m = old;
-		return -ENOMEM;
-	}
-	for (i = 0; i < old.cap; i++)
-		if (old.s[i].p)
-			map_put(m, old.s[i].a, old.s[i].b, old.s[i].p);
-	free(old.s);
-	return 0;
-}
-
-static int map_put(struct map *m, uint64_t a, uint64_t b, void *p)
-{
-	size_t i;
-
-	if ((m->n + 1) * 4 > m->cap * 3 && map_grow(m))
-		return -ENOMEM;
-	for (i = map_hash(a, b) & (m->cap - 1); m->s[i].p; i = (i + 1) & (m->cap - 1))
-		if (m->s[i].a == a && m->s[i].b == b) {
-			m->s[i].p = p;
-			return 0;
-		}
-	m->s[i].a = a;
-	m->s[i].b = b;
-	m->s[i].p = p;
-	m->n++;
-	return 0;
-}
-
-static void map_del(struct map *m, uint64_t a, uint64_t b)
-{
-	size_t i, j, k, mask = m->cap - 1;
-
-	if (!m->cap)
-		return;
-	for (i = map_hash(a, b) & mask; m->s[i].p; i = (i + 1) & mask)
-		if (m->s[i].a == a && m->s[i].b == b)
-			break;
-	if (!m->s[i].p)
-		return;
-	m->s[i].p = NULL;
-	m->n--;
-	/* Backward-shift: move later entries of the cluster into the hole when their
-	 * home slot is not between the hole and them (Knuth 6.4, algorithm R). */
-	for (j = (i + 1) & mask; m->s[j].p; j = (j + 1) & mask) {
-		k = map_hash(m->s[j].a, m->s[j].b) & mask;
-		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
-			m->s[i] = m->s[j];
-			m->s[j].p = NULL;
-			i = j;
-		}
-	}
-}
-
 /* ---- pointer vectors of the tables ---- */
 
 static int vec_push(void ***v, size_t *n, size_t *cap, void *p)
@@ -259,6 +165,13 @@ struct store *store_new(const struct store_opts *o)
 	st->next_conn_id = 1;
 	st->gen = 1;
 	st->matches.base = 1;
+	if (st->o.keep) {
+		st->exch = exch_new(st->o.max_events / 4);
+		if (!st->exch) {
+			free(st);
+			return NULL;
+		}
+	}
 	return st;
 }
 
@@ -314,6 +227,7 @@ void store_free(struct store *st)
 	if (!st)
 		return;
 	store_drop(st);
+	exch_free(st->exch);
 	filter_free(st->filter);
 	sb_free(&st->tmp);
 	free(st);
@@ -324,6 +238,7 @@ void store_reset(struct store *st)
 	uint64_t gen = st->gen, table_gen = st->table_gen, resets = st->resets;
 
 	store_drop(st);
+	exch_reset(st->exch);
 	memset(&st->stats, 0, sizeof(st->stats));
 	memset(&st->procs, 0, sizeof(st->procs));
 	memset(&st->conns, 0, sizeof(st->conns));
@@ -552,6 +467,8 @@ static void conn_close(struct store *st, struct store_conn *c, uint64_t ts)
 	c->cur_ts = ts;
 	if (c->ds)
 		dec_stream_close(c->ds, ts);
+	if (st->exch)
+		exch_on_close(st->exch, c, ts);
 	c->closed = true;
 	if (c->in_map) {
 		map_del(&st->conns, conn_key(c->conn_id, c->tid, c->source), c->pid);
@@ -764,7 +681,10 @@ static void on_record(const struct dec_record *rec, void *arg)
 	if (item_store(st, it)) {
 		st->stats.alloc_failed++;
 		item_free(it);
+		return;
 	}
+	if (st->exch)
+		exch_on_record(st->exch, c, rec, it->seq);
 }
 
 /* "a\0b\0c\0" -> "a b c" */
@@ -834,6 +754,10 @@ void store_add(struct store *st, struct ec_event *ev)
 		if (h->ts_ns > c->last_ns)
 			c->last_ns = h->ts_ns;
 		break;
+	case EC_K_COMMAND:
+	case EC_K_QUERY:
+		p->commands++;
+		break;
 	case EC_K_EXEC:
 		p->ppid = h->aux; /* EXEC: the parent's tgid */
 		p->uid = h->uid;
@@ -890,7 +814,11 @@ void store_add(struct store *st, struct ec_event *ev)
 			it->visible = !proto_decoded(c->proto);
 			it->proto = (uint8_t)c->proto;
 		}
+		if (st->exch)
+			exch_on_data(st->exch, c, ev, it ? it->seq : 0);
 	}
+	if (h->kind == EC_K_COMMAND && st->exch)
+		exch_on_command(st->exch, p, ev, it ? it->seq : 0);
 	if (h->kind == EC_K_EXIT) {
 		struct store_conn *x, *next;
 
@@ -954,7 +882,7 @@ void store_close_all(struct store *st, uint64_t ts_ns)
 	 FILTER_F_HOST)
 #define PROC_FIELDS (FILTER_F_PID | FILTER_F_UID | FILTER_F_COMM)
 
-static uint32_t proto_bits(enum dec_proto p)
+uint32_t store_proto_bits(enum dec_proto p)
 {
 	switch (p) {
 	case DEC_P_HTTP1:
@@ -970,7 +898,7 @@ static uint32_t proto_bits(enum dec_proto p)
 	}
 }
 
-static uint32_t source_bits(uint32_t source)
+uint32_t store_source_bits(uint32_t source)
 {
 	switch (source) {
 	case EC_S_OPENSSL:
@@ -1004,7 +932,7 @@ static void subject_proc(struct filter_subject *s, const struct store_proc *p)
 static void subject_conn(struct filter_subject *s, const struct store_conn *c)
 {
 	subject_proc(s, c->proc);
-	s->protos = proto_bits(c->proto) | source_bits(c->source);
+	s->protos = store_proto_bits(c->proto) | store_source_bits(c->source);
 	s->ports[0] = c->lport;
 	s->ports[1] = c->rport;
 	s->n_ports = 2;
@@ -1020,9 +948,9 @@ static void subject_item(struct store *st, struct filter_subject *s, const struc
 		subject_conn(s, it->conn);
 	else
 		subject_proc(s, it->proc);
-	s->protos |= proto_bits(it->proto);
+	s->protos |= store_proto_bits(it->proto);
 	if (it->ev)
-		s->protos |= source_bits(it->ev->h.source);
+		s->protos |= store_source_bits(it->ev->h.source);
 	if (it->rec && it->rec->type == DEC_R_HTTP) {
 		s->status = it->rec->http.status;
 		if (it->rec->http.host && s->n_hosts < FILTER_MAX_HOSTS)
@@ -1331,6 +1259,8 @@ struct store_view {
 	uint64_t cursor;
 	uint64_t min_seq;
 	uint64_t resets; /* the store's resets when the rows were built */
+	bool show_idle;	 /* idle processes, exec rows */
+	size_t hidden;	 /* rows hidden for being idle (or execs) */
 };
 
 struct store_view *store_view_new(struct store *st, enum store_view_kind kind)
@@ -1514,6 +1444,11 @@ static int cmp_item(const void *x, const void *y, void *arg)
 	if (!a || !b)
 		return CMP(sa, sb);
 	switch (v->col) {
+	case STORE_COL_TIME:
+		/* timestamps, not arrival: a record is placed at its request's time,
+		 * and events of different CPUs arrive out of order */
+		r = CMP(a->ts_ns, b->ts_ns);
+		break;
 	case STORE_COL_PID:
 		r = CMP(a->proc->pid, b->proc->pid);
 		break;
@@ -1555,6 +1490,7 @@ static void view_rebuild_table(struct store_view *v)
 	size_t i, n = v->kind == STORE_V_PROCS ? st->n_proc_v : st->n_conn_v;
 
 	v->n = 0;
+	v->hidden = 0;
 	if (n > v->cap) {
 		void **r = realloc(v->rows, n * sizeof(*r));
 
@@ -1567,8 +1503,13 @@ static void view_rebuild_table(struct store_view *v)
 		if (v->kind == STORE_V_PROCS) {
 			struct store_proc *p = st->proc_v[i];
 
-			if ((!v->pid || p->pid == v->pid) && store_proc_passes(st, p))
-				v->rows[v->n++] = p;
+			if ((!v->pid || p->pid == v->pid) && store_proc_passes(st, p)) {
+				/* idle: no connection and no command or query */
+				if (!v->show_idle && !v->pid && !p->conns && !p->commands)
+					v->hidden++;
+				else
+					v->rows[v->n++] = p;
+			}
 		} else {
 			struct store_conn *c = st->conn_v[i];
 
@@ -1608,14 +1549,6 @@ static void view_trim(struct store_view *v)
 
 	if (!v->n_seqs || v->min_seq >= first)
 		return;
-	if (v->col == STORE_COL_TIME) {
-		for (i = 0; i < v->n_seqs && v->seqs[i] < first; i++)
-			;
-		memmove(v->seqs, v->seqs + i, (v->n_seqs - i) * sizeof(*v->seqs));
-		v->n_seqs -= i;
-		v->min_seq = v->n_seqs ? v->seqs[0] : UINT64_MAX;
-		return;
-	}
 	for (i = j = 0; i < v->n_seqs; i++)
 		if (v->seqs[i] >= first) {
 			v->seqs[j++] = v->seqs[i];
@@ -1633,6 +1566,19 @@ static int view_merge(struct store_view *v)
 
 	if (!v->n_pend)
 		return 0;
+	/* by time, what arrives is nearly always in order and after the rows:
+	 * then an append, without a sort */
+	for (i = 1; i < v->n_pend && cmp_item(&v->pend[i - 1], &v->pend[i], v) <= 0; i++)
+		;
+	if (i == v->n_pend &&
+	    (!v->n_seqs || cmp_item(&v->seqs[v->n_seqs - 1], &v->pend[0], v) <= 0)) {
+		if (grow_u64(&v->seqs, &v->cap_seqs, v->n_seqs + v->n_pend))
+			return -ENOMEM;
+		memcpy(v->seqs + v->n_seqs, v->pend, v->n_pend * sizeof(*v->pend));
+		v->n_seqs += v->n_pend;
+		v->n_pend = 0;
+		return 0;
+	}
 	qsort_r(v->pend, v->n_pend, sizeof(*v->pend), cmp_item, v);
 	if (grow_u64(&v->seqs, &v->cap_seqs, v->n_seqs + v->n_pend))
 		return -ENOMEM;
@@ -1667,6 +1613,7 @@ static bool view_update_events(struct store_view *v, uint64_t budget_ns)
 		v->gen = st->gen;
 		v->src = src;
 		v->n_seqs = v->n_pend = 0;
+		v->hidden = 0;
 		v->cursor = src ? src->base : 0;
 		v->min_seq = UINT64_MAX;
 		v->resets = st->resets;
@@ -1686,21 +1633,22 @@ static bool view_update_events(struct store_view *v, uint64_t budget_ns)
 			break;
 		}
 		/* A sorted merge costs a sort of what is pending: keep each one small
-		 * so that a frame stays within its budget. */
-		if (v->n_pend >= VIEW_MAX_PENDING) {
+		 * so that a frame stays within its budget. By time, what is pending
+		 * mostly goes after the rows: merge it and go on. */
+		if (v->n_pend >= VIEW_MAX_PENDING && (v->col != STORE_COL_TIME || view_merge(v))) {
 			done = false;
 			break;
 		}
-		if (it && (pre || (it->visible && store_item_passes(st, it)))) {
-			uint64_t **a = v->col == STORE_COL_TIME ? &v->seqs : &v->pend;
-			size_t *n = v->col == STORE_COL_TIME ? &v->n_seqs : &v->n_pend;
-			size_t *cap = v->col == STORE_COL_TIME ? &v->cap_seqs : &v->cap_pend;
-
-			if (grow_u64(a, cap, *n + 1)) {
+		if (it && !v->show_idle && it->ev && it->ev->h.kind == EC_K_EXEC &&
+		    (pre || store_item_passes(st, it))) {
+			v->hidden++;
+		} else if (it && (pre || (it->visible && store_item_passes(st, it)))) {
+			/* even by time: merged by timestamp, not appended */
+			if (grow_u64(&v->pend, &v->cap_pend, v->n_pend + 1)) {
 				done = false;
 				break;
 			}
-			(*a)[(*n)++] = seq;
+			v->pend[v->n_pend++] = seq;
 			if (seq < v->min_seq)
 				v->min_seq = seq;
 		}
@@ -1768,4 +1716,27 @@ struct store_item *store_view_item(const struct store_view *v, size_t i)
 	if (v->kind != STORE_V_EVENTS || i >= v->n_seqs || !view_current(v))
 		return NULL;
 	return store_item_get(v->st, v->seqs[v->desc ? v->n_seqs - 1 - i : i]);
+}
+
+struct exch_table *store_exchanges(struct store *st)
+{
+	return st->exch;
+}
+
+uint64_t store_filter_gen(const struct store *st)
+{
+	return st->gen;
+}
+
+void store_view_show_idle(struct store_view *v, bool show)
+{
+	if (v->show_idle == show)
+		return;
+	v->show_idle = show;
+	v->stale = true;
+}
+
+size_t store_view_hidden(const struct store_view *v)
+{
+	return v->hidden;
 }

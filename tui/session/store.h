@@ -48,8 +48,9 @@ struct store_proc {
 	char *cmdline;		    /* from the last exec (arguments joined by spaces), or NULL */
 	uint64_t first_ns, last_ns; /* first and last activity, Unix epoch ns */
 	uint64_t bytes_sent, bytes_recv; /* payload bytes of its connections */
-	uint64_t events; /* items (events and records) seen for it, evicted or not */
-	uint32_t conns;	 /* connections seen */
+	uint64_t events;   /* items (events and records) seen for it, evicted or not */
+	uint32_t conns;	   /* connections seen */
+	uint32_t commands; /* shell commands and server-side queries seen */
 	bool exited;
 	/* private */
 	uint64_t n_items;      /* stored items referring to it */
@@ -162,6 +163,8 @@ uint64_t store_next_seq(const struct store *st);
  * on their next update. */
 void store_set_filter(struct store *st, struct filter *f);
 const struct filter *store_get_filter(const struct store *st);
+/* Changes whenever the filter does (and at a reset). */
+uint64_t store_filter_gen(const struct store *st);
 /* Advance the filter over newly stored items (and, after a filter change, over
  * every stored item) for at most budget_ns. Returns true when it has caught up.
  * Call once per frame before updating views. */
@@ -228,6 +231,11 @@ bool store_view_sort_desc(const struct store_view *v);
  * when the filter, sort or scope changed, a row went away, or at most once a
  * second while their tables change (so rows do not jump under the cursor). */
 bool store_view_update(struct store_view *v, uint64_t budget_ns);
+/* Idle processes (no connection, no command or query) in a procs view of all
+ * processes, and exec rows in an events view, are hidden unless show (default
+ * false); store_view_hidden() counts what the last update hid. */
+void store_view_show_idle(struct store_view *v, bool show);
+size_t store_view_hidden(const struct store_view *v);
 /* Re-sort procs/connections views at the next update, whatever the time. */
 void store_view_refresh(struct store_view *v);
 size_t store_view_len(const struct store_view *v);
@@ -235,6 +243,11 @@ size_t store_view_len(const struct store_view *v);
 struct store_proc *store_view_proc(const struct store_view *v, size_t i);
 struct store_conn *store_view_conn(const struct store_view *v, size_t i);
 struct store_item *store_view_item(const struct store_view *v, size_t i);
+
+/* The filter's protocol bits (FILTER_P_*) of a decoded protocol and of an
+ * event source (enum ec_source). */
+uint32_t store_proto_bits(enum dec_proto p);
+uint32_t store_source_bits(uint32_t source);
 
 /* Monotonic clock in ns (CLOCK_MONOTONIC), for budgets. */
 uint64_t store_now_ns(void);
