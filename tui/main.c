@@ -33,6 +33,7 @@ enum {
 	OPT_MAX_EVENTS,
 	OPT_FORCE,
 	OPT_SPEED,
+	OPT_KEYLOG,
 };
 
 static const struct option long_opts[] = {
@@ -52,6 +53,7 @@ static const struct option long_opts[] = {
     {"filter", required_argument, NULL, 'f'},
     {"speed", required_argument, NULL, OPT_SPEED},
     {"max-events", required_argument, NULL, OPT_MAX_EVENTS},
+    {"keylog", required_argument, NULL, OPT_KEYLOG},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -74,6 +76,8 @@ static void usage(FILE *f)
 	    "  -w, --write FILE        record everything captured to FILE (pcapng; .gz "
 	    "compresses)\n"
 	    "      --force             let -w overwrite an existing file\n"
+	    "      --keylog FILE       append the TLS secrets to FILE (SSLKEYLOGFILE lines, for\n"
+	    "                          Wireshark; created 0600): OpenSSL and Go programs\n"
 	    "  -r, --read FILE         replay a saved capture (pcapng or pcap, .gz too); no root\n"
 	    "  -f, --filter EXPR       with -r: a pcap filter expression limiting what is read\n"
 	    "      --speed X           with -r: replay at X times the original pace (batch "
@@ -275,6 +279,9 @@ int main(int argc, char **argv)
 		case OPT_LOG:
 			log_path = optarg;
 			break;
+		case OPT_KEYLOG:
+			eo.keylog_path = optarg;
+			break;
 		case OPT_THEME:
 			theme = optarg;
 			break;
@@ -325,6 +332,10 @@ int main(int argc, char **argv)
 	}
 	if (check)
 		return engine_check(&eo, stdout);
+	if (eo.keylog_path && read_path) {
+		fprintf(stderr, "ecaptop: --keylog goes with live capture, not -r\n");
+		return 1;
+	}
 	if ((pcap_filter || speed > 0) && !read_path) {
 		fprintf(stderr, "ecaptop: --filter and --speed go with -r FILE\n");
 		return 1;

@@ -23,6 +23,8 @@
 #include <bpf/libbpf.h>
 
 #include "engine/discover/apps.h"
+#include "engine/capture/keylog.h"
+#include "engine/discover/keylog.h"
 #include "engine/capture/caps.h"
 #include "engine/capture/engine_int.h"
 #include "engine/log.h"
@@ -30,6 +32,7 @@
 #include "engine/capture/spsc.h"
 #include "engine/discover/targets.h"
 #include "db.skel.h"
+#include "keylog.skel.h"
 #include "proc.skel.h"
 #include "shell.skel.h"
 #include "sock.skel.h"
@@ -166,6 +169,9 @@ struct engine *engine_new(const struct engine_opts *opts, char *err, size_t errl
 		log_msg(LOG_INFO, "this kernel has no BPF ring buffer: using perf buffers");
 	if (queue_init(e, err, errlen))
 		goto fail;
+	if (opts->keylog_path &&
+	    !(e->keylog_file = keylog_file_open(opts->keylog_path, err, errlen)))
+		goto fail;
 	if (engine_load(e, err, errlen))
 		goto fail;
 	if ((ret = engine_set_pid_filter(e, opts->pids, opts->n_pids)) ||
@@ -214,6 +220,14 @@ int engine_attach(struct engine *e, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	apps_scan_all(e->apps);
+	if (e->keylog) {
+		e->keylog_probes = keylog_probes_new(e->keylog);
+		if (!e->keylog_probes) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		keylog_probes_sync(e->keylog_probes, e->targets);
+	}
 	e->last_rescan_ms = mono_ms();
 	atomic_store(&e->n_targets, targets_count(e->targets));
 	if (!targets_count(e->targets))
@@ -426,6 +440,8 @@ void engine_stop(struct engine *e)
 		e->thread_running = false;
 	}
 	/* Detach: probes go first, so nothing new is written while we tear down. */
+	keylog_probes_free(e->keylog_probes);
+	e->keylog_probes = NULL;
 	targets_free(e->targets);
 	e->targets = NULL;
 	apps_free(e->apps);
@@ -449,6 +465,19 @@ void engine_free(struct engine *e)
 	ring_buffer__free(e->rb);
 	perf_buffer__free(e->pb);
 	db_bpf__destroy(e->db);
+	keylog_bpf__destroy(e->keylog);
+	if (e->keylog_file) {
+		struct keylog_counts kc;
+
+		keylog_file_counts(e->keylog_file, &kc);
+		log_msg(kc.failed || kc.malformed ? LOG_WARN : LOG_INFO,
+			"key log: %llu lines written to %s (%llu repeats skipped, %llu malformed, "
+			"%llu not written)",
+			(unsigned long long)kc.written, e->opts.keylog_path,
+			(unsigned long long)kc.duplicates, (unsigned long long)kc.malformed,
+			(unsigned long long)kc.failed);
+		keylog_file_close(e->keylog_file);
+	}
 	shell_bpf__destroy(e->shell);
 	sock_bpf__destroy(e->sock);
 	proc_bpf__destroy(e->proc);

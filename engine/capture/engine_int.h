@@ -39,6 +39,9 @@ struct engine {
 	struct sock_bpf *sock;
 	struct shell_bpf *shell;
 	struct db_bpf *db;
+	struct keylog_bpf *keylog;	     /* --keylog only */
+	struct keylog_probes *keylog_probes; /* engine/discover/keylog.h */
+	struct keylog_file *keylog_file;     /* engine/capture/keylog.h */
 	struct apps *apps;
 	struct bpf_link *sock_enter_link;
 	struct bpf_link *sock_exit_link;

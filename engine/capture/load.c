@@ -20,6 +20,7 @@
 #include "engine/discover/targets.h"
 #include "engine/log.h"
 #include "db.skel.h"
+#include "keylog.skel.h"
 #include "proc.skel.h"
 #include "shell.skel.h"
 #include "sock.skel.h"
@@ -181,6 +182,18 @@ int engine_load(struct engine *e, char *err, size_t errlen)
 		snprintf(err, errlen, "the kernel refused the shell/database probes (%s)",
 			 strerror(-ret));
 		return ret;
+	}
+	if (e->opts.keylog_path) {
+		e->keylog = keylog_bpf__open_opts(&oo);
+		ret = e->keylog ? 0 : (-errno ?: -EINVAL);
+		ret = ret ?: prepare_common(e, e->keylog->obj, COMMON_RODATA(e->keylog));
+		ret = ret ?: share_maps(e->tls->obj, e->keylog->obj);
+		ret = ret ?: keylog_bpf__load(e->keylog);
+		if (ret) {
+			snprintf(err, errlen, "the kernel refused the key-log probes (%s)",
+				 strerror(-ret));
+			return ret;
+		}
 	}
 	return 0;
 }
