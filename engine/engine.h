@@ -25,11 +25,12 @@ struct engine_opts {
 	size_t n_pids;
 	uint32_t uids[ENGINE_MAX_FILTER]; /* only these uids, if n_uids > 0 */
 	size_t n_uids;
-	bool perf_buffer;	 /* use perf buffers even where ring buffers exist */
-	const char *btf_path;	 /* BTF for kernels without /sys/kernel/btf/vmlinux, or NULL */
-	size_t queue_slots;	 /* SPSC queue capacity (power of two); 0 = default */
-	size_t ring_bytes;	 /* ring buffer size (power of two pages); 0 = default */
-	const char *keylog_path; /* --keylog: append TLS secrets here (NSS key log), or NULL */
+	bool perf_buffer;     /* use perf buffers even where ring buffers exist */
+	const char *btf_path; /* BTF for kernels without /sys/kernel/btf/vmlinux, or NULL */
+	size_t queue_slots;   /* SPSC queue capacity (power of two); 0 = default */
+	size_t ring_bytes;    /* ring buffer size (power of two pages); 0 = default */
+	/* --keylog: append TLS secrets here (NSS key log), or NULL */
+	const char *keylog_path;
 };
 
 /* Loss and volume counters. Everything that is dropped is counted here. */
