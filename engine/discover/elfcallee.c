@@ -329,9 +329,9 @@ bool elf_code_is_func(const struct elf_code *c, uint64_t vaddr)
 	return fde_start(&c->im, vaddr);
 }
 
-int elf_code_find_cstr(const struct elf_code *c, const char *s, uint64_t *vaddr)
+size_t elf_code_find_cstr(const struct elf_code *c, const char *s, uint64_t *vaddrs, size_t max)
 {
-	size_t n = strlen(s) + 1, i;
+	size_t n = strlen(s) + 1, i, found = 0;
 
 	for (i = 0; i < c->n_data; i++) {
 		const GElf_Phdr *ph = &c->data[i];
@@ -343,13 +343,11 @@ int elf_code_find_cstr(const struct elf_code *c, const char *s, uint64_t *vaddr)
 		seg = c->im.raw + ph->p_offset;
 		len = ph->p_filesz;
 		for (p = seg; (p = memmem(p, len - (size_t)(p - seg), s, n)); p++) {
-			if (p > seg && p[-1] == '\0') {
-				*vaddr = ph->p_vaddr + (uint64_t)(p - seg);
-				return 0;
-			}
+			if (p > seg && p[-1] == '\0' && found < max)
+				vaddrs[found++] = ph->p_vaddr + (uint64_t)(p - seg);
 			if ((size_t)(p - seg) + n >= len)
 				break;
 		}
 	}
-	return -ENOENT;
+	return found;
 }

@@ -55,8 +55,9 @@ const uint8_t *elf_code_bytes(const struct elf_code *c, uint64_t vaddr, uint64_t
 size_t elf_code_nfuncs(const struct elf_code *c);
 uint64_t elf_code_func(const struct elf_code *c, size_t i);
 bool elf_code_is_func(const struct elf_code *c, uint64_t vaddr);
-/* The address of the C string s (a whole string: a NUL before it, its own NUL after)
- * in a loadable, non-executable segment. 0 and *vaddr, or -ENOENT. */
-int elf_code_find_cstr(const struct elf_code *c, const char *s, uint64_t *vaddr);
+/* The addresses of the C string s (a whole string: a NUL before it, its own NUL
+ * after) in loadable, non-executable segments (a string may be there more than once
+ * where compilation units were not merged). How many (up to max) into vaddrs. */
+size_t elf_code_find_cstr(const struct elf_code *c, const char *s, uint64_t *vaddrs, size_t max);
 
 #endif

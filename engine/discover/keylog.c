@@ -56,8 +56,9 @@ static bool lea_rip(const uint8_t *p, int len, uint64_t pc, uint64_t *target)
 /* In the function [start, start + size): after each load of the label's address, the
  * first direct call within CALL_WINDOW instructions. Adds distinct function-start
  * targets to cands (up to max). Code the decoder does not know ends this function. */
-static void label_calls(const struct elf_code *c, uint64_t start, uint64_t size, uint64_t label,
-			uint64_t *cands, size_t *n, size_t max)
+static void label_calls(const struct elf_code *c, uint64_t start, uint64_t size,
+			const uint64_t *labels, size_t n_labels, uint64_t *cands, size_t *n,
+			size_t max)
 {
 	const uint8_t *code = elf_code_bytes(c, start, size, NULL);
 	uint64_t i, t;
@@ -70,9 +71,13 @@ static void label_calls(const struct elf_code *c, uint64_t start, uint64_t size,
 		len = gobin_x86_insn_len(code + i, size - i);
 		if (len <= 0)
 			return;
-		if (lea_rip(code + i, len, start + i, &t) && t == label) {
-			after = 0;
-			continue;
+		if (lea_rip(code + i, len, start + i, &t)) {
+			for (k = 0; k < n_labels && labels[k] != t; k++)
+				;
+			if (k < n_labels) {
+				after = 0;
+				continue;
+			}
 		}
 		if (after < 0)
 			continue;
@@ -124,9 +129,9 @@ static int log_secret_callee(const struct elf_code *c, uint64_t s, uint64_t *cal
 
 int keylog_find_openssl(const char *path, struct keylog_site *out)
 {
-	uint64_t label, cands[4], vaddr, callee;
+	uint64_t labels[8], cands[16], vaddr, callee = 0;
 	struct elf_code *c;
-	size_t i, n = 0, nf;
+	size_t i, k, n = 0, nf, n_labels;
 	int ret;
 
 	ret = elf_code_open(path, &c);
@@ -140,8 +145,10 @@ int keylog_find_openssl(const char *path, struct keylog_site *out)
 		ret = 0;
 		goto done;
 	}
-	ret = elf_code_find_cstr(c, "CLIENT_RANDOM", &label);
-	if (ret)
+	ret = -ENOENT;
+	n_labels =
+	    elf_code_find_cstr(c, "CLIENT_RANDOM", labels, sizeof(labels) / sizeof(labels[0]));
+	if (!n_labels)
 		goto done;
 	nf = elf_code_nfuncs(c);
 	for (i = 0; i < nf; i++) {
@@ -152,14 +159,21 @@ int keylog_find_openssl(const char *path, struct keylog_site *out)
 		while (!end && size < FUNC_MAX && elf_code_bytes(c, start, size + 1, NULL))
 			size++; /* the last function: up to the end of its segment */
 		if (size && size <= FUNC_MAX)
-			label_calls(c, start, size, label, cands, &n,
+			label_calls(c, start, size, labels, n_labels, cands, &n,
 				    sizeof(cands) / sizeof(cands[0]));
 	}
-	/* Exactly one ssl_log_secret, with exactly one way on. */
+	/* Exactly one of the functions called there is ssl_log_secret (another may take
+	 * the label for something else). */
 	ret = -ENOENT;
-	if (n != 1 || log_secret_callee(c, cands[0], &callee))
-		goto done;
-	if (!elf_code_bytes(c, callee, 1, &out->file_off))
+	for (i = 0, k = 0; i < n; i++) {
+		uint64_t t;
+
+		if (log_secret_callee(c, cands[i], &t) || (k && t == callee))
+			continue;
+		callee = t;
+		k++;
+	}
+	if (k != 1 || !elf_code_bytes(c, callee, 1, &out->file_off))
 		goto done;
 	out->vaddr = callee;
 	out->how = KEYLOG_FOUND_CODE;
