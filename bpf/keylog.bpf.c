@@ -9,6 +9,12 @@
  *                      (ssl/ssl_lib.c; p1 is the client random for every label but
  *                      "RSA"). Its entry runs before the test for an application's
  *                      callback, so the probe sees every secret.
+ *   GnuTLS 3.6.13+     _gnutls_call_keylog_func(gnutls_session_t session, const char *label,
+ *                      const uint8_t *data, unsigned size) (lib/kx.c), which calls the
+ *                      session's key-log function (by default the SSLKEYLOGFILE writer)
+ *                      for every secret. The client random is in the session; its offset
+ *                      is read by user space from gnutls_session_get_random's own code and
+ *                      comes as the attach cookie.
  *   Go crypto/tls      (*Config).writeKeyLog(label string, clientRandom, secret []byte)
  *                      (crypto/tls/common.go), called for every secret; it returns
  *                      at once when KeyLogWriter is nil, after the probe has fired.
@@ -97,6 +103,19 @@ int BPF_KPROBE(ossl_keylog, const char *prefix, void *ssl, const void *p1, __u64
 	       const void *p2)
 {
 	return keylog_emit(ctx, EC_S_OPENSSL, prefix, 0, p1, p1_len, p2, C_ARG6(ctx));
+}
+
+SEC("uprobe")
+int BPF_KPROBE(gnutls_keylog, void *session, const char *label, const void *data, __u32 size)
+{
+	const char *rnd;
+
+	/* Attached only where the kernel has the helper; the check lets older kernels
+	 * load the object (the verifier skips what a constant rules out). */
+	if (!has_cookie)
+		return 0;
+	rnd = (const char *)session + bpf_get_attach_cookie(ctx);
+	return keylog_emit(ctx, EC_S_GNUTLS, label, 0, rnd, EC_KEYLOG_RANDOM, data, size);
 }
 
 SEC("uprobe")

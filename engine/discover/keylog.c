@@ -183,6 +183,138 @@ done:
 	return ret;
 }
 
+/* The first instructions of the exported function name (len bytes at most; an endbr64
+ * skipped). NULL if it is not there. */
+static const uint8_t *sym_code(const struct elf_code *c, const char *path, const char *name,
+			       uint64_t *len)
+{
+	static const uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
+	const uint8_t *code = NULL;
+	uint64_t at;
+
+	if (elfsym_lookup(path, name, &at))
+		return NULL;
+	while (*len && !(code = elf_code_bytes(c, at, *len, NULL)))
+		(*len)--;
+	if (code && *len >= 4 && !memcmp(code, endbr64, 4)) {
+		code += 4;
+		*len -= 4;
+	}
+	return code;
+}
+
+/* A ModRM byte's displacement from %rdi (mod 01 or 10, r/m 111, no SIB). */
+static bool disp_rdi(const uint8_t *p, int len, int modrm_at, uint64_t *disp)
+{
+	uint8_t m = p[modrm_at];
+
+	if ((m & 0xc7) == 0x47 && len == modrm_at + 2) {
+		*disp = (uint64_t)(int64_t)(int8_t)p[modrm_at + 1];
+		return true;
+	}
+	if ((m & 0xc7) == 0x87 && len == modrm_at + 5) {
+		*disp = (uint64_t)(int64_t)rd32(p + modrm_at + 1);
+		return true;
+	}
+	return false;
+}
+
+/* gnutls_session_set_keylog_function(session, func): `mov %rsi, disp(%rdi)`. */
+static int gnutls_keylog_field(const struct elf_code *c, const char *path, uint64_t *off)
+{
+	uint64_t n = 16;
+	const uint8_t *p = sym_code(c, path, "gnutls_session_set_keylog_function", &n);
+	int len = p ? gobin_x86_insn_len(p, n) : -1;
+
+	if (len < 3 || p[0] != 0x48 || p[1] != 0x89 || ((p[2] >> 3) & 7) != 6 ||
+	    !disp_rdi(p, len, 2, off))
+		return -ENOENT;
+	return 0;
+}
+
+/* gnutls_session_get_random(session, client, server): the first `lea disp(%rdi), reg`
+ * is the client random's address, stored with its size 32 (`movl $0x20, 8(%rsi)`). */
+static int gnutls_random_field(const struct elf_code *c, const char *path, uint64_t *off)
+{
+	static const uint8_t size32[] = {0xc7, 0x46, 0x08, 0x20, 0x00, 0x00, 0x00};
+	uint64_t n = 64, i;
+	const uint8_t *p = sym_code(c, path, "gnutls_session_get_random", &n);
+	bool have = false;
+	int len;
+
+	for (i = 0; p && i < n; i += (uint64_t)len) {
+		len = gobin_x86_insn_len(p + i, n - i);
+		if (len <= 0 || p[i] == 0xc3)
+			break;
+		if (!have && len >= 3 && (p[i] & 0xfb) == 0x48 && p[i + 1] == 0x8d &&
+		    disp_rdi(p + i, len, 2, off))
+			have = true;
+		else if (have && len == 7 && !memcmp(p + i, size32, sizeof(size32)))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* Does the function [start, start + size) load disp(%rdi) (into any register) within
+ * its first instructions and make an indirect call (call *%reg) later? */
+static bool loads_and_calls(const struct elf_code *c, uint64_t start, uint64_t size, uint64_t disp)
+{
+	const uint8_t *p = elf_code_bytes(c, start, size, NULL);
+	uint64_t i, d;
+	bool loaded = false;
+	int len, k;
+
+	for (i = 0, k = 0; p && i < size; i += (uint64_t)len, k++) {
+		len = gobin_x86_insn_len(p + i, size - i);
+		if (len <= 0)
+			return false;
+		if (!loaded && k < 8 && len >= 3 && (p[i] & 0xfb) == 0x48 && p[i + 1] == 0x8b &&
+		    disp_rdi(p + i, len, 2, &d) && d == disp)
+			loaded = true;
+		if (!loaded && k >= 8)
+			return false;
+		if (loaded &&
+		    ((len == 2 && p[i] == 0xff && (p[i + 1] & 0xf8) == 0xd0) ||
+		     (len == 3 && p[i] == 0x41 && p[i + 1] == 0xff && (p[i + 2] & 0xf8) == 0xd0)))
+			return true;
+	}
+	return false;
+}
+
+int keylog_find_gnutls(const char *path, struct keylog_site *out)
+{
+	uint64_t field = 0, rnd = 0, found = 0;
+	struct elf_code *c;
+	size_t i, nf, n = 0;
+	int ret;
+
+	ret = elf_code_open(path, &c);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	if (gnutls_keylog_field(c, path, &field) || gnutls_random_field(c, path, &rnd))
+		goto done;
+	nf = elf_code_nfuncs(c);
+	for (i = 0; i + 1 < nf; i++) {
+		uint64_t start = elf_code_func(c, i), end = elf_code_func(c, i + 1);
+
+		if (end > start && end - start <= FUNC_MAX &&
+		    loads_and_calls(c, start, end - start, field)) {
+			found = start;
+			n++;
+		}
+	}
+	if (n != 1 || !elf_code_bytes(c, found, 1, &out->file_off))
+		goto done;
+	out->vaddr = found;
+	out->cookie = rnd;
+	out->how = KEYLOG_FOUND_CODE;
+	ret = 0;
+done:
+	elf_code_close(c);
+	return ret;
+}
+
 int keylog_find_go(const char *path, struct keylog_site *out)
 {
 	struct gobin_info *gi = malloc(sizeof(*gi));
@@ -218,6 +350,7 @@ struct seen {
 
 struct keylog_probes {
 	struct keylog_bpf *skel;
+	bool has_cookie; /* bpf_get_attach_cookie (GnuTLS's random offset) */
 	struct seen *v;
 	size_t n, cap;
 	size_t n_links;
@@ -227,8 +360,10 @@ struct keylog_probes *keylog_probes_new(struct keylog_bpf *skel)
 {
 	struct keylog_probes *kp = calloc(1, sizeof(*kp));
 
-	if (kp)
+	if (kp) {
 		kp->skel = skel;
+		kp->has_cookie = skel->rodata->has_cookie;
+	}
 	return kp;
 }
 
@@ -271,24 +406,36 @@ static struct bpf_link *attach_file(struct keylog_probes *kp, const char *path)
 	const char *what;
 	int ret;
 
-	if (targets_elf_syms(path) & SYM_OPENSSL_VER) {
+	unsigned syms = targets_elf_syms(path);
+
+	memset(&site, 0, sizeof(site));
+	if (syms & SYM_OPENSSL_VER) {
 		what = "OpenSSL nss_keylog_int";
 		prog = kp->skel->progs.ossl_keylog;
 		ret = keylog_find_openssl(path, &site);
+	} else if (syms & SYM_GNUTLS_SEND) {
+		what = "GnuTLS _gnutls_call_keylog_func";
+		prog = kp->skel->progs.gnutls_keylog;
+		ret = keylog_find_gnutls(path, &site);
+		if (!ret && !kp->has_cookie)
+			ret = -ENOTSUP;
 	} else {
 		what = "Go crypto/tls (*Config).writeKeyLog";
 		prog = kp->skel->progs.go_keylog;
 		ret = keylog_find_go(path, &site);
 		if (ret == -ENOENT)
-			return NULL; /* GnuTLS, NSS, BoringSSL: not covered (README) */
+			return NULL; /* NSS, BoringSSL: not covered (README) */
 	}
 	if (ret) {
 		log_msg(LOG_WARN, "key log: %s not found in %s (%s): its secrets are not logged",
 			what, path,
-			ret == -ENOTSUP ? "not analysable: x86-64 OpenSSL, Go 1.17+ only"
-					: strerror(-ret));
+			ret == -ENOTSUP
+			    ? "not analysable: x86-64 OpenSSL and GnuTLS (kernel 5.15+), "
+			      "Go 1.17+ only"
+			    : strerror(-ret));
 		return NULL;
 	}
+	uo.bpf_cookie = site.cookie;
 	l = bpf_program__attach_uprobe_opts(prog, -1, path, site.file_off, &uo);
 	if (!l) {
 		log_msg(LOG_WARN, "key log: cannot attach to %s in %s: %s", what, path,

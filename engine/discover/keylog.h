@@ -8,6 +8,11 @@
  *     whose code loads the address of the string "CLIENT_RANDOM" and then calls a
  *     function (ssl_log_secret) that passes the client random's length, 32, and jumps
  *     to or calls nss_keylog_int. x86-64 only.
+ *   GnuTLS 3.6.13+: _gnutls_call_keylog_func, a local function: the one function that
+ *     loads the session's key-log function pointer, at the offset the exported
+ *     gnutls_session_set_keylog_function stores it to, and calls it. The client
+ *     random's offset in the session is read from gnutls_session_get_random's code.
+ *     x86-64 only.
  *   Go crypto/tls: (*Config).writeKeyLog, from the pclntab (engine/discover/gobin.h);
  *     go1.17+ (register ABI) only.
  *
@@ -27,7 +32,8 @@ struct keylog_probes;
 struct keylog_site {
 	uint64_t vaddr;
 	uint64_t file_off;
-	int how; /* KEYLOG_FOUND_* */
+	uint64_t cookie; /* GnuTLS: the client random's offset in the session */
+	int how;	 /* KEYLOG_FOUND_* */
 };
 
 #define KEYLOG_FOUND_SYMTAB 1 /* named in .symtab */
@@ -37,6 +43,10 @@ struct keylog_site {
 /* OpenSSL's nss_keylog_int in the ELF file at path. 0 and *out; -ENOENT when it is
  * not there or not recognised; -ENOTSUP for a file we cannot analyse; -errno. */
 int keylog_find_openssl(const char *path, struct keylog_site *out);
+
+/* GnuTLS's _gnutls_call_keylog_func in the ELF file at path, and in out->cookie the
+ * offset of the client random in a session. Returns as keylog_find_openssl. */
+int keylog_find_gnutls(const char *path, struct keylog_site *out);
 
 /* Go's (*Config).writeKeyLog in the file at path. 0 and *out; -ENOENT when the file
  * is not a Go program with crypto/tls; -ENOTSUP before go1.17 (arguments on the

@@ -184,3 +184,16 @@ test_keylog_file_safety() {
 	fi
 	say "refused: $(cat "$TMPD/kl-r.err")"
 }
+
+# GnuTLS: wget, TLS 1.2 (a priority string that allows no other version) and 1.3.
+test_keylog_wget() {
+	local t=$RANDOM$RANDOM url
+	command -v wget >/dev/null || { say "wget is not installed"; return 77; }
+	kl_server || return 1
+	url=https://127.0.0.1:$KL_PORT
+	kl_run kl-wget12 CLIENT_RANDOM "/w12-$t" -- bash -c 'read -r _; exec wget -q -O /dev/null \
+		--no-check-certificate --ciphers "NORMAL:-VERS-ALL:+VERS-TLS1.2" "$0"' "$url/w12-$t" ||
+		return 1
+	kl_run kl-wget13 "$KL13 EXPORTER_SECRET" "/w13-$t" -- bash -c 'read -r _; exec wget -q \
+		-O /dev/null --no-check-certificate --secure-protocol=TLSv1_3 "$0"' "$url/w13-$t"
+}

@@ -2,6 +2,7 @@
 /* The key log: line format, each line once, the file's safety (engine/capture/keylog.c);
  * finding OpenSSL's key-log function (engine/discover/keylog.c) in this test binary's
  * own OpenSSL-shaped functions and in the system's libssl. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -198,6 +199,50 @@ static void test_system_openssl(void)
 	printf("  no system libssl\n");
 }
 
+/* Debian's GnuTLS: the function found loads the key-log function pointer from the
+ * offset gnutls_session_set_keylog_function stores to, and the random's offset is
+ * where a real session's client random is (asked of the library itself). */
+struct gnutls_datum_ {
+	unsigned char *data;
+	unsigned size;
+};
+
+static void test_system_gnutls(void)
+{
+	static const char lib[] = "/usr/lib/x86_64-linux-gnu/libgnutls.so.30";
+	int (*init)(void **, unsigned);
+	void (*deinit)(void *);
+	void (*get_random)(void *, struct gnutls_datum_ *, struct gnutls_datum_ *);
+	struct gnutls_datum_ cr = {0}, sr = {0};
+	struct keylog_site site = {0};
+	void *h, *session = NULL;
+
+	if (access(lib, R_OK)) {
+		printf("  no system GnuTLS\n");
+		return;
+	}
+	CHECK_EQ_INT(keylog_find_gnutls(lib, &site), 0);
+	CHECK_EQ_INT(site.how, KEYLOG_FOUND_CODE);
+	CHECK(site.file_off != 0);
+	h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+	CHECK(h != NULL);
+	if (!h)
+		return;
+	*(void **)&init = dlsym(h, "gnutls_init");
+	*(void **)&deinit = dlsym(h, "gnutls_deinit");
+	*(void **)&get_random = dlsym(h, "gnutls_session_get_random");
+	CHECK(init && deinit && get_random);
+	if (init && deinit && get_random && !init(&session, 2 /* GNUTLS_CLIENT */)) {
+		get_random(session, &cr, &sr);
+		CHECK_EQ_INT(cr.size, 32);
+		CHECK_EQ_INT((uint64_t)(cr.data - (unsigned char *)session), site.cookie);
+		deinit(session);
+	}
+	/* Not OpenSSL: nss_keylog_int is not there. */
+	CHECK_EQ_INT(keylog_find_openssl(lib, &site), -ENOENT);
+	dlclose(h);
+}
+
 static void test_not_found(void)
 {
 	struct keylog_site site;
@@ -216,8 +261,10 @@ static void test_not_found(void)
 		CHECK_EQ_INT(keylog_find_openssl("/usr/lib/x86_64-linux-gnu/libc.so.6", &site),
 			     -ENOENT);
 		CHECK_EQ_INT(keylog_find_go("/usr/lib/x86_64-linux-gnu/libc.so.6", &site), -ENOENT);
+		CHECK_EQ_INT(keylog_find_gnutls("/usr/lib/x86_64-linux-gnu/libc.so.6", &site),
+			     -ENOENT);
 	}
 }
 
 UNIT_MAIN(UNIT(test_format), UNIT(test_file_once_and_safe), UNIT(test_find_in_own_code),
-	  UNIT(test_system_openssl), UNIT(test_not_found))
+	  UNIT(test_system_openssl), UNIT(test_system_gnutls), UNIT(test_not_found))
