@@ -34,6 +34,7 @@ enum {
 	OPT_FORCE,
 	OPT_SPEED,
 	OPT_KEYLOG,
+	OPT_CGROUP,
 };
 
 static const struct option long_opts[] = {
@@ -54,6 +55,7 @@ static const struct option long_opts[] = {
     {"speed", required_argument, NULL, OPT_SPEED},
     {"max-events", required_argument, NULL, OPT_MAX_EVENTS},
     {"keylog", required_argument, NULL, OPT_KEYLOG},
+    {"cgroup", required_argument, NULL, OPT_CGROUP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -71,6 +73,8 @@ static void usage(FILE *f)
 	    "      --json              with --batch: one JSON object per line\n"
 	    "  -p, --pid PID[,PID...]  only these processes (filtered in the kernel)\n"
 	    "  -u, --uid UID[,UID...]  only these users (filtered in the kernel)\n"
+	    "      --cgroup PATH       only processes in this cgroup v2 or below (repeatable;\n"
+	    "                          /sys/fs/cgroup/... or /a/b as /proc/PID/cgroup shows it)\n"
 	    "  -d, --duration SECS     stop by itself after SECS seconds\n"
 	    "      --perf-buffer       use perf buffers even where ring buffers exist\n"
 	    "  -w, --write FILE        record everything captured to FILE (pcapng; .gz "
@@ -281,6 +285,18 @@ int main(int argc, char **argv)
 			break;
 		case OPT_KEYLOG:
 			eo.keylog_path = optarg;
+			break;
+		case OPT_CGROUP:
+			if (eo.n_cgroups == ENGINE_MAX_FILTER) {
+				fprintf(stderr, "ecaptop: at most %d --cgroup\n",
+					ENGINE_MAX_FILTER);
+				return 1;
+			}
+			if (engine_cgroup_id(optarg, &eo.cgroups[eo.n_cgroups], err, sizeof(err))) {
+				fprintf(stderr, "ecaptop: %s\n", err);
+				return 1;
+			}
+			eo.n_cgroups++;
 			break;
 		case OPT_THEME:
 			theme = optarg;

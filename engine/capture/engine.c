@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "engine/discover/apps.h"
+#include "engine/capture/cgroup.h"
 #include "engine/capture/keylog.h"
 #include "engine/discover/keylog.h"
 #include "engine/capture/caps.h"
@@ -77,6 +78,39 @@ int engine_set_uid_filter(struct engine *e, const uint32_t *uids, size_t n)
 		return 0;
 	return set_filter_map(bpf_map__fd(e->tls->maps.uid_filter),
 			      bpf_map__fd(e->tls->maps.filter_on), 1, uids, n);
+}
+
+int engine_set_cgroup_filter(struct engine *e, const uint64_t *ids, size_t n)
+{
+	int map_fd, on_fd;
+	__u32 zero = 0, on = 0;
+	__u64 key, next;
+	__u8 one = 1;
+	size_t i;
+
+	if (!e->tls)
+		return 0;
+	map_fd = bpf_map__fd(e->tls->maps.cgroup_filter);
+	on_fd = bpf_map__fd(e->tls->maps.cgroup_on);
+	/* As set_filter_map: off while the set changes. */
+	if (bpf_map_update_elem(on_fd, &zero, &on, BPF_ANY))
+		return -errno;
+	while (!bpf_map_get_next_key(map_fd, NULL, &next))
+		bpf_map_delete_elem(map_fd, &next);
+	for (i = 0; i < n; i++) {
+		key = ids[i];
+		if (bpf_map_update_elem(map_fd, &key, &one, BPF_ANY))
+			return -errno;
+	}
+	on = n ? 1 : 0;
+	if (bpf_map_update_elem(on_fd, &zero, &on, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int engine_cgroup_id(const char *arg, uint64_t *id, char *err, size_t errlen)
+{
+	return cgroup_resolve(arg, id, err, errlen);
 }
 
 /* The queue and the consumer's wake-up fd. 0, or -1 with a reason. */
@@ -175,8 +209,9 @@ struct engine *engine_new(const struct engine_opts *opts, char *err, size_t errl
 	if (engine_load(e, err, errlen))
 		goto fail;
 	if ((ret = engine_set_pid_filter(e, opts->pids, opts->n_pids)) ||
-	    (ret = engine_set_uid_filter(e, opts->uids, opts->n_uids))) {
-		snprintf(err, errlen, "cannot set the PID/UID filter: %s", strerror(-ret));
+	    (ret = engine_set_uid_filter(e, opts->uids, opts->n_uids)) ||
+	    (ret = engine_set_cgroup_filter(e, opts->cgroups, opts->n_cgroups))) {
+		snprintf(err, errlen, "cannot set the PID/UID/cgroup filter: %s", strerror(-ret));
 		goto fail;
 	}
 	return e;
