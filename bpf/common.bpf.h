@@ -75,6 +75,50 @@ struct {
 	__type(value, __u8);
 } uid_filter SEC(".maps");
 
+/* --cgroup: the cgroup v2 ids (kernfs ids: the directories' inode numbers) whose
+ * processes, and those of the cgroups below them, are traced; cgroup_on[0] switches
+ * the filter on. Maps, as the PID/UID filter, so every object sees one set and user
+ * space may change it live. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u64);
+	__type(value, __u8);
+} cgroup_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup_on SEC(".maps");
+
+/* Cgroup v2 levels looked at above the task's own cgroup. */
+#define CGROUP_MAX_DEPTH 16
+
+/* Is the current task in one of the filter's cgroups, or below one? */
+static __always_inline bool pass_cgroup(void)
+{
+	__u32 zero = 0, *on = bpf_map_lookup_elem(&cgroup_on, &zero);
+	__u64 id;
+	int level;
+
+	if (!on || !*on)
+		return true;
+	id = bpf_get_current_cgroup_id();
+	if (bpf_map_lookup_elem(&cgroup_filter, &id))
+		return true;
+	/* Ancestors from the root (level 0) down; 0 past the task's own level. */
+	for (level = 0; level < CGROUP_MAX_DEPTH; level++) {
+		id = bpf_get_current_ancestor_cgroup_id(level);
+		if (!id)
+			break;
+		if (bpf_map_lookup_elem(&cgroup_filter, &id))
+			return true;
+	}
+	return false;
+}
+
 /* A record is built here: too big for the 512-byte BPF stack. */
 struct scratch {
 	struct ec_rec_hdr hdr;
@@ -116,7 +160,7 @@ static __always_inline bool pass_filter(__u32 tgid, __u32 uid)
 	on = bpf_map_lookup_elem(&filter_on, &k1);
 	if (on && *on && !bpf_map_lookup_elem(&uid_filter, &uid))
 		return false;
-	return true;
+	return pass_cgroup();
 }
 
 static __always_inline struct scratch *scratch_get(void)

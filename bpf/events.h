@@ -32,6 +32,9 @@ enum ec_kind {
 	/* Not from the kernel: a replay restarted from the beginning (a seek); the
 	 * consumer drops what it built and rebuilds from the events that follow. */
 	EC_K_RESET = 6,
+	/* TLS secrets of one connection (struct ec_keylog payload): consumed by the engine
+	 * thread, which writes the key log (--keylog); never queued. */
+	EC_K_KEYLOG = 7,
 };
 
 /* Where a record came from. Keep in step with engine/event.c names. */
@@ -107,6 +110,22 @@ struct ec_rec_hdr {
 	__u32 aux;
 	__u32 len; /* payload bytes that follow */
 		   /* __u8 data[len] follows */
+};
+
+/* EC_K_KEYLOG payload: one key-log line's parts as the TLS library handed them to
+ * its own key-log function (NSS key log format: LABEL <client random> <secret>).
+ * Lengths are what the library passed; bytes past the arrays were not read. */
+#define EC_KEYLOG_LABEL	 48
+#define EC_KEYLOG_RANDOM 32
+#define EC_KEYLOG_SECRET 64
+struct ec_keylog {
+	__u32 label_len; /* without a terminating NUL */
+	__u32 random_len;
+	__u32 secret_len;
+	__u32 pad;
+	char label[EC_KEYLOG_LABEL];
+	__u8 random[EC_KEYLOG_RANDOM];
+	__u8 secret[EC_KEYLOG_SECRET];
 };
 
 #endif

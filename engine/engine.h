@@ -31,6 +31,11 @@ struct engine_opts {
 	size_t queue_bytes;   /* most event bytes waiting in the queue; 0 = 16 MiB */
 	size_t ring_bytes;    /* ring buffer size (power of two pages); 0 = default */
 	bool hold_new;	      /* stop an unclassified executable until probed (--hold-new) */
+	/* --keylog: append TLS secrets here (NSS key log), or NULL */
+	const char *keylog_path;
+	/* --cgroup: only processes in these cgroups (v2 ids) or below, if n_cgroups > 0 */
+	uint64_t cgroups[ENGINE_MAX_FILTER];
+	size_t n_cgroups;
 };
 
 /* Loss and volume counters. Everything that is dropped is counted here. */
@@ -109,6 +114,11 @@ void engine_stats(struct engine *e, struct engine_stats *st);
 /* Replace the kernel-side filters while capture runs. n = 0 clears. 0 or -errno. */
 int engine_set_pid_filter(struct engine *e, const uint32_t *pids, size_t n);
 int engine_set_uid_filter(struct engine *e, const uint32_t *uids, size_t n);
+/* Only processes in these cgroups (v2 ids) or below; n == 0 switches it off. */
+int engine_set_cgroup_filter(struct engine *e, const uint64_t *ids, size_t n);
+/* The cgroup v2 id of a --cgroup argument (a cgroup2 directory, or a path as
+ * /proc/PID/cgroup shows it). 0 and *id, or -errno with a reason in err. */
+int engine_cgroup_id(const char *arg, uint64_t *id, char *err, size_t errlen);
 /* Stop the engine thread (it drains the kernel's buffers into the queue first).
  * Idempotent. The probes stay attached (their removal is slow: one RCU grace
  * period per uprobe) until engine_free(), so what is printed and saved is done

@@ -35,6 +35,8 @@ enum {
 	OPT_FORCE,
 	OPT_SPEED,
 	OPT_HOLD_NEW,
+	OPT_KEYLOG,
+	OPT_CGROUP,
 };
 
 static const struct option long_opts[] = {
@@ -55,6 +57,8 @@ static const struct option long_opts[] = {
     {"filter", required_argument, NULL, 'f'},
     {"speed", required_argument, NULL, OPT_SPEED},
     {"max-events", required_argument, NULL, OPT_MAX_EVENTS},
+    {"keylog", required_argument, NULL, OPT_KEYLOG},
+    {"cgroup", required_argument, NULL, OPT_CGROUP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -72,6 +76,8 @@ static void usage(FILE *f)
 	    "      --json              with --batch: one JSON object per line\n"
 	    "  -p, --pid PID[,PID...]  only these processes (filtered in the kernel)\n"
 	    "  -u, --uid UID[,UID...]  only these users (filtered in the kernel)\n"
+	    "      --cgroup PATH       only processes in this cgroup v2 or below (repeatable;\n"
+	    "                          /sys/fs/cgroup/... or /a/b as /proc/PID/cgroup shows it)\n"
 	    "  -d, --duration SECS     stop by itself after SECS seconds\n"
 	    "      --perf-buffer       use perf buffers even where ring buffers exist\n"
 	    "      --hold-new          stop a program never seen before at its exec until its TLS\n"
@@ -80,6 +86,8 @@ static void usage(FILE *f)
 	    "  -w, --write FILE        record everything captured to FILE (pcapng; .gz "
 	    "compresses)\n"
 	    "      --force             let -w overwrite an existing file\n"
+	    "      --keylog FILE       append the TLS secrets to FILE (SSLKEYLOGFILE lines, for\n"
+	    "                          Wireshark; created 0600): OpenSSL, GnuTLS and Go\n"
 	    "  -r, --read FILE         replay a saved capture (pcapng or pcap, .gz too); no root\n"
 	    "  -f, --filter EXPR       with -r: a pcap filter expression limiting what is read\n"
 	    "      --speed X           with -r: replay at X times the original pace (batch "
@@ -285,6 +293,21 @@ int main(int argc, char **argv)
 		case OPT_LOG:
 			log_path = optarg;
 			break;
+		case OPT_KEYLOG:
+			eo.keylog_path = optarg;
+			break;
+		case OPT_CGROUP:
+			if (eo.n_cgroups == ENGINE_MAX_FILTER) {
+				fprintf(stderr, "ecaptop: at most %d --cgroup\n",
+					ENGINE_MAX_FILTER);
+				return 1;
+			}
+			if (engine_cgroup_id(optarg, &eo.cgroups[eo.n_cgroups], err, sizeof(err))) {
+				fprintf(stderr, "ecaptop: %s\n", err);
+				return 1;
+			}
+			eo.n_cgroups++;
+			break;
 		case OPT_THEME:
 			theme = optarg;
 			break;
@@ -330,6 +353,10 @@ int main(int argc, char **argv)
 	}
 	if (check)
 		return engine_check(&eo, stdout);
+	if (eo.keylog_path && read_path) {
+		fprintf(stderr, "ecaptop: --keylog goes with live capture, not -r\n");
+		return 1;
+	}
 	if ((pcap_filter || speed > 0) && !read_path) {
 		fprintf(stderr, "ecaptop: --filter and --speed go with -r FILE\n");
 		return 1;

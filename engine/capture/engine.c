@@ -28,6 +28,9 @@
 #include <bpf/libbpf.h>
 
 #include "engine/discover/discover.h"
+#include "engine/capture/cgroup.h"
+#include "engine/capture/keylog.h"
+#include "engine/discover/keylog.h"
 #include "engine/capture/caps.h"
 #include "engine/capture/engine_int.h"
 #include "engine/log.h"
@@ -35,6 +38,7 @@
 #include "engine/capture/spsc.h"
 #include "engine/discover/targets.h"
 #include "db.skel.h"
+#include "keylog.skel.h"
 #include "proc.skel.h"
 #include "shell.skel.h"
 #include "sock.skel.h"
@@ -79,6 +83,39 @@ int engine_set_uid_filter(struct engine *e, const uint32_t *uids, size_t n)
 		return 0;
 	return set_filter_map(bpf_map__fd(e->tls->maps.uid_filter),
 			      bpf_map__fd(e->tls->maps.filter_on), 1, uids, n);
+}
+
+int engine_set_cgroup_filter(struct engine *e, const uint64_t *ids, size_t n)
+{
+	int map_fd, on_fd;
+	__u32 zero = 0, on = 0;
+	__u64 key, next;
+	__u8 one = 1;
+	size_t i;
+
+	if (!e->tls)
+		return 0;
+	map_fd = bpf_map__fd(e->tls->maps.cgroup_filter);
+	on_fd = bpf_map__fd(e->tls->maps.cgroup_on);
+	/* As set_filter_map: off while the set changes. */
+	if (bpf_map_update_elem(on_fd, &zero, &on, BPF_ANY))
+		return -errno;
+	while (!bpf_map_get_next_key(map_fd, NULL, &next))
+		bpf_map_delete_elem(map_fd, &next);
+	for (i = 0; i < n; i++) {
+		key = ids[i];
+		if (bpf_map_update_elem(map_fd, &key, &one, BPF_ANY))
+			return -errno;
+	}
+	on = n ? 1 : 0;
+	if (bpf_map_update_elem(on_fd, &zero, &on, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int engine_cgroup_id(const char *arg, uint64_t *id, char *err, size_t errlen)
+{
+	return cgroup_resolve(arg, id, err, errlen);
 }
 
 /* The queue and the consumer's wake-up fd. 0, or -1 with a reason. */
@@ -175,11 +212,15 @@ struct engine *engine_new(const struct engine_opts *opts, char *err, size_t errl
 		log_msg(LOG_INFO, "this kernel has no BPF ring buffer: using perf buffers");
 	if (queue_init(e, err, errlen))
 		goto fail;
+	if (opts->keylog_path &&
+	    !(e->keylog_file = keylog_file_open(opts->keylog_path, err, errlen)))
+		goto fail;
 	if (engine_load(e, err, errlen))
 		goto fail;
 	if ((ret = engine_set_pid_filter(e, opts->pids, opts->n_pids)) ||
-	    (ret = engine_set_uid_filter(e, opts->uids, opts->n_uids))) {
-		snprintf(err, errlen, "cannot set the PID/UID filter: %s", strerror(-ret));
+	    (ret = engine_set_uid_filter(e, opts->uids, opts->n_uids)) ||
+	    (ret = engine_set_cgroup_filter(e, opts->cgroups, opts->n_cgroups))) {
+		snprintf(err, errlen, "cannot set the PID/UID/cgroup filter: %s", strerror(-ret));
 		goto fail;
 	}
 	return e;
@@ -260,6 +301,15 @@ static void seed_one(pid_t pid, void *arg)
 }
 
 /* Buffers, tracepoints, first discovery: everything but the engine thread. */
+/* Discovery thread, targets lock held: the key-log probes follow the target files. */
+static void on_targets(struct targets *t, void *arg)
+{
+	struct engine *e = arg;
+
+	if (e->keylog_probes)
+		keylog_probes_sync(e->keylog_probes, t);
+}
+
 int engine_attach(struct engine *e, char *err, size_t errlen)
 {
 	/* The process seed is stamped with the time before the probes exist, so it sorts
@@ -294,6 +344,8 @@ int engine_attach(struct engine *e, char *err, size_t errlen)
 	    .n_pids = e->opts.n_pids,
 	    .hold_new = e->opts.hold_new,
 	    .clock = e->tls->rodata->use_boot_ns ? CLOCK_BOOTTIME : CLOCK_MONOTONIC,
+	    .on_targets = on_targets,
+	    .on_targets_arg = e,
 	});
 	if (!e->disc) {
 		snprintf(err, errlen, "out of memory");
@@ -303,6 +355,16 @@ int engine_attach(struct engine *e, char *err, size_t errlen)
 	/* One walk of /proc: the process seed and the first discovery. */
 	discover_first(e->disc, seed_one, &(struct seed){e, seed_ns});
 	engine_wake(e);
+	if (e->keylog) {
+		e->keylog_probes = keylog_probes_new(e->keylog);
+		if (!e->keylog_probes) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		/* Discovery's threads do not run yet: no lock needed; from now on
+		 * discovery calls on_targets (under its lock) when targets change. */
+		keylog_probes_sync(e->keylog_probes, e->targets);
+	}
 	if (!targets_count(e->targets))
 		log_msg(LOG_WARN, "no TLS library found yet (libssl, or a program exporting "
 				  "SSL_read/SSL_write); waiting for processes that load one");
@@ -566,6 +628,8 @@ static void engine_detach(struct engine *e)
 	 * the probes go (their last references held by the child above). */
 	discover_free(e->disc);
 	e->disc = NULL;
+	keylog_probes_free(e->keylog_probes);
+	e->keylog_probes = NULL;
 	e->targets = NULL;
 	bpf_link__destroy(e->sys_enter_link);
 	bpf_link__destroy(e->exec_link);
@@ -588,6 +652,19 @@ void engine_free(struct engine *e)
 	ring_buffer__free(e->rb);
 	perf_buffer__free(e->pb);
 	db_bpf__destroy(e->db);
+	keylog_bpf__destroy(e->keylog);
+	if (e->keylog_file) {
+		struct keylog_counts kc;
+
+		keylog_file_counts(e->keylog_file, &kc);
+		log_msg(kc.failed || kc.malformed ? LOG_WARN : LOG_INFO,
+			"key log: %llu lines written to %s (%llu repeats skipped, %llu malformed, "
+			"%llu not written)",
+			(unsigned long long)kc.written, e->opts.keylog_path,
+			(unsigned long long)kc.duplicates, (unsigned long long)kc.malformed,
+			(unsigned long long)kc.failed);
+		keylog_file_close(e->keylog_file);
+	}
 	shell_bpf__destroy(e->shell);
 	sock_bpf__destroy(e->sock);
 	proc_bpf__destroy(e->proc);

@@ -42,7 +42,10 @@ struct engine {
 	struct sock_bpf *sock;
 	struct shell_bpf *shell;
 	struct db_bpf *db;
-	struct discover *disc; /* discovery, on a thread of its own (engine/discover/) */
+	struct discover *disc;	   /* discovery, on a thread of its own (engine/discover/) */
+	struct keylog_bpf *keylog; /* --keylog only */
+	struct keylog_probes *keylog_probes; /* engine/discover/keylog.h */
+	struct keylog_file *keylog_file;     /* engine/capture/keylog.h */
 	struct bpf_link *sock_enter_link;
 	struct bpf_link *sock_exit_link;
 	struct bpf_link *sys_enter_link;

@@ -22,6 +22,7 @@
 #include "engine/log.h"
 #include "db.skel.h"
 #include "db_nocb.skel.h"
+#include "keylog.skel.h"
 #include "proc.skel.h"
 #include "shell.skel.h"
 #include "sock.skel.h"
@@ -78,8 +79,9 @@ int engine_libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 /* Every object after the first uses the first one's shared maps. */
 static int share_maps(struct bpf_object *from, struct bpf_object *to)
 {
-	static const char *const shared[] = {"rb",	   "pb",	 "losses",    "filter_on",
-					     "pid_filter", "uid_filter", "tls_calls", "tls_socks"};
+	static const char *const shared[] = {
+	    "rb",	  "pb",	       "losses",    "filter_on",     "pid_filter",
+	    "uid_filter", "tls_calls", "tls_socks", "cgroup_filter", "cgroup_on"};
 	size_t i;
 
 	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
@@ -452,6 +454,20 @@ int engine_load(struct engine *e, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	e->db = p;
+	if (e->opts.keylog_path) {
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = e->opts.btf_path);
+
+		e->keylog = keylog_bpf__open_opts(&oo);
+		ret = e->keylog ? 0 : (-errno ?: -EINVAL);
+		ret = ret ?: prepare_common(e, e->keylog->obj, COMMON_RODATA(e->keylog));
+		ret = ret ?: share_maps(e->tls->obj, e->keylog->obj);
+		ret = ret ?: keylog_bpf__load(e->keylog);
+		if (ret) {
+			snprintf(err, errlen, "the kernel refused the key-log probes (%s)",
+				 strerror(-ret));
+			return ret;
+		}
+	}
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 
 #include "engine/capture/engine_int.h"
 #include "engine/discover/discover.h"
+#include "engine/capture/keylog.h"
 #include "engine/log.h"
 #include "tls.skel.h"
 
@@ -34,6 +35,30 @@ static void normalize_command(struct ec_event *ev)
 	}
 	while (ev->h.len && (ev->data[ev->h.len - 1] == '\n' || ev->data[ev->h.len - 1] == '\r'))
 		ev->h.len--;
+}
+
+/* A TLS secret: into the key log now, before the connection's data that follows it in
+ * the buffer is queued. Never queued itself. */
+static void on_keylog(struct engine *e, const struct ec_rec_hdr *h, const void *data)
+{
+	struct keylog_counts kc;
+	struct ec_keylog k;
+	int r;
+
+	if (!e->keylog_file || h->len < sizeof(k)) {
+		atomic_fetch_add_explicit(&e->lost_malformed, 1, memory_order_relaxed);
+		return;
+	}
+	memcpy(&k, (const char *)data + sizeof(*h), sizeof(k));
+	r = keylog_file_add(e->keylog_file, &k);
+	if (r == -EINVAL) {
+		atomic_fetch_add_explicit(&e->lost_malformed, 1, memory_order_relaxed);
+	} else if (r < 0) {
+		keylog_file_counts(e->keylog_file, &kc);
+		if (kc.failed == 1) /* once: the summary at exit counts the rest */
+			log_msg(LOG_ERROR, "key log: cannot write %s: %s", e->opts.keylog_path,
+				strerror(-r));
+	}
 }
 
 /* Engine thread: one record from the kernel. Check its size before reading it,
@@ -63,6 +88,10 @@ static int on_record(void *ctx, void *data, size_t size)
 	memcpy(&hdr, data, sizeof(hdr));
 	if (h->len > EC_CHUNK || sizeof(*h) + h->len > size) {
 		atomic_fetch_add_explicit(&e->lost_malformed, 1, memory_order_relaxed);
+		return 0;
+	}
+	if (h->kind == EC_K_KEYLOG) {
+		on_keylog(e, h, data);
 		return 0;
 	}
 	if (h->kind == EC_K_EXEC) {

@@ -58,6 +58,7 @@ struct discover {
 	pthread_mutex_t tlock;
 	atomic_bool stop;
 	atomic_size_t n_targets;
+	size_t n_told; /* targets when on_targets was last called (under tlock) */
 	atomic_uint_fast64_t dropped;
 
 	/* The exec queue: the engine thread appends, the discovery thread takes. */
@@ -76,6 +77,17 @@ struct discover {
 	size_t n_folders;
 	size_t n_judged, n_cached, n_found;
 };
+
+/* Tell the owner the target files changed (under tlock, or before the threads). */
+static void targets_changed(struct discover *d)
+{
+	size_t n = targets_count(d->targets);
+
+	if (n != d->n_told && d->o.on_targets) {
+		d->n_told = n;
+		d->o.on_targets(d->targets, d->o.on_targets_arg);
+	}
+}
 
 static uint64_t mono_ms(void)
 {
@@ -149,6 +161,7 @@ static void scan_pid(struct discover *d, pid_t pid)
 	targets_scan_maps(d->targets, pid, &d->maps);
 	apps_scan_maps(d->apps, pid, &d->maps);
 	apps_scan_exe(d->apps, pid);
+	targets_changed(d);
 	pthread_mutex_unlock(&d->tlock);
 }
 
@@ -252,6 +265,7 @@ static void judge(struct discover *d, DIR *dir, const char *folder, const char *
 	pthread_mutex_lock(&d->tlock);
 	state = targets_state(d->targets, st.st_dev, st.st_ino);
 	cached = execache_get(d->cache, &st);
+	targets_changed(d);
 	pthread_mutex_unlock(&d->tlock);
 	if (state >= 0)
 		return; /* judged already, under another name */
@@ -267,6 +281,7 @@ static void judge(struct discover *d, DIR *dir, const char *folder, const char *
 	targets_add_examined(d->targets, path, &st, &x);
 	state = targets_state(d->targets, st.st_dev, st.st_ino);
 	execache_put(d->cache, &st, state == 1);
+	targets_changed(d);
 	pthread_mutex_unlock(&d->tlock);
 	targets_exam_free(&x);
 	if (state == 1)
@@ -302,6 +317,7 @@ static void *folder_thread(void *arg)
 		d->n_judged, (unsigned long long)(mono_ms() - start), d->n_cached, d->n_found);
 	pthread_mutex_lock(&d->tlock);
 	execache_save(d->cache);
+	targets_changed(d);
 	pthread_mutex_unlock(&d->tlock);
 	return NULL;
 }
@@ -390,6 +406,7 @@ static void on_exec(struct discover *d, struct exec_item *x)
 			targets_try_file(d->targets, path);
 		/* Probes on it (now, or by a maps scan of this pid a moment ago). */
 		first = targets_first_exec(d->targets, st.st_dev, st.st_ino, &attached);
+		targets_changed(d);
 		pthread_mutex_unlock(&d->tlock);
 	}
 	hold_known(d->hold, x->kdev, x->ino);
@@ -399,6 +416,7 @@ static void on_exec(struct discover *d, struct exec_item *x)
 	if (path[0]) {
 		pthread_mutex_lock(&d->tlock);
 		apps_try_file(d->apps, path);
+		targets_changed(d);
 		pthread_mutex_unlock(&d->tlock);
 	}
 	/* The exec's time on the monotonic clock. */
@@ -543,6 +561,7 @@ static void *discover_thread(void *arg)
 			/* A library installed meanwhile is probed before anything maps it. */
 			pthread_mutex_lock(&d->tlock);
 			targets_scan_libs(d->targets);
+			targets_changed(d);
 			pthread_mutex_unlock(&d->tlock);
 			procscan_each(walk_one, d);
 			d->last_walk_ms = mono_ms();

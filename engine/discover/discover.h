@@ -37,6 +37,10 @@ struct discover_opts {
 	bool hold_new;	       /* proc was loaded with hold_new */
 	clockid_t clock;       /* the clock of the BPF timestamps */
 	const char *cache_dir; /* NULL: the default (execache.h) */
+	/* Called, with the targets lock held, whenever the set of target files has
+	 * changed (the key-log probes follow it); may be NULL. */
+	void (*on_targets)(struct targets *t, void *arg);
+	void *on_targets_arg;
 };
 
 /* NULL + errno. */

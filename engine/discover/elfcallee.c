@@ -273,3 +273,111 @@ out:
 	elfsym_close(fd, elf);
 	return ret;
 }
+
+/* ---- an open file's code (elf_code_*) ---- */
+
+struct elf_code {
+	int fd;
+	Elf *elf;
+	struct image im;
+	GElf_Phdr data[8]; /* loadable segments that are not executable */
+	size_t n_data;
+};
+
+int elf_code_open(const char *path, struct elf_code **out)
+{
+	struct elf_code *c = calloc(1, sizeof(*c));
+	bool have_hdr = false;
+	size_t i, nph;
+	GElf_Ehdr eh;
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	ret = elfsym_open(path, &c->fd, &c->elf);
+	if (ret) {
+		free(c);
+		return ret;
+	}
+	ret = -ENOEXEC;
+	if (!gelf_getehdr(c->elf, &eh) || elf_getphdrnum(c->elf, &nph))
+		goto fail;
+	ret = -ENOTSUP;
+	if (eh.e_machine != EM_X86_64 || gelf_getclass(c->elf) != ELFCLASS64)
+		goto fail;
+	c->im.raw = (const uint8_t *)elf_rawfile(c->elf, &c->im.size);
+	for (i = 0; c->im.raw && i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(c->elf, (int)i, &ph))
+			continue;
+		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) &&
+		    c->im.n_text < sizeof(c->im.text) / sizeof(c->im.text[0]))
+			c->im.text[c->im.n_text++] = ph;
+		else if (ph.p_type == PT_LOAD && c->n_data < sizeof(c->data) / sizeof(c->data[0]))
+			c->data[c->n_data++] = ph;
+		else if (ph.p_type == PT_GNU_EH_FRAME)
+			have_hdr = !(ret = eh_table(&c->im, &ph));
+	}
+	if (!have_hdr)
+		goto fail;
+	*out = c;
+	return 0;
+fail:
+	elf_code_close(c);
+	return ret;
+}
+
+void elf_code_close(struct elf_code *c)
+{
+	if (!c)
+		return;
+	elfsym_close(c->fd, c->elf);
+	free(c);
+}
+
+const uint8_t *elf_code_bytes(const struct elf_code *c, uint64_t vaddr, uint64_t len,
+			      uint64_t *file_off)
+{
+	return code_at(&c->im, vaddr, len, file_off);
+}
+
+size_t elf_code_nfuncs(const struct elf_code *c)
+{
+	return c->im.n_fde;
+}
+
+uint64_t elf_code_func(const struct elf_code *c, size_t i)
+{
+	if (i >= c->im.n_fde)
+		return 0;
+	return c->im.table_base + (uint64_t)(int64_t)rd32(c->im.table + i * 8);
+}
+
+bool elf_code_is_func(const struct elf_code *c, uint64_t vaddr)
+{
+	return fde_start(&c->im, vaddr);
+}
+
+size_t elf_code_find_cstr(const struct elf_code *c, const char *s, uint64_t *vaddrs, size_t max)
+{
+	size_t n = strlen(s) + 1, i, found = 0;
+
+	for (i = 0; i < c->n_data; i++) {
+		const GElf_Phdr *ph = &c->data[i];
+		const uint8_t *seg, *p;
+		size_t len;
+
+		if (ph->p_offset > c->im.size || ph->p_filesz > c->im.size - ph->p_offset)
+			continue;
+		seg = c->im.raw + ph->p_offset;
+		len = ph->p_filesz;
+		for (p = seg; (p = memmem(p, len - (size_t)(p - seg), s, n)); p++) {
+			if (p > seg && p[-1] == '\0' && found < max)
+				vaddrs[found++] = ph->p_vaddr + (uint64_t)(p - seg);
+			if ((size_t)(p - seg) + n >= len)
+				break;
+		}
+	}
+	return found;
+}

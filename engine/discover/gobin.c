@@ -36,6 +36,7 @@
 #define FN_WRITE_RECORD "crypto/tls.(*Conn).writeRecordLocked"
 #define FN_READ		"crypto/tls.(*Conn).Read"
 #define FN_FLUSH	"crypto/tls.(*Conn).flush"
+#define FN_KEYLOG	"crypto/tls.(*Config).writeKeyLog"
 
 /* ---- bounds-checked little-endian reads ---- */
 
@@ -921,7 +922,7 @@ static int analyze(const uint8_t *buf, size_t len, int fd, struct gobin_info *gi
 		if (!pcln_functab(&p, i, &entry, &func) ||
 		    !pcln_func(&p, func, &name, &pcsp, &pcline))
 			continue;
-		if (strncmp(name, "crypto/tls.(*Conn).", 19))
+		if (strncmp(name, "crypto/tls.(*Conn).", 19) && strcmp(name, FN_KEYLOG))
 			continue;
 		if (!strcmp(name, FN_WRITE_RECORD))
 			f = &gi->write_record;
@@ -929,6 +930,8 @@ static int analyze(const uint8_t *buf, size_t len, int fd, struct gobin_info *gi
 			f = &gi->read;
 		else if (!strcmp(name, FN_FLUSH))
 			f = &gi->flush;
+		else if (!strcmp(name, FN_KEYLOG))
+			f = &gi->keylog;
 		else
 			continue;
 		if (!pcln_functab(&p, i + 1, &next, &nfunc_unused) || next <= entry)

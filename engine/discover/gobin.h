@@ -53,6 +53,7 @@ struct gobin_info {
 	struct gobin_func write_record; /* crypto/tls.(*Conn).writeRecordLocked */
 	struct gobin_func read;		/* crypto/tls.(*Conn).Read */
 	struct gobin_func flush;	/* crypto/tls.(*Conn).flush (optional) */
+	struct gobin_func keylog;	/* crypto/tls.(*Config).writeKeyLog (--keylog) */
 };
 
 /* Analyse the file at path. Returns 1 if it is a Go binary (gi->is_go; the TLS
