@@ -3,8 +3,9 @@
 #  - a Go client installed in a system program folder before ecaptop starts is
 #    captured whole on its first run (the background scan of the program folders);
 #  - a program new to ecaptop (Go, static OpenSSL) started after "ready": its first
-#    run is captured from the moment its probes attach (logged in ms), its second run
-#    whole, although the first one had exited before discovery looked at it;
+#    run is captured from the moment its probes attach (logged in ms), and a run that
+#    starts once they are (its second) whole, although the first one had exited
+#    before discovery looked at it;
 #  - `go run` with --hold-new: the fresh binary is stopped at exec until attached;
 #  - two ecaptop instances at once both take OpenSSL's internal-function path.
 # Uses check_attr, same_bytes and no_losses from test_tls_stacks.sh. The Go client is
@@ -177,9 +178,11 @@ test_discover_go_new_binary() {
 	disc_go_build "$bin" || return 1
 	disc_go_client disc-new-1 "$bin" "$port" "$www" || return 1
 	p1=$DISC_PID
+	# The promise: every run that starts once the probes are attached (the log line
+	# says when) is captured whole.
+	wait_for 20 grep -q "$bin: TLS probes attached" "$TMPD/disc-new.err"
 	disc_go_client disc-new-2 "$bin" "$port" "$www" || return 1
 	p2=$DISC_PID
-	wait_for 10 grep -q "$bin: TLS probes attached" "$TMPD/disc-new.err"
 	stop_capture || return 1
 	grep "$bin" "$TMPD/disc-new.err" | sed 's/^/    /'
 	ms=$(sed -n "s|.*$bin: TLS probes attached \([0-9]*\) ms after pid $p1 started it.*|\1|p" \
@@ -210,11 +213,11 @@ test_discover_static_openssl_new_binary() {
 		>"$TMPD/disc-static.1.out" &
 	p1=$!
 	wait $p1 || fail "sslget failed" || return 1
+	wait_for 20 grep -q "$bin: TLS probes attached" "$TMPD/disc-static.err"
 	"$bin" 127.0.0.1 "$port" /big.bin "X-Disc: s2-$port" "$TMPD/disc-static.2" \
 		>"$TMPD/disc-static.2.out" &
 	p2=$!
 	wait $p2 || fail "sslget failed" || return 1
-	wait_for 10 grep -q "$bin: TLS probes attached" "$TMPD/disc-static.err"
 	stop_capture || return 1
 	grep "$bin" "$TMPD/disc-static.err" | sed 's/^/    /'
 	ms=$(sed -n "s|.*$bin: TLS probes attached \([0-9]*\) ms after pid $p1 started it.*|\1|p" \
