@@ -140,8 +140,8 @@ def main():
             'offered %s (got %.0f/s)' % (target, offered / psecs if psecs else 0),
             '%s ev/s delivered' % d.get('rate', 'n/a'),
             'lost %.1f%% (buffer full %s, queue full %s)' % (
-                pct, lost.get('ring_reserve', 0) if mode == 'ringbuf'
-                else lost.get('perf_lost', 0), lost.get('queue_full', 0)))
+                pct, lost.get('ring_reserve', 0) + lost.get('perf_lost', 0),
+                lost.get('queue_full', 0)))
 
     # 3. Memory.
     idle = next((l[1:] for l in lines if l[0] == 'rss_idle'), None)
