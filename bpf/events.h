@@ -74,6 +74,9 @@ enum ec_loss {
 	EC_L_RESERVE = 0, /* ring buffer full: reserve/output failed */
 	EC_L_READ = 1,	  /* bpf_probe_read_user failed (page not present) */
 	EC_L_TRUNC = 2,	  /* a call larger than EC_CHUNK * EC_MAX_SEGS */
+	/* A per-thread or per-call map was full: a call that could not be followed (its
+	 * bytes are not reported). */
+	EC_L_MAPFULL = 3,
 	EC_L_MAX
 };
 

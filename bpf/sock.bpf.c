@@ -85,6 +85,15 @@ struct iovec_user {
 	__u64 len;
 };
 
+/* This thread moved ciphertext on this socket outside a TLS call: what the TLS
+ * probes attribute its next memory-BIO calls to (tlsshare.bpf.h). */
+static __always_inline void note_thread_sock(__u64 id, struct conn_info *ci, __u32 dir)
+{
+	struct thread_sock ts = {.ci = *ci, .ts = now_ns(), .dir = dir};
+
+	bpf_map_update_elem(&thread_socks, &id, &ts, BPF_ANY);
+}
+
 SEC("raw_tp/sys_enter")
 int sock_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -130,8 +139,10 @@ int sock_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (c.ci.lport == SSH_PORT || c.ci.rport == SSH_PORT)
 		return 0;
 	st = bpf_map_lookup_elem(&sock_kind, &c.ci.sock_ino);
-	if ((st && st->kind == SOCK_ENCRYPTED) || bpf_map_lookup_elem(&tls_socks, &c.ci.sock_ino))
+	if ((st && st->kind == SOCK_ENCRYPTED) || bpf_map_lookup_elem(&tls_socks, &c.ci.sock_ino)) {
+		note_thread_sock(id, &c.ci, c.dir);
 		return 0;
+	}
 	/* A peek's bytes are read again by the next read: reported (and judged) then. */
 	if (nr == nr_recvfrom && (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK_FLAG))
 		return 0;
@@ -140,7 +151,8 @@ int sock_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	c.arg = PT_REGS_PARM2_CORE_SYSCALL(regs);
 	c.iovcnt = PT_REGS_PARM3_CORE_SYSCALL(regs);
 	c.start_ns = now_ns();
-	bpf_map_update_elem(&sock_calls, &id, &c, BPF_ANY);
+	if (bpf_map_update_elem(&sock_calls, &id, &c, BPF_ANY))
+		count_loss(EC_L_MAPFULL, EC_S_SOCKET);
 	return 0;
 }
 
@@ -379,8 +391,10 @@ int sock_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	}
 	/* TLS records or an SSH banner mean ciphertext: from the first bytes on, or from
 	 * a STARTTLS upgrade's hello on. */
-	if (judge(ctx, c, iov, iovcnt, ret))
+	if (judge(ctx, c, iov, iovcnt, ret)) {
+		note_thread_sock(id, &c->ci, c->dir);
 		goto out;
+	}
 	s = scratch_get();
 	if (!s)
 		goto out;
@@ -421,5 +435,17 @@ int sock_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	}
 out:
 	bpf_map_delete_elem(&sock_calls, &id);
+	return 0;
+}
+
+/* A thread that exits inside a socket call (killed in a blocking read) never reaches
+ * sys_exit: its per-thread entries go when it exits (see tls.bpf.c: tls_task_exit). */
+SEC("raw_tp/sched_process_exit")
+int sock_task_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&sock_calls, &id);
+	bpf_map_delete_elem(&thread_socks, &id);
 	return 0;
 }

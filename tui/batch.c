@@ -294,25 +294,25 @@ void batch_print_stats(FILE *out, const struct engine_stats *st, bool json)
 			"{\"type\":\"stats\",\"events\":%llu,\"bytes\":%llu,\"buffer\":\"%s\","
 			"\"targets\":%llu,\"lost\":{\"ring_reserve\":%llu,\"perf_lost\":%llu,"
 			"\"queue_full\":%llu,\"read_fault\":%llu,\"truncated\":%llu,"
-			"\"malformed\":%llu,\"alloc\":%llu}}\n",
+			"\"malformed\":%llu,\"alloc\":%llu,\"map_full\":%llu}}\n",
 			(unsigned long long)st->events, (unsigned long long)st->bytes,
 			st->ringbuf ? "ringbuf" : "perfbuf", (unsigned long long)st->libs_attached,
 			(unsigned long long)st->lost_reserve, (unsigned long long)st->lost_perf,
 			(unsigned long long)st->lost_queue, (unsigned long long)st->lost_read,
 			(unsigned long long)st->lost_trunc, (unsigned long long)st->lost_malformed,
-			(unsigned long long)st->lost_alloc);
+			(unsigned long long)st->lost_alloc, (unsigned long long)st->lost_map);
 	} else {
 		fprintf(
 		    out,
 		    "--- ecaptop stats: %llu events, %llu bytes (%s); lost: ring reserve %llu, "
 		    "perf %llu, queue full %llu, read fault %llu, truncated %llu, malformed %llu, "
-		    "alloc %llu\n",
+		    "alloc %llu, map full %llu\n",
 		    (unsigned long long)st->events, (unsigned long long)st->bytes,
 		    st->ringbuf ? "ring buffer" : "perf buffer",
 		    (unsigned long long)st->lost_reserve, (unsigned long long)st->lost_perf,
 		    (unsigned long long)st->lost_queue, (unsigned long long)st->lost_read,
 		    (unsigned long long)st->lost_trunc, (unsigned long long)st->lost_malformed,
-		    (unsigned long long)st->lost_alloc);
+		    (unsigned long long)st->lost_alloc, (unsigned long long)st->lost_map);
 	}
 }
 

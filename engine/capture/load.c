@@ -43,8 +43,9 @@ int engine_libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 /* Every object after the first uses the first one's shared maps. */
 static int share_maps(struct bpf_object *from, struct bpf_object *to)
 {
-	static const char *const shared[] = {"rb",	   "pb",	 "losses",    "filter_on",
-					     "pid_filter", "uid_filter", "tls_calls", "tls_socks"};
+	static const char *const shared[] = {"rb",	  "pb",		"losses",
+					     "filter_on", "pid_filter", "uid_filter",
+					     "tls_calls", "tls_socks",	"thread_socks"};
 	size_t i;
 
 	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
@@ -149,6 +150,11 @@ int engine_load(struct engine *e, char *err, size_t errlen)
 	e->sock->rodata->nr_recvfrom = SYS_recvfrom;
 	e->sock->rodata->nr_sendmsg = SYS_sendmsg;
 	e->sock->rodata->nr_recvmsg = SYS_recvmsg;
+	/* For the tests only: a smaller tls_calls, to reach its limit with few threads. */
+	if (getenv("ECAPTOP_TEST_TLS_CALLS"))
+		bpf_map__set_max_entries(
+		    e->tls->maps.tls_calls,
+		    (uint32_t)strtoul(getenv("ECAPTOP_TEST_TLS_CALLS"), NULL, 10));
 
 	ret = tls_bpf__load(e->tls);
 	if (ret) {

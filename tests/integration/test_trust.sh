@@ -232,3 +232,155 @@ PY
 	say "server's captured reads: $got"
 	[ "$got" = 'SS-plain-026003001-then-more-bytes' ] || fail "the short reads were not reported whole"
 }
+
+# ---- TLS through memory BIOs (issue 12 section 2) ----
+# Event-loop programs (node, python asyncio) read and write the socket themselves and
+# hand OpenSSL the ciphertext through memory BIOs: no socket syscall happens inside
+# SSL_read/SSL_write. Every TLS event of theirs must still carry the connection's
+# ports, as the program itself logged them.
+
+# bio_ports_check FILE PID LPORT RPORT [TAG LPORT RPORT]...: every openssl data event
+# of PID has an fd, a family and one of the port pairs given (the first pair when no
+# tag is given), an event whose bytes contain TAG has that TAG's pair, and there is at
+# least one event each way.
+bio_ports_check() {
+	python3 - "$@" <<'PY'
+import base64, json, sys
+path, pid = sys.argv[1], int(sys.argv[2])
+args = sys.argv[3:]
+if len(args) == 2:
+    tags = {None: (int(args[0]), int(args[1]))}
+else:
+    tags = {args[i].encode(): (int(args[i + 1]), int(args[i + 2])) for i in range(0, len(args), 3)}
+pairs = set(tags.values())
+n = {"send": 0, "recv": 0}
+bad = []
+for line in open(path):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("type") != "data" or e.get("pid") != pid or e.get("source") != "openssl":
+        continue
+    n[e["dir"]] += 1
+    got = (e["lport"], e["rport"])
+    data = base64.b64decode(e["data"])
+    want = [p for t, p in tags.items() if t is not None and t in data]
+    if got not in pairs or e["fd"] < 0 or e["family"] == "unknown" or (want and want[0] != got):
+        bad.append((e["dir"], e["fd"], e["family"], got, want, e["len"]))
+print("  pid %d: %d send, %d recv TLS events; %d not on their connection %s: %s" %
+      (pid, n["send"], n["recv"], len(bad), sorted(pairs), bad[:4]))
+sys.exit(0 if n["send"] and n["recv"] and not bad else 1)
+PY
+}
+
+# A node https client against nginx: the client logs its local port.
+test_trust_bio_node_client() {
+	local port dir pid lport
+	command -v node >/dev/null || { say "node not installed"; return 77; }
+	command -v nginx >/dev/null || { say "nginx not installed"; return 77; }
+	port=$(free_port)
+	dir=$TMPD/nginx-bio
+	mkdir -p "$dir/www"
+	echo "bio-body-$port" >"$dir/www/b.txt"
+	start_nginx_tls "$dir" "$port" || return 1
+	start_capture bionode -w "$TMPD/bionode.pcapng" || return 1
+	node -e '
+const https = require("https");
+const req = https.get({host: "127.0.0.1", port: +process.argv[1], path: "/b.txt",
+                       rejectUnauthorized: false, headers: {"X-Bio": "node"}}, (res) => {
+  const lport = res.socket.localPort;
+  res.on("data", () => {});
+  res.on("end", () => { console.log(lport); });
+});' "$port" >"$TMPD/bionode.out" &
+	pid=$!
+	wait $pid
+	stop_capture
+	kill "$(cat "$dir/nginx.pid")" 2>/dev/null
+	lport=$(cat "$TMPD/bionode.out")
+	[ -n "$lport" ] || fail "the node client did not finish" || return 1
+	bio_ports_check "$TMPD/bionode.json" "$pid" "$lport" "$port"
+}
+
+# A node https server, curl as the client: curl logs its local port.
+test_trust_bio_node_server() {
+	local port pid lport
+	command -v node >/dev/null || { say "node not installed"; return 77; }
+	port=$(free_port)
+	ensure_cert
+	node -e '
+const https = require("https"), fs = require("fs");
+https.createServer({key: fs.readFileSync(process.argv[2]), cert: fs.readFileSync(process.argv[3])},
+  (req, res) => { res.end("node-server-body\n"); }).listen(+process.argv[1], "127.0.0.1",
+  () => console.log("listening"));' "$port" "$TMPD/key.pem" "$TMPD/cert.pem" >"$TMPD/bionodes.log" 2>&1 &
+	pid=$!
+	SERVERS+=("$pid")
+	wait_for 10 grep -q listening "$TMPD/bionodes.log" || fail "node server did not start" || return 1
+	start_capture bionodes || return 1
+	curl -sk "https://127.0.0.1:$port/x" -o /dev/null -w '%{local_port}\n' >"$TMPD/bionodes.lport"
+	stop_capture || return 1
+	lport=$(cat "$TMPD/bionodes.lport")
+	bio_ports_check "$TMPD/bionodes.json" "$pid" "$port" "$lport"
+}
+
+# python asyncio over TLS (ssl.MemoryBIO inside asyncio's SSL protocol): a client
+# with four connections at once and a server, on one event loop each; each logs its
+# own view of every connection's ports.
+test_trust_bio_python_asyncio() {
+	local port spid cpid sview cview nconn=1
+	port=$(free_port)
+	ensure_cert
+	python3 - "$port" "$TMPD/cert.pem" "$TMPD/key.pem" >"$TMPD/bioasync.srv" 2>&1 <<'PY' &
+import asyncio, ssl, sys
+port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+async def handle(r, w):
+    line = await r.readline()
+    w.write(b"asyncio-reply-" + line)
+    await w.drain()
+    print(line.decode().strip(), w.get_extra_info("sockname")[1], w.get_extra_info("peername")[1],
+          flush=True)
+    w.close()
+async def main():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv = await asyncio.start_server(handle, "127.0.0.1", port, ssl=ctx)
+    print("listening", flush=True)
+    await asyncio.sleep(60)
+asyncio.run(main())
+PY
+	spid=$!
+	SERVERS+=("$spid")
+	wait_for 10 grep -q listening "$TMPD/bioasync.srv" || fail "asyncio server did not start" || return 1
+	start_capture bioasync || return 1
+	python3 - "$port" "$nconn" >"$TMPD/bioasync.cli" 2>&1 <<'PY' &
+import asyncio, ssl, sys
+async def one(i, ctx):
+    r, w = await asyncio.open_connection("127.0.0.1", int(sys.argv[1]), ssl=ctx)
+    await asyncio.sleep(0.05 * i)
+    w.write(b"hello-asyncio-%d\n" % i)
+    await w.drain()
+    await r.read(100)
+    print("hello-asyncio-%d" % i, w.get_extra_info("sockname")[1], w.get_extra_info("peername")[1],
+          flush=True)
+    w.close()
+async def main():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    await asyncio.gather(*(one(i, ctx) for i in range(int(sys.argv[2]))))
+asyncio.run(main())
+PY
+	cpid=$!
+	wait $cpid
+	wait_for 5 sh -c "[ \$(grep -c ^hello '$TMPD/bioasync.srv') = $nconn ]"
+	stop_capture || return 1
+	cview=$(grep ^hello "$TMPD/bioasync.cli" | tr '\n' ' ')
+	sview=$(grep ^hello "$TMPD/bioasync.srv" | tr '\n' ' ')
+	say "client: $cview"
+	say "server: $sview"
+	[ "$(grep -c ^hello "$TMPD/bioasync.cli")" = "$nconn" ] &&
+		[ "$(grep -c ^hello "$TMPD/bioasync.srv")" = "$nconn" ] ||
+		fail "the asyncio programs did not finish" || return 1
+	bio_ports_check "$TMPD/bioasync.json" "$cpid" $cview || return 1
+	bio_ports_check "$TMPD/bioasync.json" "$spid" $sview
+}
