@@ -31,6 +31,10 @@ enum ec_kind {
 	/* Not from the kernel: a replay restarted from the beginning (a seek); the
 	 * consumer drops what it built and rebuilds from the events that follow. */
 	EC_K_RESET = 6,
+	/* Kernel to the reader only (engine/capture/reader.c), never to the consumer:
+	 * the connection of the DATA records of call call_id on thread tid that carry
+	 * EC_F_ATTR_LATER. */
+	EC_K_ATTR = 7,
 };
 
 /* Where a record came from. Keep in step with engine/event.c names. */
@@ -65,6 +69,9 @@ enum ec_dir {
 #define EC_F_CONT      0x2 /* a continuation record of one call */
 #define EC_F_NO_SOCKET 0x4 /* the connection's socket could not be found */
 #define EC_F_STATUS    0x8 /* COMMAND: a status record for the command with this call_id */
+/* DATA: a memory-BIO write whose connection an EC_K_ATTR record will name (the reader
+ * holds the record back until then, and clears this flag) */
+#define EC_F_ATTR_LATER 0x10
 /* Bits 0x100 and up are never set by BPF programs: user-space readers' flags. */
 #define EC_F_GAP      0x100 /* a replayed foreign capture: bytes are missing before this event */
 #define EC_F_EXISTING 0x200 /* EXEC: a process already running when capture started */

@@ -94,6 +94,39 @@ static __always_inline void note_thread_sock(__u64 id, struct conn_info *ci, __u
 	bpf_map_update_elem(&thread_socks, &id, &ts, BPF_ANY);
 }
 
+/* The ciphertext of a memory-BIO write leaves: this is its connection (tlsshare.bpf.h:
+ * pending_sends). Remember it for the object's next calls and tell user space. */
+static __always_inline void resolve_pending_send(void *ctx, __u64 id, struct conn_info *ci)
+{
+	struct pending_send *ps = bpf_map_lookup_elem(&pending_sends, &id);
+	struct ssl_key key = {};
+	struct conn_info learnt;
+	struct scratch *s;
+
+	if (!ps)
+		return;
+	key.ssl = ps->ssl;
+	key.tgid = id >> 32;
+	learnt = *ci;
+	learnt.how = CI_AFTER;
+	bpf_map_update_elem(&ssl_conns, &key, &learnt, BPF_ANY);
+	s = scratch_get();
+	if (s) {
+		hdr_init(&s->hdr, EC_K_ATTR, ps->source);
+		s->hdr.dir = EC_DIR_SEND;
+		s->hdr.call_id = ps->call_id;
+		s->hdr.fd = ci->fd;
+		s->hdr.family = ci->family;
+		s->hdr.lport = ci->lport;
+		s->hdr.rport = ci->rport;
+		__builtin_memcpy(s->hdr.laddr, ci->laddr, 16);
+		__builtin_memcpy(s->hdr.raddr, ci->raddr, 16);
+		s->hdr.conn_id = ci->conn_id;
+		output(ctx, s, 0);
+	}
+	bpf_map_delete_elem(&pending_sends, &id);
+}
+
 SEC("raw_tp/sys_enter")
 int sock_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -141,6 +174,8 @@ int sock_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	st = bpf_map_lookup_elem(&sock_kind, &c.ci.sock_ino);
 	if ((st && st->kind == SOCK_ENCRYPTED) || bpf_map_lookup_elem(&tls_socks, &c.ci.sock_ino)) {
 		note_thread_sock(id, &c.ci, c.dir);
+		if (c.dir == EC_DIR_SEND)
+			resolve_pending_send(ctx, id, &c.ci);
 		return 0;
 	}
 	/* A peek's bytes are read again by the next read: reported (and judged) then. */
@@ -401,6 +436,9 @@ int sock_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	hdr_init(&s->hdr, EC_K_DATA, EC_S_SOCKET);
 	s->hdr.dir = c->dir;
 	s->hdr.call_id = c->start_ns;
+	/* A send is stamped when it was made (tls.bpf.c: call_hdr). */
+	if (c->dir == EC_DIR_SEND)
+		s->hdr.ts_ns = c->start_ns;
 	s->hdr.fd = c->ci.fd;
 	s->hdr.family = c->ci.family;
 	s->hdr.lport = c->ci.lport;
@@ -447,5 +485,6 @@ int sock_task_exit(struct bpf_raw_tracepoint_args *ctx)
 
 	bpf_map_delete_elem(&sock_calls, &id);
 	bpf_map_delete_elem(&thread_socks, &id);
+	bpf_map_delete_elem(&pending_sends, &id);
 	return 0;
 }

@@ -38,20 +38,7 @@ const volatile long nr_recvfrom = -1;
 const volatile long nr_sendmsg = -1;
 const volatile long nr_recvmsg = -1;
 
-struct ssl_key {
-	__u64 ssl;
-	__u32 tgid;
-	__u32 pad;
-};
-
-/* The connection last seen under each library connection object. LRU: the objects
- * are freed without a probe telling us. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct ssl_key);
-	__type(value, struct conn_info);
-} ssl_conns SEC(".maps");
+/* ssl_key, ssl_conns: tlsshare.bpf.h. */
 
 /* ---- NSS: which PRFileDesc layers are NSS's SSL layer ---- */
 
@@ -176,7 +163,6 @@ static __always_inline int tls_enter(void *ctx, __u32 source, __u32 dir, void *s
 	return 0;
 }
 
-#define CI_NEARBY 1 /* conn_info.how: learnt by nearby_sock */
 /* How long before a memory-BIO call the thread's socket syscall may be: an event loop
  * moves the ciphertext and calls the library in one turn. */
 #define NEARBY_NS (2ull * 1000000000)
@@ -248,6 +234,19 @@ static __always_inline struct scratch *call_hdr(__u32 source, __u32 dir, __u64 o
 	if (!s)
 		return NULL;
 	hdr_init(&s->hdr, EC_K_DATA, source);
+	/* Bytes sent leave the program when it hands them to the library (the call's
+	 * entry): a peer's read of them, stamped at its return, can come before this
+	 * call returns. */
+	if (dir == EC_DIR_SEND)
+		s->hdr.ts_ns = start_ns;
+	if (dir == EC_DIR_SEND && source != EC_S_GOTLS && fd < 0 &&
+	    (!ci.conn_id || ci.how == CI_NEARBY)) {
+		/* A memory-BIO write: the socket write that follows names the connection. */
+		struct pending_send ps = {.ssl = obj, .call_id = start_ns, .source = source};
+
+		if (!bpf_map_update_elem(&pending_sends, &id, &ps, BPF_ANY))
+			s->hdr.flags |= EC_F_ATTR_LATER;
+	}
 	s->hdr.dir = dir;
 	s->hdr.call_id = start_ns;
 	s->hdr.aux = 0;

@@ -23,6 +23,9 @@ struct pcapng_reader;
 struct pcapng_writer;
 
 #define MAX_PENDING 256
+/* Memory-BIO writes held until the kernel names their connection (reader.c). */
+#define ATTR_HOLD_MAX 64
+#define ATTR_HOLD_MS  50
 
 /* A process that exec'd: look at its maps a little later, once the dynamic loader
  * has mapped its libraries, and once more after a second (late dlopen). */
@@ -71,7 +74,10 @@ struct engine {
 	size_t n_pending;
 	uint64_t last_rescan_ms;
 	bool pushed;
-	unsigned since_wake; /* events pushed since the consumer was last woken */
+	unsigned since_wake;		      /* events pushed since the consumer was last woken */
+	struct ec_event *held[ATTR_HOLD_MAX]; /* EC_F_ATTR_LATER records, oldest first */
+	uint64_t held_ms[ATTR_HOLD_MAX];
+	size_t n_held;
 
 	/* Replay (replay.c): a saved capture instead of the kernel. */
 	struct pcapng_reader *reader;

@@ -43,9 +43,9 @@ int engine_libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 /* Every object after the first uses the first one's shared maps. */
 static int share_maps(struct bpf_object *from, struct bpf_object *to)
 {
-	static const char *const shared[] = {"rb",	  "pb",		"losses",
-					     "filter_on", "pid_filter", "uid_filter",
-					     "tls_calls", "tls_socks",	"thread_socks"};
+	static const char *const shared[] = {
+	    "rb",	 "pb",	      "losses",	      "filter_on", "pid_filter",   "uid_filter",
+	    "tls_calls", "tls_socks", "thread_socks", "ssl_conns", "pending_sends"};
 	size_t i;
 
 	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {

@@ -327,7 +327,7 @@ https.createServer({key: fs.readFileSync(process.argv[2]), cert: fs.readFileSync
 # with four connections at once and a server, on one event loop each; each logs its
 # own view of every connection's ports.
 test_trust_bio_python_asyncio() {
-	local port spid cpid sview cview nconn=1
+	local port spid cpid sview cview nconn=4
 	port=$(free_port)
 	ensure_cert
 	python3 - "$port" "$TMPD/cert.pem" "$TMPD/key.pem" >"$TMPD/bioasync.srv" 2>&1 <<'PY' &
@@ -383,4 +383,53 @@ PY
 		fail "the asyncio programs did not finish" || return 1
 	bio_ports_check "$TMPD/bioasync.json" "$cpid" $cview || return 1
 	bio_ports_check "$TMPD/bioasync.json" "$spid" $sview
+}
+
+# ---- Ordering across processes (issue 12 section 3, kernel side) ----
+# A send is stamped when the program handed the bytes over (the call's entry), so the
+# peer's read of the same bytes is never stamped before it: 40 requests on one
+# keep-alive TLS connection to nginx, each side's send before the other's read.
+test_trust_send_stamped_before_peer_read() {
+	local port dir pid urls i
+	command -v nginx >/dev/null || { say "nginx not installed"; return 77; }
+	port=$(free_port)
+	dir=$TMPD/nginx-order
+	mkdir -p "$dir/www"
+	echo "order-body" >"$dir/www/o.txt"
+	start_nginx_tls "$dir" "$port" || return 1
+	urls=()
+	for i in $(seq 1 40); do urls+=("https://127.0.0.1:$port/o.txt?seq=$i"); done
+	start_capture order || return 1
+	curl -sk "${urls[@]}" -o /dev/null &
+	pid=$!
+	wait $pid
+	stop_capture
+	kill "$(cat "$dir/nginx.pid")" 2>/dev/null
+	python3 - "$TMPD/order.json" "$pid" <<'PY'
+import base64, json, re, sys
+path, pid = sys.argv[1], int(sys.argv[2])
+req_send, req_recv, resp = {}, {}, []
+ev = []
+for line in open(path):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("type") != "data" or e.get("source") != "openssl":
+        continue
+    b = base64.b64decode(e["data"])
+    m = re.search(rb"GET /o.txt\?seq=(\d+) ", b)
+    if m:
+        (req_send if e["pid"] == pid and e["dir"] == "send" else req_recv if e["comm"] == "nginx" and e["dir"] == "recv" else {})[int(m.group(1))] = e["ts_ns"]
+    if b.startswith(b"HTTP/1.1 200"):
+        ev.append((e["ts_ns"], e["pid"] == pid, e["dir"]))
+inv = [i for i in req_send if i in req_recv and req_send[i] > req_recv[i]]
+sends = sorted(t for t, cl, d in ev if not cl and d == "send")
+recvs = sorted(t for t, cl, d in ev if cl and d == "recv")
+rinv = sum(1 for s, r in zip(sends, recvs) if s > r)
+print("  requests matched %d of 40; request sends stamped after the peer's read: %d; responses: %d of %d"
+      % (len(set(req_send) & set(req_recv)), len(inv), rinv, min(len(sends), len(recvs))))
+sys.exit(0 if len(set(req_send) & set(req_recv)) == 40 and len(sends) == 40 and len(recvs) == 40
+         and not inv and not rinv else 1)
+PY
 }
