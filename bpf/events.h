@@ -35,6 +35,10 @@ enum ec_kind {
 	/* TLS secrets of one connection (struct ec_keylog payload): consumed by the engine
 	 * thread, which writes the key log (--keylog); never queued. */
 	EC_K_KEYLOG = 7,
+	/* Kernel to the reader only (engine/capture/reader.c), never to the consumer:
+	 * the connection of the DATA records of call call_id on thread tid that carry
+	 * EC_F_ATTR_LATER. */
+	EC_K_ATTR = 8,
 };
 
 /* Where a record came from. Keep in step with engine/event.c names. */
@@ -70,6 +74,9 @@ enum ec_dir {
 #define EC_F_NO_SOCKET 0x4  /* the connection's socket could not be found */
 #define EC_F_STATUS    0x8  /* COMMAND: a status record for the command with this call_id */
 #define EC_F_HELD      0x10 /* EXEC: stopped (--hold-new) until discovery continues it */
+/* DATA: a memory-BIO write whose connection an EC_K_ATTR record will name (the reader
+ * holds the record back until then, and clears this flag) */
+#define EC_F_ATTR_LATER 0x20
 /* Bits 0x100 and up are never set by BPF programs: user-space readers' flags. */
 #define EC_F_GAP      0x100 /* a replayed foreign capture: bytes are missing before this event */
 #define EC_F_EXISTING 0x200 /* EXEC: a process already running when capture started */
@@ -79,6 +86,9 @@ enum ec_loss {
 	EC_L_RESERVE = 0, /* ring buffer full: reserve/output failed */
 	EC_L_READ = 1,	  /* bpf_probe_read_user failed (page not present) */
 	EC_L_TRUNC = 2,	  /* a call larger than EC_CHUNK * EC_MAX_SEGS */
+	/* A per-thread or per-call map was full: a call that could not be followed (its
+	 * bytes are not reported). */
+	EC_L_MAPFULL = 3,
 	EC_L_MAX
 };
 

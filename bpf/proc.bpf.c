@@ -2,8 +2,9 @@
 /*
  * Processes: exec and exit, for the process table and for target discovery (a new
  * program may map a TLS library we have not attached yet). Raw tracepoints, so no
- * tracefs mount is needed. Not filtered by PID/UID: discovery needs every exec, and
- * the front end filters what it shows.
+ * tracefs mount is needed. Filtered by the PID/UID filters like every source: with
+ * -p/-u nothing is sent about other processes (an idle filtered capture costs
+ * nothing), and discovery only needs the execs of processes it may capture.
  */
 #include "common.bpf.h"
 
@@ -62,6 +63,8 @@ int proc_exec(struct bpf_raw_tracepoint_args *ctx)
 	long m;
 	__u64 n;
 
+	if (!pass_filter(bpf_get_current_pid_tgid() >> 32, (__u32)bpf_get_current_uid_gid()))
+		return 0;
 	s = scratch_get();
 	if (!s)
 		return 0;
@@ -120,6 +123,8 @@ int proc_exit(struct bpf_raw_tracepoint_args *ctx)
 	struct scratch *s;
 
 	if (BPF_CORE_READ(task, pid) != BPF_CORE_READ(task, tgid))
+		return 0;
+	if (!pass_filter(BPF_CORE_READ(task, tgid), (__u32)bpf_get_current_uid_gid()))
 		return 0;
 	s = scratch_get();
 	if (!s)

@@ -29,9 +29,10 @@ struct {
 	__type(value, struct shell_last);
 } shell_pending SEC(".maps");
 
-/* zleentry's command argument, from entry to return, per thread. */
+/* zleentry's command argument, from entry to return, per thread. LRU: a zsh killed
+ * inside zleentry never returns. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u64);
 	__type(value, __u32);

@@ -22,7 +22,9 @@ struct conn_info {
 	__u64 sock_ino;
 	__s32 fd;
 	__u8 family;
-	__u8 pad;
+	/* tls.bpf.c: CI_NEARBY when learnt from the thread's socket syscall around a
+	 * memory-BIO call rather than from one inside the call. */
+	__u8 how;
 	__u16 lport;
 	__u16 rport;
 	__u16 pad2;

@@ -38,20 +38,7 @@ const volatile long nr_recvfrom = -1;
 const volatile long nr_sendmsg = -1;
 const volatile long nr_recvmsg = -1;
 
-struct ssl_key {
-	__u64 ssl;
-	__u32 tgid;
-	__u32 pad;
-};
-
-/* The connection last seen under each library connection object. LRU: the objects
- * are freed without a probe telling us. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct ssl_key);
-	__type(value, struct conn_info);
-} ssl_conns SEC(".maps");
+/* ssl_key, ssl_conns: tlsshare.bpf.h. */
 
 /* ---- NSS: which PRFileDesc layers are NSS's SSL layer ---- */
 
@@ -103,8 +90,10 @@ struct go_call {
 	__u32 typ; /* writeRecordLocked's record type */
 };
 
+/* LRU: a goroutine whose process is killed inside a call never reaches a RET probe, and
+ * no exit tracepoint names a goroutine; the oldest entries go first when it is full. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct go_key);
 	__type(value, struct go_call);
@@ -169,8 +158,39 @@ static __always_inline int tls_enter(void *ctx, __u32 source, __u32 dir, void *s
 	c.source = source;
 	c.dir = dir;
 	c.sp = PT_REGS_SP((struct pt_regs *)ctx);
-	bpf_map_update_elem(&tls_calls, &id, &c, BPF_ANY);
+	if (bpf_map_update_elem(&tls_calls, &id, &c, BPF_ANY))
+		count_loss(EC_L_MAPFULL, source);
 	return 0;
+}
+
+/* How long before a memory-BIO call the thread's socket syscall may be: an event loop
+ * moves the ciphertext and calls the library in one turn. */
+#define NEARBY_NS (2ull * 1000000000)
+
+/*
+ * A call that made no socket syscall (a memory BIO, or bytes the library had
+ * buffered), on an object whose socket is not known from a syscall inside an earlier
+ * call: take the socket the thread moved ciphertext on last (tlsshare.bpf.h:
+ * thread_socks). An event loop reads a connection's socket just before feeding
+ * SSL_read, so for a read that socket is the one; a write's ciphertext leaves after
+ * the call, so a write takes the socket the thread last used for any connection
+ * (a handshake's last read on that connection, in a client that has not written
+ * yet) and a later read corrects it. Returns true with ci filled when it found one
+ * that differs from cached (NULL: none known).
+ */
+static __always_inline bool nearby_sock(__u64 id, __u32 dir, __u64 start_ns,
+					const struct conn_info *cached, struct conn_info *ci)
+{
+	struct thread_sock *ts = bpf_map_lookup_elem(&thread_socks, &id);
+
+	if (!ts || ts->ts > start_ns || start_ns - ts->ts > NEARBY_NS)
+		return false;
+	if (cached &&
+	    (dir != EC_DIR_RECV || ts->dir != EC_DIR_RECV || cached->sock_ino == ts->ci.sock_ino))
+		return false;
+	*ci = ts->ci;
+	ci->how = CI_NEARBY;
+	return true;
 }
 
 /* Fill the scratch header of a call on the library connection object obj; fd is the
@@ -199,8 +219,14 @@ static __always_inline struct scratch *call_hdr(__u32 source, __u32 dir, __u64 o
 			bpf_map_update_elem(&tls_socks, &ci.sock_ino, &one, BPF_ANY);
 	} else {
 		cached = bpf_map_lookup_elem(&ssl_conns, &key);
-		if (cached)
+		if (source != EC_S_GOTLS && (!cached || cached->how == CI_NEARBY) &&
+		    nearby_sock(id, dir, start_ns, cached, &ci)) {
+			bpf_map_update_elem(&ssl_conns, &key, &ci, BPF_ANY);
+			if (!bpf_map_lookup_elem(&tls_socks, &ci.sock_ino))
+				bpf_map_update_elem(&tls_socks, &ci.sock_ino, &one, BPF_ANY);
+		} else if (cached) {
 			ci = *cached;
+		}
 	}
 	if (!total)
 		return NULL;
@@ -208,6 +234,19 @@ static __always_inline struct scratch *call_hdr(__u32 source, __u32 dir, __u64 o
 	if (!s)
 		return NULL;
 	hdr_init(&s->hdr, EC_K_DATA, source);
+	/* Bytes sent leave the program when it hands them to the library (the call's
+	 * entry): a peer's read of them, stamped at its return, can come before this
+	 * call returns. */
+	if (dir == EC_DIR_SEND)
+		s->hdr.ts_ns = start_ns;
+	if (dir == EC_DIR_SEND && source != EC_S_GOTLS && fd < 0 &&
+	    (!ci.conn_id || ci.how == CI_NEARBY)) {
+		/* A memory-BIO write: the socket write that follows names the connection. */
+		struct pending_send ps = {.ssl = obj, .call_id = start_ns, .source = source};
+
+		if (!bpf_map_update_elem(&pending_sends, &id, &ps, BPF_ANY))
+			s->hdr.flags |= EC_F_ATTR_LATER;
+	}
 	s->hdr.dir = dir;
 	s->hdr.call_id = start_ns;
 	s->hdr.aux = 0;
@@ -571,8 +610,10 @@ static __always_inline int go_enter(struct pt_regs *ctx, __u32 dir, __u64 conn, 
 	gc.start_ns = now_ns();
 	gc.fd = old && old->conn == conn ? old->fd : -1;
 	gc.typ = typ;
-	if (bpf_map_update_elem(&go_calls, &k, &gc, BPF_ANY))
+	if (bpf_map_update_elem(&go_calls, &k, &gc, BPF_ANY)) {
+		count_loss(EC_L_MAPFULL, EC_S_GOTLS);
 		return 0;
+	}
 	if (!old)
 		go_active_add(1);
 	tc.ssl = conn;
@@ -582,7 +623,8 @@ static __always_inline int go_enter(struct pt_regs *ctx, __u32 dir, __u64 conn, 
 	tc.source = EC_S_GOTLS;
 	tc.dir = dir;
 	tc.goid = k.g;
-	bpf_map_update_elem(&tls_calls, &id, &tc, BPF_ANY);
+	if (bpf_map_update_elem(&tls_calls, &id, &tc, BPF_ANY))
+		count_loss(EC_L_MAPFULL, EC_S_GOTLS);
 	return 0;
 }
 
@@ -749,9 +791,22 @@ int tls_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		tc.fd = fd;
 		tc.source = EC_S_GOTLS;
 		tc.goid = g;
-		bpf_map_update_elem(&tls_calls, &id, &tc, BPF_ANY);
+		if (bpf_map_update_elem(&tls_calls, &id, &tc, BPF_ANY))
+			count_loss(EC_L_MAPFULL, EC_S_GOTLS);
 	} else {
 		c->fd = fd;
 	}
+	return 0;
+}
+
+/* sched_process_exit(struct task_struct *p) fires for every exiting thread, as that
+ * thread: a thread killed inside a TLS call never returns from it, so its tls_calls
+ * entry goes here, and the map (keyed by thread) cannot fill with dead threads. */
+SEC("raw_tp/sched_process_exit")
+int tls_task_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&tls_calls, &id);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #define ECAPTOP_BPF_TLSSHARE_BPF_H
 
 #include "common.bpf.h"
+#include "sockinfo.bpf.h"
 
 /*
  * A thread inside a TLS call (map tls_calls, key pid_tgid). Other sources use the
@@ -31,7 +32,10 @@ struct tls_call {
 	__u64 goid;   /* Go: the goroutine's g pointer; 0 for C libraries */
 };
 
-/* Threads inside a TLS call, keyed by pid_tgid. */
+/* Threads inside a TLS call, keyed by pid_tgid. Emptied by the return probes and, for
+ * threads that die inside a call, by the thread-exit tracepoint (tls.bpf.c:
+ * tls_task_exit); an insert that fails is counted (EC_L_MAPFULL). User space may
+ * shrink it before load (ECAPTOP_TEST_TLS_CALLS, for the tests). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -48,5 +52,69 @@ struct {
 	__type(key, __u64);
 	__type(value, __u32);
 } tls_socks SEC(".maps");
+
+struct ssl_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 pad;
+};
+
+/* The connection last seen under each library connection object. LRU: the objects
+ * are freed without a probe telling us. Shared with sock.bpf.c, which learns it for
+ * memory-BIO writes (pending_sends). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ssl_key);
+	__type(value, struct conn_info);
+} ssl_conns SEC(".maps");
+
+/*
+ * A memory-BIO write (tls.bpf.c: call_hdr) whose connection was not known for sure:
+ * its ciphertext leaves right after the call, on the same thread. The socket source
+ * learns the connection from that write (ssl_conns) and sends an EC_K_ATTR record
+ * naming the call, with which user space corrects the call's records it held back
+ * (engine/capture/reader.c). Key pid_tgid.
+ */
+struct pending_send {
+	__u64 ssl;
+	__u64 call_id;
+	__u32 source;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pending_send);
+} pending_sends SEC(".maps");
+
+/* conn_info.how */
+#define CI_NEARBY 1 /* from the thread's syscall before the call (tls.bpf.c: nearby_sock) */
+#define CI_AFTER  2 /* from the write that followed a memory-BIO write: as good as inside */
+
+/*
+ * The last ciphertext socket each thread read or wrote outside a TLS call (key
+ * pid_tgid). Event-loop programs (node, python asyncio, libuv users) move the
+ * ciphertext themselves and hand it to the library through memory BIOs, so no socket
+ * syscall happens inside SSL_read/SSL_write; they read a connection's socket just
+ * before its SSL_read and write it just after its SSL_write, on the same thread. The
+ * TLS probes attribute such a call to this socket (tls.bpf.c: call_hdr). LRU: a
+ * thread that exits leaves its entry behind.
+ */
+struct thread_sock {
+	struct conn_info ci;
+	__u64 ts;  /* when the syscall entered (now_ns) */
+	__u32 dir; /* EC_DIR_SEND or EC_DIR_RECV */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct thread_sock);
+} thread_socks SEC(".maps");
 
 #endif

@@ -45,6 +45,7 @@ struct engine_stats {
 	uint64_t lost_reserve;	 /* BPF: ring buffer/perf output failed (buffer full) */
 	uint64_t lost_read;	 /* BPF: user memory could not be read */
 	uint64_t lost_trunc;	 /* BPF: a call larger than the per-call limit; bytes cut */
+	uint64_t lost_map;	 /* BPF: a per-thread/per-call map was full: calls not followed */
 	uint64_t lost_perf;	 /* perf buffer: samples the kernel reported lost beyond those
 				  * already in lost_reserve (each loss is counted once) */
 	uint64_t lost_queue;	 /* user space: the queue was full (slots or bytes) */

@@ -301,13 +301,13 @@ void batch_format_stats(struct strbuf *sb, const struct engine_stats *st, bool j
 		    "{\"type\":\"stats\",\"events\":%llu,\"bytes\":%llu,\"buffer\":\"%s\","
 		    "\"targets\":%llu,\"lost\":{\"ring_reserve\":%llu,\"perf_lost\":%llu,"
 		    "\"queue_full\":%llu,\"read_fault\":%llu,\"truncated\":%llu,"
-		    "\"malformed\":%llu,\"alloc\":%llu}}\n",
+		    "\"malformed\":%llu,\"alloc\":%llu,\"map_full\":%llu}}\n",
 		    (unsigned long long)st->events, (unsigned long long)st->bytes,
 		    st->ringbuf ? "ringbuf" : "perfbuf", (unsigned long long)st->libs_attached,
 		    (unsigned long long)st->lost_reserve, (unsigned long long)st->lost_perf,
 		    (unsigned long long)st->lost_queue, (unsigned long long)st->lost_read,
 		    (unsigned long long)st->lost_trunc, (unsigned long long)st->lost_malformed,
-		    (unsigned long long)st->lost_alloc);
+		    (unsigned long long)st->lost_alloc, (unsigned long long)st->lost_map);
 	} else {
 		sb_printf(
 		    sb, "--- ecaptop stats: %llu events, %llu bytes (%s); lost: buffer full %llu, ",
@@ -318,11 +318,11 @@ void batch_format_stats(struct strbuf *sb, const struct engine_stats *st, bool j
 			sb_printf(sb, "perf lost %llu, ", (unsigned long long)st->lost_perf);
 		sb_printf(sb,
 			  "queue full %llu, read fault %llu, truncated %llu, malformed %llu, "
-			  "alloc %llu\n",
+			  "alloc %llu, map full %llu\n",
 			  (unsigned long long)st->lost_queue, (unsigned long long)st->lost_read,
 			  (unsigned long long)st->lost_trunc,
 			  (unsigned long long)st->lost_malformed,
-			  (unsigned long long)st->lost_alloc);
+			  (unsigned long long)st->lost_alloc, (unsigned long long)st->lost_map);
 	}
 }
 

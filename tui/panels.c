@@ -200,9 +200,9 @@ static void draw_header(struct screen *s)
 	const struct engine_stats *es = &s->es;
 	uint64_t now = store_now_ns(), el = (now - s->start_ns) / 1000000000ull;
 	static const char *const lost_names[] = {"reserve", "read",	 "trunc", "perf",
-						 "queue",   "malformed", "alloc"};
+						 "queue",   "malformed", "alloc", "map"};
 	uint64_t lost[] = {es->lost_reserve, es->lost_read,	 es->lost_trunc, es->lost_perf,
-			   es->lost_queue,   es->lost_malformed, es->lost_alloc};
+			   es->lost_queue,   es->lost_malformed, es->lost_alloc, es->lost_map};
 	int x = 0;
 	size_t i;
 

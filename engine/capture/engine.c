@@ -329,7 +329,11 @@ int engine_attach(struct engine *e, char *err, size_t errlen)
 	    e->sys_enter_link ? bpf_program__attach(e->sock->progs.sock_sys_enter) : NULL;
 	e->sock_exit_link =
 	    e->sock_enter_link ? bpf_program__attach(e->sock->progs.sock_sys_exit) : NULL;
-	if (!e->sock_exit_link) {
+	e->tls_task_exit_link =
+	    e->sock_exit_link ? bpf_program__attach(e->tls->progs.tls_task_exit) : NULL;
+	e->sock_task_exit_link =
+	    e->tls_task_exit_link ? bpf_program__attach(e->sock->progs.sock_task_exit) : NULL;
+	if (!e->sock_task_exit_link) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot attach the raw tracepoints: %s", strerror(-ret));
 		return ret;
@@ -543,6 +547,8 @@ void engine_stats(struct engine *e, struct engine_stats *st)
 				st->lost_reserve += sum;
 			else if (cause == EC_L_READ)
 				st->lost_read += sum;
+			else if (cause == EC_L_MAPFULL)
+				st->lost_map += sum;
 			else
 				st->lost_trunc += sum;
 		}
@@ -636,6 +642,9 @@ static void engine_detach(struct engine *e)
 	bpf_link__destroy(e->exit_link);
 	bpf_link__destroy(e->sock_enter_link);
 	bpf_link__destroy(e->sock_exit_link);
+	bpf_link__destroy(e->tls_task_exit_link);
+	bpf_link__destroy(e->sock_task_exit_link);
+	e->tls_task_exit_link = e->sock_task_exit_link = NULL;
 	e->sys_enter_link = e->exec_link = e->exit_link = NULL;
 	e->sock_enter_link = e->sock_exit_link = NULL;
 }

@@ -34,6 +34,10 @@ struct engine_degrade {
 	char off_why[DEGRADE_MAX_OFF][64];
 };
 
+/* Memory-BIO writes held until the kernel names their connection (reader.c). */
+#define ATTR_HOLD_MAX 64
+#define ATTR_HOLD_MS  50
+
 struct engine {
 	struct engine_opts opts;
 	struct engine_degrade deg;
@@ -51,6 +55,8 @@ struct engine {
 	struct bpf_link *sys_enter_link;
 	struct bpf_link *exec_link;
 	struct bpf_link *exit_link;
+	struct bpf_link *tls_task_exit_link;  /* tls_calls of threads that die in a call */
+	struct bpf_link *sock_task_exit_link; /* the socket source's per-thread entries */
 	struct ring_buffer *rb;
 	struct perf_buffer *pb;
 	struct targets *targets; /* disc's, for --check's listing */
@@ -82,6 +88,9 @@ struct engine {
 	 * written by the engine or replay thread before it sets `failed`. */
 	char error[512];
 	atomic_bool failed;
+	struct ec_event *held[ATTR_HOLD_MAX]; /* EC_F_ATTR_LATER records, oldest first */
+	uint64_t held_ms[ATTR_HOLD_MAX];
+	size_t n_held;
 
 	/* Replay (replay.c): a saved capture instead of the kernel. */
 	struct pcapng_reader *reader;

@@ -80,8 +80,9 @@ int engine_libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 static int share_maps(struct bpf_object *from, struct bpf_object *to)
 {
 	static const char *const shared[] = {
-	    "rb",	  "pb",	       "losses",    "filter_on",     "pid_filter",
-	    "uid_filter", "tls_calls", "tls_socks", "cgroup_filter", "cgroup_on"};
+	    "rb",	 "pb",	      "losses",	      "filter_on", "pid_filter",    "uid_filter",
+	    "tls_calls", "tls_socks", "thread_socks", "ssl_conns", "pending_sends", "cgroup_filter",
+	    "cgroup_on"};
 	size_t i;
 
 	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
@@ -208,8 +209,13 @@ OBJ_OPEN(shell, no_variant)
 
 static void tls_setup(const struct engine *e, void *p)
 {
-	(void)e;
+	const char *calls = getenv("ECAPTOP_TEST_TLS_CALLS");
 	struct tls_bpf *s = p;
+
+	(void)e;
+	/* For the tests only: a smaller tls_calls, to reach its limit with few threads. */
+	if (calls)
+		bpf_map__set_max_entries(s->maps.tls_calls, (uint32_t)strtoul(calls, NULL, 10));
 
 	s->rodata->nr_read = SYS_read;
 	s->rodata->nr_write = SYS_write;

@@ -61,6 +61,99 @@ static void on_keylog(struct engine *e, const struct ec_rec_hdr *h, const void *
 	}
 }
 
+/* Hand one record to the consumer (or count it lost). */
+static void push_event(struct engine *e, struct ec_event *ev)
+{
+	uint32_t len = ev->h.len;
+
+	if (!queue_push(e, ev))
+		return; /* counted as a queue loss */
+	atomic_fetch_add_explicit(&e->n_events, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->n_bytes, len, memory_order_relaxed);
+	e->pushed = true;
+	/* Under sustained load ring_buffer__poll() does not return while records keep
+	 * coming: wake the consumer from here too, every WAKE_BATCH records, or it
+	 * sleeps while the queue fills. */
+	if (++e->since_wake >= WAKE_BATCH) {
+		engine_wake(e);
+		e->since_wake = 0;
+	}
+}
+
+/*
+ * Memory-BIO writes (bpf/tlsshare.bpf.h: pending_sends). A TLS write made through a
+ * memory BIO carries the connection the kernel guessed, or none, and EC_F_ATTR_LATER:
+ * its ciphertext leaves right after the call, on the same thread, and the kernel then
+ * sends an EC_K_ATTR record naming the call's real connection. The write's records
+ * wait here for it, at most ATTR_HOLD_MS, and anything else the same thread does
+ * first sends them on as they are: a thread's records keep their order.
+ */
+
+/* Send on the held records of thread tid (every thread: all), or those older than
+ * ATTR_HOLD_MS when old_only; with call_id != 0, none other of tid's than that call's
+ * are kept back. */
+static void attr_flush(struct engine *e, uint32_t tid, uint64_t now_ms, bool old_only)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < e->n_held; i++) {
+		struct ec_event *ev = e->held[i];
+		bool go = old_only ? e->held_ms[i] + ATTR_HOLD_MS <= now_ms : ev->h.tid == tid;
+
+		if (go) {
+			ev->h.flags &= ~EC_F_ATTR_LATER;
+			push_event(e, ev);
+			continue;
+		}
+		e->held[j] = ev;
+		e->held_ms[j++] = e->held_ms[i];
+	}
+	e->n_held = j;
+}
+
+static void attr_hold(struct engine *e, struct ec_event *ev)
+{
+	size_t i;
+
+	/* An earlier call of this thread that was never named goes on first. */
+	for (i = 0; i < e->n_held; i++)
+		if (e->held[i]->h.tid == ev->h.tid && e->held[i]->h.call_id != ev->h.call_id) {
+			attr_flush(e, ev->h.tid, 0, false);
+			break;
+		}
+	if (e->n_held == ATTR_HOLD_MAX) {
+		e->held[0]->h.flags &= ~EC_F_ATTR_LATER;
+		push_event(e, e->held[0]);
+		memmove(e->held, e->held + 1, (ATTR_HOLD_MAX - 1) * sizeof(e->held[0]));
+		memmove(e->held_ms, e->held_ms + 1, (ATTR_HOLD_MAX - 1) * sizeof(e->held_ms[0]));
+		e->n_held--;
+	}
+	e->held[e->n_held] = ev;
+	e->held_ms[e->n_held++] = mono_ms();
+}
+
+/* The kernel named the connection of call a->h.call_id of thread a->h.tid. */
+static void attr_apply(struct engine *e, const struct ec_event *a)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_held; i++) {
+		struct ec_rec_hdr *h = &e->held[i]->h;
+
+		if (h->tid != a->h.tid || h->pid != a->h.pid || h->call_id != a->h.call_id)
+			continue;
+		h->fd = a->h.fd;
+		h->family = a->h.family;
+		h->lport = a->h.lport;
+		h->rport = a->h.rport;
+		memcpy(h->laddr, a->h.laddr, sizeof(h->laddr));
+		memcpy(h->raddr, a->h.raddr, sizeof(h->raddr));
+		h->conn_id = a->h.conn_id;
+		h->flags &= ~EC_F_NO_SOCKET;
+	}
+	attr_flush(e, a->h.tid, 0, false);
+}
+
 /* Engine thread: one record from the kernel. Check its size before reading it,
  * copy it, hand it to the consumer. */
 static int on_record(void *ctx, void *data, size_t size)
@@ -125,18 +218,19 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	if (ev->h.kind == EC_K_COMMAND)
 		normalize_command(ev);
-	if (!queue_push(e, ev))
-		return 0; /* counted as a queue loss */
-	atomic_fetch_add_explicit(&e->n_events, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&e->n_bytes, h->len - path_len, memory_order_relaxed);
-	e->pushed = true;
-	/* Under sustained load ring_buffer__poll() does not return while records keep
-	 * coming: wake the consumer from here too, every WAKE_BATCH records, or it
-	 * sleeps while the queue fills. */
-	if (++e->since_wake >= WAKE_BATCH) {
-		engine_wake(e);
-		e->since_wake = 0;
+	if (ev->h.kind == EC_K_ATTR) {
+		attr_apply(e, ev);
+		free(ev);
+		return 0;
 	}
+	if (ev->h.kind == EC_K_DATA && (ev->h.flags & EC_F_ATTR_LATER)) {
+		attr_hold(e, ev);
+		return 0;
+	}
+	/* Whatever a thread does next comes after its held records. */
+	if (e->n_held)
+		attr_flush(e, ev->h.tid, 0, false);
+	push_event(e, ev);
 	return 0;
 }
 
@@ -186,6 +280,8 @@ void *engine_thread(void *arg)
 			engine_wake(e);
 			e->since_wake = 0;
 		}
+		if (e->n_held)
+			attr_flush(e, 0, mono_ms(), true);
 	}
 	/* Drain what the kernel already wrote, so a clean stop loses nothing. */
 	e->pushed = false;
@@ -193,6 +289,7 @@ void *engine_thread(void *arg)
 		ring_buffer__consume(e->rb);
 	else
 		perf_buffer__consume(e->pb);
+	attr_flush(e, 0, UINT64_MAX - ATTR_HOLD_MS, true);
 	engine_wake(e);
 	return NULL;
 }
