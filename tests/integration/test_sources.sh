@@ -94,9 +94,9 @@ r['role']=='server' and r['path']=='/h2.txt' and r['status']==200" || fail "no H
 # start_mariadb: a private server on loopback, with TLS; sets MDB_PORT and MDB_DIR.
 start_mariadb() {
 	command -v mariadbd >/dev/null || return 77
-	MDB_DIR=$TMPD/mariadb
+	# A data folder of its own per server: several tests start one in the same run.
+	MDB_DIR=$(mktemp -d "$TMPD/mariadb.XXXXXX")
 	MDB_PORT=$(free_port)
-	mkdir -p "$MDB_DIR"
 	ensure_cert
 	mariadb-install-db --no-defaults --datadir="$MDB_DIR/data" --user=root \
 		--auth-root-authentication-method=normal >"$MDB_DIR/install.log" 2>&1 ||
@@ -144,9 +144,9 @@ start_postgres() {
 	local bin
 	bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 	[ -n "$bin" ] && id postgres >/dev/null 2>&1 || return 77
-	PG_DIR=$TMPD/pg
+	# A cluster of its own per server: several tests start one in the same run.
+	PG_DIR=$(mktemp -d "$TMPD/pg.XXXXXX")
 	PG_PORT=$(free_port)
-	mkdir -p "$PG_DIR"
 	ensure_cert
 	cp "$TMPD/cert.pem" "$TMPD/key.pem" "$PG_DIR/"
 	chown -R postgres "$PG_DIR"

@@ -281,6 +281,9 @@ test_openssl_static_symtab() {
 	# A new executable's first run is captured from the moment its probes attach
 	# (test_discover.sh); the run checked here is its second.
 	"$bin" 127.0.0.1 "$port" /big.bin "X-First: s$port" "$TMPD/static.first" >/dev/null
+	# The promise for a second run holds from the attach line on (judging a new file
+	# takes 30-200 ms in a release build, seconds under ASan on a loaded machine).
+	wait_for 30 grep -q "attached OpenSSL probes to $bin " "$TMPD/static.err"
 	"$bin" 127.0.0.1 "$port" /big.bin "X-Static: s$port" "$TMPD/static.out" >"$TMPD/static.lport" &
 	pid=$!
 	wait $pid

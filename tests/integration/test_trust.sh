@@ -275,6 +275,19 @@ PY
 }
 
 # A node https client against nginx: the client logs its local port.
+# node_probed NAME: a node whose binary carries OpenSSL itself (the upstream builds)
+# is a program discovery judges when it first runs; what is tested here is the
+# attribution, so a first run (node -e 0) comes before, and the test waits for the
+# attach line (a first run before it is discover's subject: test_discover.sh).
+node_probed() {
+	local bin
+	bin=$(readlink -f "$(command -v node)")
+	nm -D "$bin" 2>/dev/null | grep -q ' T SSL_read$' || return 0
+	node -e 0
+	wait_for 60 grep -q "attached OpenSSL probes to $bin " "$TMPD/$1.err" ||
+		fail "node's OpenSSL was not probed: $(cat "$TMPD/$1.err")"
+}
+
 test_trust_bio_node_client() {
 	local port dir pid lport
 	command -v node >/dev/null || { say "node not installed"; return 77; }
@@ -285,6 +298,7 @@ test_trust_bio_node_client() {
 	echo "bio-body-$port" >"$dir/www/b.txt"
 	start_nginx_tls "$dir" "$port" || return 1
 	start_capture bionode -w "$TMPD/bionode.pcapng" || return 1
+	node_probed bionode || return 1
 	node -e '
 const https = require("https");
 const req = https.get({host: "127.0.0.1", port: +process.argv[1], path: "/b.txt",

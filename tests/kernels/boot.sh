@@ -10,6 +10,9 @@
 set -euo pipefail
 
 kdir=$(cd "${1:?usage: boot.sh KERNEL_DIR OUT_DIR SCRIPT [ARGS...]}" && pwd)
+# The project's tree is shared in on its own, at its own path: the guest's /tmp is a
+# tmpfs, and a checkout may live there (CI's fresh clone can).
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 out=${2:?}
 script=$(realpath "${3:?}")
 shift 3
@@ -66,6 +69,8 @@ mount -t tmpfs tmpfs /mnt/dev/shm
 for d in /tmp /run /var/tmp /root; do mount -t tmpfs tmpfs /mnt\$d; done
 mount -t tracefs tracefs /mnt/sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs /mnt/sys/kernel/debug 2>/dev/null
+mkdir -p /mnt$top
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose top /mnt$top
 mkdir -p /mnt$out
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out /mnt$out
 ip link set lo up
@@ -86,6 +91,7 @@ timeout "${ECAPTOP_VM_TIMEOUT:-1800}" qemu-system-x86_64 -accel "$accel" -cpu ma
 	-m "${ECAPTOP_VM_MEM:-2048}" -kernel "$vmlinuz" -initrd "$out/initrd.gz" \
 	-append "console=ttyS0 panic=-1 quiet loglevel=4" -nographic -no-reboot -nic none \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$top,mount_tag=top,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$out,mount_tag=out,security_model=none" \
 	-serial "file:$out/console.log" -monitor none -display none </dev/null || rc=$?
 if [ "${rc:-0}" = 124 ]; then
