@@ -21,7 +21,10 @@ const volatile bool use_ringbuf = true;
 const volatile bool use_boot_ns = true;	 /* bpf_ktime_get_boot_ns exists (5.8+) */
 const volatile bool has_bpf_loop = true; /* bpf_loop exists (5.17+) */
 const volatile bool has_cookie = true;	 /* bpf_get_attach_cookie for uprobes (5.15+) */
-const volatile __u32 self_tgid = 0;	 /* ecaptop itself: never traced (no feedback loop) */
+/* bpf_get_current_ancestor_cgroup_id in tracing programs (5.14+; a 5.10 verifier refuses
+ * a program that calls it, and this constant keeps the call off its path there) */
+const volatile bool has_ancestor_cgroup = true;
+const volatile __u32 self_tgid = 0; /* ecaptop itself: never traced (no feedback loop) */
 /* Ring buffer wake-ups (see rb_flags); 0 = the kernel's default, a wake-up for every
  * record the reader has caught up with. */
 const volatile __u64 rb_wake_ns = 0;
@@ -108,6 +111,8 @@ static __always_inline bool pass_cgroup(void)
 	id = bpf_get_current_cgroup_id();
 	if (bpf_map_lookup_elem(&cgroup_filter, &id))
 		return true;
+	if (!has_ancestor_cgroup)
+		return false; /* the cgroup itself only (engine/capture/load.c logs it) */
 	/* Ancestors from the root (level 0) down; 0 past the task's own level. */
 	for (level = 0; level < CGROUP_MAX_DEPTH; level++) {
 		id = bpf_get_current_ancestor_cgroup_id(level);

@@ -29,7 +29,8 @@ struct engine_degrade {
 	bool no_loop;	 /* no bpf_loop/bpf_find_vma (5.17): the *_nocb objects are loaded */
 	bool no_cookie;	 /* no attach cookies (5.15) */
 	bool no_boot_ns; /* no bpf_ktime_get_boot_ns (5.8) */
-	unsigned n_off;	 /* programs the kernel refused, switched off one by one */
+	bool no_ancestor_cgroup; /* no ancestor cgroup ids in tracing programs (5.14) */
+	unsigned n_off;		 /* programs the kernel refused, switched off one by one */
 	char off[DEGRADE_MAX_OFF][64];
 	char off_why[DEGRADE_MAX_OFF][64];
 };

@@ -101,7 +101,7 @@ static int share_maps(struct bpf_object *from, struct bpf_object *to)
 
 /* Settings every object needs before load (the rodata globals of common.bpf.h). */
 struct common_rodata {
-	bool *use_ringbuf, *use_boot_ns, *has_bpf_loop, *has_cookie;
+	bool *use_ringbuf, *use_boot_ns, *has_bpf_loop, *has_cookie, *has_ancestor_cgroup;
 	__u32 *self_tgid;
 	__u64 *rb_wake_ns, *rb_wake_bytes;
 };
@@ -110,8 +110,8 @@ struct common_rodata {
 	((struct common_rodata){                                                                   \
 	    (bool *)&(skel)->rodata->use_ringbuf, (bool *)&(skel)->rodata->use_boot_ns,            \
 	    (bool *)&(skel)->rodata->has_bpf_loop, (bool *)&(skel)->rodata->has_cookie,            \
-	    (__u32 *)&(skel)->rodata->self_tgid, (__u64 *)&(skel)->rodata->rb_wake_ns,             \
-	    (__u64 *)&(skel)->rodata->rb_wake_bytes})
+	    (bool *)&(skel)->rodata->has_ancestor_cgroup, (__u32 *)&(skel)->rodata->self_tgid,     \
+	    (__u64 *)&(skel)->rodata->rb_wake_ns, (__u64 *)&(skel)->rodata->rb_wake_bytes})
 
 static bool probe_helper(enum bpf_func_id id)
 {
@@ -126,6 +126,7 @@ static int prepare_common(struct engine *e, struct bpf_object *obj, struct commo
 	*r.use_boot_ns = !e->deg.no_boot_ns;
 	*r.has_bpf_loop = !e->deg.no_loop;
 	*r.has_cookie = !e->deg.no_cookie;
+	*r.has_ancestor_cgroup = !e->deg.no_ancestor_cgroup;
 	*r.self_tgid = (__u32)getpid();
 	/* Batched wake-ups (common.bpf.h: rb_flags): a record waits at most POLL_MS
 	 * (the engine reads the ring at each poll timeout); an eighth of the ring
@@ -409,6 +410,13 @@ static void probe_kernel(struct engine *e)
 	e->deg.no_loop = !probe_helper(BPF_FUNC_loop);
 	e->deg.no_cookie = !probe_helper(BPF_FUNC_get_attach_cookie);
 	e->deg.no_boot_ns = !probe_helper(BPF_FUNC_ktime_get_boot_ns);
+	e->deg.no_ancestor_cgroup = !probe_helper(BPF_FUNC_get_current_ancestor_cgroup_id);
+	if (e->deg.no_ancestor_cgroup && e->opts.n_cgroups)
+		log_msg(LOG_WARN,
+			"kernel %s lacks bpf_get_current_ancestor_cgroup_id in tracing programs "
+			"(5.14): --cgroup matches processes in the named cgroups themselves, not "
+			"in cgroups below them",
+			kernel_release());
 	if (e->deg.no_loop)
 		log_msg(
 		    LOG_WARN,
