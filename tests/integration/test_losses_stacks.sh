@@ -38,7 +38,8 @@ settle() {
 }
 
 # GnuTLS: gnutls-serv --http answers every request with one 8 MiB file (--httpdata);
-# 12 parallel downloads.
+# 24 parallel downloads. One thread sends them all: on 2 cores 12 never went past what
+# ecaptop takes (ASan build, 2 runs), 24 did in 2 runs of 3; the equation holds either way.
 test_losses_overload_gnutls() {
 	local port dir spid want
 	command -v gnutls-serv >/dev/null || { say "gnutls-bin is not installed"; return 77; }
@@ -54,11 +55,11 @@ test_losses_overload_gnutls() {
 	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || fail "gnutls-serv did not start" ||
 		return 1
 	start_capture ovgnutls -p "$spid" || return 1
-	want=$(overload https "$port" 12 8388608 ovgnutls)
+	want=$(overload https "$port" 24 8388608 ovgnutls)
 	settle "$TMPD/ovgnutls.json"
 	stop_capture || return 1
 	grep -q "attached GnuTLS probes" "$TMPD/ovgnutls.err" || fail "no GnuTLS log line" || return 1
-	[ "$want" -gt $((12 * 8388608)) ] || fail "the clients got only $want bytes" || return 1
+	[ "$want" -gt $((24 * 8388608)) ] || fail "the clients got only $want bytes" || return 1
 	overload_verdict "$TMPD/ovgnutls.json" "$port" gnutls "$want"
 }
 
