@@ -117,8 +117,8 @@ t_capture() {
 	# GnuTLS.
 	(sleep 1; echo "gnutls-$tag"; sleep 1) | gnutls-cli --insecure -p "$GNUTLS_PORT" 127.0.0.1 \
 		>"$TMPD/gnutls-cli.out" 2>&1
-	# Go (the client waits a second after exec so that discovery attaches first).
-	"$GO_BIN" client -delay 1s -url "https://127.0.0.1:$GO_PORT/index.txt" -header "X-Smoke-Go: $tag" \
+	# Go: the client is the server's executable, probed since the start.
+	"$GO_BIN" client -url "https://127.0.0.1:$GO_PORT/index.txt" -header "X-Smoke-Go: $tag" \
 		-out "$TMPD/go.body" >"$TMPD/go-client.out" 2>&1 &
 	GO_CPID=$!
 	wait $GO_CPID
