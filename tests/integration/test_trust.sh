@@ -370,7 +370,6 @@ PY
 import asyncio, ssl, sys
 async def one(i, ctx):
     r, w = await asyncio.open_connection("127.0.0.1", int(sys.argv[1]), ssl=ctx)
-    await asyncio.sleep(0.05 * i)
     w.write(b"hello-asyncio-%d\n" % i)
     await w.drain()
     await r.read(100)
