@@ -239,7 +239,6 @@ t_exch_sql() {
 	tui_type "port:$PG_PORT"
 	tui_keys Enter e
 	tui_wait "filter: port:$PG_PORT" 5 || { fail "the filter was not applied"; return 1; }
-	sleep 1
 	psql "host=127.0.0.1 port=$PG_PORT user=postgres sslmode=disable" -q \
 		-c "select 7 as n, 'x' as s" -c "select id from nosuchtable where id = 12" \
 		-c "select 8 as n, 'yy' as s" >/dev/null 2>&1
@@ -371,7 +370,8 @@ t_quit_summary() {
 	tui_start 100 24
 	tui_wait "Exchanges" 20 || { fail "ecaptop did not start"; return 1; }
 	get /quit/1
-	sleep 1
+	# the request is in the store (its process row is shown) before q
+	tui_wait " curl " 10 || { fail "the request's process is not shown"; return 1; }
 	tui_keys q
 	tui_wait "^ecaptop: [0-9]+ events, [0-9.]+[KMG]? bytes.*lost: reserve [0-9]+ read [0-9]+" 5 ||
 		{ fail "no summary after q"; return 1; }
