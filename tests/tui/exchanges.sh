@@ -263,11 +263,11 @@ t_shell_tree() {
 	# a tmux server of its own (a second session or window beside the manual-size
 	# one makes this tmux exit)
 	shx new-session -d -s sh -x 100 -y 10 "env HOME=$TUI_HOME PS1='$ ' bash --norc --noprofile -i"
-	sleep 1
-	# a readline call that began before the probes were attached is not seen:
-	# the first line only wakes the shell up
-	shx send-keys -t sh "true" Enter
-	sleep 1
+	# the shell's prompt: it is reading its first line
+	for _ in $(seq 50); do
+		shx capture-pane -p -t sh | grep -q '^\$ ' && break
+		sleep 0.1
+	done
 	shx send-keys -t sh "curl -s http://127.0.0.1:$PORT/tree/1 >/dev/null; curl -s http://127.0.0.1:$PORT/fail/tree >/dev/null; false" Enter
 	tui_wait "bash +- +bash +cmd +(pending|exit 1) .* curl -s http" 5 || { fail "the command is not an exchange"; return 1; }
 	shx send-keys -t sh "echo after" Enter
