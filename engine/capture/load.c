@@ -208,6 +208,19 @@ OBJ_OPEN(db, db_nocb_bpf__elf_bytes)
 OBJ_OPEN(proc, no_variant)
 OBJ_OPEN(shell, no_variant)
 
+/* The syscall numbers the TLS and socket objects correlate calls with (their rodata). */
+#define SET_SYSCALL_NRS(ro)                                                                        \
+	do {                                                                                       \
+		(ro)->nr_read = SYS_read;                                                          \
+		(ro)->nr_write = SYS_write;                                                        \
+		(ro)->nr_readv = SYS_readv;                                                        \
+		(ro)->nr_writev = SYS_writev;                                                      \
+		(ro)->nr_sendto = SYS_sendto;                                                      \
+		(ro)->nr_recvfrom = SYS_recvfrom;                                                  \
+		(ro)->nr_sendmsg = SYS_sendmsg;                                                    \
+		(ro)->nr_recvmsg = SYS_recvmsg;                                                    \
+	} while (0)
+
 static void tls_setup(const struct engine *e, void *p)
 {
 	const char *calls = getenv("ECAPTOP_TEST_TLS_CALLS");
@@ -218,14 +231,7 @@ static void tls_setup(const struct engine *e, void *p)
 	if (calls)
 		bpf_map__set_max_entries(s->maps.tls_calls, (uint32_t)strtoul(calls, NULL, 10));
 
-	s->rodata->nr_read = SYS_read;
-	s->rodata->nr_write = SYS_write;
-	s->rodata->nr_readv = SYS_readv;
-	s->rodata->nr_writev = SYS_writev;
-	s->rodata->nr_sendto = SYS_sendto;
-	s->rodata->nr_recvfrom = SYS_recvfrom;
-	s->rodata->nr_sendmsg = SYS_sendmsg;
-	s->rodata->nr_recvmsg = SYS_recvmsg;
+	SET_SYSCALL_NRS(s->rodata);
 }
 
 static void sock_setup(const struct engine *e, void *p)
@@ -233,14 +239,7 @@ static void sock_setup(const struct engine *e, void *p)
 	(void)e;
 	struct sock_bpf *s = p;
 
-	s->rodata->nr_read = SYS_read;
-	s->rodata->nr_write = SYS_write;
-	s->rodata->nr_readv = SYS_readv;
-	s->rodata->nr_writev = SYS_writev;
-	s->rodata->nr_sendto = SYS_sendto;
-	s->rodata->nr_recvfrom = SYS_recvfrom;
-	s->rodata->nr_sendmsg = SYS_sendmsg;
-	s->rodata->nr_recvmsg = SYS_recvmsg;
+	SET_SYSCALL_NRS(s->rodata);
 }
 
 static void no_setup(const struct engine *e, void *p)
