@@ -19,7 +19,7 @@ boring_build() {
 
 # boring_attached NAME: the log names the library as BoringSSL.
 boring_attached() {
-	grep "BoringSSL" "$TMPD/$1.err" | sed 's/^/    /'
+	grep "BoringSSL probes" "$TMPD/$1.err" | sed 's/^/    /'
 	grep -q "attached BoringSSL probes to $BORING_LIB/libssl.so.0 (SSL_read, SSL_write)" \
 		"$TMPD/$1.err" || fail "BoringSSL's libssl was not attached as BoringSSL" || return 1
 }
@@ -47,7 +47,6 @@ test_boringssl_client() {
 	bpid=$!
 	wait $bpid || fail "bssl-tool client failed: $(cat "$TMPD/bssl.err")" || return 1
 	stop_capture || return 1
-	boring_attached boring-cl || return 1
 	lport=$(awk '/^lport/ {print $2}' "$TMPD/boring-cl.lport")
 	json=$($EVENTS "$TMPD/boring-cl.json" --source openssl --pid "$pid" --dir send \
 		--contains "X-Boring: b$port") || fail "the BoringSSL client's request not captured" ||
@@ -79,16 +78,18 @@ test_boringssl_client() {
 	grep -q "small file for bssl-tool $port" "$TMPD/bssl.out" ||
 		fail "bssl-tool did not get the file" || return 1
 	same_bytes "$TMPD/bssl.crecv" "$TMPD/bssl.out" || fail "bssl-tool recv not byte-exact" || return 1
-	no_losses "$TMPD/boring-cl.json"
+	no_losses "$TMPD/boring-cl.json" || return 1
+	boring_attached boring-cl
 }
 
 # A BoringSSL server built here, hit by curl: the request as the server read it and
 # the 1.5 MiB response as it sent it, attributed to the server's side of the connection.
+# ecaptop traces the server only (--pid) and writes the key log: tshark decrypts the
+# loopback recording of that connection (TLS 1.3) with it, and not without it.
 test_boringssl_server() {
-	local pid port peer json
+	local pid port peer json tpid keys=$TMPD/boring-sv.keys got
 	boring_build sslserv || return $?
 	ensure_cert
-	start_capture boring-sv || return 1
 	{
 		printf 'HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n'
 		printf 'Content-Length: 1572864\r\n\r\n'
@@ -101,11 +102,19 @@ test_boringssl_server() {
 	SERVERS+=("$pid")
 	wait_for 10 grep -q '^port ' "$TMPD/boring-sv.out" || fail "sslserv did not start" || return 1
 	port=$(awk '/^port/ {print $2}' "$TMPD/boring-sv.out")
+	tcpdump -i lo -U -n -w "$TMPD/boring-sv.pcap" "tcp port $port" 2>"$TMPD/boring-sv.tcpdump" &
+	tpid=$!
+	SERVERS+=("$tpid")
+	wait_for 10 grep -q "listening on" "$TMPD/boring-sv.tcpdump" ||
+		fail "tcpdump did not start: $(cat "$TMPD/boring-sv.tcpdump")" || return 1
+	rm -f "$keys"
+	start_capture boring-sv --pid "$pid" --keylog "$keys" || return 1
 	curl -sSk -o "$TMPD/boring-sv.curl" -H "X-Curl: c$port" "https://127.0.0.1:$port/boring-$port" ||
 		fail "curl failed" || return 1
 	wait "$pid" || fail "sslserv failed: $(cat "$TMPD/boring-sv.log")" || return 1
 	stop_capture || return 1
-	boring_attached boring-sv || return 1
+	kill -INT "$tpid"
+	wait "$tpid"
 	cmp -s "$TMPD/boring-sv.curl" "$TMPD/boring-sv.body" || fail "curl did not get the body" || return 1
 	peer=$(awk '/^peer/ {print $2}' "$TMPD/boring-sv.out")
 	json=$($EVENTS "$TMPD/boring-sv.json" --source openssl --pid "$pid" --dir recv \
@@ -123,7 +132,17 @@ test_boringssl_server() {
 	$EVENTS "$TMPD/boring-sv.json" --source openssl --pid "$pid" --dir send --rport "$peer" \
 		--concat >"$TMPD/boring-sv.csend"
 	same_bytes "$TMPD/boring-sv.csend" "$TMPD/boring-sv.resp" || fail "send not byte-exact" || return 1
-	no_losses "$TMPD/boring-sv.json"
+	no_losses "$TMPD/boring-sv.json" || return 1
+	boring_attached boring-sv || return 1
+	grep -E "key log: (attached to BoringSSL|[0-9]+ lines)" "$TMPD/boring-sv.err" | sed 's/^/    /'
+	# shellcheck disable=SC2086
+	kl_check_keys "$keys" $KL13 EXPORTER_SECRET || { sed 's/^/    /' "$keys"; return 1; }
+	got=$(tshark -r "$TMPD/boring-sv.pcap" -o "tls.keylog_file:$keys" -d "tcp.port==$port,tls" \
+		-Y http.request -T fields -e http.request.method -e http.request.uri 2>/dev/null)
+	say "tshark -o tls.keylog_file:boring-sv.keys -Y http.request: $got"
+	[ "$got" = "GET	/boring-$port" ] || fail "tshark did not decrypt curl's request" || return 1
+	[ -z "$(tshark -r "$TMPD/boring-sv.pcap" -d "tcp.port==$port,tls" -Y http.request 2>/dev/null)" ] ||
+		fail "the request is readable without the key log: the test proves nothing"
 }
 
 # Key log (issue 18): bssl-tool client, TLS 1.2 and 1.3, against openssl s_server; only
