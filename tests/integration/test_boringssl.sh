@@ -9,8 +9,10 @@ BORING_LIB=/usr/lib/x86_64-linux-gnu/android
 boring_build() {
 	local bin=$TMPD/$1-boring
 	[ -x "$bin" ] && return 0
-	[ -r /usr/include/android/openssl/ssl.h ] && [ -r "$BORING_LIB/libssl.so" ] ||
-		{ say "android-libboringssl-dev is not installed"; return 77; }
+	if [ ! -r /usr/include/android/openssl/ssl.h ] || [ ! -r "$BORING_LIB/libssl.so" ]; then
+		say "android-libboringssl-dev is not installed"
+		return 77
+	fi
 	cc -O1 -I/usr/include/android -o "$bin" "$GO_SRC/$1.c" -L"$BORING_LIB" -lssl -lcrypto \
 		-Wl,-rpath,"$BORING_LIB" 2>"$TMPD/$1-boring.cc" ||
 		fail "cannot build $1 against BoringSSL: $(cat "$TMPD/$1-boring.cc")" || return 1
@@ -27,7 +29,7 @@ boring_attached() {
 # A BoringSSL client built here (1.5 MiB from openssl s_server -WWW) and Debian's
 # bssl-tool client (its request on standard input): requests and responses exact.
 test_boringssl_client() {
-	local port www pid lport json req bpid
+	local port www pid lport json bpid
 	command -v bssl-tool >/dev/null || { say "android-boringssl is not installed"; return 77; }
 	boring_build sslget || return $?
 	port=$(free_port)
@@ -152,11 +154,13 @@ test_keylog_boringssl() {
 	command -v bssl-tool >/dev/null || { say "android-boringssl is not installed"; return 77; }
 	kl_server || return 1
 	a=$a:$KL_PORT
+	# shellcheck disable=SC2016 # the client's own bash expands $0 and $1
 	kl_run kl-boring12 CLIENT_RANDOM "/b12-$t" -- bash -c 'read -r _; exec bssl-tool client \
 		-max-version tls1.2 -connect "$0" < <(printf "GET %s HTTP/1.0\r\n\r\n" "$1")' \
 		"$a" "/b12-$t" || return 1
 	grep -q "key log: attached to BoringSSL ssl_log_secret in $BORING_LIB/libssl.so.0" \
 		"$TMPD/kl-boring12.err" || fail "no BoringSSL key-log probe" || return 1
+	# shellcheck disable=SC2016
 	kl_run kl-boring13 "$KL13 EXPORTER_SECRET" "/b13-$t" -- bash -c 'read -r _; exec bssl-tool \
 		client -min-version tls1.3 -connect "$0" < <(printf "GET %s HTTP/1.0\r\n\r\n" "$1")' \
 		"$a" "/b13-$t"
