@@ -642,8 +642,14 @@ static struct bpf_link *attach_file(struct keylog_probes *kp, const char *path)
 		what = "Go crypto/tls (*Config).writeKeyLog";
 		prog = kp->skel->progs.go_keylog;
 		ret = keylog_find_go(path, &site);
+		if (ret == -ENOENT && (syms & SYM_PR_WRITE))
+			/* Once per file, so the gap is not silent (README, TLS key log). */
+			log_msg(LOG_WARN,
+				"key log: NSS secrets are not logged (%s): NSS hands its key-log "
+				"code a PKCS #11 key handle, not the secret's bytes",
+				path);
 		if (ret == -ENOENT)
-			return NULL; /* NSS: not covered (README) */
+			return NULL;
 	}
 	if (ret) {
 		log_msg(LOG_WARN, "key log: %s not found in %s (%s): its secrets are not logged",

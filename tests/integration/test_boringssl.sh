@@ -165,3 +165,16 @@ test_keylog_boringssl() {
 		client -min-version tls1.3 -connect "$0" < <(printf "GET %s HTTP/1.0\r\n\r\n" "$1")' \
 		"$a" "/b13-$t"
 }
+
+# NSS's secrets are not logged (README: its key-log code gets a PKCS #11 key handle):
+# ecaptop says so once, naming NSPR's library, instead of staying silent.
+test_keylog_nss_says_why() {
+	local n
+	[ -r /usr/lib/x86_64-linux-gnu/libnspr4.so ] || { say "libnspr4 is not installed"; return 77; }
+	start_capture kl-nss --keylog "$TMPD/kl-nss.keys" || return 1
+	stop_capture || return 1
+	grep "NSS secrets" "$TMPD/kl-nss.err" | sed 's/^/    /'
+	n=$(grep -c "key log: NSS secrets are not logged (/usr/lib/x86_64-linux-gnu/libnspr4.so)" \
+		"$TMPD/kl-nss.err")
+	[ "$n" = 1 ] || fail "the NSS key-log gap was said $n times, not once" || return 1
+}
