@@ -87,7 +87,7 @@ static void usage(FILE *f)
 	    "compresses)\n"
 	    "      --force             let -w overwrite an existing file\n"
 	    "      --keylog FILE       append the TLS secrets to FILE (SSLKEYLOGFILE lines, for\n"
-	    "                          Wireshark; created 0600): OpenSSL, GnuTLS and Go\n"
+	    "                          Wireshark; created 0600): OpenSSL, BoringSSL, GnuTLS, Go\n"
 	    "  -r, --read FILE         replay a saved capture (pcapng or pcap, .gz too); no root\n"
 	    "  -f, --filter EXPR       with -r: a pcap filter expression limiting what is read\n"
 	    "      --speed X           with -r: replay at X times the original pace (batch "
