@@ -682,9 +682,41 @@ out:
 	return found;
 }
 
+/* The machine this build runs on: a library or program of another (the arm64
+ * libssl of a multiarch system, a binary run through qemu-user) is never ours to
+ * probe, and is left alone without a word. */
+#if defined(__x86_64__)
+#define NATIVE_MACHINE EM_X86_64
+#elif defined(__aarch64__)
+#define NATIVE_MACHINE EM_AARCH64
+#endif
+
+static bool native_elf(const char *path)
+{
+#ifdef NATIVE_MACHINE
+	Elf64_Ehdr eh;
+	ssize_t n = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		n = pread(fd, &eh, sizeof(eh), 0);
+		close(fd);
+	}
+	/* Unreadable or short: not judged here; the readers below say why. */
+	if (n != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG))
+		return true;
+	return eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_machine == NATIVE_MACHINE;
+#else
+	(void)path;
+	return true;
+#endif
+}
+
 int targets_examine(const char *path, struct targets_exam *x)
 {
 	memset(x, 0, sizeof(*x));
+	if (!native_elf(path))
+		return 0;
 	x->syms = targets_elf_syms(path);
 	if (x->syms)
 		return 0;
