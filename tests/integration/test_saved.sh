@@ -145,3 +145,74 @@ test_saved_postgres_tshark_clean() {
 		-Y 'pgsql.query contains "plain-saved"' 2>/dev/null | wc -l)
 	[ "$n" = 1 ] || fail "the plain query appears $n times (want 1)"
 }
+
+# rec_decode_opts ERR-FILE: the tshark options ecaptop printed when its -w recording ended.
+rec_decode_opts() {
+	sed -n 's/^ecaptop: decode .* with: tshark \(.*\)$/\1/p' "$1" | tail -1
+}
+
+# A -w recording of MariaDB, PostgreSQL and HTTP/1.1 on ports tshark does not know them
+# by: ecaptop prints the -d options when the recording ends, the same hint is in the file's
+# section header comment (rewritten at close), and with those options tshark decodes each
+# protocol (without them it finds none of them). The .gz variant carries the same hint.
+test_saved_record_decode_hint() {
+	local f=$TMPD/rec-hint.pcapng hport opts n
+	command -v tshark >/dev/null && command -v capinfos >/dev/null ||
+		{ say "tshark/capinfos not installed"; return 77; }
+	start_mariadb
+	case $? in 0) ;; 77) say "mariadb-server not installed"; return 77 ;; *) return 1 ;; esac
+	start_postgres
+	case $? in 0) ;; 77) say "postgresql not installed"; return 77 ;; *) return 1 ;; esac
+	hport=$(free_port)
+	mkdir -p "$TMPD/hint-www"
+	echo "hint body" >"$TMPD/hint-www/hint.txt"
+	start_http_plain "$hport" "$TMPD/hint-www" || return 1
+	start_capture rec-hint -w "$f" || return 1
+	mariadb --no-defaults -h 127.0.0.1 -P "$MDB_PORT" -u root --skip-ssl \
+		-e "select id, 'hint-mdb' from shop.items" >/dev/null 2>&1
+	"$PSQL" "host=127.0.0.1 port=$PG_PORT user=postgres sslmode=disable" \
+		-c "select 7 /* hint-pg */" >/dev/null 2>&1
+	curl -s "http://127.0.0.1:$hport/hint.txt" "http://127.0.0.1:$hport/hint.txt" -o /dev/null -o /dev/null
+	stop_capture || return 1
+	opts=$(rec_decode_opts "$TMPD/rec-hint.err")
+	say "printed: tshark $opts"
+	for want in "tcp.port==$MDB_PORT,mysql" "tcp.port==$PG_PORT,pgsql" "tcp.port==$hport,http"; do
+		case " $opts " in *" -d $want "*) ;; *) fail "no -d $want in the printed hint" || return 1 ;; esac
+	done
+	capinfos "$f" 2>/dev/null | grep -F "Capture comment:" | sed 's/ *$//' | grep -qxF \
+		"Capture comment:     Decode with: tshark $opts" ||
+		fail "the section header comment does not hold the hint: $(capinfos "$f" 2>&1 | grep comment)" ||
+		return 1
+	# shellcheck disable=SC2086 # the options are words
+	n=$(tshark -r "$f" $opts -Y 'mysql.query contains "hint-mdb"' 2>/dev/null | wc -l)
+	[ "$n" -ge 1 ] || fail "tshark with the hint finds no MySQL query" || return 1
+	n=$(tshark -r "$f" -Y 'mysql.query contains "hint-mdb"' 2>/dev/null | wc -l)
+	[ "$n" = 0 ] || fail "tshark decodes MySQL without the hint: the test proves nothing" || return 1
+	# shellcheck disable=SC2086
+	n=$(tshark -r "$f" $opts -Y 'pgsql.query contains "hint-pg"' 2>/dev/null | wc -l)
+	[ "$n" -ge 1 ] || fail "tshark with the hint finds no PostgreSQL query" || return 1
+	# shellcheck disable=SC2086
+	n=$(tshark -r "$f" $opts -Y "http.request.uri == \"/hint.txt\" && tcp.port == $hport" 2>/dev/null | wc -l)
+	[ "$n" = 2 ] || fail "tshark with the hint finds $n HTTP requests for /hint.txt (want 2)" || return 1
+	tshark_check "$f" || return 1
+	# shellcheck disable=SC2086
+	n=$(tshark -r "$f" $opts -Y 'tcp.analysis.flags && !tcp.analysis.window_update' 2>/dev/null | wc -l)
+	[ "$n" = 0 ] || fail "$n TCP warnings with the hint's options" || return 1
+
+	# gzip: the section header is a gzip member of its own, rewritten the same way.
+	start_capture rec-hint-gz -w "$f.gz" || return 1
+	curl -s "http://127.0.0.1:$hport/hint.txt" -o /dev/null
+	stop_capture || return 1
+	opts=$(rec_decode_opts "$TMPD/rec-hint-gz.err")
+	case " $opts " in *" -d tcp.port==$hport,http "*) ;; *) fail ".gz: no -d tcp.port==$hport,http printed" || return 1 ;; esac
+	capinfos "$f.gz" 2>/dev/null | sed 's/ *$//' | grep -qxF "Capture comment:     Decode with: tshark $opts" ||
+		fail ".gz: the section header comment does not hold the hint" || return 1
+	gzip -t "$f.gz" || fail ".gz: not a valid gzip file" || return 1
+	# shellcheck disable=SC2086
+	n=$(tshark -r "$f.gz" $opts -Y "http.request.uri == \"/hint.txt\" && tcp.port == $hport" 2>/dev/null | wc -l)
+	[ "$n" = 1 ] || fail ".gz: tshark with the hint finds $n requests (want 1)" || return 1
+	"$ECAPTOP" -r "$f.gz" --batch --json >"$TMPD/rec-hint-gz.replay.json" 2>"$TMPD/rec-hint-gz.replay.err" ||
+		fail ".gz: replay failed: $(cat "$TMPD/rec-hint-gz.replay.err")" || return 1
+	has_record "$TMPD/rec-hint-gz.replay.json" "r['type']=='http' and r['path']=='/hint.txt'" ||
+		fail ".gz: the replay lost the HTTP exchange"
+}
