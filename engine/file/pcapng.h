@@ -199,8 +199,10 @@ struct pcapng_reader;
 /* Open a pcapng or pcap file, gzip-compressed or not. filter_expr (borrowed; NULL
  * or "" for none) is a pcap filter expression compiled by libpcap against the
  * file's link type; only matching packets are read (for own files, an event is
- * kept when its first packet matches; journal events, not being packets, are
- * dropped when a filter is set). NULL with errno and a reason in err. */
+ * kept when its first packet matches; commands and queries, journal events
+ * rather than packets, are dropped when a filter is set, exec and exit events
+ * are kept: they say what the processes are). NULL with errno and a reason in
+ * err. */
 struct pcapng_reader *pcapng_reader_open(const char *path, const char *filter_expr, char *err,
 					 size_t errlen);
 /* The same over an open file descriptor (taken: closed by the reader, also on

@@ -216,3 +216,47 @@ test_saved_record_decode_hint() {
 	has_record "$TMPD/rec-hint-gz.replay.json" "r['type']=='http' and r['path']=='/hint.txt'" ||
 		fail ".gz: the replay lost the HTTP exchange"
 }
+
+# exit_line FILE PID: the batch JSON exit line of PID, normalised (ts_ns, pid, ppid, comm,
+# cmdline, exit_code, exited), or nothing.
+exit_line() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    if r.get("type") == "exit" and r.get("pid") == int(sys.argv[2]):
+        print(json.dumps({k: r.get(k) for k in ("ts_ns", "pid", "ppid", "comm", "cmdline", "exit_code", "exited")}))
+PY
+}
+
+# A process that exits during a -w recording: --batch --json prints its exit with its
+# whole command line, and the replay of the file prints the same line, also with a pcap
+# filter (-f) that keeps only its packets.
+test_saved_replay_process_state() {
+	local f=$TMPD/procs.pcapng hport mark=exitmark-$$ pid live replay filtered
+	hport=$(free_port)
+	mkdir -p "$TMPD/procs-www"
+	echo "procs body" >"$TMPD/procs-www/p.txt"
+	start_http_plain "$hport" "$TMPD/procs-www" || return 1
+	start_capture procs -w "$f" || return 1
+	curl -s "http://127.0.0.1:$hport/p.txt" -H "X-Mark: $mark" -o /dev/null &
+	pid=$!
+	wait $pid
+	stop_capture || return 1
+	live=$(exit_line "$TMPD/procs.json" $pid)
+	say "live:     $live"
+	case $live in
+	*"\"cmdline\": \"curl -s http://127.0.0.1:$hport/p.txt -H X-Mark: $mark -o /dev/null\""*'"exited": true'*) ;;
+	*) fail "live: no exit line with curl's command line" || return 1 ;;
+	esac
+	"$ECAPTOP" -r "$f" --batch --json >"$TMPD/procs.replay.json" 2>/dev/null || fail "replay failed" || return 1
+	replay=$(exit_line "$TMPD/procs.replay.json" $pid)
+	[ "$replay" = "$live" ] || fail "replay: '$replay' (live: '$live')" || return 1
+	"$ECAPTOP" -r "$f" -f "tcp port $hport" --batch --json >"$TMPD/procs.filtered.json" 2>/dev/null ||
+		fail "filtered replay failed" || return 1
+	filtered=$(exit_line "$TMPD/procs.filtered.json" $pid)
+	[ "$filtered" = "$live" ] || fail "replay -f: '$filtered' (live: '$live')"
+}
