@@ -432,7 +432,7 @@ int save_write(struct screen *s, const char *path_in, char *msg, size_t msglen)
 	struct pcapng_writer *w;
 	struct store_stats ss;
 	struct sel x;
-	char err[256], path[EDITOR_MAX], hint[300];
+	char err[256], path[EDITOR_MAX], hint[1100];
 	bool force = false;
 	uint64_t seq;
 	size_t n;
@@ -504,6 +504,8 @@ int save_write(struct screen *s, const char *path_in, char *msg, size_t msglen)
 	hint[0] = '\0';
 	if (x.plan.decode[0])
 		snprintf(hint, sizeof(hint), "; tshark %s", x.plan.decode);
+	else if (ws.decode[0]) /* what the writer recognised itself, as its header says */
+		snprintf(hint, sizeof(hint), "; tshark %s", ws.decode);
 	snprintf(msg, msglen,
 		 "saved %" PRIu64 " events, %" PRIu64 " connections, %" PRIu64 " bytes to %s%s",
 		 ws.events, ws.connections, ws.file_bytes, path, hint);
