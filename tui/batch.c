@@ -523,8 +523,12 @@ static void exit_line(struct batch_sink *bs, const struct ec_event *ev)
 	if (!bs->o->json) {
 		batch_format_event(sb, ev, false);
 		if (p->cmdline) {
+			const char *c;
+
 			sb_puts(sb, "    ");
-			sb_puts(sb, p->cmdline);
+			/* no terminal control bytes from a process's arguments */
+			for (c = p->cmdline; *c; c++)
+				sb_append(sb, (unsigned char)*c < 0x20 || *c == 0x7f ? "?" : c, 1);
 			sb_puts(sb, "\n");
 		}
 		return;

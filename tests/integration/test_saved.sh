@@ -186,7 +186,9 @@ test_saved_record_decode_hint() {
 	# shellcheck disable=SC2086 # the options are words
 	n=$(tshark -r "$f" $opts -Y 'mysql.query contains "hint-mdb"' 2>/dev/null | wc -l)
 	[ "$n" -ge 1 ] || fail "tshark with the hint finds no MySQL query" || return 1
+	say "tshark finds the MySQL query in $n frames with the hint"
 	n=$(tshark -r "$f" -Y 'mysql.query contains "hint-mdb"' 2>/dev/null | wc -l)
+	say "and in $n frames without it"
 	[ "$n" = 0 ] || fail "tshark decodes MySQL without the hint: the test proves nothing" || return 1
 	# shellcheck disable=SC2086
 	n=$(tshark -r "$f" $opts -Y 'pgsql.query contains "hint-pg"' 2>/dev/null | wc -l)
