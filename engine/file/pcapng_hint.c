@@ -69,8 +69,10 @@ static void hint_note(struct png_hints *h, enum dec_proto proto, uint16_t port)
 	h->key[h->n++] = key;
 }
 
-static void det_end(struct png_hint_det *d)
+static void det_end(struct png_hints *h, struct png_hint_det *d)
 {
+	if (d->ds)
+		h->active--;
 	dec_stream_free(d->ds);
 	d->ds = NULL;
 	d->done = true;
@@ -88,13 +90,19 @@ int png_hint_feed(struct png_hints *h, struct png_hint_det **dp, int from0, cons
 		d = calloc(1, sizeof(*d));
 		if (!d)
 			return -ENOMEM;
+		*dp = d;
+		if (h->active >= PNG_HINT_ACTIVE) {
+			d->done = true;
+			h->dropped++;
+			return 0;
+		}
 		d->ds = dec_stream_new(no_record, NULL);
 		if (!d->ds) {
-			free(d);
+			d->done = true;
 			return -ENOMEM;
 		}
+		h->active++;
 		dec_stream_set_port_hint(d->ds, port[0], port[1]);
-		*dp = d;
 	}
 	dec_stream_feed(d->ds, from0, p, n, ts_ns);
 	d->fed += n;
@@ -107,18 +115,18 @@ int png_hint_feed(struct png_hints *h, struct png_hint_det **dp, int from0, cons
 		if (c0 < 0)
 			c0 = client == 0;
 		hint_note(h, proto, c0 ? port[1] : port[0]);
-		det_end(d);
+		det_end(h, d);
 	} else if (d->fed >= HINT_MAX_BYTES || d->segs >= HINT_MAX_SEGS) {
-		det_end(d);
+		det_end(h, d);
 	}
 	return 0;
 }
 
-void png_hint_det_free(struct png_hint_det *d)
+void png_hint_det_free(struct png_hints *h, struct png_hint_det *d)
 {
 	if (!d)
 		return;
-	dec_stream_free(d->ds);
+	det_end(h, d);
 	free(d);
 }
 

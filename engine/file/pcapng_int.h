@@ -111,8 +111,12 @@ static inline uint32_t png_get32be(const uint8_t *p)
 struct png_hints {
 	uint32_t key[PNG_HINT_MAX]; /* proto << 16 | port, in the order found */
 	size_t n;
-	uint64_t dropped; /* pairs past PNG_HINT_MAX */
+	uint64_t dropped; /* pairs past PNG_HINT_MAX, connections not looked at */
+	size_t active;	  /* connections being recognised, at most PNG_HINT_ACTIVE */
 };
+/* Bounds the memory recognition holds (the dispatcher keeps a connection's
+ * first bytes while it decides): later connections are not looked at. */
+#define PNG_HINT_ACTIVE 1024
 /* One connection's recognition state, created by the first png_hint_feed. */
 struct png_hint_det;
 /* n payload bytes p sent by side 0 (from0) or side 1 of a connection whose
@@ -121,7 +125,7 @@ struct png_hint_det;
  * port, unless tshark knows it on that port). 0 or -ENOMEM. */
 int png_hint_feed(struct png_hints *h, struct png_hint_det **d, int from0, const uint8_t *p,
 		  size_t n, uint64_t ts_ns, const uint16_t port[2], int client);
-void png_hint_det_free(struct png_hint_det *d); /* accepts NULL */
+void png_hint_det_free(struct png_hints *h, struct png_hint_det *d); /* accepts NULL d */
 /* "-d tcp.port==N,PROTO ..." into buf (whole options only); its length. */
 size_t png_hint_format(const struct png_hints *h, char *buf, size_t len);
 

@@ -904,7 +904,7 @@ static void conn_unlink(struct pcapng_writer *w, struct wconn **pp)
 		}
 	*pp = c->next;
 	w->n_conns--;
-	png_hint_det_free(c->hint);
+	png_hint_det_free(w->hints, c->hint);
 	free(c->side[0].tail);
 	free(c->side[1].tail);
 	free(c);
@@ -1535,6 +1535,11 @@ static int hint_rewrite(struct pcapng_writer *w)
 		n = snprintf(room, sizeof(room),
 			     "Decode with: tshark, no -d options needed (no protocol found on a "
 			     "port tshark does not know it by)");
+	/* connections not looked at, pairs past the room: the hint is not all */
+	if (n >= 0 && n < HINT_ROOM && w->hints->dropped)
+		n += snprintf(room + n, sizeof(room) - (size_t)n,
+			      " (incomplete: %" PRIu64 " connections or ports left out)",
+			      w->hints->dropped);
 	if (n >= 0 && n < HINT_ROOM)
 		room[n] = ' ';
 	if ((rc = write_all_at(w->fd, room, HINT_ROOM, base + (off_t)w->hint_at)))
@@ -1618,7 +1623,7 @@ static void free_writer(struct pcapng_writer *w)
 
 		for (; c; c = next) {
 			next = c->next;
-			png_hint_det_free(c->hint);
+			png_hint_det_free(w->hints, c->hint);
 			free(c->side[0].tail);
 			free(c->side[1].tail);
 			free(c);
