@@ -430,6 +430,7 @@ static void text_record(struct strbuf *sb, const struct dec_record *r, const str
 
 struct batch_sink {
 	const struct batch_opts *o;
+	struct store *st;  /* the process table, for exits */
 	int write_error;   /* standard output was closed or failed */
 	uint64_t last_ts;  /* the newest event's time */
 	struct strbuf out; /* formatted output; out.buf[done..len) is not yet written */
@@ -506,6 +507,43 @@ static void out_check(struct batch_sink *bs, size_t mark)
 	bs->out.len = mark;
 }
 
+/* A process that had traffic or commands exited: one line with its command
+ * line and exit code, as the process table knows them (the same from a live
+ * capture and from its replay). Called before the store marks it exited. */
+static void exit_line(struct batch_sink *bs, const struct ec_event *ev)
+{
+	const struct ec_rec_hdr *h = &ev->h;
+	struct store_proc *p = bs->st ? store_proc_get(bs->st, h->pid) : NULL;
+	struct strbuf *sb = &bs->out;
+	char comm[EC_COMM_LEN + 1];
+
+	if (!p || !(p->bytes_sent || p->bytes_recv || p->commands) ||
+	    !pass_user_filter(bs->o->filter, ev))
+		return;
+	if (!bs->o->json) {
+		batch_format_event(sb, ev, false);
+		if (p->cmdline) {
+			const char *c;
+
+			sb_puts(sb, "    ");
+			/* no terminal control bytes from a process's arguments */
+			for (c = p->cmdline; *c; c++)
+				sb_append(sb, (unsigned char)*c < 0x20 || *c == 0x7f ? "?" : c, 1);
+			sb_puts(sb, "\n");
+		}
+		return;
+	}
+	memcpy(comm, h->comm, EC_COMM_LEN);
+	comm[EC_COMM_LEN] = '\0';
+	sb_printf(sb, "{\"type\":\"exit\",\"ts_ns\":%llu,\"pid\":%u,\"ppid\":%u,\"uid\":%u",
+		  (unsigned long long)h->ts_ns, h->pid, p->ppid, h->uid);
+	sb_json_key(sb, "comm");
+	sb_json_cstr(sb, comm);
+	sb_json_key(sb, "cmdline");
+	sb_json_cstr(sb, p->cmdline);
+	sb_printf(sb, ",\"exit_code\":%u,\"exited\":true}\n", h->aux);
+}
+
 static void sink_event(const struct ec_event *ev, const struct store_conn *c, void *arg)
 {
 	struct batch_sink *bs = arg;
@@ -514,7 +552,12 @@ static void sink_event(const struct ec_event *ev, const struct store_conn *c, vo
 	/* exec/exit feed the store's process table; in batch output they would drown
 	 * the traffic, so only the kinds that carry content print. Ciphertext the
 	 * kernel side could not recognise is recognised here and not shown. */
-	if (ev->h.kind == EC_K_EXEC || ev->h.kind == EC_K_EXIT)
+	if (ev->h.kind == EC_K_EXIT) {
+		exit_line(bs, ev);
+		out_check(bs, mark);
+		return;
+	}
+	if (ev->h.kind == EC_K_EXEC)
 		return;
 	if (c && c->proto == DEC_P_TLS)
 		return;
@@ -608,6 +651,7 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 		return 1;
 	}
 	store_set_sink(store, &sink);
+	bs.st = store;
 	out_open(&bs);
 	bs.progress = now_s();
 

@@ -198,6 +198,10 @@ static int finish_recording(struct engine *e, struct pcapng_writer *w, const cha
 	fprintf(stderr, "ecaptop: saved %llu events, %llu connections, %llu bytes to %s\n",
 		(unsigned long long)ws.events, (unsigned long long)ws.connections,
 		(unsigned long long)ws.file_bytes, path);
+	/* Wireshark decodes these protocols on other ports only when told: the
+	 * options, also in the file's section header comment. */
+	if (ws.decode[0])
+		fprintf(stderr, "ecaptop: decode %s with: tshark %s\n", path, ws.decode);
 	return 0;
 }
 
