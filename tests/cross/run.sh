@@ -115,6 +115,8 @@ fi
 # leaks are left to the host's run; ASan and UBSan errors still fail a test.
 export TEST_RUNNER=$qemu
 export ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}
+# Emulated code runs several times slower: time limits (test_store_million) are scaled.
+export ECAPTOP_TEST_TIME_SCALE=10
 arch_results=$out/results
 rm -f "$arch_results"
 t1=$(now_ms)
