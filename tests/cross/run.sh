@@ -92,14 +92,15 @@ for o in "$out"/bpf/*.bpf.o; do
 	nobj=$((nobj + 1))
 	file "$o" | grep -q 'ELF 64-bit LSB relocatable, eBPF' || bpf_bad="$bpf_bad $(basename "$o"):not-ebpf"
 	btf=$(bpftool btf dump file "$o" 2>/dev/null)
-	if printf '%s\n' "$btf" | grep -q "STRUCT 'pt_regs'\|STRUCT 'user_pt_regs'"; then
-		printf '%s\n' "$btf" | grep -q "STRUCT 'user_pt_regs' size=272" ||
+	# (here-strings: with pipefail, grep -q ending a pipe early would fail it)
+	if grep -q "STRUCT 'pt_regs'\|STRUCT 'user_pt_regs'" <<<"$btf"; then
+		grep -q "STRUCT 'user_pt_regs' size=272" <<<"$btf" ||
 			bpf_bad="$bpf_bad $(basename "$o"):no-user_pt_regs"
-		printf '%s\n' "$btf" | grep -q "'orig_ax'\|'r15'" && bpf_bad="$bpf_bad $(basename "$o"):x86-regs"
+		grep -q "'orig_ax'\|'r15'" <<<"$btf" && bpf_bad="$bpf_bad $(basename "$o"):x86-regs"
 	fi
 done
 for o in tls keylog sock; do
-	bpftool btf dump file "$out/bpf/$o.bpf.o" 2>/dev/null | grep -q "STRUCT 'user_pt_regs'" ||
+	grep -q "STRUCT 'user_pt_regs'" <<<"$(bpftool btf dump file "$out/bpf/$o.bpf.o" 2>/dev/null)" ||
 		bpf_bad="$bpf_bad $o.bpf.o:no-user_pt_regs"
 done
 grep -A3 '^struct pt_regs {' "$out/vmlinux.h" | grep -q 'struct user_pt_regs user_regs;' ||
