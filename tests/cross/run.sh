@@ -156,8 +156,8 @@ print("%d+%d bytes, GET /hello.txt -> 200" % (len(got["send"]), len(got["recv"])
 done
 test_s=$(secs $(($(now_ms) - t1)))
 
-sed "s|^\(PASS\|FAIL\|SKIP\) |\1 $arch/|" "$arch_results" >>"$RESULTS"
-grep '^FAIL' "$arch_results" | sed "s|^FAIL |FAIL $arch/|"
+sed -E "s#^(PASS|FAIL|SKIP) #\1 $arch/#" "$arch_results" >>"$RESULTS"
+grep "^FAIL" "$arch_results" | sed "s#^FAIL #FAIL $arch/#"
 pass=$(grep -c '^PASS' "$arch_results")
 fail=$(grep -c '^FAIL' "$arch_results")
 skip=$(grep -c '^SKIP' "$arch_results")
