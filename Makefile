@@ -11,7 +11,9 @@
 #   make install    PREFIX (default /usr/local) and DESTDIR; make uninstall
 #   make deb        ecaptop_VERSION_ARCH.deb in $(OUTPUT)/deb (dpkg-deb)
 #   make kernel-test  the capture smoke in Debian's 5.10, 6.1 and 6.12 kernels (qemu)
+#   make ARCH=arm64   cross-build .output/arm64/ecaptop (mk/cross.mk); make arm64-test
 
+include mk/cross.mk
 OUTPUT ?= .output
 export OUTPUT
 CC ?= gcc
@@ -86,7 +88,7 @@ FUZZ_BRIEF ?= 5
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: ecaptop
+all: $(ECAPTOP_BIN)
 
 deps:
 	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
@@ -100,6 +102,8 @@ run: deps ecaptop
 $(OUTPUT) $(OUTPUT)/bpf:
 	$(Q)mkdir -p $@
 
+# A cross build takes the target's BTF instead (mk/cross-rules.mk).
+ifeq ($(CROSS),)
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,BTF,$@)
 	$(Q)if [ -r /sys/kernel/btf/vmlinux ]; then \
@@ -108,6 +112,7 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 		echo "error: /sys/kernel/btf/vmlinux is missing: building needs a kernel with BTF" >&2; \
 		exit 1; \
 	fi
+endif
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
@@ -146,7 +151,7 @@ $(OUTPUT)/san/%.o: %.c $(HDRS) $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
-ecaptop: $(LIB_OBJS) $(OUTPUT)/obj/$(MAIN_SRC:.c=.o)
+$(ECAPTOP_BIN): $(LIB_OBJS) $(OUTPUT)/obj/$(MAIN_SRC:.c=.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
@@ -236,7 +241,7 @@ test:
 	$(Q)rm -f $(OUTPUT)/results
 	$(Q)$(MAKE) --no-print-directory ecaptop
 	$(Q)$(MAKE) --no-print-directory -k layout-test unit-test tsan-test decoder-test fuzz-test \
-		integration-test tui-test install-test kernel-test; tests/lib/summary.sh $$?
+		integration-test tui-test install-test kernel-test arm64-test; tests/lib/summary.sh $$?
 
 # The house rules as tests: formatting, and includes only across allowed boundaries.
 install: ecaptop
@@ -285,3 +290,6 @@ format-check:
 
 clean:
 	rm -rf $(OUTPUT) ecaptop
+
+# Cross builds and the arm64 tests under qemu-user (mk/cross.mk sets the toolchain).
+include mk/cross-rules.mk

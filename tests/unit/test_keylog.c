@@ -225,6 +225,12 @@ static void test_system_gnutls(void)
 	CHECK_EQ_INT(keylog_find_gnutls(lib, &site), 0);
 	CHECK_EQ_INT(site.how, KEYLOG_FOUND_CODE);
 	CHECK(site.file_off != 0);
+#ifndef __x86_64__
+	/* Built for arm64 and run under qemu-user (tests/cross/run.sh): the x86-64 library is
+	 * read, as above, but cannot be loaded into this process to ask it. */
+	printf("  not an x86-64 process: %s read, not loaded\n", lib);
+	return;
+#endif
 	h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
 	CHECK(h != NULL);
 	if (!h)
