@@ -64,6 +64,8 @@ const char *ec_kind_name(uint32_t kind)
 		return "query";
 	case EC_K_RESET:
 		return "reset";
+	case EC_K_PACKET:
+		return "packet";
 	}
 	return "unknown";
 }
