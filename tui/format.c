@@ -294,6 +294,12 @@ void fmt_summary(const struct store_item *it, struct strbuf *sb)
 		sb_printf(sb, "%s %u bytes  ", ec_dir_name(it->ev->h.dir), it->ev->h.len);
 		first_line(sb, it->ev->data, it->ev->h.len, 60);
 		break;
+	case EC_K_PACKET: {
+		char line[256];
+
+		sb_printf(sb, "packet %s", ec_packet_summary(it->ev, line, sizeof(line)));
+		break;
+	}
 	default:
 		sb_printf(sb, "%s", ec_kind_name(it->ev->h.kind));
 	}
