@@ -97,7 +97,8 @@ char *ec_packet_summary(const struct ec_event *ev, char *buf, size_t len)
 	char ifname[IF_NAMESIZE] = "?", la[64], ra[64];
 	bool v6 = h->family == EC_AF_INET6, send = h->dir == EC_DIR_SEND;
 
-	if (h->call_id > 0 && h->call_id <= UINT32_MAX && !if_indextoname((unsigned)h->call_id, ifname))
+	if (h->call_id > 0 && h->call_id <= UINT32_MAX &&
+	    !if_indextoname((unsigned)h->call_id, ifname))
 		snprintf(ifname, sizeof(ifname), "if%u", (unsigned)h->call_id);
 	ec_addr_str(h->family, h->laddr, la, sizeof(la));
 	ec_addr_str(h->family, h->raddr, ra, sizeof(ra));

@@ -294,7 +294,8 @@ static void text_event(struct strbuf *sb, const struct ec_event *ev)
 		sb_printf(sb, " packet %s", ec_packet_summary(ev, line, sizeof(line)));
 		/* An unattributed packet's comment starts "PID: unknown (why)". */
 		if ((h->flags & EC_F_NO_SOCKET) && why) {
-			const char *end = memchr(why, '\n', h->len - (size_t)(why - (const char *)ev->data));
+			const char *end =
+			    memchr(why, '\n', h->len - (size_t)(why - (const char *)ev->data));
 
 			if (end)
 				sb_printf(sb, " %.*s", (int)(end - why), why);

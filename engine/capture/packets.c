@@ -43,6 +43,8 @@
 #define STATE_DIR      "/run/ecaptop"
 #define PROG_PREFIX    "ecpkt_"
 #define CACHE_SLOTS    512
+#define HELLOS	       4096 /* ClientHello randoms of captured packets remembered */
+#define PENDING	       1024 /* secrets waiting for their ClientHello */
 
 struct pkt_iface {
 	char name[IF_NAMESIZE];
@@ -83,6 +85,14 @@ struct packets {
 	/* secrets already written (two hashes per line, as keylog.c) */
 	uint64_t *seen_keys;
 	size_t n_keys, cap_keys;
+	/* Only the secrets of connections whose ClientHello was captured (kept by the
+	 * filters) go into the file: the randoms seen (a ring), and the secrets that
+	 * came first (their ClientHello still on its way through the ring buffer). */
+	uint8_t (*hellos)[32];
+	size_t n_hellos, next_hello;
+	struct ec_keylog *pending;
+	size_t n_pending, next_pending;
+	uint64_t secrets_other;
 	struct proc_info cache[CACHE_SLOTS];
 	/* Counters written by the engine thread, read by packets_stats. */
 	atomic_uint_fast64_t captured, written, unattributed, filtered_pcap, lost_user, secrets,
@@ -690,6 +700,8 @@ static void emit(struct packets *p, struct held h)
 		atomic_fetch_add_explicit(&p->lost_user, 1, memory_order_relaxed);
 }
 
+static void note_hello(struct packets *p, const uint8_t *pkt, uint32_t len, uint16_t linktype);
+
 /* Engine thread: one record of the packet ring buffer. */
 static int on_packet(void *ctx, void *data, size_t size)
 {
@@ -719,6 +731,7 @@ static int on_packet(void *ctx, void *data, size_t size)
 			return 0;
 		}
 	}
+	note_hello(p, (const uint8_t *)data + sizeof(r), r.cap_len, f->linktype);
 	/* The command line now: a short-lived client is gone when the packet leaves
 	 * the hold. */
 	if (r.why == EC_PKT_OWNER)
@@ -778,15 +791,26 @@ static uint64_t fnv(const char *s, size_t n, uint64_t h)
 	return h;
 }
 
-void packets_secret(struct packets *p, const struct ec_keylog *k)
+static bool hello_seen(const struct packets *p, const uint8_t *random, uint32_t len)
+{
+	size_t i;
+
+	if (len != 32)
+		return false;
+	for (i = 0; i < p->n_hellos; i++)
+		if (!memcmp(p->hellos[i], random, 32))
+			return true;
+	return false;
+}
+
+/* Write k's line as a Decryption Secrets Block, once. */
+static void write_secret(struct packets *p, const struct ec_keylog *k)
 {
 	char line[EC_KEYLOG_LABEL + 2 * EC_KEYLOG_RANDOM + 2 * EC_KEYLOG_SECRET + 4];
 	uint64_t a, b;
 	size_t i;
 	int n;
 
-	if (!p)
-		return;
 	n = keylog_format(k, line, sizeof(line));
 	if (n < 0)
 		return; /* counted by the key-log path */
@@ -815,6 +839,47 @@ void packets_secret(struct packets *p, const struct ec_keylog *k)
 		p->write_failed = true;
 	}
 	atomic_fetch_add_explicit(&p->secrets, 1, memory_order_relaxed);
+}
+
+/* A packet kept: remember its ClientHello's random, and write the secrets that
+ * were waiting for it. */
+static void note_hello(struct packets *p, const uint8_t *pkt, uint32_t len, uint16_t linktype)
+{
+	uint8_t random[32];
+	size_t i, j;
+
+	if (!pcapng_pkt_client_random(pkt, len, linktype, random) || hello_seen(p, random, 32))
+		return;
+	memcpy(p->hellos[p->next_hello], random, 32);
+	p->next_hello = (p->next_hello + 1) % HELLOS;
+	if (p->n_hellos < HELLOS)
+		p->n_hellos++;
+	for (i = j = 0; i < p->n_pending; i++) {
+		if (p->pending[i].random_len == 32 && !memcmp(p->pending[i].random, random, 32))
+			write_secret(p, &p->pending[i]);
+		else
+			p->pending[j++] = p->pending[i];
+	}
+	p->n_pending = j;
+	p->next_pending = j % PENDING;
+}
+
+void packets_secret(struct packets *p, const struct ec_keylog *k)
+{
+	if (!p)
+		return;
+	if (hello_seen(p, k->random, k->random_len)) {
+		write_secret(p, k);
+		return;
+	}
+	/* Its ClientHello may still be in the ring buffer; a secret never matched is
+	 * another connection's (one the filters left out, or another interface's). */
+	if (p->n_pending == PENDING)
+		p->secrets_other++; /* the oldest goes */
+	p->pending[p->next_pending] = *k;
+	p->next_pending = (p->next_pending + 1) % PENDING;
+	if (p->n_pending < PENDING)
+		p->n_pending++;
 }
 
 /* ---- owners of sockets opened before us ---- */
@@ -938,6 +1003,12 @@ struct packets *packets_new(struct engine *e, char *err, size_t errlen)
 		return NULL;
 	}
 	p->e = e;
+	p->hellos = calloc(HELLOS, sizeof(*p->hellos));
+	p->pending = calloc(PENDING, sizeof(*p->pending));
+	if (!p->hellos || !p->pending) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	p->skel = packets_bpf__open_opts(&oo);
 	if (!p->skel) {
 		snprintf(err, errlen, "cannot open the packet programs: %s", strerror(errno));
@@ -1082,6 +1153,7 @@ void packets_free(struct packets *p)
 	bpf_link__destroy(p->enter);
 	bpf_link__destroy(p->exit);
 	packets_stats(p, &st);
+	p->secrets_other += p->n_pending;
 	while (p->n) /* the engine thread drained them; a failed start may not have */
 		free(heap_pop(p).rec);
 	if (p->w) {
@@ -1097,14 +1169,16 @@ void packets_free(struct packets *p)
 	if (p->skel && p->enter)
 		log_msg(st.lost_kernel || st.lost_read || st.lost_user ? LOG_WARN : LOG_INFO,
 			"packets: %llu seen, %llu written%s%s (%llu without a process), "
-			"%llu TLS secrets; lost: %llu ring buffer full, %llu unreadable, %llu "
+			"%llu TLS secrets (%llu of connections not captured left out); lost: %llu "
+			"ring buffer full, %llu unreadable, %llu "
 			"in user space; not kept: %llu by the PID/UID/cgroup filter, %llu by "
 			"the -f filter; %llu cut at 65535 bytes",
 			(unsigned long long)st.seen, (unsigned long long)st.written,
 			p->w ? " to " : "", p->w ? p->path : "",
 			(unsigned long long)st.unattributed, (unsigned long long)st.secrets,
-			(unsigned long long)st.lost_kernel, (unsigned long long)st.lost_read,
-			(unsigned long long)st.lost_user, (unsigned long long)st.filtered_kernel,
+			(unsigned long long)p->secrets_other, (unsigned long long)st.lost_kernel,
+			(unsigned long long)st.lost_read, (unsigned long long)st.lost_user,
+			(unsigned long long)st.filtered_kernel,
 			(unsigned long long)st.filtered_pcap, (unsigned long long)st.truncated);
 	for (i = 0; i < 2; i++)
 		pcapng_pkt_filter_free(p->filt[i]);
@@ -1115,6 +1189,8 @@ void packets_free(struct packets *p)
 	packets_bpf__destroy(p->skel);
 	free(p->heap);
 	free(p->seen_keys);
+	free(p->hellos);
+	free(p->pending);
 	free(p->path);
 	free(p);
 }

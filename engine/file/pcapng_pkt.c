@@ -279,3 +279,46 @@ void pcapng_pkt_filter_free(struct pcapng_pkt_filter *f)
 	pcap_freecode(&f->prog);
 	free(f);
 }
+
+bool pcapng_pkt_client_random(const uint8_t *p, uint32_t len, uint16_t linktype, uint8_t random[32])
+{
+	uint32_t l3 = 0, l4, pl, ethertype;
+	uint8_t proto;
+
+	if (linktype == PCAPNG_LINKTYPE_ETHERNET) {
+		if (len < 14)
+			return false;
+		ethertype = (uint32_t)p[12] << 8 | p[13];
+		l3 = 14;
+	} else if (linktype == PCAPNG_LINKTYPE_RAW) {
+		if (len < 1)
+			return false;
+		ethertype = (p[0] >> 4) == 4 ? 0x0800 : (p[0] >> 4) == 6 ? 0x86DD : 0;
+	} else {
+		return false;
+	}
+	if (ethertype == 0x0800) {
+		if (len < l3 + 20 || (p[l3] >> 4) != 4 || (p[l3] & 15) < 5)
+			return false;
+		proto = p[l3 + 9];
+		l4 = l3 + (uint32_t)(p[l3] & 15) * 4;
+	} else if (ethertype == 0x86DD) {
+		if (len < l3 + 40)
+			return false;
+		proto = p[l3 + 6]; /* extension headers are not followed */
+		l4 = l3 + 40;
+	} else {
+		return false;
+	}
+	if (proto != 6 || len < l4 + 20)
+		return false;
+	pl = l4 + (uint32_t)(p[l4 + 12] >> 4) * 4; /* TCP data offset */
+	if (pl < l4 + 20)
+		return false;
+	/* TLS record: type 22 (handshake), version 3.x, length; handshake: type 1
+	 * (client_hello), 24-bit length, legacy_version (2), random (32). */
+	if (len < pl + 43 || p[pl] != 22 || p[pl + 1] != 3 || p[pl + 5] != 1)
+		return false;
+	memcpy(random, p + pl + 11, 32);
+	return true;
+}

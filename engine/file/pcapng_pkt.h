@@ -66,4 +66,11 @@ bool pcapng_pkt_filter_match(const struct pcapng_pkt_filter *f, const uint8_t *d
 /* Accepts NULL. */
 void pcapng_pkt_filter_free(struct pcapng_pkt_filter *f);
 
+/* If the packet (linktype PCAPNG_LINKTYPE_ETHERNET or _RAW; IPv4 or IPv6, TCP) carries
+ * a TLS ClientHello at the start of its payload (RFC 8446 section 4.1.2; RFC 5246
+ * 7.4.1.2), copy its 32-byte random to random and return true. Reads no byte past
+ * len. */
+bool pcapng_pkt_client_random(const uint8_t *pkt, uint32_t len, uint16_t linktype,
+			      uint8_t random[32]);
+
 #endif
