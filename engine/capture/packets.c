@@ -99,6 +99,21 @@ struct packets {
 	    out_of_order;
 };
 
+/* Read a small file whole, NUL-terminated; bytes read or -1. */
+static ssize_t slurp(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n, t = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)t < len - 1 && (n = read(fd, buf + t, len - 1 - (size_t)t)) > 0)
+		t += n;
+	close(fd);
+	buf[t] = '\0';
+	return t;
+}
+
 /* ---- interfaces ---- */
 
 static int read_int_file(const char *path, long *v)
@@ -247,9 +262,59 @@ static int tcx_attach(int prog_fd, int ifindex, int type)
 	return (int)syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
 }
 
+/*
+ * Classic filters outlive their process. Each interface ecaptop puts them on has a
+ * marker, STATE_DIR/tc-IFNAME, holding "PID STARTTIME MADE_QDISC": the next start
+ * or --check removes the filters (and the clsact qdisc, where ecaptop made it) of
+ * a marker whose process is gone, and leaves those of a running ecaptop alone.
+ */
 static void marker_path(char *buf, size_t len, const char *name)
 {
-	snprintf(buf, len, STATE_DIR "/clsact-%s", name);
+	snprintf(buf, len, STATE_DIR "/tc-%s", name);
+}
+
+/* The start time of pid (field 22 of /proc/PID/stat), 0 if it is gone or exiting
+ * (a killed ecaptop stays a while in the process table while its probes go). */
+static unsigned long long start_time(pid_t pid)
+{
+	char path[64], buf[1024], *c, *f[23] = {0};
+	unsigned long long flags;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (slurp(path, buf, sizeof(buf)) <= 0 || !(c = strrchr(buf, ')')))
+		return 0;
+	/* After "(comm)": field 3 (state) onwards, one space apart. */
+	for (i = 3; i <= 22 && (c = strchr(c + 1, ' ')); i++)
+		f[i] = c + 1;
+	if (!f[22] || *f[3] == 'Z' || *f[3] == 'X')
+		return 0;
+	flags = strtoull(f[9], NULL, 10);
+	if (flags & 0x4) /* PF_EXITING */
+		return 0;
+	return strtoull(f[22], NULL, 10);
+}
+
+static void marker_write(const struct pkt_iface *f)
+{
+	char path[PATH_MAX], line[96];
+	int fd, n;
+
+	mkdir(STATE_DIR, 0700);
+	marker_path(path, sizeof(path), f->name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_msg(LOG_WARN,
+			"packets: cannot write %s: %s (a kill would leave the %s "
+			"filters for tc to remove)",
+			path, strerror(errno), f->name);
+		return;
+	}
+	n = snprintf(line, sizeof(line), "%d %llu %d\n", (int)getpid(), start_time(getpid()),
+		     f->made_qdisc);
+	if (write(fd, line, (size_t)n) != n)
+		log_msg(LOG_WARN, "packets: cannot write %s", path);
+	close(fd);
 }
 
 static int classic_attach(struct packets *p, struct pkt_iface *f)
@@ -258,57 +323,60 @@ static int classic_attach(struct packets *p, struct pkt_iface *f)
 			    .attach_point = BPF_TC_INGRESS);
 	int progs[2] = {bpf_program__fd(p->skel->progs.ecpkt_ingress),
 			bpf_program__fd(p->skel->progs.ecpkt_egress)};
-	char path[PATH_MAX];
 	int r, d;
 
 	r = bpf_tc_hook_create(&hook);
 	if (r && r != -EEXIST)
 		return r;
-	if (!r) {
-		int fd;
-
-		f->made_qdisc = true;
-		mkdir(STATE_DIR, 0700);
-		marker_path(path, sizeof(path), f->name);
-		fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0)
-			close(fd);
-	}
+	f->made_qdisc = !r;
 	for (d = 0; d < 2; d++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_HANDLE, .priority = TC_PRIO);
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = TC_HANDLE, .priority = TC_PRIO,
-				    .prog_fd = progs[d], .flags = BPF_TC_F_REPLACE);
+				    .prog_fd = progs[d]);
 
 		hook.attach_point = d ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+		/* Never replace the filters of another ecaptop that runs. */
+		if (!bpf_tc_query(&hook, &q))
+			return -EBUSY;
 		r = bpf_tc_attach(&hook, &o);
 		if (r)
 			return r;
 		f->classic[d] = true;
+		marker_write(f);
 	}
 	return 0;
 }
 
-static void classic_detach(struct pkt_iface *f)
+/* Remove our filters (and the qdisc if made) from ifindex. */
+static void classic_remove(int ifindex, const bool which[2], bool qdisc)
 {
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = f->ifindex);
-	char path[PATH_MAX];
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex);
 	int d;
 
 	for (d = 0; d < 2; d++) {
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = TC_HANDLE, .priority = TC_PRIO);
 
-		if (!f->classic[d])
+		if (!which[d])
 			continue;
 		hook.attach_point = d ? BPF_TC_EGRESS : BPF_TC_INGRESS;
 		bpf_tc_detach(&hook, &o);
-		f->classic[d] = false;
 	}
-	if (f->made_qdisc) {
+	if (qdisc) {
 		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 		bpf_tc_hook_destroy(&hook);
-		marker_path(path, sizeof(path), f->name);
-		unlink(path);
-		f->made_qdisc = false;
 	}
+}
+
+static void classic_detach(struct pkt_iface *f)
+{
+	char path[PATH_MAX];
+
+	if (!f->classic[0] && !f->classic[1])
+		return;
+	classic_remove(f->ifindex, f->classic, f->made_qdisc);
+	f->classic[0] = f->classic[1] = false;
+	marker_path(path, sizeof(path), f->name);
+	unlink(path);
 }
 
 /* Is the program with this id one of ours? */
@@ -341,65 +409,58 @@ static void say(FILE *out, const char *fmt, const char *a, const char *b)
 
 int packets_cleanup_leftovers(FILE *out)
 {
-	struct if_nameindex *all, *i;
+	DIR *dir = opendir(STATE_DIR);
+	struct dirent *de;
 	libbpf_print_fn_t old;
-	char path[PATH_MAX];
 	int removed = 0, d;
 
-	all = if_nameindex();
-	if (!all)
+	if (!dir)
 		return 0;
 	/* An interface without a clsact qdisc makes libbpf warn at each query. */
 	old = libbpf_set_print(NULL);
-	for (i = all; i->if_index; i++) {
-		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)i->if_index);
-		bool gone = false;
+	while ((de = readdir(dir))) {
+		unsigned long long st = 0;
+		char path[PATH_MAX], buf[96];
+		const char *name = de->d_name + 3;
+		bool which[2] = {false, false};
+		int pid = 0, made = 0, ifindex;
 
-		for (d = 0; d < 2; d++) {
+		if (strncmp(de->d_name, "tc-", 3))
+			continue;
+		snprintf(path, sizeof(path), STATE_DIR "/%s", de->d_name);
+		if (slurp(path, buf, sizeof(buf)) <= 0 ||
+		    sscanf(buf, "%d %llu %d", &pid, &st, &made) != 3)
+			pid = 0;
+		if (pid > 0 && st && start_time(pid) == st)
+			continue; /* its ecaptop runs */
+		ifindex = (int)if_nametoindex(name);
+		for (d = 0; ifindex && d < 2; d++) {
+			DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex);
 			DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_HANDLE,
-					    .priority = TC_PRIO);
-			DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = TC_HANDLE,
 					    .priority = TC_PRIO);
 
 			hook.attach_point = d ? BPF_TC_EGRESS : BPF_TC_INGRESS;
-			if (bpf_tc_query(&hook, &q) || !prog_is_ours(q.prog_id))
-				continue;
-			if (!bpf_tc_detach(&hook, &o)) {
+			which[d] = !bpf_tc_query(&hook, &q) && prog_is_ours(q.prog_id);
+			if (which[d]) {
 				say(out,
 				    "packets: removed the %s %s classifier a killed ecaptop left",
-				    i->if_name, d ? "egress" : "ingress");
+				    name, d ? "egress" : "ingress");
 				removed++;
-				gone = true;
 			}
 		}
-		marker_path(path, sizeof(path), i->if_name);
-		if (!access(path, F_OK)) {
-			int r;
-
-			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-			r = bpf_tc_hook_destroy(&hook);
-			unlink(path);
-			if (!r || gone) {
+		if (ifindex) {
+			classic_remove(ifindex, which, made);
+			if (made) {
 				say(out,
 				    "packets: removed the clsact qdisc of %s a killed ecaptop%s",
-				    i->if_name, " made");
+				    name, " made");
 				removed++;
 			}
 		}
+		unlink(path);
 	}
 	libbpf_set_print(old);
-	if_freenameindex(all);
-	/* Markers of interfaces that are gone. */
-	{
-		DIR *dir = opendir(STATE_DIR);
-		struct dirent *de;
-
-		while (dir && (de = readdir(dir)))
-			if (!strncmp(de->d_name, "clsact-", 7) && !if_nametoindex(de->d_name + 7))
-				unlinkat(dirfd(dir), de->d_name, 0);
-		if (dir)
-			closedir(dir);
-	}
+	closedir(dir);
 	return removed;
 }
 
@@ -432,7 +493,8 @@ static int attach_ifaces(struct packets *p, char *err, size_t errlen)
 		}
 		if (classic && (r = classic_attach(p, f))) {
 			snprintf(err, errlen, "cannot add the clsact filters to %s: %s", f->name,
-				 strerror(-r));
+				 r == -EBUSY ? "another ecaptop --tc-classic has its filters there"
+					     : strerror(-r));
 			return r;
 		}
 	}
@@ -443,21 +505,6 @@ static int attach_ifaces(struct packets *p, char *err, size_t errlen)
 }
 
 /* ---- processes: the comment's Args: and Cgroup: lines ---- */
-
-/* Read a small file whole, NUL-terminated; bytes read or -1. */
-static ssize_t slurp(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n, t = 0;
-
-	if (fd < 0)
-		return -1;
-	while ((size_t)t < len - 1 && (n = read(fd, buf + t, len - 1 - (size_t)t)) > 0)
-		t += n;
-	close(fd);
-	buf[t] = '\0';
-	return t;
-}
 
 static struct proc_info *proc_info(struct packets *p, uint32_t pid, const char *comm)
 {
