@@ -216,32 +216,35 @@ int pkt_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 /* ---- matching in TC ---- */
 
 /* The inode of the socket behind a TCP socket TC handed us (a full socket, a
- * request socket: its listener's), 0 if none. */
+ * request socket: its listener's); ~0 for a socket without one (TIME_WAIT, closed). */
 static __always_inline __u64 sock_inode(struct bpf_sock *sk)
 {
 	struct tcp_request_sock *req;
 	struct tcp_sock *tp;
 	struct sock *l;
+	__u64 ino = 0;
 
 	tp = bpf_skc_to_tcp_sock(sk);
-	if (tp)
-		return BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_socket, file, f_inode, i_ino);
-	req = bpf_skc_to_tcp_request_sock(sk);
-	if (req) {
-		l = BPF_CORE_READ(req, req.req.__req_common.skc_listener);
+	if (tp) {
+		ino = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_socket, file, f_inode, i_ino);
+	} else {
+		req = bpf_skc_to_tcp_request_sock(sk);
+		l = req ? BPF_CORE_READ(req, req.req.__req_common.skc_listener) : NULL;
 		if (l)
-			return BPF_CORE_READ(l, sk_socket, file, f_inode, i_ino);
+			ino = BPF_CORE_READ(l, sk_socket, file, f_inode, i_ino);
 	}
-	return 0;
+	return ino ? ino : ~0ULL;
 }
 
-/* Fill o from the socket's inode: the why code. */
+/* Fill o from the socket's inode: the why code. ino ~0: a socket without a file. */
 static __always_inline __u8 owner_of(__u64 ino, struct ec_pkt_owner *o)
 {
 	struct ec_pkt_owner *v;
 
 	if (!ino)
 		return EC_PKT_NO_SOCK;
+	if (ino == ~0ULL)
+		return EC_PKT_CLOSED;
 	v = bpf_map_lookup_elem(&pkt_owners, &ino);
 	if (!v)
 		return EC_PKT_NO_OWNER;
@@ -387,7 +390,7 @@ static __always_inline int capture(struct __sk_buff *skb, __u8 dir)
 		} else {
 			ino = lookup_inode(skb, h);
 		}
-		h->sock_ino = ino;
+		h->sock_ino = ino == ~0ULL ? 0 : ino;
 		h->why = owner_of(ino, &h->owner);
 		if (dir == EC_PKT_EGRESS && ifc->loopback && h->family)
 			h->peer_why = owner_of(lookup_inode(skb, h), &h->peer);

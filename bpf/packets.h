@@ -21,6 +21,7 @@ enum ec_pkt_why {
 	EC_PKT_NO_SOCK = 1,  /* no local socket (forwarded, ARP, a closed port, not TCP) */
 	EC_PKT_NO_OWNER = 2, /* a local socket no process was seen using yet */
 	EC_PKT_NOT_IP = 3,   /* not IPv4/IPv6 */
+	EC_PKT_CLOSED = 4,   /* its socket is closed (TIME_WAIT, or its process let go) */
 };
 
 /* ec_pkt.dir */

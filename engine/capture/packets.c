@@ -571,6 +571,8 @@ static const char *why_text(uint8_t why)
 		return "its socket was not seen in a system call yet";
 	case EC_PKT_NOT_IP:
 		return "not IP";
+	case EC_PKT_CLOSED:
+		return "its socket is closed (TIME_WAIT)";
 	}
 	return "unknown";
 }
