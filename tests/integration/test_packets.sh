@@ -170,3 +170,41 @@ test_packets_sigkill_cleanup() {
 		fail "--check did not remove the leftover: $out" || return 1
 	pk_nothing_left || return 1
 }
+
+# A veth pair to a network namespace made here: the client's packets arrive at the
+# host's ingress, where the socket lookup names the receiving server; the server's
+# leave at egress with its own socket. Both directions are captured, decrypted.
+test_packets_veth_ingress() {
+	local ns=ecpk$$ h=pkh$$ n=pkn$$ f=$TMPD/pkv.pcapng port spid got
+	ip netns add "$ns" || fail "cannot create a network namespace" || return 1
+	ip link add "$h" type veth peer name "$n" &&
+		ip link set "$n" netns "$ns" &&
+		ip addr add 10.231.7.1/30 dev "$h" && ip link set "$h" up &&
+		ip -n "$ns" addr add 10.231.7.2/30 dev "$n" && ip -n "$ns" link set "$n" up ||
+		{ ip netns del "$ns"; ip link del "$h" 2>/dev/null; fail "veth setup failed"; return 1; }
+	ensure_cert
+	mkdir -p "$TMPD/pkv-www"
+	echo veth >"$TMPD/pkv-www/veth"
+	port=$(free_port)
+	env -C "$TMPD/pkv-www" openssl s_server -quiet -accept "10.231.7.1:$port" \
+		-cert "$TMPD/cert.pem" -key "$TMPD/key.pem" -WWW >/dev/null 2>&1 &
+	spid=$!
+	SERVERS+=("$spid")
+	wait_for 10 ip netns exec "$ns" curl -sk -o /dev/null "https://10.231.7.1:$port/veth" ||
+		{ ip netns del "$ns"; fail "s_server on the veth did not start"; return 1; }
+	start_capture pkv --packets -i "$h" -f "tcp port $port" -w "$f" ||
+		{ ip netns del "$ns"; return 1; }
+	ip netns exec "$ns" curl -sk -o /dev/null "https://10.231.7.1:$port/veth?in-ns"
+	stop_capture
+	ip netns del "$ns"
+	kill "$spid"
+	grep "packets:" "$TMPD/pkv.err" | sed 's/^/    /'
+	got=$(tshark -r "$f" -Y http.request -T fields -e http.request.uri -e frame.comment 2>/dev/null)
+	say "tshark -r pkv.pcapng -Y http.request: $(printf '%s' "$got" | cut -c1-150)"
+	printf '%s\n' "$got" | grep -P "^/veth\?in-ns\tPID: $spid\\\\n.*Dir: recv" >/dev/null ||
+		fail "the request arriving on $h was not decrypted or not the server's" || return 1
+	tshark -r "$f" -T fields -e frame.comment 2>/dev/null | grep -q "PID: $spid\\\\n.*Dir: send" ||
+		fail "no packet sent by the server" || return 1
+	[ "$(tshark -r "$f" -T fields -e frame.comment 2>/dev/null | grep -vc "PID: $spid\\\\n")" -le 2 ] ||
+		fail "packets of the connection not attributed to the server" || return 1
+}
