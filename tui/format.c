@@ -131,6 +131,8 @@ const char *fmt_proto_item(const struct store_item *it)
 		return "exec";
 	case EC_K_EXIT:
 		return "exit";
+	case EC_K_PACKET:
+		return "packet";
 	case EC_K_DATA:
 		if (it->proto != DEC_P_UNKNOWN)
 			return dec_proto_name(it->proto);
