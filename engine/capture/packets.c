@@ -72,6 +72,9 @@ struct proc_info {
 struct packets {
 	struct engine *e;
 	struct packets_bpf *skel;
+	struct ring_buffer *rb; /* the packets' own, read at each tick */
+	uint64_t final_bytes;	/* read by the final tick: at most a ring's worth */
+	bool final;
 	struct bpf_link *enter, *exit;
 	struct pkt_iface ifs[MAX_IFS];
 	size_t n_ifs;
@@ -760,6 +763,8 @@ static int on_packet(void *ctx, void *data, size_t size)
 	struct held h;
 	int k;
 
+	if (p->final && (p->final_bytes += size) > PKT_RING_BYTES)
+		return -ECANCELED; /* traffic goes on: the stop takes what was there */
 	atomic_fetch_add_explicit(&p->captured, 1, memory_order_relaxed);
 	if (size < sizeof(r)) {
 		atomic_fetch_add_explicit(&p->lost_user, 1, memory_order_relaxed);
@@ -812,6 +817,12 @@ size_t packets_tick(struct packets *p, bool final)
 
 	if (!p)
 		return 0;
+	/* A ring buffer of its own, read here rather than in the engine's poll: the
+	 * other sources' callbacks (one that ends a stop's drain early) never keep
+	 * packets from being read. */
+	p->final = final;
+	if (p->rb)
+		ring_buffer__consume(p->rb);
 	limit = final ? UINT64_MAX : now - (uint64_t)PACKETS_HOLD_MS * 1000000;
 	for (; p->n && p->heap[0].ts <= limit; n++)
 		emit(p, heap_pop(p));
@@ -1142,8 +1153,10 @@ int packets_attach(struct packets *p, struct ring_buffer *rb, char *err, size_t 
 		return r;
 	}
 	seed_owners(p);
-	r = ring_buffer__add(rb, bpf_map__fd(p->skel->maps.pkt_rb), on_packet, p);
-	if (r) {
+	(void)rb;
+	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.pkt_rb), on_packet, p, NULL);
+	if (!p->rb) {
+		r = -errno;
 		snprintf(err, errlen, "cannot read the packet ring buffer: %s", strerror(-r));
 		return r;
 	}
@@ -1201,6 +1214,7 @@ void packets_free(struct packets *p)
 	}
 	bpf_link__destroy(p->enter);
 	bpf_link__destroy(p->exit);
+	ring_buffer__free(p->rb);
 	packets_stats(p, &st);
 	p->secrets_other += p->n_pending;
 	while (p->n) /* the engine thread drained them; a failed start may not have */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Packet mode (--packets): the TC classifiers of bpf/packets.bpf.c on the chosen
- * interfaces, their ring buffer read by the engine thread (added to the engine's
- * ring buffer poll), each packet checked against the -f pcap filter, held at most
+ * interfaces, their ring buffer read by the engine thread (at each turn of its
+ * loop, at most POLL_MS apart), each packet checked against the -f pcap filter, held at most
  * PACKETS_HOLD_MS so packets leave in time order and the TLS secrets read meanwhile
  * are written first, then written to the -w pcapng (engine/file/pcapng_pkt.h) and
  * queued to the front end as an EC_K_PACKET event.
@@ -31,7 +31,7 @@ struct ring_buffer;
  * create the -w file. NULL with a one-line reason in err. */
 struct packets *packets_new(struct engine *e, char *err, size_t errlen);
 /* Remove what a killed ecaptop left on the interfaces, attach the classifiers and
- * the socket-learning tracepoints, add the packet ring buffer to rb. 0 or -errno. */
+ * the socket-learning tracepoints, open the packet ring buffer (rb: unused). 0 or -errno. */
 int packets_attach(struct packets *p, struct ring_buffer *rb, char *err, size_t errlen);
 /* Engine thread: write and queue the packets held longer than PACKETS_HOLD_MS
  * (all of them when final). The number queued. */

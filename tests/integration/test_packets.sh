@@ -175,7 +175,12 @@ test_packets_sigkill_cleanup() {
 # host's ingress, where the socket lookup names the receiving server; the server's
 # leave at egress with its own socket. Both directions are captured, decrypted.
 test_packets_veth_ingress() {
-	local ns=ecpk$$ h=pkh$$ n=pkn$$ f=$TMPD/pkv.pcapng port spid got
+	local ns=ecpk$$ h=pkh$$ n=pkn$$ f=$TMPD/pkv.pcapng port spid got old
+	# Namespaces a killed run of this test left (its shell gone) go first: their
+	# veth would hold the same addresses.
+	for old in $(ip netns list | awk '/^ecpk[0-9]+/ {print $1}'); do
+		kill -0 "${old#ecpk}" 2>/dev/null || ip netns del "$old"
+	done
 	ip netns add "$ns" || fail "cannot create a network namespace" || return 1
 	ip link add "$h" type veth peer name "$n" &&
 		ip link set "$n" netns "$ns" &&
@@ -190,11 +195,11 @@ test_packets_veth_ingress() {
 		-cert "$TMPD/cert.pem" -key "$TMPD/key.pem" -WWW >/dev/null 2>&1 &
 	spid=$!
 	SERVERS+=("$spid")
-	wait_for 10 ip netns exec "$ns" curl -sk -o /dev/null "https://10.231.7.1:$port/veth" ||
+	wait_for 10 ip netns exec "$ns" curl -m 10 -sk -o /dev/null "https://10.231.7.1:$port/veth" ||
 		{ ip netns del "$ns"; fail "s_server on the veth did not start"; return 1; }
 	start_capture pkv --packets -i "$h" -f "tcp port $port" -w "$f" ||
 		{ ip netns del "$ns"; return 1; }
-	ip netns exec "$ns" curl -sk -o /dev/null "https://10.231.7.1:$port/veth?in-ns"
+	ip netns exec "$ns" curl -m 10 -sk -o /dev/null "https://10.231.7.1:$port/veth?in-ns"
 	stop_capture
 	ip netns del "$ns"
 	kill "$spid"
