@@ -13,7 +13,8 @@
  *    inbound/outbound, and an opt_comment naming its process (ptcpdump's "PID:"
  *    lines, as engine/file/pcapng.h describes for saved events);
  *  - at close, an Interface Statistics Block (4.6) per interface: isb_ifrecv and
- *    isb_ifdrop (packets the kernel could not deliver), and isb_filteraccept.
+ *    isb_ifdrop as the caller counts them (packets.c: all interfaces together), and
+ *    isb_filteraccept (the packets written from this interface).
  * The writer is not thread-safe: one thread calls it.
  */
 #ifndef ECAPTOP_ENGINE_FILE_PCAPNG_PKT_H
