@@ -39,6 +39,10 @@ enum ec_kind {
 	 * the connection of the DATA records of call call_id on thread tid that carry
 	 * EC_F_ATTR_LATER. */
 	EC_K_ATTR = 8,
+	/* Not from the tracing programs: a packet of --packets (engine/capture/packets.c),
+	 * no payload but its pcapng comment; aux = bytes on the wire, call_id = ifindex,
+	 * conn_id = the local socket's inode, EC_F_NO_SOCKET when no process was found. */
+	EC_K_PACKET = 9,
 };
 
 /* Where a record came from. Keep in step with engine/event.c names. */

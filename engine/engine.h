@@ -36,6 +36,13 @@ struct engine_opts {
 	/* --cgroup: only processes in these cgroups (v2 ids) or below, if n_cgroups > 0 */
 	uint64_t cgroups[ENGINE_MAX_FILTER];
 	size_t n_cgroups;
+	/* --packets: real packets from TC classifiers (engine/capture/packets.h) */
+	bool packets;
+	const char *ifaces;	/* -i: comma-separated names; NULL: every interface up */
+	const char *pkt_filter; /* -f: a pcap filter expression, or NULL */
+	const char *pkt_path;	/* -w with --packets: the pcapng, or NULL */
+	bool pkt_force;		/* --force: pkt_path may exist */
+	bool tc_classic;	/* --tc-classic: clsact filters instead of tcx links */
 };
 
 /* Loss and volume counters. Everything that is dropped is counted here. */
@@ -53,6 +60,22 @@ struct engine_stats {
 	uint64_t lost_alloc;	 /* user space: out of memory copying a record */
 	uint64_t libs_attached;	 /* library/executable files with probes */
 	bool ringbuf;		 /* true: ring buffer; false: perf buffer */
+};
+
+/* Packet mode's counters (all zero without --packets). */
+struct engine_packet_stats {
+	uint64_t seen;		  /* packets the classifiers looked at */
+	uint64_t captured;	  /* packets read from the kernel */
+	uint64_t written;	  /* written to the file and queued */
+	uint64_t unattributed;	  /* written without a process */
+	uint64_t filtered_kernel; /* not kept: the PID/UID/cgroup filter (in the kernel) */
+	uint64_t filtered_pcap;	  /* not kept: the -f pcap filter */
+	uint64_t lost_kernel;	  /* the kernel could not deliver them: ring buffer full */
+	uint64_t lost_read;	  /* the kernel could not copy their bytes */
+	uint64_t truncated;	  /* kept, cut at 65535 bytes */
+	uint64_t lost_user;	  /* malformed, out of memory, queue full */
+	uint64_t secrets;	  /* TLS key-log lines written as Decryption Secrets Blocks */
+	bool on;
 };
 
 struct engine;
@@ -112,6 +135,7 @@ struct ec_event *engine_pop(struct engine *e);
 int engine_wait_fd(const struct engine *e);
 void engine_ack(struct engine *e);
 void engine_stats(struct engine *e, struct engine_stats *st);
+void engine_packet_stats(struct engine *e, struct engine_packet_stats *st);
 /* Replace the kernel-side filters while capture runs. n = 0 clears. 0 or -errno. */
 int engine_set_pid_filter(struct engine *e, const uint32_t *pids, size_t n);
 int engine_set_uid_filter(struct engine *e, const uint32_t *uids, size_t n);

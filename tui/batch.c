@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,29 @@ static void json_event(struct strbuf *sb, const struct ec_event *ev)
 			sb_printf(sb, ",\"part\":%s",
 				  h->flags & EC_F_CONT ? "\"continuation\"" : "\"first\"");
 		break;
+	case EC_K_PACKET: {
+		char ifname[IF_NAMESIZE] = "";
+
+		if (h->call_id <= UINT32_MAX)
+			if_indextoname((unsigned)h->call_id, ifname);
+		sb_json_key(sb, "iface");
+		sb_json_cstr(sb, ifname);
+		sb_json_key(sb, "dir");
+		sb_json_cstr(sb, ec_dir_name(h->dir));
+		sb_json_key(sb, "family");
+		sb_json_cstr(sb, family_name(h->family));
+		sb_json_key(sb, "laddr");
+		sb_json_cstr(sb, ec_addr_str(h->family, h->laddr, addr, sizeof(addr)));
+		sb_printf(sb, ",\"lport\":%u", h->lport);
+		sb_json_key(sb, "raddr");
+		sb_json_cstr(sb, ec_addr_str(h->family, h->raddr, addr, sizeof(addr)));
+		sb_printf(sb, ",\"rport\":%u,\"wire_len\":%u,\"sock_ino\":%llu,\"attributed\":%s",
+			  h->rport, h->aux, (unsigned long long)h->conn_id,
+			  h->flags & EC_F_NO_SOCKET ? "false" : "true");
+		sb_json_key(sb, "comment");
+		sb_json_str(sb, (const char *)ev->data, h->len);
+		break;
+	}
 	default:
 		sb_printf(sb, ",\"len\":%u", h->len);
 		break;
@@ -263,6 +287,22 @@ static void text_event(struct strbuf *sb, const struct ec_event *ev)
 		sb_append(sb, ev->data, h->len);
 		sb_puts(sb, "\n");
 		break;
+	case EC_K_PACKET: {
+		char line[256];
+		const char *why = memchr(ev->data, '(', h->len);
+
+		sb_printf(sb, " packet %s", ec_packet_summary(ev, line, sizeof(line)));
+		/* An unattributed packet's comment starts "PID: unknown (why)". */
+		if ((h->flags & EC_F_NO_SOCKET) && why) {
+			const char *end =
+			    memchr(why, '\n', h->len - (size_t)(why - (const char *)ev->data));
+
+			if (end)
+				sb_printf(sb, " %.*s", (int)(end - why), why);
+		}
+		sb_puts(sb, "\n");
+		break;
+	}
 	default:
 		sb_printf(sb, " %s\n", ec_kind_name(h->kind));
 		text_payload(sb, ev->data, h->len);
@@ -324,6 +364,29 @@ void batch_format_stats(struct strbuf *sb, const struct engine_stats *st, bool j
 			  (unsigned long long)st->lost_malformed,
 			  (unsigned long long)st->lost_alloc, (unsigned long long)st->lost_map);
 	}
+}
+
+/* --packets: what the classifiers saw, kept, and could not deliver. */
+static void format_packet_stats(struct strbuf *sb, struct engine *e, bool json)
+{
+	struct engine_packet_stats p;
+
+	engine_packet_stats(e, &p);
+	if (!p.on)
+		return;
+	sb_printf(sb,
+		  json ? "{\"type\":\"packet_stats\",\"seen\":%llu,\"written\":%llu,"
+			 "\"unattributed\":%llu,\"secrets\":%llu,\"lost\":{\"ring_reserve\":%llu,"
+			 "\"read_fault\":%llu,\"user\":%llu},\"filtered\":{\"kernel\":%llu,"
+			 "\"pcap\":%llu},\"truncated\":%llu}\n"
+		       : "--- packets: %llu seen, %llu written, %llu without a process, %llu "
+			 "TLS secrets; lost: buffer full %llu, read fault %llu, user space "
+			 "%llu; filtered: pid/uid/cgroup %llu, pcap %llu; truncated %llu\n",
+		  (unsigned long long)p.seen, (unsigned long long)p.written,
+		  (unsigned long long)p.unattributed, (unsigned long long)p.secrets,
+		  (unsigned long long)p.lost_kernel, (unsigned long long)p.lost_read,
+		  (unsigned long long)p.lost_user, (unsigned long long)p.filtered_kernel,
+		  (unsigned long long)p.filtered_pcap, (unsigned long long)p.truncated);
 }
 
 void batch_print_stats(FILE *out, const struct engine_stats *st, bool json)
@@ -704,6 +767,7 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 		if (closed && !stats) {
 			engine_stats(e, &st);
 			batch_format_stats(&bs.out, &st, o->json);
+			format_packet_stats(&bs.out, e, o->json);
 			stats = true;
 		}
 		if (out_write(&bs))

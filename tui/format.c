@@ -131,6 +131,8 @@ const char *fmt_proto_item(const struct store_item *it)
 		return "exec";
 	case EC_K_EXIT:
 		return "exit";
+	case EC_K_PACKET:
+		return "packet";
 	case EC_K_DATA:
 		if (it->proto != DEC_P_UNKNOWN)
 			return dec_proto_name(it->proto);
@@ -294,6 +296,12 @@ void fmt_summary(const struct store_item *it, struct strbuf *sb)
 		sb_printf(sb, "%s %u bytes  ", ec_dir_name(it->ev->h.dir), it->ev->h.len);
 		first_line(sb, it->ev->data, it->ev->h.len, 60);
 		break;
+	case EC_K_PACKET: {
+		char line[256];
+
+		sb_printf(sb, "packet %s", ec_packet_summary(it->ev, line, sizeof(line)));
+		break;
+	}
 	default:
 		sb_printf(sb, "%s", ec_kind_name(it->ev->h.kind));
 	}

@@ -37,6 +37,8 @@ enum {
 	OPT_HOLD_NEW,
 	OPT_KEYLOG,
 	OPT_CGROUP,
+	OPT_PACKETS,
+	OPT_TC_CLASSIC,
 };
 
 static const struct option long_opts[] = {
@@ -59,6 +61,9 @@ static const struct option long_opts[] = {
     {"max-events", required_argument, NULL, OPT_MAX_EVENTS},
     {"keylog", required_argument, NULL, OPT_KEYLOG},
     {"cgroup", required_argument, NULL, OPT_CGROUP},
+    {"packets", no_argument, NULL, OPT_PACKETS},
+    {"interface", required_argument, NULL, 'i'},
+    {"tc-classic", no_argument, NULL, OPT_TC_CLASSIC},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -88,8 +93,13 @@ static void usage(FILE *f)
 	    "      --force             let -w overwrite an existing file\n"
 	    "      --keylog FILE       append the TLS secrets to FILE (SSLKEYLOGFILE lines, for\n"
 	    "                          Wireshark; created 0600): OpenSSL, BoringSSL, GnuTLS, Go\n"
+	    "      --packets           capture real packets (TC) with their processes; with -w:\n"
+	    "                          pcapng with the TLS secrets inside (opens decrypted)\n"
+	    "  -i, --interface IF[,IF] with --packets: these interfaces (default: every one up)\n"
+	    "      --tc-classic        with --packets: clsact filters instead of tcx links\n"
 	    "  -r, --read FILE         replay a saved capture (pcapng or pcap, .gz too); no root\n"
-	    "  -f, --filter EXPR       with -r: a pcap filter expression limiting what is read\n"
+	    "  -f, --filter EXPR       with -r or --packets: a pcap filter expression limiting\n"
+	    "                          what is read or captured\n"
 	    "      --speed X           with -r: replay at X times the original pace (batch "
 	    "default:\n"
 	    "                          as fast as possible)\n"
@@ -230,7 +240,7 @@ int main(int argc, char **argv)
 	size_t i, n;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "bp:u:d:r:w:f:hV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "bp:u:d:r:w:f:i:hV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			read_path = optarg;
@@ -312,6 +322,15 @@ int main(int argc, char **argv)
 			}
 			eo.n_cgroups++;
 			break;
+		case OPT_PACKETS:
+			eo.packets = true;
+			break;
+		case 'i':
+			eo.ifaces = optarg;
+			break;
+		case OPT_TC_CLASSIC:
+			eo.tc_classic = true;
+			break;
 		case OPT_THEME:
 			theme = optarg;
 			break;
@@ -361,8 +380,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ecaptop: --keylog goes with live capture, not -r\n");
 		return 1;
 	}
+	if ((eo.ifaces || eo.tc_classic) && !eo.packets) {
+		fprintf(stderr, "ecaptop: -i and --tc-classic go with --packets\n");
+		return 1;
+	}
+	if (eo.packets && read_path) {
+		fprintf(stderr, "ecaptop: --packets goes with live capture, not -r\n");
+		return 1;
+	}
+	if (eo.packets) {
+		/* -f and -w are the packets' own: a pcap filter, and the pcapng of them. */
+		eo.pkt_filter = pcap_filter;
+		eo.pkt_path = write_path;
+		eo.pkt_force = force;
+		pcap_filter = write_path = NULL;
+	}
 	if ((pcap_filter || speed > 0) && !read_path) {
-		fprintf(stderr, "ecaptop: --filter and --speed go with -r FILE\n");
+		fprintf(stderr, "ecaptop: --filter and --speed go with -r FILE or --packets\n");
 		return 1;
 	}
 
@@ -430,6 +464,8 @@ int main(int argc, char **argv)
 		: snprintf(ready, sizeof(ready), "ready: %s, %llu TLS target file%s attached",
 			   st.ringbuf ? "ring buffer" : "perf buffer",
 			   (unsigned long long)st.libs_attached, st.libs_attached == 1 ? "" : "s");
+	if (eo.packets && n < sizeof(ready))
+		n += (size_t)snprintf(ready + n, sizeof(ready) - n, ", packet capture on");
 	for (i = 0; i < eo.n_pids && n < sizeof(ready); i++)
 		n += (size_t)snprintf(ready + n, sizeof(ready) - n, "%s%u",
 				      i ? "," : ", pid filter ", eo.pids[i]);

@@ -30,6 +30,7 @@
 #include "engine/discover/discover.h"
 #include "engine/capture/cgroup.h"
 #include "engine/capture/keylog.h"
+#include "engine/capture/packets.h"
 #include "engine/discover/keylog.h"
 #include "engine/capture/caps.h"
 #include "engine/capture/engine_int.h"
@@ -217,6 +218,8 @@ struct engine *engine_new(const struct engine_opts *opts, char *err, size_t errl
 		goto fail;
 	if (engine_load(e, err, errlen))
 		goto fail;
+	if (opts->packets && !(e->pkt = packets_new(e, err, errlen)))
+		goto fail;
 	if ((ret = engine_set_pid_filter(e, opts->pids, opts->n_pids)) ||
 	    (ret = engine_set_uid_filter(e, opts->uids, opts->n_uids)) ||
 	    (ret = engine_set_cgroup_filter(e, opts->cgroups, opts->n_cgroups))) {
@@ -321,6 +324,8 @@ int engine_attach(struct engine *e, char *err, size_t errlen)
 			     ts_ns(e->tls->rodata->use_boot_ns ? CLOCK_BOOTTIME : CLOCK_MONOTONIC);
 	ret = engine_open_buffers(e, err, errlen);
 	if (ret)
+		return ret;
+	if (e->pkt && (ret = packets_attach(e->pkt, e->rb, err, errlen)))
 		return ret;
 	e->exec_link = bpf_program__attach(e->proc->progs.proc_exec);
 	e->exit_link = e->exec_link ? bpf_program__attach(e->proc->progs.proc_exit) : NULL;
@@ -512,6 +517,11 @@ void engine_ack(struct engine *e)
 	flush_recording(e, false);
 }
 
+void engine_packet_stats(struct engine *e, struct engine_packet_stats *st)
+{
+	packets_stats(e->pkt, st);
+}
+
 void engine_stats(struct engine *e, struct engine_stats *st)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -656,6 +666,9 @@ void engine_free(struct engine *e)
 	if (!e)
 		return;
 	engine_stop(e);
+	/* The classifiers go before the probe remover's fork copies their links. */
+	packets_free(e->pkt);
+	e->pkt = NULL;
 	/* Probes go first, so nothing new is written while we tear down. */
 	engine_detach(e);
 	ring_buffer__free(e->rb);

@@ -51,6 +51,7 @@ struct engine {
 	struct keylog_bpf *keylog; /* --keylog only */
 	struct keylog_probes *keylog_probes; /* engine/discover/keylog.h */
 	struct keylog_file *keylog_file;     /* engine/capture/keylog.h */
+	struct packets *pkt;		     /* --packets: engine/capture/packets.h */
 	struct bpf_link *sock_enter_link;
 	struct bpf_link *sock_exit_link;
 	struct bpf_link *sys_enter_link;

@@ -15,6 +15,7 @@
 #include "engine/capture/engine_int.h"
 #include "engine/discover/discover.h"
 #include "engine/capture/keylog.h"
+#include "engine/capture/packets.h"
 #include "engine/log.h"
 #include "tls.skel.h"
 
@@ -45,11 +46,14 @@ static void on_keylog(struct engine *e, const struct ec_rec_hdr *h, const void *
 	struct ec_keylog k;
 	int r;
 
-	if (!e->keylog_file || h->len < sizeof(k)) {
+	if ((!e->keylog_file && !e->pkt) || h->len < sizeof(k)) {
 		atomic_fetch_add_explicit(&e->lost_malformed, 1, memory_order_relaxed);
 		return;
 	}
 	memcpy(&k, (const char *)data + sizeof(*h), sizeof(k));
+	packets_secret(e->pkt, &k); /* a Decryption Secrets Block of the --packets file */
+	if (!e->keylog_file)
+		return;
 	r = keylog_file_add(e->keylog_file, &k);
 	if (r == -EINVAL) {
 		atomic_fetch_add_explicit(&e->lost_malformed, 1, memory_order_relaxed);
@@ -282,6 +286,8 @@ void *engine_thread(void *arg)
 		}
 		if (e->n_held)
 			attr_flush(e, 0, mono_ms(), true);
+		if (packets_tick(e->pkt, false)) /* packets leave the hold here */
+			engine_wake(e);
 	}
 	/* Drain what the kernel already wrote, so a clean stop loses nothing. */
 	e->pushed = false;
@@ -290,6 +296,7 @@ void *engine_thread(void *arg)
 	else
 		perf_buffer__consume(e->pb);
 	attr_flush(e, 0, UINT64_MAX - ATTR_HOLD_MS, true);
+	packets_tick(e->pkt, true);
 	engine_wake(e);
 	return NULL;
 }

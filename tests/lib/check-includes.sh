@@ -12,7 +12,7 @@ allowed() {
 	bpf) echo 'vmlinux.h bpf/* *.bpf.h events.h' ;;
 	decoders | decoders/*) echo 'decoders/*' ;;
 	engine) echo 'engine/*.h bpf/events.h decoders/*' ;;
-	engine/capture) echo 'engine/*.h engine/capture/* engine/discover/targets.h engine/discover/apps.h engine/discover/keylog.h engine/file/pcapng.h bpf/events.h *.skel.h decoders/*' ;;
+	engine/capture) echo 'engine/*.h engine/capture/* engine/discover/targets.h engine/discover/apps.h engine/discover/keylog.h engine/file/pcapng.h engine/file/pcapng_pkt.h bpf/events.h bpf/packets.h *.skel.h decoders/*' ;;
 	engine/discover) echo 'engine/*.h engine/discover/* bpf/events.h *.skel.h' ;;
 	engine/file)
 		# replay.c still drives the engine's queue from inside; it goes when replay is a source
