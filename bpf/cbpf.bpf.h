@@ -93,6 +93,7 @@ enum {
 	CB_TXA = 0x80,
 };
 
+#ifndef EC_NO_CALLBACKS
 struct cbpf_vm {
 	struct __sk_buff *skb;
 	__u32 a, x, pc, len, ret;
@@ -270,6 +271,7 @@ static long cbpf_step(__u64 i, void *ctx)
 	}
 	CBPF_STOP(v, 0);
 }
+#endif /* !EC_NO_CALLBACKS */
 
 static __always_inline __u32 cbpf_match(struct __sk_buff *skb)
 {
