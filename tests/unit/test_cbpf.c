@@ -574,8 +574,8 @@ static void print_cost(void)
 		if (pkts[i].len > pkts[big].len)
 			big = i;
 	if (!bpf_obj_get_info_by_fd(prog_fd, &info, &il))
-		printf("  verifier: %u instructions processed, xlated %u bytes\n", info.verified_insns,
-		       info.xlated_prog_len);
+		printf("  verifier: %u instructions processed, xlated %u bytes\n",
+		       info.verified_insns, info.xlated_prog_len);
 	if (cbpf_compile(&f, exprs[12], err, sizeof(err)))
 		return;
 	for (i = 0; i < 2; i++) {
