@@ -657,6 +657,7 @@ static bool setup_kernel(void)
 		err = errno;
 		snprintf(skip_why, sizeof(skip_why), "loading the cbpf test program: %s",
 			 strerror(err));
+		errno = err; /* main() tells a missing BPF (skip) from a failure */
 		/* only a kernel that cannot do BPF here is a skip; anything else is a failure */
 		return false;
 	}
