@@ -11,6 +11,7 @@
 #include "decoders/stream.h"
 #include "tui/session/exchanges.h"
 #include "tui/session/map.h"
+#include "tui/session/result_text.h"
 
 /* A FIFO of item seqs with absolute indices: element a (base <= a < base + n)
  * stays at the same absolute index while older ones are popped, so cursors into
@@ -615,6 +616,7 @@ static void rc_fill(struct rcopy *rc, struct dec_record *d, const struct dec_rec
 		d->mysql.sqlstate = rc_str(rc, s->mysql.sqlstate);
 		d->mysql.user = rc_str(rc, s->mysql.user);
 		d->mysql.database = rc_str(rc, s->mysql.database);
+		d->mysql.result = rc_str(rc, s->mysql.result);
 		break;
 	case DEC_R_PGSQL:
 		d->pgsql.query = rc_str(rc, s->pgsql.query);
@@ -623,6 +625,7 @@ static void rc_fill(struct rcopy *rc, struct dec_record *d, const struct dec_rec
 		d->pgsql.sqlstate = rc_str(rc, s->pgsql.sqlstate);
 		d->pgsql.user = rc_str(rc, s->pgsql.user);
 		d->pgsql.database = rc_str(rc, s->pgsql.database);
+		d->pgsql.result = rc_str(rc, s->pgsql.result);
 		break;
 	case DEC_R_NOTE:
 		d->note.text = rc_str(rc, s->note.text);
@@ -1143,6 +1146,7 @@ void store_item_text(const struct store_item *it, struct strbuf *sb)
 			sb_printf(sb, "\nrows: %lld\n", (long long)r->mysql.rows);
 		if (r->mysql.columns >= 0)
 			sb_printf(sb, "columns: %lld\n", (long long)r->mysql.columns);
+		result_text_table(sb, r->mysql.result, r->mysql.rows);
 		if (r->mysql.user)
 			sb_printf(sb, "user: %s\n", r->mysql.user);
 		if (r->mysql.database)
@@ -1155,6 +1159,7 @@ void store_item_text(const struct store_item *it, struct strbuf *sb)
 			sb_printf(sb, "\n%s\n", r->pgsql.tag);
 		if (r->pgsql.rows >= 0)
 			sb_printf(sb, "rows: %lld\n", (long long)r->pgsql.rows);
+		result_text_table(sb, r->pgsql.result, r->pgsql.rows);
 		if (r->pgsql.error)
 			sb_printf(sb, "\nerror %s: %s\n",
 				  r->pgsql.sqlstate ? r->pgsql.sqlstate : "", r->pgsql.error);
