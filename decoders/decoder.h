@@ -39,6 +39,7 @@ enum dec_rec_type {
 	DEC_R_MYSQL,	/* one command and its result */
 	DEC_R_PGSQL,	/* one query (simple or extended) and its result */
 	DEC_R_NOTE,	/* a stream-level notice: malformed input, lost bytes, resync */
+	DEC_R_FRAMES,	/* HTTP/2 control frames named (http2_name_frames) */
 };
 
 struct dec_header {
@@ -113,6 +114,13 @@ struct dec_note {
 	const char *text; /* e.g. "malformed HTTP/1 response: bad status line; resynchronising" */
 };
 
+struct dec_frames {
+	/* "SETTINGS MAX_CONCURRENT_STREAMS=100, WINDOW_UPDATE +983041" */
+	const char *text;
+	uint32_t count; /* frames named (text may stop short of them: "(+N more)") */
+	uint32_t dir;	/* enum dec_dir: who sent them */
+};
+
 struct dec_record {
 	enum dec_rec_type type;
 	enum dec_proto proto;
@@ -124,6 +132,7 @@ struct dec_record {
 		struct dec_mysql mysql;
 		struct dec_pgsql pgsql;
 		struct dec_note note;
+		struct dec_frames frames;
 	};
 };
 

@@ -141,6 +141,13 @@ void dec_record_json(struct strbuf *sb, const struct dec_record *r)
 		key_str(sb, "proto", dec_proto_name(r->proto));
 		key_str(sb, "text", r->note.text);
 		break;
+	case DEC_R_FRAMES:
+		key_str(sb, "type", "frames");
+		key_str(sb, "proto", dec_proto_name(r->proto));
+		key_str(sb, "from", r->frames.dir == DEC_DIR_REQ ? "client" : "server");
+		key_u64(sb, "count", r->frames.count);
+		key_str(sb, "text", r->frames.text);
+		break;
 	default:
 		key_str(sb, "type", "unknown");
 		key_i64(sb, "record_type", (int64_t)r->type);

@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 ECAPTOP=${ECAPTOP:-$top/ecaptop}
 
 ALL_TESTS="exch_pending exch_merged exch_sort exch_detail exch_80x24 conns_80x24 aggr_endpoints aggr_enter
-	exch_sql sql_rows_pg sql_rows_mariadb shell_tree cli_pid_kept key_P_keeps events_time_order help_keys
+	exch_sql sql_rows_pg sql_rows_mariadb h2_frames shell_tree cli_pid_kept key_P_keeps events_time_order help_keys
 	quit_summary"
 
 skip_all() {
@@ -342,6 +342,67 @@ t_sql_rows_mariadb() {
 	tui_wait "^num +\| label" 3 || { fail "the detail lacks the column names"; return 1; }
 	tui_wait "^1 +\| row-1$" 3 || { fail "the detail lacks the first row"; return 1; }
 	tui_wait "^\.\.\. 2 more rows" 3 || { fail "the detail does not say how many rows are not shown"; return 1; }
+}
+
+# HTTP/2 (curl --http2 and nginx over TLS): under proto:http2 the Events list
+# names the control frames each side sent (SETTINGS with its values,
+# WINDOW_UPDATE, ACKs) instead of raw bytes; Enter shows them all.
+t_h2_frames() {
+	command -v nginx >/dev/null && command -v openssl >/dev/null || { echo "SKIP: no nginx or openssl"; return 0; }
+	local port dir=$work/nginx
+	port=$(free_port)
+	mkdir -p "$dir/www" "$dir/tmp"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" \
+		-days 1 -subj /CN=localhost >/dev/null 2>&1 || { fail "no certificate"; return 1; }
+	echo "h2-frames" >"$dir/www/f.txt"
+	cat >"$dir/nginx.conf" <<EOF
+user root;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $dir/tmp; proxy_temp_path $dir/tmp; fastcgi_temp_path $dir/tmp;
+	uwsgi_temp_path $dir/tmp; scgi_temp_path $dir/tmp;
+	server {
+		listen 127.0.0.1:$port ssl http2;
+		ssl_certificate $dir/cert.pem;
+		ssl_certificate_key $dir/key.pem;
+		root $dir/www;
+	}
+}
+EOF
+	nginx -c "$dir/nginx.conf" || { fail "nginx did not start"; return 1; }
+	pids+=("$(cat "$dir/nginx.pid")")
+	tui_start 140 40
+	tui_wait "Exchanges" 60 || { fail "ecaptop did not start"; return 1; }
+	tui_keys F4
+	tui_type "port:$port proto:http2"
+	tui_keys Enter
+	tui_wait "filter: port:$port proto:http2" 5 || { fail "the filter was not applied"; return 1; }
+	tui_keys e
+	tui_wait "TIME.*CLIENT.*SERVER.*STATUS" 5 || { fail "e did not open Exchanges"; return 1; }
+	tui_keys Tab Tab Tab Tab # Exchanges -> Aggregates -> Processes -> Connections -> Events
+	tui_wait "TIME.*SUMMARY" 5 || { fail "not in Events"; return 1; }
+	curl -sk --http2 -o /dev/null "https://127.0.0.1:$port/f.txt"
+	tui_wait "GET /f.txt" 10 || { fail "the request is not shown"; return 1; }
+	tui_wait "nginx +http2 +server: SETTINGS .*MAX_CONCURRENT_STREAMS=[0-9]+" 10 ||
+		{ fail "nginx's SETTINGS are not named"; return 1; }
+	tui_wait "curl +http2 +client: SETTINGS .*INITIAL_WINDOW_SIZE=[0-9]+" 5 ||
+		{ fail "curl's SETTINGS are not named"; return 1; }
+	tui_wait "curl +http2 +server: SETTINGS ACK|curl +http2 +client: SETTINGS ACK" 5 ||
+		{ fail "no SETTINGS ACK named"; return 1; }
+	tui_screen | grep -E "http2 .*(PRI \* HTTP|send [0-9]+ bytes|recv [0-9]+ bytes)" &&
+		{ fail "raw frame bytes shown"; return 1; }
+	# Enter on nginx's SETTINGS: every frame of that write named, WINDOW_UPDATE too
+	tui_keys /
+	tui_type "server: SETTINGS"
+	tui_keys Enter Enter
+	tui_wait "^HTTP/2 control frames sent by the server \([0-9]+\):" 5 || { fail "no detail of the frames"; return 1; }
+	tui_wait "^SETTINGS MAX_CONCURRENT_STREAMS=[0-9]+ .*, WINDOW_UPDATE \+[0-9]+" 3 ||
+		{ fail "the detail lacks the WINDOW_UPDATE"; return 1; }
+	return 0
 }
 
 # A bash command is an exchange with its exit status and duration (non-zero

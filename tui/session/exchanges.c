@@ -536,7 +536,7 @@ void exch_on_record(struct exch_table *t, struct store_conn *c, const struct dec
 	size_t i;
 	uint64_t req = r->req_ts_ns ? r->req_ts_ns : r->resp_ts_ns;
 
-	if (r->type == DEC_R_NOTE || !kind)
+	if (r->type == DEC_R_NOTE || r->type == DEC_R_FRAMES || !kind)
 		return;
 	xc = xconn_get(t, c);
 	if (!xc)

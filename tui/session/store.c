@@ -505,6 +505,8 @@ static struct store_conn *conn_lookup(struct store *st, struct store_proc *p,
 	c->st = st;
 	c->items = seqlist_new();
 	c->ds = dec_stream_new(on_record, c);
+	/* HTTP/2 control frames are rows of the events panels (not printed in batch) */
+	dec_stream_name_frames(c->ds, st->o.keep);
 	if (!c->items || !c->ds ||
 	    vec_push((void ***)&st->conn_v, &st->n_conn_v, &st->cap_conn_v, c)) {
 		conn_free(c);
@@ -630,6 +632,9 @@ static void rc_fill(struct rcopy *rc, struct dec_record *d, const struct dec_rec
 	case DEC_R_NOTE:
 		d->note.text = rc_str(rc, s->note.text);
 		break;
+	case DEC_R_FRAMES:
+		d->frames.text = rc_str(rc, s->frames.text);
+		break;
 	}
 }
 
@@ -655,7 +660,7 @@ static void on_record(const struct dec_record *rec, void *arg)
 	struct store_item *it;
 
 	st->stats.records++;
-	if (rec->type != DEC_R_NOTE)
+	if (rec->type != DEC_R_NOTE && rec->type != DEC_R_FRAMES)
 		c->requests++;
 	if (rec->type == DEC_R_HTTP && rec->http.host && !c->host[0])
 		snprintf(c->host, sizeof(c->host), "%s", rec->http.host);
@@ -1171,6 +1176,11 @@ void store_item_text(const struct store_item *it, struct strbuf *sb)
 	case DEC_R_NOTE:
 		sb_puts(sb, r->note.text ? r->note.text : "");
 		break;
+	case DEC_R_FRAMES:
+		sb_printf(sb, "HTTP/2 control frames sent by the %s (%u):\n%s\n",
+			  r->frames.dir == DEC_DIR_REQ ? "client" : "server", r->frames.count,
+			  r->frames.text ? r->frames.text : "");
+		break;
 	}
 }
 
@@ -1195,6 +1205,8 @@ void store_item_bytes(const struct store_item *it, struct strbuf *sb)
 		sb_puts(sb, r->pgsql.query);
 	} else if (r->type == DEC_R_NOTE && r->note.text) {
 		sb_puts(sb, r->note.text);
+	} else if (r->type == DEC_R_FRAMES && r->frames.text) {
+		sb_puts(sb, r->frames.text);
 	}
 }
 
