@@ -478,6 +478,9 @@ static void text_record(struct strbuf *sb, const struct dec_record *r, const str
 	case DEC_R_NOTE:
 		sb_printf(sb, "note: %s", r->note.text ?: "");
 		break;
+	case DEC_R_FRAMES: /* batch mode does not ask for them (store.c) */
+		sb_printf(sb, "frames: %s", r->frames.text ?: "");
+		break;
 	}
 	if (r->latency_us)
 		sb_printf(sb, " (%.3f ms)", ms);

@@ -265,6 +265,11 @@ void fmt_summary(const struct store_item *it, struct strbuf *sb)
 			if (r->note.text)
 				first_line(sb, r->note.text, strlen(r->note.text), 200);
 			break;
+		case DEC_R_FRAMES:
+			sb_puts(sb, r->frames.dir == DEC_DIR_REQ ? "client: " : "server: ");
+			if (r->frames.text)
+				first_line(sb, r->frames.text, strlen(r->frames.text), 200);
+			break;
 		}
 		return;
 	}

@@ -536,7 +536,7 @@ void exch_on_record(struct exch_table *t, struct store_conn *c, const struct dec
 	size_t i;
 	uint64_t req = r->req_ts_ns ? r->req_ts_ns : r->resp_ts_ns;
 
-	if (r->type == DEC_R_NOTE || !kind)
+	if (r->type == DEC_R_NOTE || r->type == DEC_R_FRAMES || !kind)
 		return;
 	xc = xconn_get(t, c);
 	if (!xc)
@@ -592,6 +592,8 @@ void exch_on_record(struct exch_table *t, struct store_conn *c, const struct dec
 		else if (r->mysql.error_code)
 			snprintf(x->sqlstate, sizeof(x->sqlstate), "%d", r->mysql.error_code);
 		x->rows = r->mysql.rows;
+		x->req_bytes = r->mysql.req_bytes;
+		x->resp_bytes = r->mysql.resp_bytes;
 		break;
 	case DEC_R_PGSQL:
 		if (!x->method[0])
@@ -603,6 +605,8 @@ void exch_on_record(struct exch_table *t, struct store_conn *c, const struct dec
 		if (r->pgsql.sqlstate)
 			snprintf(x->sqlstate, sizeof(x->sqlstate), "%s", r->pgsql.sqlstate);
 		x->rows = r->pgsql.rows;
+		x->req_bytes = r->pgsql.req_bytes;
+		x->resp_bytes = r->pgsql.resp_bytes;
 		break;
 	default:
 		break;

@@ -11,6 +11,7 @@
 #include "decoders/stream.h"
 #include "tui/session/exchanges.h"
 #include "tui/session/map.h"
+#include "tui/session/result_text.h"
 
 /* A FIFO of item seqs with absolute indices: element a (base <= a < base + n)
  * stays at the same absolute index while older ones are popped, so cursors into
@@ -504,6 +505,8 @@ static struct store_conn *conn_lookup(struct store *st, struct store_proc *p,
 	c->st = st;
 	c->items = seqlist_new();
 	c->ds = dec_stream_new(on_record, c);
+	/* HTTP/2 control frames are rows of the events panels (not printed in batch) */
+	dec_stream_name_frames(c->ds, st->o.keep);
 	if (!c->items || !c->ds ||
 	    vec_push((void ***)&st->conn_v, &st->n_conn_v, &st->cap_conn_v, c)) {
 		conn_free(c);
@@ -615,6 +618,7 @@ static void rc_fill(struct rcopy *rc, struct dec_record *d, const struct dec_rec
 		d->mysql.sqlstate = rc_str(rc, s->mysql.sqlstate);
 		d->mysql.user = rc_str(rc, s->mysql.user);
 		d->mysql.database = rc_str(rc, s->mysql.database);
+		d->mysql.result = rc_str(rc, s->mysql.result);
 		break;
 	case DEC_R_PGSQL:
 		d->pgsql.query = rc_str(rc, s->pgsql.query);
@@ -623,9 +627,13 @@ static void rc_fill(struct rcopy *rc, struct dec_record *d, const struct dec_rec
 		d->pgsql.sqlstate = rc_str(rc, s->pgsql.sqlstate);
 		d->pgsql.user = rc_str(rc, s->pgsql.user);
 		d->pgsql.database = rc_str(rc, s->pgsql.database);
+		d->pgsql.result = rc_str(rc, s->pgsql.result);
 		break;
 	case DEC_R_NOTE:
 		d->note.text = rc_str(rc, s->note.text);
+		break;
+	case DEC_R_FRAMES:
+		d->frames.text = rc_str(rc, s->frames.text);
 		break;
 	}
 }
@@ -652,7 +660,7 @@ static void on_record(const struct dec_record *rec, void *arg)
 	struct store_item *it;
 
 	st->stats.records++;
-	if (rec->type != DEC_R_NOTE)
+	if (rec->type != DEC_R_NOTE && rec->type != DEC_R_FRAMES)
 		c->requests++;
 	if (rec->type == DEC_R_HTTP && rec->http.host && !c->host[0])
 		snprintf(c->host, sizeof(c->host), "%s", rec->http.host);
@@ -1143,6 +1151,7 @@ void store_item_text(const struct store_item *it, struct strbuf *sb)
 			sb_printf(sb, "\nrows: %lld\n", (long long)r->mysql.rows);
 		if (r->mysql.columns >= 0)
 			sb_printf(sb, "columns: %lld\n", (long long)r->mysql.columns);
+		result_text_table(sb, r->mysql.result, r->mysql.rows);
 		if (r->mysql.user)
 			sb_printf(sb, "user: %s\n", r->mysql.user);
 		if (r->mysql.database)
@@ -1155,6 +1164,7 @@ void store_item_text(const struct store_item *it, struct strbuf *sb)
 			sb_printf(sb, "\n%s\n", r->pgsql.tag);
 		if (r->pgsql.rows >= 0)
 			sb_printf(sb, "rows: %lld\n", (long long)r->pgsql.rows);
+		result_text_table(sb, r->pgsql.result, r->pgsql.rows);
 		if (r->pgsql.error)
 			sb_printf(sb, "\nerror %s: %s\n",
 				  r->pgsql.sqlstate ? r->pgsql.sqlstate : "", r->pgsql.error);
@@ -1165,6 +1175,11 @@ void store_item_text(const struct store_item *it, struct strbuf *sb)
 		break;
 	case DEC_R_NOTE:
 		sb_puts(sb, r->note.text ? r->note.text : "");
+		break;
+	case DEC_R_FRAMES:
+		sb_printf(sb, "HTTP/2 control frames sent by the %s (%u):\n%s\n",
+			  r->frames.dir == DEC_DIR_REQ ? "client" : "server", r->frames.count,
+			  r->frames.text ? r->frames.text : "");
 		break;
 	}
 }
@@ -1190,6 +1205,8 @@ void store_item_bytes(const struct store_item *it, struct strbuf *sb)
 		sb_puts(sb, r->pgsql.query);
 	} else if (r->type == DEC_R_NOTE && r->note.text) {
 		sb_puts(sb, r->note.text);
+	} else if (r->type == DEC_R_FRAMES && r->frames.text) {
+		sb_puts(sb, r->frames.text);
 	}
 }
 
