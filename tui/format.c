@@ -128,7 +128,7 @@ const char *fmt_proto_item(const struct store_item *it)
 		return dec_proto_name(it->rec->proto);
 	switch (it->ev->h.kind) {
 	case EC_K_EXEC:
-		return "exec";
+		return it->ev->h.flags & EC_F_FORK ? "fork" : "exec";
 	case EC_K_EXIT:
 		return "exit";
 	case EC_K_DATA:
@@ -270,6 +270,10 @@ void fmt_summary(const struct store_item *it, struct strbuf *sb)
 	case EC_K_EXEC: {
 		struct strbuf t = STRBUF_INIT;
 
+		if (it->ev->h.flags & EC_F_FORK) {
+			sb_printf(sb, "fork of %u", it->ev->h.aux);
+			break;
+		}
 		store_item_text(it, &t);
 		sb_puts(sb, "exec: ");
 		if (t.buf)
