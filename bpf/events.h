@@ -80,6 +80,9 @@ enum ec_dir {
 /* EXEC: not an exec but a fork: a new process (the payload has no command line; it
  * runs its parent's, aux names the parent) */
 #define EC_F_FORK 0x40
+/* EXEC: not an exec but a move of the process to another cgroup v2 (its new cgroup;
+ * no command line) */
+#define EC_F_MOVED 0x80
 /* Bits 0x100 and up are never set by BPF programs: user-space readers' flags. */
 #define EC_F_GAP      0x100 /* a replayed foreign capture: bytes are missing before this event */
 #define EC_F_EXISTING 0x200 /* EXEC: a process already running when capture started */
@@ -115,7 +118,7 @@ struct ec_rec_hdr {
 	 * device as the kernel packs it, major << 20 | minor) and, in rport, the length of
 	 * its path (bprm->interp, NUL included) at the end of data, after the command
 	 * line; the process's start (ns since boot) in laddr[0..8) and its cgroup v2 id
-	 * in raddr[0..8) (EXEC with EC_F_FORK too). The engine takes them off before the
+	 * in raddr[0..8) (EXEC with EC_F_FORK or EC_F_MOVED too). The engine takes them off before the
 	 * event goes further (engine/capture/reader.c): from there on an EXEC has
 	 * call_id = the process's start time (Unix epoch ns; it tells a reused pid from
 	 * the process that had it), conn_id = its cgroup v2 id (0: unknown), and its

@@ -162,6 +162,37 @@ int proc_fork(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* cgroup_attach_task(struct cgroup *dst_cgrp, const char *path, struct task_struct *task,
+ * bool threadgroup), after a move: a process that changes its cgroup v2 after its exec
+ * (echo PID >cgroup.procs) is shown in the new one. Reported as an EXEC with
+ * EC_F_MOVED. */
+SEC("raw_tp/cgroup_attach_task")
+int proc_cgroup_move(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct cgroup *dst = (struct cgroup *)ctx->args[0];
+	struct task_struct *task = (struct task_struct *)ctx->args[2];
+	__u32 tgid = BPF_CORE_READ(task, tgid), uid = BPF_CORE_READ(task, cred, uid.val);
+	struct scratch *s;
+
+	/* Moves in cgroup v1 hierarchies fire too: only the v2 one is the task's dfl_cgrp. */
+	if ((void *)BPF_CORE_READ(task, cgroups, dfl_cgrp) != (void *)dst)
+		return 0;
+	if (!pass_filter(tgid, uid))
+		return 0;
+	s = scratch_get();
+	if (!s)
+		return 0;
+	hdr_init(&s->hdr, EC_K_EXEC, EC_S_PROC);
+	s->hdr.flags = EC_F_MOVED;
+	s->hdr.pid = tgid;
+	s->hdr.tid = tgid;
+	s->hdr.uid = uid;
+	BPF_CORE_READ_STR_INTO(&s->hdr.comm, task, comm);
+	put_identity(&s->hdr, task);
+	output(ctx, s, 0);
+	return 0;
+}
+
 /* sched_process_exit(struct task_struct *p): report thread-group leaders only. */
 SEC("raw_tp/sched_process_exit")
 int proc_exit(struct bpf_raw_tracepoint_args *ctx)

@@ -395,6 +395,12 @@ int engine_attach(struct engine *e, char *err, size_t errlen)
 			"cannot attach the fork tracepoint (%s): forked children show "
 			"no command line",
 			strerror(errno));
+	e->move_link = bpf_program__attach(e->proc->progs.proc_cgroup_move);
+	if (!e->move_link)
+		log_msg(LOG_WARN,
+			"cannot attach the cgroup_attach_task tracepoint (%s): a process "
+			"keeps the cgroup it had at its exec or fork",
+			strerror(errno));
 	e->disc = discover_new(&(struct discover_opts){
 	    .tls = e->tls,
 	    .proc = e->proc,
@@ -697,6 +703,7 @@ static void engine_detach(struct engine *e)
 	bpf_link__destroy(e->sys_enter_link);
 	bpf_link__destroy(e->exec_link);
 	bpf_link__destroy(e->fork_link);
+	bpf_link__destroy(e->move_link);
 	bpf_link__destroy(e->exit_link);
 	bpf_link__destroy(e->sock_enter_link);
 	bpf_link__destroy(e->sock_exit_link);
@@ -704,6 +711,7 @@ static void engine_detach(struct engine *e)
 	bpf_link__destroy(e->sock_task_exit_link);
 	e->tls_task_exit_link = e->sock_task_exit_link = NULL;
 	e->sys_enter_link = e->exec_link = e->exit_link = e->fork_link = NULL;
+	e->move_link = NULL;
 	e->sock_enter_link = e->sock_exit_link = NULL;
 }
 

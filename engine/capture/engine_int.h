@@ -57,6 +57,7 @@ struct engine {
 	struct bpf_link *exec_link;
 	struct bpf_link *exit_link;
 	struct bpf_link *fork_link;	      /* NULL: forks unseen (logged) */
+	struct bpf_link *move_link;	      /* NULL: cgroup moves unseen (logged) */
 	struct bpf_link *tls_task_exit_link;  /* tls_calls of threads that die in a call */
 	struct bpf_link *sock_task_exit_link; /* the socket source's per-thread entries */
 	struct ring_buffer *rb;

@@ -191,7 +191,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		on_keylog(e, h, data);
 		return 0;
 	}
-	if (h->kind == EC_K_EXEC && !(h->flags & EC_F_FORK)) {
+	if (h->kind == EC_K_EXEC && !(h->flags & (EC_F_FORK | EC_F_MOVED))) {
 		/* The executable's path and identity go to discovery, not further. */
 		path_len = h->rport <= h->len ? h->rport : 0;
 		discover_exec(e->disc, (pid_t)h->pid, (pid_t)h->aux, (uint32_t)h->call_id,

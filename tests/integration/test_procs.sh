@@ -218,14 +218,15 @@ PY
 }
 
 # Every event names its process's cgroup v2 path: a curl started in a cgroup made here
-# after "ready", and the children of a forking server placed in a sibling cgroup before
-# ecaptop started (the path comes with the fork, from the kernel's cgroup id).
+# after "ready", the children of a forking server placed in a sibling cgroup before
+# ecaptop started (the path comes with the fork, from the kernel's cgroup id), and a
+# python client that moves itself into a third cgroup after its exec, then requests.
 test_cgroup_path_in_events() {
 	local mnt top rel port srv t=$RANDOM ok=0
 	mnt=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 	[ -n "$mnt" ] || { say "no cgroup v2 file system mounted"; return 77; }
 	top=$mnt/ecaptop-test-$t
-	mkdir -p "$top/cli" "$top/srv" || fail "cannot make cgroups under $mnt" || return 1
+	mkdir -p "$top/cli" "$top/srv" "$top/moved" || fail "cannot make cgroups under $mnt" || return 1
 	rel=${top#"$mnt"}
 	port=$(free_port)
 	ensure_cert
@@ -239,30 +240,38 @@ test_cgroup_path_in_events() {
 	if [ $ok -eq 0 ]; then
 		bash -c 'echo $$ >"$0/cgroup.procs" && exec curl -sSk -o /dev/null "$1"' "$top/cli" \
 			"https://127.0.0.1:$port/cg-$t" || fail "client failed"
+		python3 -c 'import os, ssl, sys, urllib.request
+open(sys.argv[1] + "/cgroup.procs", "w").write(str(os.getpid()))
+urllib.request.urlopen(sys.argv[2], context=ssl._create_unverified_context()).read()' \
+			"$top/moved" "https://127.0.0.1:$port/moved-$t" || fail "moved client failed"
 		stop_capture || ok=1
 	fi
 	kill "$srv" 2>/dev/null
 	wait "$srv" 2>/dev/null
 	# The server's last child may still be leaving its cgroup.
 	wait_for 5 rmdir "$top/srv"
-	rmdir "$top/cli" "$top" 2>/dev/null
+	rmdir "$top/cli" "$top/moved" "$top" 2>/dev/null
 	[ $ok -eq 0 ] || return 1
-	python3 - "$TMPD/cgpath.json" "$rel" "cg-$t" <<'PY'
+	python3 - "$TMPD/cgpath.json" "$rel" "$t" <<'PY'
 import base64, json, sys
-path, rel, tag = sys.argv[1], sys.argv[2], sys.argv[3]
+path, rel, t = sys.argv[1], sys.argv[2], sys.argv[3]
 seen = {}
 for l in open(path):
     r = json.loads(l)
     if r.get("type") != "data" or r.get("source") != "openssl":
         continue
-    if "GET /" + tag in base64.b64decode(r["data"]).decode("latin1"):
-        seen[r["dir"]] = (r["comm"], r.get("cgroup"))
-print("  request sent by %s, received by %s" % (seen.get("send"), seen.get("recv")))
-want = {"send": rel + "/cli", "recv": rel + "/srv"}
-for d, cg in want.items():
-    if d not in seen:
-        sys.exit("  FAILED: no %s event of the request" % d)
-    if seen[d][1] != cg:
-        sys.exit("  FAILED: the %s side's cgroup is %s, not %s" % (d, seen[d][1], cg))
+    d = base64.b64decode(r["data"]).decode("latin1")
+    for tag in ("cg", "moved"):
+        if "GET /%s-%s " % (tag, t) in d:
+            seen[(tag, r["dir"])] = (r["comm"], r.get("cgroup"))
+for k in sorted(seen):
+    print("  %s request, %s side: %s in %s" % (k[0], k[1], seen[k][0], seen[k][1]))
+want = {("cg", "send"): rel + "/cli", ("cg", "recv"): rel + "/srv",
+        ("moved", "send"): rel + "/moved", ("moved", "recv"): rel + "/srv"}
+for k, cg in want.items():
+    if k not in seen:
+        sys.exit("  FAILED: no %s event of the %s request" % (k[1], k[0]))
+    if seen[k][1] != cg:
+        sys.exit("  FAILED: the %s request's %s side is in %s, not %s" % (k[0], k[1], seen[k][1], cg))
 PY
 }

@@ -448,6 +448,12 @@ static void test_fork_and_reuse(void)
 	parent = store_proc_get(st, 300);
 	store_add(st, start_ev(300, 1, 0, curl, sizeof(curl) - 1, "", T0 + 5000000, T0 + 90));
 	CHECK(store_proc_get(st, 300) == parent);
+	/* It moves to another cgroup: the same process and program, a new cgroup. */
+	store_add(st, start_ev(300, 0, EC_F_MOVED, "", 0, "/m", T0 + 5000000, T0 + 95));
+	CHECK(store_proc_get(st, 300) == parent);
+	CHECK_EQ_STR(parent->cmdline, "curl -s");
+	CHECK_EQ_STR(parent->cgroup, "/m");
+	CHECK_EQ_INT(parent->ppid, 1);
 out:
 	store_free(st);
 }

@@ -760,6 +760,14 @@ static void proc_exec(struct store *st, struct store_proc *p, const struct ec_ev
 	uint32_t cg = h->rport <= h->len ? h->rport : 0, n = h->len - cg;
 	struct store_proc *parent = h->aux != h->pid ? map_get(&st->procs, h->aux, 0) : NULL;
 
+	if (h->flags & EC_F_MOVED) {
+		/* Another cgroup, the same program. */
+		if (h->call_id && !p->start_ns)
+			p->start_ns = h->call_id;
+		free(p->cgroup);
+		p->cgroup = cg ? strndup((const char *)ev->data + n, cg) : NULL;
+		return;
+	}
 	p->ppid = h->aux; /* EXEC: the parent's tgid */
 	p->uid = h->uid;
 	memcpy(p->comm, h->comm, EC_COMM_LEN);
