@@ -72,6 +72,8 @@ DEPS_BENCH := nginx-light nghttp2-client bpftrace bpfcc-tools linux-headers-amd6
 # The kernel matrix (make kernel-test): qemu, a static busybox for the initramfs, kmod
 # to order the 9p modules, cpio; the install test: dpkg-dev (dpkg-shlibdeps).
 DEPS_TEST += qemu-system-x86 busybox-static kmod cpio xz-utils zstd dpkg-dev
+# BoringSSL: Debian's build (headers, libssl.so.0) and its bssl-tool (test_boringssl.sh).
+DEPS_TEST += android-libboringssl-dev android-boringssl
 KERNELS ?= 5.10 6.1 6.12
 PREFIX ?= /usr/local
 FUZZ_TIME ?= 300

@@ -431,14 +431,14 @@ static void text_record(struct strbuf *sb, const struct dec_record *r, const str
 
 struct batch_sink {
 	const struct batch_opts *o;
+	struct store *st;  /* the process table, for exits */
 	int write_error;   /* standard output was closed or failed */
 	uint64_t last_ts;  /* the newest event's time */
 	struct strbuf out; /* formatted output; out.buf[done..len) is not yet written */
 	size_t done;
-	double progress;  /* when standard output last took bytes (or had none waiting) */
-	bool nonblock;	  /* we made standard output non-blocking (a pipe or socket) */
-	int saved_flags;  /* its flags before */
-	struct store *st; /* borrowed: the process table */
+	double progress; /* when standard output last took bytes (or had none waiting) */
+	bool nonblock;	 /* we made standard output non-blocking (a pipe or socket) */
+	int saved_flags; /* its flags before */
 	/* JSON: (pid, 0) -> the start of the process that last had a "process" line
 	 * (1 if unknown): a new process with that pid differs. Bounded by the pids. */
 	struct map announced;
@@ -556,6 +556,45 @@ static void json_proc_fields(struct strbuf *sb, size_t mark, const struct store_
 	sb_puts(sb, "}\n");
 }
 
+/* A process that had traffic or commands exited: one line with its command
+ * line and exit code, as the process table knows them (the same from a live
+ * capture and from its replay). Called before the store marks it exited. */
+static void exit_line(struct batch_sink *bs, const struct ec_event *ev)
+{
+	const struct ec_rec_hdr *h = &ev->h;
+	struct store_proc *p = bs->st ? store_proc_get(bs->st, h->pid) : NULL;
+	struct strbuf *sb = &bs->out;
+	char comm[EC_COMM_LEN + 1];
+	size_t mark = sb->len;
+
+	if (!p || !(p->bytes_sent || p->bytes_recv || p->commands) ||
+	    !pass_user_filter(bs->o->filter, ev))
+		return;
+	if (!bs->o->json) {
+		batch_format_event(sb, ev, false);
+		if (p->cmdline) {
+			const char *c;
+
+			sb_puts(sb, "    ");
+			/* no terminal control bytes from a process's arguments */
+			for (c = p->cmdline; *c; c++)
+				sb_append(sb, (unsigned char)*c < 0x20 || *c == 0x7f ? "?" : c, 1);
+			sb_puts(sb, "\n");
+		}
+		return;
+	}
+	memcpy(comm, h->comm, EC_COMM_LEN);
+	comm[EC_COMM_LEN] = '\0';
+	sb_printf(sb, "{\"type\":\"exit\",\"ts_ns\":%llu,\"pid\":%u,\"ppid\":%u,\"uid\":%u",
+		  (unsigned long long)h->ts_ns, h->pid, p->ppid, h->uid);
+	sb_json_key(sb, "comm");
+	sb_json_cstr(sb, comm);
+	sb_json_key(sb, "cmdline");
+	sb_json_cstr(sb, p->cmdline);
+	sb_printf(sb, ",\"exit_code\":%u,\"exited\":true}\n", h->aux);
+	json_proc_fields(sb, mark, p);
+}
+
 static void sink_event(const struct ec_event *ev, const struct store_conn *c, void *arg)
 {
 	struct batch_sink *bs = arg;
@@ -564,13 +603,18 @@ static void sink_event(const struct ec_event *ev, const struct store_conn *c, vo
 
 	/* exec/exit feed the store's process table; in batch output they would drown
 	 * the traffic, so only the kinds that carry content print (JSON: a "process"
-	 * line before a process's first). Ciphertext the kernel side could not
-	 * recognise is recognised here and not shown. */
-	if (ev->h.kind == EC_K_EXEC || ev->h.kind == EC_K_EXIT) {
+	 * line before a process's first), and the exit of a process that had some.
+	 * Ciphertext the kernel side could not recognise is recognised here and not
+	 * shown. */
+	if (ev->h.kind == EC_K_EXIT) {
+		exit_line(bs, ev);
+		out_check(bs, mark);
+		return;
+	}
+	if (ev->h.kind == EC_K_EXEC) {
 		/* A new program: its next line says so. (After an exit, the records its
 		 * connections flush still belong to it.) */
-		if (ev->h.kind == EC_K_EXEC)
-			map_del(&bs->announced, ev->h.pid, 0);
+		map_del(&bs->announced, ev->h.pid, 0);
 		return;
 	}
 	if (c && c->proto == DEC_P_TLS)

@@ -87,7 +87,7 @@ static void usage(FILE *f)
 	    "compresses)\n"
 	    "      --force             let -w overwrite an existing file\n"
 	    "      --keylog FILE       append the TLS secrets to FILE (SSLKEYLOGFILE lines, for\n"
-	    "                          Wireshark; created 0600): OpenSSL, GnuTLS and Go\n"
+	    "                          Wireshark; created 0600): OpenSSL, BoringSSL, GnuTLS, Go\n"
 	    "  -r, --read FILE         replay a saved capture (pcapng or pcap, .gz too); no root\n"
 	    "  -f, --filter EXPR       with -r: a pcap filter expression limiting what is read\n"
 	    "      --speed X           with -r: replay at X times the original pace (batch "
@@ -198,6 +198,10 @@ static int finish_recording(struct engine *e, struct pcapng_writer *w, const cha
 	fprintf(stderr, "ecaptop: saved %llu events, %llu connections, %llu bytes to %s\n",
 		(unsigned long long)ws.events, (unsigned long long)ws.connections,
 		(unsigned long long)ws.file_bytes, path);
+	/* Wireshark decodes these protocols on other ports only when told: the
+	 * options, also in the file's section header comment. */
+	if (ws.decode[0])
+		fprintf(stderr, "ecaptop: decode %s with: tshark %s\n", path, ws.decode);
 	return 0;
 }
 

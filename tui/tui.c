@@ -533,6 +533,7 @@ static void on_reset(struct screen *s)
 	s->resets++;
 	s->rp_pos_ns = 0;
 	s->rp_index = 0;
+	rate_reset(&s->rp_rate);
 	s->rp_wait_reset = false;
 	s->rp_catchup = true;
 	for (p = 0; p <= PANEL_EVENTS; p++)
@@ -550,6 +551,7 @@ static void feed(struct screen *s, struct ec_event *ev)
 	}
 	s->rp_pos_ns = ev->h.ts_ns;
 	s->rp_index++;
+	rate_add(&s->rp_rate, ev->h.ts_ns, ev->h.len);
 	store_add(s->st, ev);
 }
 
@@ -1315,6 +1317,11 @@ static void update_rates(struct screen *s)
 
 	if (s->e)
 		engine_stats(s->e, &s->es);
+	if (s->replay) {
+		/* the capture's rates at the replay's position, not the wall clock's */
+		rate_at(&s->rp_rate, s->rp_pos_ns, &s->ev_per_s, &s->bytes_per_s);
+		return;
+	}
 	if (!s->rate_ns) {
 		s->rate_ns = now;
 		s->rate_events = s->es.events;

@@ -16,7 +16,13 @@
  *    counters of struct pcapng_meta as they were when the file was opened, and
  *    where meta->decode is set, "Decode with: tshark -d tcp.port==N,PROTO ..."
  *    (Wireshark decodes HTTP/2, MySQL and PostgreSQL on other ports only when
- *    told);
+ *    told). Without meta->decode (a -w recording) the writer recognises each
+ *    connection's protocol itself (engine/file/pcapng_hint.c) and reserves a
+ *    1 KiB comment ("Decode with: not known ...", padded with spaces) that
+ *    pcapng_writer_close() rewrites in place with the options found. A ".gz"
+ *    file then starts with the SHB alone as a gzip member of one stored
+ *    deflate block (RFC 1952, 1951 section 3.2.4), whose bytes and CRC are
+ *    rewritten the same way; the rest is a second member;
  *  - one Interface Description Block: LINKTYPE_RAW (101: the packet starts at
  *    the IPv4/IPv6 header) with if_tsresol 9 (nanoseconds). Raw IP rather than
  *    Ethernet because there is no link layer to report: synthetic MAC addresses
@@ -132,6 +138,10 @@ struct pcapng_writer_stats {
 	uint64_t payload_bytes; /* event payload bytes */
 	uint64_t bytes;		/* pcapng bytes produced (before compression) */
 	uint64_t file_bytes;	/* size of the file on disk; set by pcapng_writer_close */
+	/* a recording (opened without meta->decode): the tshark options that decode
+	 * its protocols ("-d tcp.port==N,PROTO ...", "" for none); set by
+	 * pcapng_writer_close */
+	char decode[1024];
 };
 
 struct pcapng_writer;
@@ -189,8 +199,10 @@ struct pcapng_reader;
 /* Open a pcapng or pcap file, gzip-compressed or not. filter_expr (borrowed; NULL
  * or "" for none) is a pcap filter expression compiled by libpcap against the
  * file's link type; only matching packets are read (for own files, an event is
- * kept when its first packet matches; journal events, not being packets, are
- * dropped when a filter is set). NULL with errno and a reason in err. */
+ * kept when its first packet matches; commands and queries, journal events
+ * rather than packets, are dropped when a filter is set, exec and exit events
+ * are kept: they say what the processes are). NULL with errno and a reason in
+ * err. */
 struct pcapng_reader *pcapng_reader_open(const char *path, const char *filter_expr, char *err,
 					 size_t errlen);
 /* The same over an open file descriptor (taken: closed by the reader, also on

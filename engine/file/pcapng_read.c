@@ -1154,8 +1154,10 @@ static int own_journal(struct pcapng_reader *r, uint32_t len, uint64_t start, st
 			    "systemd Journal Export Block #%" PRIu64 " at offset %" PRIu64
 			    ": unknown ECAPTOP_KIND",
 			    r->nblock, start);
-	if (r->has_filter) {
-		/* A pcap filter selects packets; a journal entry is none. */
+	if (r->has_filter && kind != EC_K_EXEC && kind != EC_K_EXIT) {
+		/* A pcap filter selects packets; a journal entry is none. Exec and
+		 * exit entries stay: they are what the processes of the packets
+		 * that pass are (command line, exited). */
 		r->st.filtered++;
 		return 0;
 	}
