@@ -13,6 +13,7 @@
 
 #include "decoders/json.h"
 #include "decoders/record_json.h"
+#include "tui/session/map.h"
 #include "tui/session/store.h"
 #include "engine/log.h"
 
@@ -504,6 +505,9 @@ struct batch_sink {
 	double progress; /* when standard output last took bytes (or had none waiting) */
 	bool nonblock;	 /* we made standard output non-blocking (a pipe or socket) */
 	int saved_flags; /* its flags before */
+	/* JSON: (pid, 0) -> the start of the process that last had a "process" line
+	 * (1 if unknown): a new process with that pid differs. Bounded by the pids. */
+	struct map announced;
 };
 
 static double now_s(void)
@@ -573,6 +577,51 @@ static void out_check(struct batch_sink *bs, size_t mark)
 	bs->out.len = mark;
 }
 
+/* JSON: before the first line of a process (pid and start: a reused pid is another
+ * process), one "process" line says what it runs, where and since when; again after
+ * it execs. */
+static void json_announce(struct batch_sink *bs, const struct store_proc *p)
+{
+	struct strbuf *sb = &bs->out;
+	char comm[EC_COMM_LEN + 1];
+
+	void *mark = (void *)(uintptr_t)(p && p->start_ns ? p->start_ns : 1);
+
+	if (!p || map_get(&bs->announced, p->pid, 0) == mark)
+		return;
+	if (map_put(&bs->announced, p->pid, 0, mark))
+		return; /* out of memory: the process is announced again later */
+	memcpy(comm, p->comm, EC_COMM_LEN);
+	comm[EC_COMM_LEN] = '\0';
+	sb_printf(sb, "{\"type\":\"process\",\"pid\":%u,\"ppid\":%u,\"uid\":%u", p->pid, p->ppid,
+		  p->uid);
+	sb_json_key(sb, "comm");
+	sb_json_cstr(sb, comm);
+	sb_json_key(sb, "cmdline");
+	sb_json_cstr(sb, p->cmdline);
+	sb_printf(sb, ",\"forked\":%s", p->forked ? "true" : "false");
+	sb_json_key(sb, "cgroup");
+	sb_json_cstr(sb, p->cgroup);
+	if (p->start_ns)
+		sb_printf(sb, ",\"start_ns\":%llu", (unsigned long long)p->start_ns);
+	sb_printf(sb, ",\"ts_ns\":%llu}\n", (unsigned long long)p->first_ns);
+}
+
+/* JSON: the process's cgroup and start in the line written since mark ("...}\n"). */
+static void json_proc_fields(struct strbuf *sb, size_t mark, const struct store_proc *p)
+{
+	if (!p || sb->failed || sb->len < mark + 2 || memcmp(sb->buf + sb->len - 2, "}\n", 2))
+		return;
+	sb->len -= 2;
+	if (p->cgroup) {
+		sb_json_key(sb, "cgroup");
+		sb_json_cstr(sb, p->cgroup);
+	}
+	if (p->start_ns)
+		sb_printf(sb, ",\"proc_start_ns\":%llu", (unsigned long long)p->start_ns);
+	sb_puts(sb, "}\n");
+}
+
 /* A process that had traffic or commands exited: one line with its command
  * line and exit code, as the process table knows them (the same from a live
  * capture and from its replay). Called before the store marks it exited. */
@@ -582,6 +631,7 @@ static void exit_line(struct batch_sink *bs, const struct ec_event *ev)
 	struct store_proc *p = bs->st ? store_proc_get(bs->st, h->pid) : NULL;
 	struct strbuf *sb = &bs->out;
 	char comm[EC_COMM_LEN + 1];
+	size_t mark = sb->len;
 
 	if (!p || !(p->bytes_sent || p->bytes_recv || p->commands) ||
 	    !pass_user_filter(bs->o->filter, ev))
@@ -608,28 +658,41 @@ static void exit_line(struct batch_sink *bs, const struct ec_event *ev)
 	sb_json_key(sb, "cmdline");
 	sb_json_cstr(sb, p->cmdline);
 	sb_printf(sb, ",\"exit_code\":%u,\"exited\":true}\n", h->aux);
+	json_proc_fields(sb, mark, p);
 }
 
 static void sink_event(const struct ec_event *ev, const struct store_conn *c, void *arg)
 {
 	struct batch_sink *bs = arg;
 	size_t mark = bs->out.len;
+	struct store_proc *p;
 
 	/* exec/exit feed the store's process table; in batch output they would drown
-	 * the traffic, so only the kinds that carry content print. Ciphertext the
-	 * kernel side could not recognise is recognised here and not shown. */
+	 * the traffic, so only the kinds that carry content print (JSON: a "process"
+	 * line before a process's first), and the exit of a process that had some.
+	 * Ciphertext the kernel side could not recognise is recognised here and not
+	 * shown. */
 	if (ev->h.kind == EC_K_EXIT) {
 		exit_line(bs, ev);
 		out_check(bs, mark);
 		return;
 	}
-	if (ev->h.kind == EC_K_EXEC)
+	if (ev->h.kind == EC_K_EXEC) {
+		/* A new program: its next line says so. (After an exit, the records its
+		 * connections flush still belong to it.) */
+		map_del(&bs->announced, ev->h.pid, 0);
 		return;
+	}
 	if (c && c->proto == DEC_P_TLS)
 		return;
 	if (ev->h.kind != EC_K_DATA && !pass_user_filter(bs->o->filter, ev))
 		return;
+	p = bs->o->json ? store_proc_get(bs->st, ev->h.pid) : NULL;
+	if (p)
+		json_announce(bs, p);
+	mark = bs->out.len;
 	batch_format_event(&bs->out, ev, bs->o->json);
+	json_proc_fields(&bs->out, mark, p);
 	out_check(bs, mark);
 }
 
@@ -637,11 +700,16 @@ static void sink_record(const struct dec_record *r, const struct store_conn *c, 
 {
 	struct batch_sink *bs = arg;
 	size_t mark = bs->out.len;
+	struct store_proc *p = bs->o->json && c ? store_proc_get(bs->st, c->pid) : NULL;
 
-	if (bs->o->json)
+	if (bs->o->json) {
+		json_announce(bs, p);
+		mark = bs->out.len;
 		json_record(&bs->out, r, c);
-	else
+		json_proc_fields(&bs->out, mark, p);
+	} else {
 		text_record(&bs->out, r, c);
+	}
 	out_check(bs, mark);
 }
 
@@ -798,6 +866,7 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 	}
 out:
 	store_free(store);
+	map_free(&bs.announced);
 	out_close(&bs);
 	if (engine_error(e))
 		status = 1; /* logged where it happened */

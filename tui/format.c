@@ -128,7 +128,9 @@ const char *fmt_proto_item(const struct store_item *it)
 		return dec_proto_name(it->rec->proto);
 	switch (it->ev->h.kind) {
 	case EC_K_EXEC:
-		return "exec";
+		return it->ev->h.flags & EC_F_FORK    ? "fork"
+		       : it->ev->h.flags & EC_F_MOVED ? "cgroup"
+						      : "exec";
 	case EC_K_EXIT:
 		return "exit";
 	case EC_K_PACKET:
@@ -277,6 +279,15 @@ void fmt_summary(const struct store_item *it, struct strbuf *sb)
 	case EC_K_EXEC: {
 		struct strbuf t = STRBUF_INIT;
 
+		if (it->ev->h.flags & EC_F_FORK) {
+			sb_printf(sb, "fork of %u", it->ev->h.aux);
+			break;
+		}
+		if (it->ev->h.flags & EC_F_MOVED) {
+			sb_puts(sb, "moved to cgroup ");
+			sb_append(sb, it->ev->data, it->ev->h.len);
+			break;
+		}
 		store_item_text(it, &t);
 		sb_puts(sb, "exec: ");
 		if (t.buf)

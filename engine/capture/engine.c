@@ -246,6 +246,45 @@ static ssize_t read_small(const char *path, char *buf, size_t len)
 	return (ssize_t)n;
 }
 
+/* When pid started (Unix epoch ns, to a clock tick: /proc/PID/stat's starttime, field
+ * 22, counts ticks since boot), or 0. */
+static uint64_t seed_start(pid_t pid, int64_t boot_to_real)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	/* The name may hold spaces and parentheses: fields count from the last ')'. */
+	if (read_small(path, buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')) || hz <= 0 ||
+	    sscanf(p + 1,
+		   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+		   "%*d %*d %llu",
+		   &ticks) != 1)
+		return 0;
+	return (uint64_t)((int64_t)(ticks * (1000000000ull / (unsigned long long)hz)) +
+			  boot_to_real);
+}
+
+/* pid's cgroup v2 path (/proc/PID/cgroup's "0::" line) into out; "" if unknown. */
+static void seed_cgroup(pid_t pid, char *out, size_t len)
+{
+	char path[64], buf[4096], *p;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (read_small(path, buf, sizeof(buf)) < 0)
+		return;
+	p = !strncmp(buf, "0::", 3) ? buf : strstr(buf, "\n0::");
+	if (!p)
+		return;
+	p += p == buf ? 3 : 4;
+	p[strcspn(p, "\n")] = '\0';
+	/* " (deleted)": the cgroup is gone; no path then. */
+	if (strlen(p) < len && !strstr(p, " (deleted)"))
+		strcpy(out, p);
+}
+
 struct seed {
 	struct engine *e;
 	uint64_t now;
@@ -261,8 +300,9 @@ static void seed_one(pid_t pid, void *arg)
 	const struct seed *sd = arg;
 	struct engine *e = sd->e;
 	unsigned long ppid = 0, uid = 0;
-	char path[64], buf[4096], *p;
+	char path[64], buf[4096], cg[1024], *p;
 	struct ec_event *ev;
+	uint64_t start;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
@@ -272,16 +312,22 @@ static void seed_one(pid_t pid, void *arg)
 		ppid = strtoul(p + 6, NULL, 10);
 	if ((p = strstr(buf, "\nUid:")))
 		uid = strtoul(p + 5, NULL, 10);
+	start = seed_start(pid, e->clock_offset_ns);
+	seed_cgroup(pid, cg, sizeof(cg));
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	n = read_small(path, buf, sizeof(buf));
 	if (n < 0)
 		return; /* gone meanwhile */
-	ev = ec_event_new((uint32_t)n);
+	ev = ec_event_new((uint32_t)n + (uint32_t)strlen(cg));
 	if (!ev) {
 		atomic_fetch_add_explicit(&e->lost_alloc, 1, memory_order_relaxed);
 		return;
 	}
 	memcpy(ev->data, buf, (size_t)n);
+	/* After the command line, as the reader puts it (bpf/events.h). */
+	memcpy(ev->data + n, cg, strlen(cg));
+	ev->h.rport = (uint16_t)strlen(cg);
+	ev->h.call_id = start;
 	ev->h.kind = EC_K_EXEC;
 	ev->h.source = EC_S_PROC;
 	ev->h.flags = EC_F_EXISTING;
@@ -327,6 +373,9 @@ int engine_attach(struct engine *e, char *err, size_t errlen)
 		return ret;
 	if (e->pkt && (ret = packets_attach(e->pkt, e->rb, err, errlen)))
 		return ret;
+	e->cgnames = cgroup_names_new();
+	if (!e->cgnames)
+		log_msg(LOG_INFO, "no cgroup v2 paths for processes: %s", strerror(errno));
 	e->exec_link = bpf_program__attach(e->proc->progs.proc_exec);
 	e->exit_link = e->exec_link ? bpf_program__attach(e->proc->progs.proc_exit) : NULL;
 	e->sys_enter_link = e->exit_link ? bpf_program__attach(e->tls->progs.tls_sys_enter) : NULL;
@@ -343,6 +392,20 @@ int engine_attach(struct engine *e, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot attach the raw tracepoints: %s", strerror(-ret));
 		return ret;
 	}
+	/* Without it a child that never execs has no command line of its own and a reused
+	 * pid is told apart only by the old process's exit. */
+	e->fork_link = bpf_program__attach(e->proc->progs.proc_fork);
+	if (!e->fork_link)
+		log_msg(LOG_WARN,
+			"cannot attach the fork tracepoint (%s): forked children show "
+			"no command line",
+			strerror(errno));
+	e->move_link = bpf_program__attach(e->proc->progs.proc_cgroup_move);
+	if (!e->move_link)
+		log_msg(LOG_WARN,
+			"cannot attach the cgroup_attach_task tracepoint (%s): a process "
+			"keeps the cgroup it had at its exec or fork",
+			strerror(errno));
 	e->disc = discover_new(&(struct discover_opts){
 	    .tls = e->tls,
 	    .proc = e->proc,
@@ -649,13 +712,16 @@ static void engine_detach(struct engine *e)
 	e->targets = NULL;
 	bpf_link__destroy(e->sys_enter_link);
 	bpf_link__destroy(e->exec_link);
+	bpf_link__destroy(e->fork_link);
+	bpf_link__destroy(e->move_link);
 	bpf_link__destroy(e->exit_link);
 	bpf_link__destroy(e->sock_enter_link);
 	bpf_link__destroy(e->sock_exit_link);
 	bpf_link__destroy(e->tls_task_exit_link);
 	bpf_link__destroy(e->sock_task_exit_link);
 	e->tls_task_exit_link = e->sock_task_exit_link = NULL;
-	e->sys_enter_link = e->exec_link = e->exit_link = NULL;
+	e->sys_enter_link = e->exec_link = e->exit_link = e->fork_link = NULL;
+	e->move_link = NULL;
 	e->sock_enter_link = e->sock_exit_link = NULL;
 }
 
@@ -695,6 +761,7 @@ void engine_free(struct engine *e)
 		while ((ev = spsc_pop(&e->q)))
 			free(ev);
 	free(e->slots);
+	cgroup_names_free(e->cgnames);
 	pcapng_reader_close(e->reader);
 	if (e->replay_name) {
 		pthread_mutex_destroy(&e->ctl_lock);

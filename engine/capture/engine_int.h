@@ -57,6 +57,8 @@ struct engine {
 	struct bpf_link *sys_enter_link;
 	struct bpf_link *exec_link;
 	struct bpf_link *exit_link;
+	struct bpf_link *fork_link;	      /* NULL: forks unseen (logged) */
+	struct bpf_link *move_link;	      /* NULL: cgroup moves unseen (logged) */
 	struct bpf_link *tls_task_exit_link;  /* tls_calls of threads that die in a call */
 	struct bpf_link *sock_task_exit_link; /* the socket source's per-thread entries */
 	struct ring_buffer *rb;
@@ -71,7 +73,9 @@ struct engine {
 	atomic_int_fast64_t q_bytes;
 	int64_t queue_bytes_max;
 	int wake_fd;
-	int64_t clock_offset_ns; /* realtime - boottime (or monotonic) */
+	int64_t clock_offset_ns;      /* realtime - boottime (or monotonic) */
+	struct cgroup_names *cgnames; /* cgroup ids to paths (NULL: no cgroup2); the engine
+				      * thread's once it runs, the seed's before */
 
 	pthread_t thread;
 	bool thread_running;

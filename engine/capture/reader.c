@@ -12,6 +12,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "engine/capture/cgroup.h"
 #include "engine/capture/engine_int.h"
 #include "engine/discover/discover.h"
 #include "engine/capture/keylog.h"
@@ -167,6 +168,9 @@ static int on_record(void *ctx, void *data, size_t size)
 	const struct ec_rec_hdr *h = &hdr;
 	struct ec_event *ev;
 	uint32_t path_len = 0;
+	uint64_t start = 0, cg_id = 0;
+	const char *cg = NULL;
+	size_t cg_len = 0;
 
 	/* Perf buffer samples are padded to 8 bytes, ring buffer ones are exact; a
 	 * perf sample starts 4 bytes into its record, so read the header by copy, not
@@ -191,14 +195,22 @@ static int on_record(void *ctx, void *data, size_t size)
 		on_keylog(e, h, data);
 		return 0;
 	}
-	if (h->kind == EC_K_EXEC) {
+	if (h->kind == EC_K_EXEC && !(h->flags & (EC_F_FORK | EC_F_MOVED))) {
 		/* The executable's path and identity go to discovery, not further. */
 		path_len = h->rport <= h->len ? h->rport : 0;
 		discover_exec(e->disc, (pid_t)h->pid, (pid_t)h->aux, (uint32_t)h->call_id,
 			      h->conn_id, h->ts_ns, h->flags & EC_F_HELD,
 			      (const char *)data + sizeof(*h) + h->len - path_len, path_len);
 	}
-	ev = malloc(sizeof(*ev) + h->len);
+	if (h->kind == EC_K_EXEC) {
+		/* The process's start and cgroup (bpf/events.h), its path after the
+		 * command line. */
+		memcpy(&start, h->laddr, sizeof(start));
+		memcpy(&cg_id, h->raddr, sizeof(cg_id));
+		cg = cgroup_names_get(e->cgnames, cg_id);
+		cg_len = cg ? strlen(cg) : 0;
+	}
+	ev = malloc(sizeof(*ev) + h->len + cg_len);
 	if (!ev) {
 		atomic_fetch_add_explicit(&e->lost_alloc, 1, memory_order_relaxed);
 		return 0;
@@ -206,8 +218,13 @@ static int on_record(void *ctx, void *data, size_t size)
 	memcpy(ev, data, sizeof(*h) + h->len);
 	if (h->kind == EC_K_EXEC) {
 		ev->h.len -= path_len;
-		ev->h.conn_id = ev->h.call_id = 0;
-		ev->h.rport = 0;
+		memcpy(ev->data + ev->h.len, cg, cg_len);
+		ev->h.len += cg_len;
+		ev->h.rport = (uint16_t)cg_len;
+		ev->h.conn_id = cg_id;
+		ev->h.call_id = start ? (uint64_t)((int64_t)start + e->clock_offset_ns) : 0;
+		memset(ev->h.laddr, 0, sizeof(ev->h.laddr));
+		memset(ev->h.raddr, 0, sizeof(ev->h.raddr));
 	}
 	ev->h.ts_ns = (uint64_t)((int64_t)ev->h.ts_ns + e->clock_offset_ns);
 	/* An IPv4 peer of an IPv6 socket is shown as what it is: IPv4. */

@@ -11,7 +11,7 @@ ECAPTOP=${ECAPTOP:-$top/ecaptop}
 
 ALL_TESTS="exch_pending exch_merged exch_sort exch_detail exch_80x24 conns_80x24 aggr_endpoints aggr_enter
 	exch_sql sql_rows_pg sql_rows_mariadb h2_frames shell_tree cli_pid_kept key_P_keeps events_time_order help_keys
-	quit_summary"
+	quit_summary cgroup_filter"
 
 skip_all() {
 	for t in $ALL_TESTS; do result SKIP "tui/$t" "$1"; done
@@ -530,6 +530,42 @@ t_quit_summary() {
 	tui_keys q
 	tui_wait "^ecaptop: [0-9]+ events, [0-9.]+[KMG]? bytes.*lost: reserve [0-9]+ read [0-9]+" 5 ||
 		{ fail "no summary after q"; return 1; }
+}
+
+# cgroup:PATH shows the processes of that cgroup v2 and below, never a sibling's: two
+# curls in two cgroups made here, the sibling's request first; the process row names
+# its cgroup.
+t_cgroup_filter() {
+	local mnt top rel t=$RANDOM rc=0
+	mnt=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+	[ -n "$mnt" ] || { echo "no cgroup v2 file system"; return 0; }
+	top=$mnt/ecaptop-tui-$t
+	mkdir -p "$top/a/x" "$top/b" || { fail "cannot make cgroups"; return 1; }
+	rel=${top#"$mnt"}
+	tui_start 200 30
+	tui_wait "Exchanges" 20 || { fail "ecaptop did not start"; rc=1; }
+	if [ $rc -eq 0 ]; then
+		tui_keys F4
+		tui_type "cgroup:$rel/a port:$PORT"
+		tui_keys Enter
+		tui_wait "filter: cgroup:$rel/a" 5 || { fail "the filter was not applied"; rc=1; }
+	fi
+	if [ $rc -eq 0 ]; then
+		bash -c 'echo $$ >"$0/cgroup.procs" && exec curl -s -o /dev/null "$1"' "$top/b" \
+			"http://127.0.0.1:$PORT/cg-b-$t"
+		bash -c 'echo $$ >"$0/cgroup.procs" && exec curl -s -o /dev/null "$1"' "$top/a/x" \
+			"http://127.0.0.1:$PORT/cg-a-$t"
+		tui_wait "curl .*cgroup:$rel/a/x" 10 || { fail "no curl row in $rel/a/x"; rc=1; }
+	fi
+	if [ $rc -eq 0 ]; then
+		tui_screen | grep -q "cgroup:$rel/b" && { fail "a process of the sibling cgroup is shown"; rc=1; }
+		tui_keys e
+		tui_wait "GET .*/cg-a-$t" 5 || { fail "the exchange in $rel/a/x is not shown"; rc=1; }
+		tui_screen | grep -q "/cg-b-$t" && { fail "the sibling's exchange is shown"; rc=1; }
+	fi
+	tui_stop
+	rmdir "$top/a/x" "$top/a" "$top/b" "$top" 2>/dev/null
+	return $rc
 }
 
 tests=("$@")

@@ -727,14 +727,17 @@ const char *exch_status_text(const struct store_exch *x, char *buf, size_t size)
 	return buf;
 }
 
-static void subject_end(struct filter_subject *s, const struct store_exch *x,
+static void subject_end(struct store *st, struct filter_subject *s, const struct store_exch *x,
 			const struct exch_end *e)
 {
+	const struct store_proc *p = store_proc_get(st, e->pid);
+
 	memset(s, 0, sizeof(*s));
 	s->has_pid = s->has_uid = true;
 	s->pid = e->pid;
 	s->uid = e->uid;
 	s->comm = e->comm;
+	s->cgroup = p ? p->cgroup : NULL;
 	s->protos = store_proto_bits((enum dec_proto)x->proto) | store_source_bits(e->source);
 	if (x->srv_port)
 		s->ports[s->n_ports++] = x->srv_port;
@@ -762,12 +765,12 @@ bool exch_passes(struct store *st, const struct store_exch *x)
 	if (!f)
 		return true;
 	if (x->cli.pid) {
-		subject_end(&s, x, &x->cli);
+		subject_end(st, &s, x, &x->cli);
 		if (filter_match(f, &s))
 			return true;
 	}
 	if (x->srv.pid) {
-		subject_end(&s, x, &x->srv);
+		subject_end(st, &s, x, &x->srv);
 		if (filter_match(f, &s))
 			return true;
 	}
