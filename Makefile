@@ -189,10 +189,10 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) tests/unit/unit.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(SAN_OBJS) $(LIBS) -o $@
 
-$(OUTPUT)/tsan/spsc_stress: tests/tsan/spsc_stress.c engine/capture/spsc.c engine/capture/spsc.h
+$(OUTPUT)/tsan/spsc_stress: tests/tsan/spsc_stress.c engine/spsc.c engine/spsc.h
 	$(call msg,TSAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -O1 -fsanitize=thread $< engine/capture/spsc.c -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) -O1 -fsanitize=thread $< engine/spsc.c -lpthread -o $@
 
 $(OUTPUT)/tools/%: tests/tools/%.c $(SAN_OBJS)
 	$(call msg,TOOL,$@)

@@ -98,17 +98,11 @@ void engine_replay_step(struct engine *e, int direction);
 /* Go to the first event later than ts_ns (0: the start; UINT64_MAX: the end). */
 void engine_replay_seek_time(struct engine *e, uint64_t ts_ns);
 
-struct pcapng_writer;
-/* Record every event engine_pop() hands out into w (borrowed; NULL stops). What is
- * written reaches the file at least once a second (engine_pop, engine_ack). A write
- * error is logged once and recording stops. */
-void engine_set_recorder(struct engine *e, struct pcapng_writer *w);
-
 /* Consumer: the next event, or NULL if none is waiting. Caller takes it (free()). */
 struct ec_event *engine_pop(struct engine *e);
 /* Consumer: a file descriptor that becomes readable when events are waiting;
- * call engine_ack() after draining, and at least every few hundred milliseconds
- * even when not draining (it also keeps the recording's once-a-second flush). */
+ * call engine_ack() after draining. (Recording, -w, is a sink the front end feeds
+ * after engine_pop: engine/file/record.h.) */
 int engine_wait_fd(const struct engine *e);
 void engine_ack(struct engine *e);
 void engine_stats(struct engine *e, struct engine_stats *st);

@@ -14,6 +14,7 @@
 #include "decoders/record_json.h"
 #include "tui/session/store.h"
 #include "engine/log.h"
+#include "engine/file/record.h"
 
 volatile int batch_stop_requested;
 
@@ -547,6 +548,7 @@ static bool drain(struct engine *e, struct store *st, struct batch_sink *bs)
 		ev = engine_pop(e);
 		if (!ev)
 			return true;
+		recorder_feed(bs->o->rec, ev);
 		if (ev->h.ts_ns > bs->last_ts)
 			bs->last_ts = ev->h.ts_ns;
 		store_add(st, ev);
@@ -632,6 +634,7 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 			break;
 		}
 		engine_ack(e);
+		recorder_tick(o->rec);
 		emptied = drain(e, store, &bs);
 		if (out_write(&bs))
 			goto out; /* standard output closed (a pipe to head): stop quietly */
@@ -675,6 +678,7 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 		 * still queued are still recorded (-w), and the stats go to stderr. */
 		unwritten = out_pending(&bs);
 		while ((ev = engine_pop(e))) {
+			recorder_feed(o->rec, ev);
 			unprinted++;
 			free(ev);
 		}

@@ -17,6 +17,7 @@ struct batch_opts {
 	bool json;
 	double duration_s;		  /* 0 = until interrupted */
 	const struct engine_opts *filter; /* borrowed: pids/uids also applied to process events */
+	struct recorder *rec; /* -w (borrowed), or NULL: each event taken is recorded first */
 };
 
 struct strbuf;

@@ -14,6 +14,7 @@
 #include "engine/engine.h"
 #include "engine/log.h"
 #include "engine/file/pcapng.h"
+#include "engine/file/record.h"
 #include "tui/session/store.h"
 #include "tui/batch.h"
 #include "tui/cli.h"
@@ -101,9 +102,11 @@ static void catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* The engine the command line asks for (live or replay), with its -w recorder
- * (*writer), started. NULL (said on stderr) on failure. */
-static struct engine *open_engine(const struct cli *c, struct pcapng_writer **writer)
+/* The engine the command line asks for (live or replay), started, and the -w file
+ * (*writer) with the sink that records into it (*rec). NULL (said on stderr) on
+ * failure. */
+static struct engine *open_engine(const struct cli *c, struct pcapng_writer **writer,
+				  struct recorder **rec)
 {
 	char err[512] = "";
 	struct engine *e;
@@ -143,7 +146,12 @@ static struct engine *open_engine(const struct cli *c, struct pcapng_writer **wr
 			engine_free(e);
 			return NULL;
 		}
-		engine_set_recorder(e, *writer);
+		*rec = recorder_new(*writer);
+		if (!*rec) {
+			fprintf(stderr, "ecaptop: out of memory\n");
+			engine_free(e);
+			return NULL;
+		}
 	}
 	if (engine_start(e, err, sizeof(err))) {
 		fprintf(stderr, "ecaptop: %s\n", err);
@@ -179,7 +187,7 @@ static void log_ready(struct engine *e, const struct cli *c)
 }
 
 /* The interactive view over a session store of its own. Its exit status. */
-static int run_tui(struct engine *e, const struct cli *c)
+static int run_tui(struct engine *e, const struct cli *c, struct recorder *rec)
 {
 	struct store_opts so = {.max_events = c->max_events, .keep = true};
 	char initial[ENGINE_MAX_FILTER * 2 * 12 + 16];
@@ -187,7 +195,8 @@ static int run_tui(struct engine *e, const struct cli *c)
 			      .store_cap = c->max_events,
 			      .source = c->read_path ? c->read_path : "live",
 			      .log_path = c->log_path,
-			      .filter = initial_filter(&c->eo, initial, sizeof(initial))};
+			      .filter = initial_filter(&c->eo, initial, sizeof(initial)),
+			      .rec = rec};
 	struct store *st = store_new(&so);
 	int status;
 
@@ -203,6 +212,7 @@ static int run_tui(struct engine *e, const struct cli *c)
 int main(int argc, char **argv)
 {
 	struct pcapng_writer *writer = NULL;
+	struct recorder *rec = NULL;
 	char err[512] = "";
 	struct engine *e;
 	struct cli c;
@@ -223,17 +233,19 @@ int main(int argc, char **argv)
 	/* Until curses starts (or for good, in batch mode) messages go to stderr. */
 	log_set_stderr(1, LOG_INFO);
 	catch_signals();
-	e = open_engine(&c, &writer);
+	e = open_engine(&c, &writer, &rec);
 	if (!e)
 		return 1;
 	log_ready(e, &c);
 	if (c.batch) {
 		c.bo.filter = &c.eo;
+		c.bo.rec = rec;
 		status = batch_run(e, &c.bo);
 	} else {
-		status = run_tui(e, &c);
+		status = run_tui(e, &c, rec);
 	}
 	engine_stop(e);
+	recorder_free(rec);
 	if (writer && finish_recording(e, writer, c.write_path, &c.eo))
 		status = 1;
 	engine_free(e);

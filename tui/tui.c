@@ -23,6 +23,7 @@
 
 #include "engine/log.h"
 #include "engine/file/pcapng.h"
+#include "engine/file/record.h"
 #include "tui/format.h"
 #include "tui/keymap.h"
 #include "tui/panel.h"
@@ -564,8 +565,10 @@ static bool drain(struct screen *s)
 
 	if (s->e)
 		engine_ack(s->e);
+	recorder_tick(s->o ? s->o->rec : NULL);
 	if (s->paused) {
 		while (s->e && (ev = engine_pop(s->e))) {
+			recorder_feed(s->o ? s->o->rec : NULL, ev);
 			pend_push(s, ev);
 			any = true;
 			if (++k % 512 == 0 && store_now_ns() > deadline)
@@ -581,6 +584,7 @@ static bool drain(struct screen *s)
 	}
 	s->drain_more = false;
 	while (s->e && (ev = engine_pop(s->e))) {
+		recorder_feed(s->o ? s->o->rec : NULL, ev);
 		feed(s, ev);
 		any = true;
 		if (++k % 256 == 0 && store_now_ns() > deadline) {
