@@ -38,21 +38,27 @@ struct engine_opts {
 	size_t n_cgroups;
 };
 
-/* Loss and volume counters. Everything that is dropped is counted here. */
+/* Every loss, by cause: what the header, --batch's stats and a saved file's
+ * statistics show. Everything that is dropped is counted here. */
+struct engine_losses {
+	uint64_t reserve;   /* BPF: ring buffer/perf output failed (buffer full) */
+	uint64_t read;	    /* BPF: user memory could not be read */
+	uint64_t trunc;	    /* BPF: a call larger than the per-call limit; bytes cut */
+	uint64_t map;	    /* BPF: a per-thread/per-call map was full: calls not followed */
+	uint64_t perf;	    /* perf buffer: samples the kernel reported lost beyond those
+			     * already in reserve (each loss is counted once) */
+	uint64_t queue;	    /* user space: the queue was full (slots or bytes) */
+	uint64_t malformed; /* user space: a record of the wrong size */
+	uint64_t alloc;	    /* user space: out of memory copying a record */
+};
+
+/* Loss and volume counters. */
 struct engine_stats {
-	uint64_t events;	 /* records delivered to the queue */
-	uint64_t bytes;		 /* payload bytes delivered */
-	uint64_t lost_reserve;	 /* BPF: ring buffer/perf output failed (buffer full) */
-	uint64_t lost_read;	 /* BPF: user memory could not be read */
-	uint64_t lost_trunc;	 /* BPF: a call larger than the per-call limit; bytes cut */
-	uint64_t lost_map;	 /* BPF: a per-thread/per-call map was full: calls not followed */
-	uint64_t lost_perf;	 /* perf buffer: samples the kernel reported lost beyond those
-				  * already in lost_reserve (each loss is counted once) */
-	uint64_t lost_queue;	 /* user space: the queue was full (slots or bytes) */
-	uint64_t lost_malformed; /* user space: a record of the wrong size */
-	uint64_t lost_alloc;	 /* user space: out of memory copying a record */
-	uint64_t libs_attached;	 /* library/executable files with probes */
-	bool ringbuf;		 /* true: ring buffer; false: perf buffer */
+	uint64_t events; /* records delivered to the queue */
+	uint64_t bytes;	 /* payload bytes delivered */
+	struct engine_losses lost;
+	uint64_t libs_attached; /* library/executable files with probes */
+	bool ringbuf;		/* true: ring buffer; false: perf buffer */
 };
 
 struct engine;

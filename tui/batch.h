@@ -34,7 +34,5 @@ void batch_print_stats(FILE *out, const struct engine_stats *st, bool json);
  * not being read (the stats then go to stderr). Borrows e. Returns the process exit
  * status: 1 when the source ended on an error (a corrupt replay file). */
 int batch_run(struct engine *e, const struct batch_opts *o);
-/* Set by the signal handler; the loop ends when it is non-zero. */
-extern volatile int batch_stop_requested;
 
 #endif

@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "tui/session/store.h"
 #include "tui/batch.h"
 #include "tui/cli.h"
+#include "tui/stop.h"
 #include "tui/tui.h"
 
 /* The --pid and --uid values in buf as "<pid_key>1<sep>2 <uid_key>0": the two
@@ -63,13 +63,7 @@ static int finish_recording(struct engine *e, struct pcapng_writer *w, const cha
 	meta.filter = capture_filter_desc(eo, ftext, sizeof(ftext));
 	meta.events = st.events;
 	meta.bytes = st.bytes;
-	meta.lost_reserve = st.lost_reserve;
-	meta.lost_read = st.lost_read;
-	meta.lost_trunc = st.lost_trunc;
-	meta.lost_perf = st.lost_perf;
-	meta.lost_queue = st.lost_queue;
-	meta.lost_malformed = st.lost_malformed;
-	meta.lost_alloc = st.lost_alloc;
+	meta.lost = st.lost;
 	if (pcapng_writer_close(w, &meta, &ws, err, sizeof(err))) {
 		fprintf(stderr, "ecaptop: writing %s failed: %s\n", path, err);
 		return -1;
@@ -78,28 +72,6 @@ static int finish_recording(struct engine *e, struct pcapng_writer *w, const cha
 		(unsigned long long)ws.events, (unsigned long long)ws.connections,
 		(unsigned long long)ws.file_bytes, path);
 	return 0;
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	batch_stop_requested = 1;
-}
-
-/* SIGINT, SIGTERM and SIGHUP ask the front end to stop; SIGPIPE is ignored. */
-static void catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* A closed terminal or a supervisor's hangup ends the capture as cleanly as a
-	 * stop: the -w file completed, the stats printed. */
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 }
 
 /* The engine the command line asks for (live or replay), started, and the -w file
@@ -232,7 +204,7 @@ int main(int argc, char **argv)
 
 	/* Until curses starts (or for good, in batch mode) messages go to stderr. */
 	log_set_stderr(1, LOG_INFO);
-	catch_signals();
+	stop_catch_signals();
 	e = open_engine(&c, &writer, &rec);
 	if (!e)
 		return 1;

@@ -440,7 +440,7 @@ void engine_stats(struct engine *e, struct engine_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->events = atomic_load_explicit(&e->q.n_events, memory_order_relaxed);
 	st->bytes = atomic_load_explicit(&e->q.n_bytes, memory_order_relaxed);
-	st->lost_queue = atomic_load_explicit(&e->q.lost_queue, memory_order_relaxed);
+	st->lost.queue = atomic_load_explicit(&e->q.lost_queue, memory_order_relaxed);
 	e->src_ops->stats(e->src, st);
 }
 
@@ -454,11 +454,11 @@ static void live_stats(void *arg, struct engine_stats *st)
 	uint64_t kernel_lost;
 
 	kernel_lost = atomic_load_explicit(&e->lost_perf, memory_order_relaxed);
-	st->lost_malformed = atomic_load_explicit(&e->lost_malformed, memory_order_relaxed);
-	st->lost_alloc = atomic_load_explicit(&e->lost_alloc, memory_order_relaxed);
+	st->lost.malformed = atomic_load_explicit(&e->lost_malformed, memory_order_relaxed);
+	st->lost.alloc = atomic_load_explicit(&e->lost_alloc, memory_order_relaxed);
 	st->libs_attached = e->disc ? discover_count(e->disc) : 0;
 	st->ringbuf = e->ringbuf;
-	st->lost_perf = kernel_lost;
+	st->lost.perf = kernel_lost;
 	if (!e->tls)
 		return; /* not loaded */
 	if (ncpu <= 0 || !(vals = calloc((size_t)ncpu, sizeof(*vals))))
@@ -474,13 +474,13 @@ static void live_stats(void *arg, struct engine_stats *st)
 			for (c = 0; c < ncpu; c++)
 				sum += vals[c];
 			if (cause == EC_L_RESERVE)
-				st->lost_reserve += sum;
+				st->lost.reserve += sum;
 			else if (cause == EC_L_READ)
-				st->lost_read += sum;
+				st->lost.read += sum;
 			else if (cause == EC_L_MAPFULL)
-				st->lost_map += sum;
+				st->lost.map += sum;
 			else
-				st->lost_trunc += sum;
+				st->lost.trunc += sum;
 		}
 	}
 	free(vals);
@@ -488,7 +488,7 @@ static void live_stats(void *arg, struct engine_stats *st)
 	 * failed to write, which the BPF side already counted as a reserve failure:
 	 * the same loss, counted once. lost_perf keeps only what the kernel reported
 	 * beyond that (none, unless something else writes to our perf buffers). */
-	st->lost_perf = kernel_lost > st->lost_reserve ? kernel_lost - st->lost_reserve : 0;
+	st->lost.perf = kernel_lost > st->lost.reserve ? kernel_lost - st->lost.reserve : 0;
 }
 
 void engine_stop(struct engine *e)

@@ -96,6 +96,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/engine.h"
 #include "engine/event.h"
 
 /* Largest TCP payload per synthetic packet: IPv4's total length is 16 bits. */
@@ -119,8 +120,8 @@ struct pcapng_meta {
 	const char *os;		/* reader only: shb_os */
 	const char *userappl;	/* reader only: shb_userappl */
 	uint64_t events, bytes; /* captured so far */
-	uint64_t lost_reserve, lost_read, lost_trunc, lost_perf, lost_queue;
-	uint64_t lost_malformed, lost_alloc;
+	/* all but lost.map, which files do not carry */
+	struct engine_losses lost;
 	uint64_t evicted; /* events the store dropped to stay within its cap */
 	bool has_final;	  /* reader: the counters come from a closing stats block */
 };
