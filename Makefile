@@ -34,7 +34,7 @@ endif
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARN) -I$(OUTPUT) -I. -D_GNU_SOURCE -DECAPTOP_VERSION=\"$(VERSION)\"
-LIBS := -lbpf -lelf -lz -lnghttp2 -lncursesw -ltinfo -lpcap -lpcre2-8 -lpthread
+LIBS := -lbpf -lelf -lZydis -lz -lnghttp2 -lncursesw -ltinfo -lpcap -lpcre2-8 -lpthread
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -66,7 +66,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
 
 # Debian packages: the build, then the programs the tests start.
 DEPS_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev libncurses-dev \
-	libpcap-dev libpcre2-dev zlib1g-dev libnghttp2-dev
+	libpcap-dev libpcre2-dev zlib1g-dev libnghttp2-dev libzydis-dev
 DEPS_TEST := openssl curl python3 tmux procps iproute2 xxd util-linux nginx-light mariadb-server \
 	mariadb-client postgresql zsh tshark tcpdump gnutls-bin libnss3-tools golang-go wget libssl-dev binutils
 # Only for make bench: the load generator and the peers ecaptop is compared with.
@@ -196,10 +196,10 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) tests/unit/unit.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(SAN_OBJS) $(LIBS) -o $@
 
-$(OUTPUT)/tsan/spsc_stress: tests/tsan/spsc_stress.c engine/capture/spsc.c engine/capture/spsc.h
+$(OUTPUT)/tsan/spsc_stress: tests/tsan/spsc_stress.c engine/spsc.c engine/spsc.h
 	$(call msg,TSAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -O1 -fsanitize=thread $< engine/capture/spsc.c -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) -O1 -fsanitize=thread $< engine/spsc.c -lpthread -o $@
 
 $(OUTPUT)/tools/%: tests/tools/%.c $(SAN_OBJS)
 	$(call msg,TOOL,$@)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "tui/batch.h"
+#include "tui/stop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +17,7 @@
 #include "tui/session/map.h"
 #include "tui/session/store.h"
 #include "engine/log.h"
-
-volatile int batch_stop_requested;
+#include "engine/file/record.h"
 
 static const char *family_name(uint8_t f)
 {
@@ -345,25 +345,25 @@ void batch_format_stats(struct strbuf *sb, const struct engine_stats *st, bool j
 		    "\"malformed\":%llu,\"alloc\":%llu,\"map_full\":%llu}}\n",
 		    (unsigned long long)st->events, (unsigned long long)st->bytes,
 		    st->ringbuf ? "ringbuf" : "perfbuf", (unsigned long long)st->libs_attached,
-		    (unsigned long long)st->lost_reserve, (unsigned long long)st->lost_perf,
-		    (unsigned long long)st->lost_queue, (unsigned long long)st->lost_read,
-		    (unsigned long long)st->lost_trunc, (unsigned long long)st->lost_malformed,
-		    (unsigned long long)st->lost_alloc, (unsigned long long)st->lost_map);
+		    (unsigned long long)st->lost.reserve, (unsigned long long)st->lost.perf,
+		    (unsigned long long)st->lost.queue, (unsigned long long)st->lost.read,
+		    (unsigned long long)st->lost.trunc, (unsigned long long)st->lost.malformed,
+		    (unsigned long long)st->lost.alloc, (unsigned long long)st->lost.map);
 	} else {
 		sb_printf(
 		    sb, "--- ecaptop stats: %llu events, %llu bytes (%s); lost: buffer full %llu, ",
 		    (unsigned long long)st->events, (unsigned long long)st->bytes,
 		    st->ringbuf ? "ring buffer" : "perf buffer",
-		    (unsigned long long)st->lost_reserve);
-		if (st->lost_perf)
-			sb_printf(sb, "perf lost %llu, ", (unsigned long long)st->lost_perf);
+		    (unsigned long long)st->lost.reserve);
+		if (st->lost.perf)
+			sb_printf(sb, "perf lost %llu, ", (unsigned long long)st->lost.perf);
 		sb_printf(sb,
 			  "queue full %llu, read fault %llu, truncated %llu, malformed %llu, "
 			  "alloc %llu, map full %llu\n",
-			  (unsigned long long)st->lost_queue, (unsigned long long)st->lost_read,
-			  (unsigned long long)st->lost_trunc,
-			  (unsigned long long)st->lost_malformed,
-			  (unsigned long long)st->lost_alloc, (unsigned long long)st->lost_map);
+			  (unsigned long long)st->lost.queue, (unsigned long long)st->lost.read,
+			  (unsigned long long)st->lost.trunc,
+			  (unsigned long long)st->lost.malformed,
+			  (unsigned long long)st->lost.alloc, (unsigned long long)st->lost.map);
 	}
 }
 
@@ -724,6 +724,7 @@ static bool drain(struct engine *e, struct store *st, struct batch_sink *bs)
 		ev = engine_pop(e);
 		if (!ev)
 			return true;
+		recorder_feed(bs->o->rec, ev);
 		if (ev->h.ts_ns > bs->last_ts)
 			bs->last_ts = ev->h.ts_ns;
 		store_add(st, ev);
@@ -789,7 +790,7 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 	out_open(&bs);
 	bs.progress = now_s();
 
-	while (!batch_stop_requested) {
+	while (!stop_requested) {
 		struct pollfd pfd[2] = {
 		    {.fd = out_pending(&bs) < OUT_MAX ? engine_wait_fd(e) : -1, .events = POLLIN},
 		    {.fd = out_pending(&bs) && bs.nonblock ? STDOUT_FILENO : -1,
@@ -810,6 +811,7 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 			break;
 		}
 		engine_ack(e);
+		recorder_tick(o->rec);
 		emptied = drain(e, store, &bs);
 		if (out_write(&bs))
 			goto out; /* standard output closed (a pipe to head): stop quietly */
@@ -823,7 +825,7 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 	engine_stop(e);
 	for (;;) {
 		/* A reader that has taken nothing for a second gets no grace. */
-		if (batch_stop_requested && !deadline)
+		if (stop_requested && !deadline)
 			deadline = now_s() - bs.progress > 1.0 ? now_s()
 							       : now_s() + STOP_GRACE_MS / 1000.0;
 		if (!closed) {
@@ -854,6 +856,7 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 		 * still queued are still recorded (-w), and the stats go to stderr. */
 		unwritten = out_pending(&bs);
 		while ((ev = engine_pop(e))) {
+			recorder_feed(o->rec, ev);
 			unprinted++;
 			free(ev);
 		}

@@ -201,8 +201,8 @@ static void draw_header(struct screen *s)
 	uint64_t now = store_now_ns(), el = (now - s->start_ns) / 1000000000ull;
 	static const char *const lost_names[] = {"reserve", "read",	 "trunc", "perf",
 						 "queue",   "malformed", "alloc", "map"};
-	uint64_t lost[] = {es->lost_reserve, es->lost_read,	 es->lost_trunc, es->lost_perf,
-			   es->lost_queue,   es->lost_malformed, es->lost_alloc, es->lost_map};
+	uint64_t lost[] = {es->lost.reserve, es->lost.read,	 es->lost.trunc, es->lost.perf,
+			   es->lost.queue,   es->lost.malformed, es->lost.alloc, es->lost.map};
 	int x = 0;
 	size_t i;
 

@@ -454,13 +454,7 @@ int save_write(struct screen *s, const char *path_in, char *msg, size_t msglen)
 	meta.filter = filter_text(store_get_filter(s->st));
 	meta.events = s->es.events;
 	meta.bytes = s->es.bytes;
-	meta.lost_reserve = s->es.lost_reserve;
-	meta.lost_read = s->es.lost_read;
-	meta.lost_trunc = s->es.lost_trunc;
-	meta.lost_perf = s->es.lost_perf;
-	meta.lost_queue = s->es.lost_queue;
-	meta.lost_malformed = s->es.lost_malformed;
-	meta.lost_alloc = s->es.lost_alloc;
+	meta.lost = s->es.lost;
 	meta.evicted = ss.evicted;
 	meta.decode = x.plan.decode[0] ? x.plan.decode : NULL;
 	w = pcapng_writer_open(path, &meta, force, err, sizeof(err));

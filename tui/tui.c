@@ -23,11 +23,13 @@
 
 #include "engine/log.h"
 #include "engine/file/pcapng.h"
+#include "engine/file/record.h"
 #include "tui/format.h"
 #include "tui/keymap.h"
 #include "tui/panel.h"
 #include "tui/save.h"
 #include "tui/screen.h"
+#include "tui/stop.h"
 #include "tui/theme.h"
 #include "tui/timeline.h"
 
@@ -35,14 +37,6 @@
 #define FILTER_BUDGET_NS (8 * 1000000ull)
 #define VIEW_BUDGET_NS	 (8 * 1000000ull)
 #define FRAME_NS	 (250 * 1000000ull) /* header figures refresh */
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 static void message(struct screen *s, bool error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -566,8 +560,10 @@ static bool drain(struct screen *s)
 
 	if (s->e)
 		engine_ack(s->e);
+	recorder_tick(s->o ? s->o->rec : NULL);
 	if (s->paused) {
 		while (s->e && (ev = engine_pop(s->e))) {
+			recorder_feed(s->o ? s->o->rec : NULL, ev);
 			pend_push(s, ev);
 			any = true;
 			if (++k % 512 == 0 && store_now_ns() > deadline)
@@ -583,6 +579,7 @@ static bool drain(struct screen *s)
 	}
 	s->drain_more = false;
 	while (s->e && (ev = engine_pop(s->e))) {
+		recorder_feed(s->o ? s->o->rec : NULL, ev);
 		feed(s, ev);
 		any = true;
 		if (++k % 256 == 0 && store_now_ns() > deadline) {
@@ -1379,10 +1376,10 @@ static void summary(struct screen *s)
 		"ecaptop: %llu events, %s bytes, %llu exchanges; lost: reserve %llu read %llu "
 		"trunc %llu perf %llu queue %llu malformed %llu alloc %llu; evicted %llu\n",
 		(unsigned long long)s->es.events, fmt_bytes(s->es.bytes, b, sizeof(b)),
-		(unsigned long long)xs.total, (unsigned long long)s->es.lost_reserve,
-		(unsigned long long)s->es.lost_read, (unsigned long long)s->es.lost_trunc,
-		(unsigned long long)s->es.lost_perf, (unsigned long long)s->es.lost_queue,
-		(unsigned long long)s->es.lost_malformed, (unsigned long long)s->es.lost_alloc,
+		(unsigned long long)xs.total, (unsigned long long)s->es.lost.reserve,
+		(unsigned long long)s->es.lost.read, (unsigned long long)s->es.lost.trunc,
+		(unsigned long long)s->es.lost.perf, (unsigned long long)s->es.lost.queue,
+		(unsigned long long)s->es.lost.malformed, (unsigned long long)s->es.lost.alloc,
 		(unsigned long long)(ss.evicted + s->pend_dropped));
 }
 
@@ -1430,7 +1427,6 @@ static int screen_init(struct screen *s)
 int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 {
 	struct screen s;
-	struct sigaction sa, old_int, old_term, old_hup;
 	uint64_t last_draw = 0;
 	bool dirty = true;
 	int i;
@@ -1465,12 +1461,6 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 	}
 	/* nothing may reach the terminal while curses owns it */
 	log_set_stderr(0, LOG_INFO);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup); /* the terminal went away: stop cleanly */
 	if (o && o->filter && o->filter[0] && set_filter(&s, o->filter))
 		log_msg(LOG_WARN, "initial filter '%s' is not valid", o->filter);
 	/* the first filter holds -p/-u: the kernel set nothing may widen */
@@ -1523,9 +1513,6 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 
 	endwin();
 	summary(&s);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
 	for (i = 0; i < 3; i++)
 		store_view_free(s.views[i]);
 	exch_view_free(s.xv);

@@ -28,6 +28,7 @@
 #include "bpf/packets.h"
 #include "engine/capture/engine_int.h"
 #include "engine/capture/keylog.h"
+#include "engine/file/pcapng.h"
 #include "engine/file/pcapng_pkt.h"
 #include "engine/log.h"
 #include "packets.skel.h"
@@ -748,7 +749,7 @@ static void emit(struct packets *p, struct held h)
 	ev->h.aux = r->wire_len;
 	memcpy(ev->data, text, n);
 	free(h.rec);
-	if (!queue_push(p->e, ev)) /* frees ev */
+	if (!evq_push(&p->e->q, ev)) /* frees ev */
 		atomic_fetch_add_explicit(&p->lost_user, 1, memory_order_relaxed);
 }
 

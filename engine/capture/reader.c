@@ -71,16 +71,15 @@ static void push_event(struct engine *e, struct ec_event *ev)
 {
 	uint32_t len = ev->h.len;
 
-	if (!queue_push(e, ev))
+	if (!evq_push(&e->q, ev))
 		return; /* counted as a queue loss */
-	atomic_fetch_add_explicit(&e->n_events, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&e->n_bytes, len, memory_order_relaxed);
+	evq_delivered(&e->q, len);
 	e->pushed = true;
 	/* Under sustained load ring_buffer__poll() does not return while records keep
 	 * coming: wake the consumer from here too, every WAKE_BATCH records, or it
 	 * sleeps while the queue fills. */
 	if (++e->since_wake >= WAKE_BATCH) {
-		engine_wake(e);
+		evq_wake(&e->q);
 		e->since_wake = 0;
 	}
 }
@@ -177,7 +176,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	 * in place (it is not aligned). */
 	/* Once a stop is requested, take what the buffer held then (a buffer's worth)
 	 * but no more: under sustained load the poll would never return. */
-	if (atomic_load_explicit(&e->stop, memory_order_relaxed)) {
+	if (atomic_load_explicit(&e->q.stop, memory_order_relaxed)) {
 		e->after_stop += size;
 		if (e->after_stop > e->opts.ring_bytes)
 			return -ECANCELED;
@@ -269,19 +268,11 @@ static void on_perf_lost(void *ctx, int cpu, __u64 cnt)
 	atomic_fetch_add_explicit(&e->lost_perf, cnt, memory_order_relaxed);
 }
 
-void engine_wake(struct engine *e)
-{
-	uint64_t one = 1;
-
-	if (write(e->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_msg(LOG_WARN, "cannot wake the front end: %s", strerror(errno));
-}
-
 void *engine_thread(void *arg)
 {
 	struct engine *e = arg;
 
-	while (!atomic_load(&e->stop)) {
+	while (!evq_stopping(&e->q)) {
 		int n;
 
 		e->pushed = false;
@@ -298,13 +289,13 @@ void *engine_thread(void *arg)
 			break;
 		}
 		if (e->pushed) {
-			engine_wake(e);
+			evq_wake(&e->q);
 			e->since_wake = 0;
 		}
 		if (e->n_held)
 			attr_flush(e, 0, mono_ms(), true);
 		if (packets_tick(e->pkt, false)) /* packets leave the hold here */
-			engine_wake(e);
+			evq_wake(&e->q);
 	}
 	/* Drain what the kernel already wrote, so a clean stop loses nothing. */
 	e->pushed = false;
@@ -314,7 +305,7 @@ void *engine_thread(void *arg)
 		perf_buffer__consume(e->pb);
 	attr_flush(e, 0, UINT64_MAX - ATTR_HOLD_MS, true);
 	packets_tick(e->pkt, true);
-	engine_wake(e);
+	evq_wake(&e->q);
 	return NULL;
 }
 

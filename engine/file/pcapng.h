@@ -102,6 +102,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/engine.h"
 #include "engine/event.h"
 
 /* Largest TCP payload per synthetic packet: IPv4's total length is 16 bits. */
@@ -112,6 +113,10 @@
 /* h.flags bit set by the reader of foreign files on the first event after
  * bytes of that direction were lost (a hole the out-of-order buffer could not
  * fill, or a packet cut by the capture's snap length). */
+/* A recording (-w, or --packets' pcapng) reaches the disk at least this often: a
+ * killed recording loses at most this much. */
+#define RECORD_FLUSH_MS 1000
+
 #define PCAPNG_F_GAP 0x100
 
 /* What a file says about its capture. The writer borrows every pointer for the
@@ -125,8 +130,8 @@ struct pcapng_meta {
 	const char *os;		/* reader only: shb_os */
 	const char *userappl;	/* reader only: shb_userappl */
 	uint64_t events, bytes; /* captured so far */
-	uint64_t lost_reserve, lost_read, lost_trunc, lost_perf, lost_queue;
-	uint64_t lost_malformed, lost_alloc;
+	/* all but lost.map, which files do not carry */
+	struct engine_losses lost;
 	uint64_t evicted; /* events the store dropped to stay within its cap */
 	bool has_final;	  /* reader: the counters come from a closing stats block */
 };

@@ -1188,8 +1188,8 @@ static int write_stats_block(struct pcapng_writer *w, const struct pcapng_meta *
 		     "reserve=%" PRIu64 " read=%" PRIu64 " trunc=%" PRIu64 " perf=%" PRIu64
 		     " queue=%" PRIu64 " malformed=%" PRIu64 " alloc=%" PRIu64 " evicted=%" PRIu64
 		     "; saved %" PRIu64 " events, %" PRIu64 " connections",
-		     m->events, m->bytes, m->lost_reserve, m->lost_read, m->lost_trunc,
-		     m->lost_perf, m->lost_queue, m->lost_malformed, m->lost_alloc, m->evicted,
+		     m->events, m->bytes, m->lost.reserve, m->lost.read, m->lost.trunc,
+		     m->lost.perf, m->lost.queue, m->lost.malformed, m->lost.alloc, m->evicted,
 		     w->st.events, w->st.connections);
 	if (n < 0)
 		n = 0;
@@ -1205,13 +1205,13 @@ static int write_stats_block(struct pcapng_writer *w, const struct pcapng_meta *
 		   m->filter ? strlen(m->filter) : 0) ||
 	    jfieldf(w, "ECAPTOP_EVENTS", "%" PRIu64, m->events) ||
 	    jfieldf(w, "ECAPTOP_BYTES", "%" PRIu64, m->bytes) ||
-	    jfieldf(w, "ECAPTOP_LOST_RESERVE", "%" PRIu64, m->lost_reserve) ||
-	    jfieldf(w, "ECAPTOP_LOST_READ", "%" PRIu64, m->lost_read) ||
-	    jfieldf(w, "ECAPTOP_LOST_TRUNC", "%" PRIu64, m->lost_trunc) ||
-	    jfieldf(w, "ECAPTOP_LOST_PERF", "%" PRIu64, m->lost_perf) ||
-	    jfieldf(w, "ECAPTOP_LOST_QUEUE", "%" PRIu64, m->lost_queue) ||
-	    jfieldf(w, "ECAPTOP_LOST_MALFORMED", "%" PRIu64, m->lost_malformed) ||
-	    jfieldf(w, "ECAPTOP_LOST_ALLOC", "%" PRIu64, m->lost_alloc) ||
+	    jfieldf(w, "ECAPTOP_LOST_RESERVE", "%" PRIu64, m->lost.reserve) ||
+	    jfieldf(w, "ECAPTOP_LOST_READ", "%" PRIu64, m->lost.read) ||
+	    jfieldf(w, "ECAPTOP_LOST_TRUNC", "%" PRIu64, m->lost.trunc) ||
+	    jfieldf(w, "ECAPTOP_LOST_PERF", "%" PRIu64, m->lost.perf) ||
+	    jfieldf(w, "ECAPTOP_LOST_QUEUE", "%" PRIu64, m->lost.queue) ||
+	    jfieldf(w, "ECAPTOP_LOST_MALFORMED", "%" PRIu64, m->lost.malformed) ||
+	    jfieldf(w, "ECAPTOP_LOST_ALLOC", "%" PRIu64, m->lost.alloc) ||
 	    jfieldf(w, "ECAPTOP_EVICTED", "%" PRIu64, m->evicted) || blk_end(w))
 		return w->error;
 	return 0;
@@ -1587,8 +1587,8 @@ static int write_header(struct pcapng_writer *w, const struct pcapng_meta *m)
 	snprintf(line, sizeof(line),
 		 "Lost: reserve=%" PRIu64 " read=%" PRIu64 " trunc=%" PRIu64 " perf=%" PRIu64
 		 " queue=%" PRIu64 " malformed=%" PRIu64 " alloc=%" PRIu64 " evicted=%" PRIu64,
-		 m->lost_reserve, m->lost_read, m->lost_trunc, m->lost_perf, m->lost_queue,
-		 m->lost_malformed, m->lost_alloc, m->evicted);
+		 m->lost.reserve, m->lost.read, m->lost.trunc, m->lost.perf, m->lost.queue,
+		 m->lost.malformed, m->lost.alloc, m->evicted);
 	if (blk_opt_str(w, PNG_OPT_COMMENT, line))
 		return w->error;
 	if (m->decode && *m->decode) {

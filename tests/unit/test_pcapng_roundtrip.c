@@ -138,8 +138,8 @@ static int write_all(const char *path, int with_close_conn, struct pcapng_writer
 	}
 	fin.events = 123456;
 	fin.bytes = 9876543;
-	fin.lost_queue = 7;
-	fin.lost_reserve = 3;
+	fin.lost.queue = 7;
+	fin.lost.reserve = 3;
 	fin.evicted = 11;
 	if (pcapng_writer_close(w, &fin, st, err, sizeof(err))) {
 		printf("  close: %s\n", err);
@@ -192,8 +192,8 @@ static void test_roundtrip_many(void)
 	CHECK_EQ_STR(m->filter, "pid:31337 proto:http");
 	CHECK_EQ_INT(m->events, 123456);
 	CHECK_EQ_INT(m->bytes, 9876543);
-	CHECK_EQ_INT(m->lost_queue, 7);
-	CHECK_EQ_INT(m->lost_reserve, 3);
+	CHECK_EQ_INT(m->lost.queue, 7);
+	CHECK_EQ_INT(m->lost.reserve, 3);
 	CHECK_EQ_INT(m->evicted, 11);
 	CHECK(m->userappl && !strncmp(m->userappl, "ecaptop ", 8));
 	CHECK(m->os && strstr(m->os, "Linux"));
