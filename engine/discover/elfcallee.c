@@ -189,7 +189,7 @@ static int scan_targets(const struct image *im, struct fn *f)
 	return 0;
 }
 
-bool elf_x86_entry_emulated(const uint8_t *code, size_t n)
+bool x86_entry_emulated(const uint8_t *code, size_t n)
 {
 	static const uint8_t nop5[] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
 
@@ -202,7 +202,7 @@ bool elf_x86_entry_emulated(const uint8_t *code, size_t n)
 	return n >= sizeof(nop5) && !memcmp(code, nop5, sizeof(nop5));
 }
 
-int elf_common_callee(const char *path, const char *a, const char *b, struct elf_callee *out)
+int find_common_callee(const char *path, const char *a, const char *b, struct callee_info *out)
 {
 	struct fn f[2] = {{.name = a}, {.name = b}};
 	struct image im = {0};
@@ -267,7 +267,7 @@ int elf_common_callee(const char *path, const char *a, const char *b, struct elf
 		out->vaddr = found;
 		ret = code_at(&im, found, 1, &out->file_off) ? read_code(&im, found, avail, code)
 							     : -ENOEXEC;
-		out->emulated = !ret && elf_x86_entry_emulated(code, avail);
+		out->emulated = !ret && x86_entry_emulated(code, avail);
 	}
 out:
 	elfsym_close(fd, elf);
@@ -276,7 +276,7 @@ out:
 
 /* ---- an open file's code (elf_code_*) ---- */
 
-struct elf_code {
+struct code_img {
 	int fd;
 	Elf *elf;
 	struct image im;
@@ -284,9 +284,9 @@ struct elf_code {
 	size_t n_data;
 };
 
-int elf_code_open(const char *path, struct elf_code **out)
+int code_img_open(const char *path, struct code_img **out)
 {
-	struct elf_code *c = calloc(1, sizeof(*c));
+	struct code_img *c = calloc(1, sizeof(*c));
 	bool have_hdr = false;
 	size_t i, nph;
 	GElf_Ehdr eh;
@@ -324,11 +324,11 @@ int elf_code_open(const char *path, struct elf_code **out)
 	*out = c;
 	return 0;
 fail:
-	elf_code_close(c);
+	code_img_close(c);
 	return ret;
 }
 
-void elf_code_close(struct elf_code *c)
+void code_img_close(struct code_img *c)
 {
 	if (!c)
 		return;
@@ -336,30 +336,30 @@ void elf_code_close(struct elf_code *c)
 	free(c);
 }
 
-const uint8_t *elf_code_bytes(const struct elf_code *c, uint64_t vaddr, uint64_t len,
+const uint8_t *code_img_bytes(const struct code_img *c, uint64_t vaddr, uint64_t len,
 			      uint64_t *file_off)
 {
 	return code_at(&c->im, vaddr, len, file_off);
 }
 
-size_t elf_code_nfuncs(const struct elf_code *c)
+size_t code_img_nfuncs(const struct code_img *c)
 {
 	return c->im.n_fde;
 }
 
-uint64_t elf_code_func(const struct elf_code *c, size_t i)
+uint64_t code_img_func(const struct code_img *c, size_t i)
 {
 	if (i >= c->im.n_fde)
 		return 0;
 	return c->im.table_base + (uint64_t)(int64_t)rd32(c->im.table + i * 8);
 }
 
-bool elf_code_is_func(const struct elf_code *c, uint64_t vaddr)
+bool code_img_is_func(const struct code_img *c, uint64_t vaddr)
 {
 	return fde_start(&c->im, vaddr);
 }
 
-size_t elf_code_find_cstr(const struct elf_code *c, const char *s, uint64_t *vaddrs, size_t max)
+size_t code_img_find_cstr(const struct code_img *c, const char *s, uint64_t *vaddrs, size_t max)
 {
 	size_t n = strlen(s) + 1, i, found = 0;
 

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct elf_callee {
+struct callee_info {
 	uint64_t vaddr;	   /* the callee's start */
 	uint64_t file_off; /* the same place as a file offset (what a uprobe takes) */
 	bool emulated;	   /* the kernel emulates its first instruction (x86: push, nop5) */
@@ -28,36 +28,36 @@ struct elf_callee {
  * 0 and *out; -ENOENT when there is none or more than one; -ENOTSUP for another
  * architecture or an .eh_frame_hdr encoding it does not read; -errno otherwise.
  */
-int elf_common_callee(const char *path, const char *a, const char *b, struct elf_callee *out);
+int find_common_callee(const char *path, const char *a, const char *b, struct callee_info *out);
 
 /* Does the x86-64 instruction starting at code[0..n) run without single-stepping
  * when a uprobe sits on it? The kernel emulates push, call and jmp; newer kernels
  * also nops, and 6.18 turns a probed 5-byte nop into a call. */
-bool elf_x86_entry_emulated(const uint8_t *code, size_t n);
+bool x86_entry_emulated(const uint8_t *code, size_t n);
 
 /*
  * An x86-64 ELF file's code for analyses of one library's machine code (the key-log
  * function of OpenSSL, engine/discover/keylog.c): its executable bytes, the function
  * starts listed in .eh_frame_hdr, and C strings in its read-only data.
  */
-struct elf_code;
-/* 0 and *out (give it back with elf_code_close); -ENOTSUP for another architecture
+struct code_img;
+/* 0 and *out (give it back with code_img_close); -ENOTSUP for another architecture
  * or no .eh_frame_hdr table we read; -ENOEXEC, -ENOMEM, -errno otherwise. */
-int elf_code_open(const char *path, struct elf_code **out);
+int code_img_open(const char *path, struct code_img **out);
 /* Accepts NULL. */
-void elf_code_close(struct elf_code *c);
+void code_img_close(struct code_img *c);
 /* The bytes [vaddr, vaddr + len) if one executable segment of the file holds them
  * all (borrowed from c), and their file offset in *file_off if non-NULL; else NULL. */
-const uint8_t *elf_code_bytes(const struct elf_code *c, uint64_t vaddr, uint64_t len,
+const uint8_t *code_img_bytes(const struct code_img *c, uint64_t vaddr, uint64_t len,
 			      uint64_t *file_off);
 /* Function starts with unwind information, ascending: how many, the i-th (0 past
  * the end), and whether vaddr is one. */
-size_t elf_code_nfuncs(const struct elf_code *c);
-uint64_t elf_code_func(const struct elf_code *c, size_t i);
-bool elf_code_is_func(const struct elf_code *c, uint64_t vaddr);
+size_t code_img_nfuncs(const struct code_img *c);
+uint64_t code_img_func(const struct code_img *c, size_t i);
+bool code_img_is_func(const struct code_img *c, uint64_t vaddr);
 /* The addresses of the C string s (a whole string: a NUL before it, its own NUL
  * after) in loadable, non-executable segments (a string may be there more than once
  * where compilation units were not merged). How many (up to max) into vaddrs. */
-size_t elf_code_find_cstr(const struct elf_code *c, const char *s, uint64_t *vaddrs, size_t max);
+size_t code_img_find_cstr(const struct code_img *c, const char *s, uint64_t *vaddrs, size_t max);
 
 #endif

@@ -64,7 +64,7 @@ static uint64_t rdz(const uint8_t *b, size_t n, uint64_t off, unsigned size)
 
 /* ---- ELF ---- */
 
-struct elf_img {
+struct goelf {
 	const uint8_t *b;
 	size_t n;
 	uint16_t type, machine;
@@ -72,7 +72,7 @@ struct elf_img {
 	unsigned phnum, shnum, shstrndx;
 };
 
-static bool elf_parse(struct elf_img *e, const uint8_t *b, size_t n)
+static bool goelf_parse(struct goelf *e, const uint8_t *b, size_t n)
 {
 	memset(e, 0, sizeof(*e));
 	e->b = b;
@@ -104,7 +104,7 @@ struct seg {
 	uint64_t off, vaddr, filesz;
 };
 
-static bool elf_phdr(const struct elf_img *e, unsigned i, uint32_t *type, struct seg *s)
+static bool goelf_phdr(const struct goelf *e, unsigned i, uint32_t *type, struct seg *s)
 {
 	uint64_t p = e->phoff + (uint64_t)i * 56, v;
 
@@ -120,8 +120,8 @@ static bool elf_phdr(const struct elf_img *e, unsigned i, uint32_t *type, struct
 
 /* File offset of the virtual address v and the bytes available there in its segment;
  * false if no loaded segment holds it in the file. */
-static bool elf_v2off(const struct elf_img *e, uint64_t v, uint64_t *off, uint64_t *avail,
-		      uint32_t *flags)
+static bool goelf_v2off(const struct goelf *e, uint64_t v, uint64_t *off, uint64_t *avail,
+			uint32_t *flags)
 {
 	unsigned i;
 
@@ -129,7 +129,7 @@ static bool elf_v2off(const struct elf_img *e, uint64_t v, uint64_t *off, uint64
 		struct seg s;
 		uint32_t type;
 
-		if (!elf_phdr(e, i, &type, &s) || type != PT_LOAD_)
+		if (!goelf_phdr(e, i, &type, &s) || type != PT_LOAD_)
 			continue;
 		if (v < s.vaddr || v - s.vaddr >= s.filesz)
 			continue;
@@ -149,7 +149,7 @@ struct sect {
 	uint64_t addr, off, size;
 };
 
-static bool elf_shdr(const struct elf_img *e, unsigned i, struct sect *s, const char **name)
+static bool goelf_shdr(const struct goelf *e, unsigned i, struct sect *s, const char **name)
 {
 	uint64_t p = e->shoff + (uint64_t)i * 64, nameoff, stroff, strsize;
 	uint64_t sp = e->shoff + (uint64_t)e->shstrndx * 64;
@@ -169,14 +169,14 @@ static bool elf_shdr(const struct elf_img *e, unsigned i, struct sect *s, const 
 }
 
 /* The section called name, with its bytes inside the file; false if absent. */
-static bool elf_section(const struct elf_img *e, const char *name, struct sect *out)
+static bool goelf_section(const struct goelf *e, const char *name, struct sect *out)
 {
 	unsigned i;
 
 	for (i = 0; i < e->shnum; i++) {
 		const char *nm;
 
-		if (!elf_shdr(e, i, out, &nm) || strcmp(nm, name))
+		if (!goelf_shdr(e, i, out, &nm) || strcmp(nm, name))
 			continue;
 		/* SHT_NOBITS has no bytes in the file. */
 		if (out->type == 8 || out->off > e->n || out->size > e->n - out->off)
@@ -512,7 +512,7 @@ static int arm64_rets(const uint8_t *code, size_t size, uint64_t entry, const ui
 /* ---- the whole binary ---- */
 
 /* Find the pclntab without section names: its header in a non-executable segment. */
-static bool find_pcln_scan(const struct elf_img *e, uint64_t text_addr, struct pcln *p)
+static bool find_pcln_scan(const struct goelf *e, uint64_t text_addr, struct pcln *p)
 {
 	unsigned i;
 
@@ -521,7 +521,7 @@ static bool find_pcln_scan(const struct elf_img *e, uint64_t text_addr, struct p
 		uint32_t type;
 		uint64_t o;
 
-		if (!elf_phdr(e, i, &type, &s) || type != PT_LOAD_ || (s.flags & PF_X_) ||
+		if (!goelf_phdr(e, i, &type, &s) || type != PT_LOAD_ || (s.flags & PF_X_) ||
 		    s.off > e->n || s.filesz > e->n - s.off)
 			continue;
 		for (o = 0; o + 64 <= s.filesz; o += 8) {
@@ -544,7 +544,7 @@ static bool find_pcln_scan(const struct elf_img *e, uint64_t text_addr, struct p
 	return false;
 }
 
-static void read_buildinfo(const struct elf_img *e, struct gobin_info *gi)
+static void read_buildinfo(const struct goelf *e, struct gobin_info *gi)
 {
 	static const char magic[] = "\xff Go buildinf:";
 	const uint8_t *b = NULL;
@@ -552,7 +552,7 @@ static void read_buildinfo(const struct elf_img *e, struct gobin_info *gi)
 	struct sect s;
 	unsigned i;
 
-	if (elf_section(e, ".go.buildinfo", &s)) {
+	if (goelf_section(e, ".go.buildinfo", &s)) {
 		b = e->b + s.off;
 		n = s.size;
 	} else {
@@ -563,7 +563,7 @@ static void read_buildinfo(const struct elf_img *e, struct gobin_info *gi)
 			uint32_t type;
 			uint64_t o;
 
-			if (!elf_phdr(e, i, &type, &sg) || type != PT_LOAD_ ||
+			if (!goelf_phdr(e, i, &type, &sg) || type != PT_LOAD_ ||
 			    !(sg.flags & PF_W_) || sg.off > e->n || sg.filesz > e->n - sg.off)
 				continue;
 			for (o = 0; o + 32 <= sg.filesz; o += 16)
@@ -591,12 +591,12 @@ static void read_buildinfo(const struct elf_img *e, struct gobin_info *gi)
 		uint64_t hdr, data, len, off, avail;
 
 		if ((ps != 4 && ps != 8) || !rd(b, n, 16, ps, &hdr) ||
-		    !elf_v2off(e, hdr, &off, &avail, NULL) || avail < 2 * ps)
+		    !goelf_v2off(e, hdr, &off, &avail, NULL) || avail < 2 * ps)
 			return;
 		data = rdz(e->b, e->n, off, ps);
 		len = rdz(e->b, e->n, off + ps, ps);
-		if (!len || len >= sizeof(gi->version) || !elf_v2off(e, data, &off, &avail, NULL) ||
-		    avail < len)
+		if (!len || len >= sizeof(gi->version) ||
+		    !goelf_v2off(e, data, &off, &avail, NULL) || avail < len)
 			return;
 		memcpy(gi->version, e->b + off, len);
 		gi->version[len] = '\0';
@@ -621,7 +621,7 @@ static int go_minor(const char *v)
  * kernel writes their breakpoint bytes into every executable-capable mapping, and
  * a PROT_READ file mapping counts. The page cache, which read() returns, does not
  * have them. */
-static void find_rets(const struct elf_img *e, const struct pcln *p, struct gobin_func *f,
+static void find_rets(const struct goelf *e, const struct pcln *p, struct gobin_func *f,
 		      uint64_t pcsp, uint64_t pcline, int fd)
 {
 	uint64_t off, avail, pcs[GOBIN_MAX_RETS];
@@ -631,7 +631,8 @@ static void find_rets(const struct elf_img *e, const struct pcln *p, struct gobi
 	size_t i;
 	int r;
 
-	if (!elf_v2off(e, f->vaddr, &off, &avail, &flags) || !(flags & PF_X_) || avail < f->size) {
+	if (!goelf_v2off(e, f->vaddr, &off, &avail, &flags) || !(flags & PF_X_) ||
+	    avail < f->size) {
 		snprintf(f->why, sizeof(f->why), "code not in an executable segment of the file");
 		return;
 	}
@@ -672,29 +673,29 @@ static void find_rets(const struct elf_img *e, const struct pcln *p, struct gobi
 
 static int analyze(const uint8_t *buf, size_t len, int fd, struct gobin_info *gi)
 {
-	struct elf_img e;
+	struct goelf e;
 	struct pcln p;
 	struct sect s;
 	uint64_t text_addr = 0, i;
 	bool have = false;
 
 	memset(gi, 0, sizeof(*gi));
-	if (!elf_parse(&e, buf, len))
+	if (!goelf_parse(&e, buf, len))
 		return 0;
 	if (e.machine != EM_X86_64_ && e.machine != EM_AARCH64_)
 		return 0;
 	gi->machine = e.machine;
 	gi->pie = e.type == ET_DYN_;
-	if (elf_section(&e, ".text", &s))
+	if (goelf_section(&e, ".text", &s))
 		text_addr = s.addr;
 	for (i = 0; i < e.shnum; i++) {
 		const char *nm;
 
-		if (elf_shdr(&e, (unsigned)i, &s, &nm) && s.type == SHT_SYMTAB_)
+		if (goelf_shdr(&e, (unsigned)i, &s, &nm) && s.type == SHT_SYMTAB_)
 			gi->has_symtab = true;
 	}
 	/* Non-PIE builds name it .gopclntab; PIE builds put it in .data.rel.ro. */
-	if (elf_section(&e, ".gopclntab", &s) || elf_section(&e, ".data.rel.ro.gopclntab", &s))
+	if (goelf_section(&e, ".gopclntab", &s) || goelf_section(&e, ".data.rel.ro.gopclntab", &s))
 		have = pcln_parse(&p, buf + s.off, s.size, text_addr);
 	/* The search for its header, only without section headers: a file that has them
 	 * and no Go section is no Go program (and most executables are not). */
@@ -752,19 +753,19 @@ int gobin_analyze_mem(const uint8_t *buf, size_t len, struct gobin_info *gi)
 int gobin_verify_all(const uint8_t *buf, size_t len, size_t *n_ok, size_t *n_refused,
 		     size_t *n_rets, char *why, size_t whylen)
 {
-	struct elf_img e;
+	struct goelf e;
 	struct pcln p;
 	struct sect s;
 	uint64_t text_addr = 0, i;
 
 	*n_ok = *n_refused = *n_rets = 0;
 	why[0] = '\0';
-	if (!elf_parse(&e, buf, len) || e.machine != EM_X86_64_)
+	if (!goelf_parse(&e, buf, len) || e.machine != EM_X86_64_)
 		return -EINVAL;
-	if (elf_section(&e, ".text", &s))
+	if (goelf_section(&e, ".text", &s))
 		text_addr = s.addr;
-	if (!((elf_section(&e, ".gopclntab", &s) ||
-	       elf_section(&e, ".data.rel.ro.gopclntab", &s)) &&
+	if (!((goelf_section(&e, ".gopclntab", &s) ||
+	       goelf_section(&e, ".data.rel.ro.gopclntab", &s)) &&
 	      pcln_parse(&p, buf + s.off, s.size, text_addr)) &&
 	    !find_pcln_scan(&e, text_addr, &p))
 		return -EINVAL;
@@ -778,7 +779,7 @@ int gobin_verify_all(const uint8_t *buf, size_t len, size_t *n_ok, size_t *n_ref
 		if (!pcln_functab(&p, i, &entry, &func) ||
 		    !pcln_func(&p, func, &name, &pcsp, &pcline) ||
 		    !pcln_functab(&p, i + 1, &next, &unused) || next <= entry ||
-		    !elf_v2off(&e, entry, &off, &avail, &flags) || avail < next - entry) {
+		    !goelf_v2off(&e, entry, &off, &avail, &flags) || avail < next - entry) {
 			snprintf(why, whylen, "function %llu: bad table entry",
 				 (unsigned long long)i);
 			return -EINVAL;

@@ -56,11 +56,11 @@ static bool lea_rip(const uint8_t *p, int len, uint64_t pc, uint64_t *target)
 /* In the function [start, start + size): after each load of the label's address, the
  * first direct call within CALL_WINDOW instructions. Adds distinct function-start
  * targets to cands (up to max). Code the decoder does not know ends this function. */
-static void label_calls(const struct elf_code *c, uint64_t start, uint64_t size,
+static void label_calls(const struct code_img *c, uint64_t start, uint64_t size,
 			const uint64_t *labels, size_t n_labels, uint64_t *cands, size_t *n,
 			size_t max)
 {
-	const uint8_t *code = elf_code_bytes(c, start, size, NULL);
+	const uint8_t *code = code_img_bytes(c, start, size, NULL);
 	uint64_t i, t;
 	int len, after = -1;
 	size_t k;
@@ -89,7 +89,7 @@ static void label_calls(const struct elf_code *c, uint64_t start, uint64_t size,
 			continue;
 		after = -1;
 		t = start + i + 5 + (uint64_t)(int64_t)rd32(code + i + 1);
-		if (!elf_code_is_func(c, t))
+		if (!code_img_is_func(c, t))
 			continue;
 		for (k = 0; k < *n && cands[k] != t; k++)
 			;
@@ -99,17 +99,17 @@ static void label_calls(const struct elf_code *c, uint64_t start, uint64_t size,
 }
 
 /* label_calls over every function of the file. */
-static void all_label_calls(const struct elf_code *c, const uint64_t *labels, size_t n_labels,
+static void all_label_calls(const struct code_img *c, const uint64_t *labels, size_t n_labels,
 			    uint64_t *cands, size_t *n, size_t max)
 {
-	size_t i, nf = elf_code_nfuncs(c);
+	size_t i, nf = code_img_nfuncs(c);
 
 	for (i = 0; i < nf; i++) {
-		uint64_t start = elf_code_func(c, i),
-			 end = i + 1 < nf ? elf_code_func(c, i + 1) : 0;
+		uint64_t start = code_img_func(c, i),
+			 end = i + 1 < nf ? code_img_func(c, i + 1) : 0;
 		uint64_t size = end > start ? end - start : 0;
 
-		while (!end && size < FUNC_MAX && elf_code_bytes(c, start, size + 1, NULL))
+		while (!end && size < FUNC_MAX && code_img_bytes(c, start, size + 1, NULL))
 			size++; /* the last function: up to the end of its segment */
 		if (size && size <= FUNC_MAX)
 			label_calls(c, start, size, labels, n_labels, cands, n, max);
@@ -118,7 +118,7 @@ static void all_label_calls(const struct elf_code *c, const uint64_t *labels, si
 
 /* ssl_log_secret at s: it sets the fourth argument to 32 (mov $0x20, %ecx: the
  * client random's length) and then jumps to or calls nss_keylog_int. Its address. */
-static int log_secret_callee(const struct elf_code *c, uint64_t s, uint64_t *callee)
+static int log_secret_callee(const struct code_img *c, uint64_t s, uint64_t *callee)
 {
 	static const uint8_t mov_ecx_32[] = {0xb9, 0x20, 0x00, 0x00, 0x00};
 	const uint8_t *code = NULL;
@@ -126,7 +126,7 @@ static int log_secret_callee(const struct elf_code *c, uint64_t s, uint64_t *cal
 	bool random_len = false;
 	int len;
 
-	while (size && !(code = elf_code_bytes(c, s, size, NULL)))
+	while (size && !(code = code_img_bytes(c, s, size, NULL)))
 		size--;
 	for (i = 0; code && i < size; i += (uint64_t)len) {
 		len = gobin_x86_insn_len(code + i, size - i);
@@ -137,7 +137,7 @@ static int log_secret_callee(const struct elf_code *c, uint64_t s, uint64_t *cal
 		if (len != 5 || (code[i] != 0xe8 && code[i] != 0xe9))
 			continue;
 		t = s + i + 5 + (uint64_t)(int64_t)rd32(code + i + 1);
-		if (!random_len || !elf_code_is_func(c, t))
+		if (!random_len || !code_img_is_func(c, t))
 			return -ENOENT;
 		*callee = t;
 		return 0;
@@ -148,16 +148,16 @@ static int log_secret_callee(const struct elf_code *c, uint64_t s, uint64_t *cal
 int keylog_find_openssl(const char *path, struct keylog_site *out)
 {
 	uint64_t labels[8], cands[16], vaddr, callee = 0;
-	struct elf_code *c;
+	struct code_img *c;
 	size_t i, k, n = 0, n_labels;
 	int ret;
 
-	ret = elf_code_open(path, &c);
+	ret = code_img_open(path, &c);
 	if (ret)
 		return ret;
 	/* A symbol table (a static build, debug symbols) names it. */
 	if (!elfsym_lookup(path, "nss_keylog_int", &vaddr) &&
-	    elf_code_bytes(c, vaddr, 1, &out->file_off)) {
+	    code_img_bytes(c, vaddr, 1, &out->file_off)) {
 		out->vaddr = vaddr;
 		out->how = KEYLOG_FOUND_SYMTAB;
 		ret = 0;
@@ -165,7 +165,7 @@ int keylog_find_openssl(const char *path, struct keylog_site *out)
 	}
 	ret = -ENOENT;
 	n_labels =
-	    elf_code_find_cstr(c, "CLIENT_RANDOM", labels, sizeof(labels) / sizeof(labels[0]));
+	    code_img_find_cstr(c, "CLIENT_RANDOM", labels, sizeof(labels) / sizeof(labels[0]));
 	if (!n_labels)
 		goto done;
 	all_label_calls(c, labels, n_labels, cands, &n, sizeof(cands) / sizeof(cands[0]));
@@ -180,19 +180,19 @@ int keylog_find_openssl(const char *path, struct keylog_site *out)
 		callee = t;
 		k++;
 	}
-	if (k != 1 || !elf_code_bytes(c, callee, 1, &out->file_off))
+	if (k != 1 || !code_img_bytes(c, callee, 1, &out->file_off))
 		goto done;
 	out->vaddr = callee;
 	out->how = KEYLOG_FOUND_CODE;
 	ret = 0;
 done:
-	elf_code_close(c);
+	code_img_close(c);
 	return ret;
 }
 
 /* The first instructions of the exported function name (len bytes at most; an endbr64
  * skipped). NULL if it is not there. */
-static const uint8_t *sym_code(const struct elf_code *c, const char *path, const char *name,
+static const uint8_t *sym_code(const struct code_img *c, const char *path, const char *name,
 			       uint64_t *len)
 {
 	static const uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
@@ -201,7 +201,7 @@ static const uint8_t *sym_code(const struct elf_code *c, const char *path, const
 
 	if (elfsym_lookup(path, name, &at))
 		return NULL;
-	while (*len && !(code = elf_code_bytes(c, at, *len, NULL)))
+	while (*len && !(code = code_img_bytes(c, at, *len, NULL)))
 		(*len)--;
 	if (code && *len >= 4 && !memcmp(code, endbr64, 4)) {
 		code += 4;
@@ -227,7 +227,7 @@ static bool disp_rdi(const uint8_t *p, int len, int modrm_at, uint64_t *disp)
 }
 
 /* gnutls_session_set_keylog_function(session, func): `mov %rsi, disp(%rdi)`. */
-static int gnutls_keylog_field(const struct elf_code *c, const char *path, uint64_t *off)
+static int gnutls_keylog_field(const struct code_img *c, const char *path, uint64_t *off)
 {
 	uint64_t n = 16;
 	const uint8_t *p = sym_code(c, path, "gnutls_session_set_keylog_function", &n);
@@ -241,7 +241,7 @@ static int gnutls_keylog_field(const struct elf_code *c, const char *path, uint6
 
 /* gnutls_session_get_random(session, client, server): the first `lea disp(%rdi), reg`
  * is the client random's address, stored with its size 32 (`movl $0x20, 8(%rsi)`). */
-static int gnutls_random_field(const struct elf_code *c, const char *path, uint64_t *off)
+static int gnutls_random_field(const struct code_img *c, const char *path, uint64_t *off)
 {
 	static const uint8_t size32[] = {0xc7, 0x46, 0x08, 0x20, 0x00, 0x00, 0x00};
 	uint64_t n = 64, i;
@@ -264,9 +264,9 @@ static int gnutls_random_field(const struct elf_code *c, const char *path, uint6
 
 /* Does the function [start, start + size) load disp(%rdi) (into any register) within
  * its first instructions and make an indirect call (call *%reg) later? */
-static bool loads_and_calls(const struct elf_code *c, uint64_t start, uint64_t size, uint64_t disp)
+static bool loads_and_calls(const struct code_img *c, uint64_t start, uint64_t size, uint64_t disp)
 {
-	const uint8_t *p = elf_code_bytes(c, start, size, NULL);
+	const uint8_t *p = code_img_bytes(c, start, size, NULL);
 	uint64_t i, d;
 	bool loaded = false;
 	int len, k;
@@ -291,19 +291,19 @@ static bool loads_and_calls(const struct elf_code *c, uint64_t start, uint64_t s
 int keylog_find_gnutls(const char *path, struct keylog_site *out)
 {
 	uint64_t field = 0, rnd = 0, found = 0;
-	struct elf_code *c;
+	struct code_img *c;
 	size_t i, nf, n = 0;
 	int ret;
 
-	ret = elf_code_open(path, &c);
+	ret = code_img_open(path, &c);
 	if (ret)
 		return ret;
 	ret = -ENOENT;
 	if (gnutls_keylog_field(c, path, &field) || gnutls_random_field(c, path, &rnd))
 		goto done;
-	nf = elf_code_nfuncs(c);
+	nf = code_img_nfuncs(c);
 	for (i = 0; i + 1 < nf; i++) {
-		uint64_t start = elf_code_func(c, i), end = elf_code_func(c, i + 1);
+		uint64_t start = code_img_func(c, i), end = code_img_func(c, i + 1);
 
 		if (end > start && end - start <= FUNC_MAX &&
 		    loads_and_calls(c, start, end - start, field)) {
@@ -311,14 +311,14 @@ int keylog_find_gnutls(const char *path, struct keylog_site *out)
 			n++;
 		}
 	}
-	if (n != 1 || !elf_code_bytes(c, found, 1, &out->file_off))
+	if (n != 1 || !code_img_bytes(c, found, 1, &out->file_off))
 		goto done;
 	out->vaddr = found;
 	out->cookie = rnd;
 	out->how = KEYLOG_FOUND_CODE;
 	ret = 0;
 done:
-	elf_code_close(c);
+	code_img_close(c);
 	return ret;
 }
 
@@ -428,7 +428,7 @@ static bool s3_random_pair(const uint8_t *p, uint64_t n, int base, uint64_t s3_w
 
 /* SSL_get_client_random(ssl, out, max_out): ssl->s3 (a load from %rdi) and the
  * client random's place in it (added to that pointer before memcpy). */
-static int boring_random_field(const struct elf_code *c, const char *path, uint64_t *s3,
+static int boring_random_field(const struct code_img *c, const char *path, uint64_t *s3,
 			       uint64_t *rnd)
 {
 	uint64_t n = 64, i;
@@ -448,13 +448,13 @@ static int boring_random_field(const struct elf_code *c, const char *path, uint6
 
 /* The one function called after the load of every BoringSSL label that the file
  * holds (at least two labels must be there). */
-static int boring_log_secret(const struct elf_code *c, uint64_t *out)
+static int boring_log_secret(const struct code_img *c, uint64_t *out)
 {
 	uint64_t labels[8], cands[16], common[16];
 	size_t i, k, j, n_common = 0, n_label_sets = 0;
 
 	for (i = 0; i < sizeof(boring_labels) / sizeof(boring_labels[0]); i++) {
-		size_t n_labels = elf_code_find_cstr(c, boring_labels[i], labels,
+		size_t n_labels = code_img_find_cstr(c, boring_labels[i], labels,
 						     sizeof(labels) / sizeof(labels[0]));
 		size_t n = 0, kept = 0;
 
@@ -485,11 +485,11 @@ int keylog_find_boringssl(const char *path, struct keylog_site *out)
 	uint64_t vaddr = 0, s3 = 0, rnd = 0, s3b = 0, rndb = 0, size = 0;
 	const uint8_t *p = NULL;
 	char name[128];
-	struct elf_code *c;
+	struct code_img *c;
 	size_t i, nf;
 	int ret;
 
-	ret = elf_code_open(path, &c);
+	ret = code_img_open(path, &c);
 	if (ret)
 		return ret;
 	ret = -ENOENT;
@@ -504,19 +504,19 @@ int keylog_find_boringssl(const char *path, struct keylog_site *out)
 		out->how = KEYLOG_FOUND_CODE;
 	else
 		goto done;
-	nf = elf_code_nfuncs(c);
-	for (i = 0; i + 1 < nf && elf_code_func(c, i) != vaddr; i++)
+	nf = code_img_nfuncs(c);
+	for (i = 0; i + 1 < nf && code_img_func(c, i) != vaddr; i++)
 		;
-	if (i + 1 < nf && elf_code_func(c, i + 1) > vaddr)
-		size = elf_code_func(c, i + 1) - vaddr;
+	if (i + 1 < nf && code_img_func(c, i + 1) > vaddr)
+		size = code_img_func(c, i + 1) - vaddr;
 	if (!size || size > 2048)
 		size = 2048;
-	while (size && !(p = elf_code_bytes(c, vaddr, size, NULL)))
+	while (size && !(p = code_img_bytes(c, vaddr, size, NULL)))
 		size--;
 	/* The same two offsets in ssl_log_secret's own reading of the client random: the
 	 * structures are as SSL_get_client_random says, or nothing is attached. */
 	if (!p || !s3_random_pair(p, size, -1, s3, rnd, &s3b, &rndb) ||
-	    !elf_code_bytes(c, vaddr, 1, &out->file_off)) {
+	    !code_img_bytes(c, vaddr, 1, &out->file_off)) {
 		ret = -EPROTO;
 		goto done;
 	}
@@ -524,7 +524,7 @@ int keylog_find_boringssl(const char *path, struct keylog_site *out)
 	out->cookie = s3 << 32 | rnd;
 	ret = 0;
 done:
-	elf_code_close(c);
+	code_img_close(c);
 	return ret;
 }
 

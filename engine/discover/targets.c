@@ -364,7 +364,7 @@ static int remember_attached(struct targets *t, struct target *tg)
 static int attach_openssl_internal(struct targets *t, struct target *tg)
 {
 	struct tls_bpf *s = t->skel;
-	struct elf_callee rd, wr;
+	struct callee_info rd, wr;
 	int err;
 
 	/* The escape hatch (man page, ENVIRONMENT), and the tests' way to the other path. */
@@ -372,8 +372,8 @@ static int attach_openssl_internal(struct targets *t, struct target *tg)
 		return 1;
 	if ((tg->syms & SYM_OPENSSL_ALL) != SYM_OPENSSL_ALL || !(tg->syms & SYM_OPENSSL_VER))
 		return 1;
-	err = elf_common_callee(tg->path, "SSL_read", "SSL_read_ex", &rd);
-	err = err ?: elf_common_callee(tg->path, "SSL_write", "SSL_write_ex", &wr);
+	err = find_common_callee(tg->path, "SSL_read", "SSL_read_ex", &rd);
+	err = err ?: find_common_callee(tg->path, "SSL_write", "SSL_write_ex", &wr);
 	if (err || rd.vaddr == wr.vaddr || !rd.emulated || !wr.emulated) {
 		char why[96];
 

@@ -67,7 +67,7 @@
  * The client (the side that sends the SYN) is, in this order: the role given
  * by pcapng_writer_set_role() (the front end knows it from the decoders), the
  * side whose port is not a listening port (/proc/net/tcp*) while the other's
- * is, png_port_server() on the ports, the side that sent first. Initial
+ * is, pcapng_port_server() on the ports, the side that sent first. Initial
  * sequence numbers are a hash of the direction's addresses and ports.
  *
  * Order and time. Events are held in a reorder window of WINDOW_NS (500 ms) of
@@ -110,14 +110,13 @@
 /* Largest block the reader accepts (a journal block holding a large query). */
 #define PCAPNG_MAX_BLOCK (64u << 20)
 
-/* h.flags bit set by the reader of foreign files on the first event after
- * bytes of that direction were lost (a hole the out-of-order buffer could not
- * fill, or a packet cut by the capture's snap length). */
 /* A recording (-w, or --packets' pcapng) reaches the disk at least this often: a
  * killed recording loses at most this much. */
 #define RECORD_FLUSH_MS 1000
 
-#define PCAPNG_F_GAP 0x100
+/* The reader of foreign files sets EC_F_GAP (bpf/events.h) on the first event after
+ * bytes of that direction were lost (a hole the out-of-order buffer could not fill,
+ * or a packet cut by the capture's snap length). */
 
 /* What a file says about its capture. The writer borrows every pointer for the
  * duration of the call; the reader's are owned by the reader (valid until

@@ -22,7 +22,7 @@
 #define HINT_MAX_BYTES (64u << 10)
 #define HINT_MAX_SEGS  64
 
-struct png_hint_det {
+struct pcapng_hint_det {
 	struct dec_stream *ds;
 	uint64_t fed;
 	unsigned segs;
@@ -51,7 +51,7 @@ static bool tshark_default_port(enum dec_proto p, uint16_t port)
 	}
 }
 
-static void hint_note(struct png_hints *h, enum dec_proto proto, uint16_t port)
+static void hint_note(struct pcapng_hints *h, enum dec_proto proto, uint16_t port)
 {
 	uint32_t key = (uint32_t)proto << 16 | port;
 	size_t i;
@@ -69,7 +69,7 @@ static void hint_note(struct png_hints *h, enum dec_proto proto, uint16_t port)
 	h->key[h->n++] = key;
 }
 
-static void det_end(struct png_hints *h, struct png_hint_det *d)
+static void det_end(struct pcapng_hints *h, struct pcapng_hint_det *d)
 {
 	if (d->ds)
 		h->active--;
@@ -78,10 +78,10 @@ static void det_end(struct png_hints *h, struct png_hint_det *d)
 	d->done = true;
 }
 
-int png_hint_feed(struct png_hints *h, struct png_hint_det **dp, int from0, const uint8_t *p,
-		  size_t n, uint64_t ts_ns, const uint16_t port[2], int client)
+int pcapng_hint_feed(struct pcapng_hints *h, struct pcapng_hint_det **dp, int from0,
+		     const uint8_t *p, size_t n, uint64_t ts_ns, const uint16_t port[2], int client)
 {
-	struct png_hint_det *d = *dp;
+	struct pcapng_hint_det *d = *dp;
 	enum dec_proto proto;
 
 	if (!n || (d && d->done))
@@ -122,7 +122,7 @@ int png_hint_feed(struct png_hints *h, struct png_hint_det **dp, int from0, cons
 	return 0;
 }
 
-void png_hint_det_free(struct png_hints *h, struct png_hint_det *d)
+void pcapng_hint_det_free(struct pcapng_hints *h, struct pcapng_hint_det *d)
 {
 	if (!d)
 		return;
@@ -130,7 +130,7 @@ void png_hint_det_free(struct png_hints *h, struct png_hint_det *d)
 	free(d);
 }
 
-size_t png_hint_format(const struct png_hints *h, char *buf, size_t len)
+size_t pcapng_hint_format(const struct pcapng_hints *h, char *buf, size_t len)
 {
 	size_t i, o = 0;
 

@@ -56,7 +56,7 @@
  * privileged port facing an unprivileged one, or a port below the Linux
  * ephemeral range (32768-60999, /proc/sys/net/ipv4/ip_local_port_range)
  * facing one inside it, is the server. */
-static inline int png_port_server(uint16_t a, uint16_t b)
+static inline int pcapng_port_server(uint16_t a, uint16_t b)
 {
 	if (a == b || !a || !b)
 		return 0;
@@ -70,24 +70,24 @@ static inline int png_port_server(uint16_t a, uint16_t b)
 /* Little-endian 16/32/64-bit stores and loads (our files are written in host
  * order, which the SHB's byte-order magic announces; x86 and arm64 are little
  * endian, and the reader handles either order). */
-static inline void png_put16(uint8_t *p, uint16_t v)
+static inline void pcapng_put16(uint8_t *p, uint16_t v)
 {
 	memcpy(p, &v, 2);
 }
 
-static inline void png_put32(uint8_t *p, uint32_t v)
+static inline void pcapng_put32(uint8_t *p, uint32_t v)
 {
 	memcpy(p, &v, 4);
 }
 
 /* Big-endian (network order) stores for packet headers. */
-static inline void png_put16be(uint8_t *p, uint16_t v)
+static inline void pcapng_put16be(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 }
 
-static inline void png_put32be(uint8_t *p, uint32_t v)
+static inline void pcapng_put32be(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
 	p[1] = (uint8_t)(v >> 16);
@@ -95,12 +95,12 @@ static inline void png_put32be(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-static inline uint16_t png_get16be(const uint8_t *p)
+static inline uint16_t pcapng_get16be(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static inline uint32_t png_get32be(const uint8_t *p)
+static inline uint32_t pcapng_get32be(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
@@ -108,7 +108,7 @@ static inline uint32_t png_get32be(const uint8_t *p)
 /* The tshark decode hint of a recording (engine/file/pcapng_hint.c): the
  * (protocol, server port) pairs Wireshark must be told about. */
 #define PNG_HINT_MAX 32
-struct png_hints {
+struct pcapng_hints {
 	uint32_t key[PNG_HINT_MAX]; /* proto << 16 | port, in the order found */
 	size_t n;
 	uint64_t dropped; /* pairs past PNG_HINT_MAX, connections not looked at */
@@ -117,27 +117,29 @@ struct png_hints {
 /* Bounds the memory recognition holds (the dispatcher keeps a connection's
  * first bytes while it decides): later connections are not looked at. */
 #define PNG_HINT_ACTIVE 1024
-/* One connection's recognition state, created by the first png_hint_feed. */
-struct png_hint_det;
+/* One connection's recognition state, created by the first pcapng_hint_feed. */
+struct pcapng_hint_det;
 /* n payload bytes p sent by side 0 (from0) or side 1 of a connection whose
  * packet ports are port[0], port[1] and whose client the writer made side
  * client; a protocol recognised is noted in h (once per protocol and server
  * port, unless tshark knows it on that port). 0 or -ENOMEM. */
-int png_hint_feed(struct png_hints *h, struct png_hint_det **d, int from0, const uint8_t *p,
-		  size_t n, uint64_t ts_ns, const uint16_t port[2], int client);
-void png_hint_det_free(struct png_hints *h, struct png_hint_det *d); /* accepts NULL d */
+int pcapng_hint_feed(struct pcapng_hints *h, struct pcapng_hint_det **d, int from0,
+		     const uint8_t *p, size_t n, uint64_t ts_ns, const uint16_t port[2],
+		     int client);
+void pcapng_hint_det_free(struct pcapng_hints *h, struct pcapng_hint_det *d); /* accepts NULL d */
 /* "-d tcp.port==N,PROTO ..." into buf (whole options only); its length. */
-size_t png_hint_format(const struct png_hints *h, char *buf, size_t len);
+size_t pcapng_hint_format(const struct pcapng_hints *h, char *buf, size_t len);
 
 /* Foreign captures (engine/file/pcapng_tcp.c): TCP reassembly over libpcap. */
-struct png_foreign;
+struct pcapng_foreign;
 struct pcapng_reader;
 /* Takes fp (a FILE * of the decompressed stream, positioned at its start).
  * NULL with a reason in err. */
-struct png_foreign *png_foreign_open(void *fp, const char *filter_expr, char *err, size_t errlen);
+struct pcapng_foreign *pcapng_foreign_open(void *fp, const char *filter_expr, char *err,
+					   size_t errlen);
 /* As pcapng_reader_next. */
-int png_foreign_next(struct png_foreign *f, struct ec_event **out, char *err, size_t errlen);
-void png_foreign_stats(const struct png_foreign *f, struct pcapng_reader_stats *st);
-void png_foreign_close(struct png_foreign *f);
+int pcapng_foreign_next(struct pcapng_foreign *f, struct ec_event **out, char *err, size_t errlen);
+void pcapng_foreign_stats(const struct pcapng_foreign *f, struct pcapng_reader_stats *st);
+void pcapng_foreign_close(struct pcapng_foreign *f);
 
 #endif

@@ -56,7 +56,7 @@ struct pcapng_reader {
 	bool own;
 	/* foreign files */
 	FILE *fp;
-	struct png_foreign *fo;
+	struct pcapng_foreign *fo;
 	/* own files */
 	bool swap;
 	bool seen_shb;
@@ -566,7 +566,7 @@ static int parse_raw(const uint8_t *p, size_t n, struct rawpkt *k)
 		if (n < 20)
 			return -1;
 		iphl = (size_t)(p[0] & 15) * 4;
-		iplen = png_get16be(p + 2);
+		iplen = pcapng_get16be(p + 2);
 		if (iphl < 20 || iplen < iphl || p[9] != 6 || n < iphl)
 			return -1;
 		k->ver = 4;
@@ -576,7 +576,7 @@ static int parse_raw(const uint8_t *p, size_t n, struct rawpkt *k)
 		if (n < 40 || p[6] != 6)
 			return -1;
 		iphl = 40;
-		iplen = 40 + (size_t)png_get16be(p + 4);
+		iplen = 40 + (size_t)pcapng_get16be(p + 4);
 		k->ver = 6;
 		memcpy(k->src, p + 8, 16);
 		memcpy(k->dst, p + 24, 16);
@@ -591,8 +591,8 @@ static int parse_raw(const uint8_t *p, size_t n, struct rawpkt *k)
 	tcphl = (size_t)(tcp[12] >> 4) * 4;
 	if (tcphl < 20 || iphl + tcphl > iplen)
 		return -1;
-	k->sport = png_get16be(tcp);
-	k->dport = png_get16be(tcp + 2);
+	k->sport = pcapng_get16be(tcp);
+	k->dport = pcapng_get16be(tcp + 2);
 	k->flags = tcp[13];
 	k->payload = tcp + tcphl;
 	k->plen = iplen - iphl - tcphl;
@@ -1600,7 +1600,7 @@ static struct pcapng_reader *open_fd(int fd, const char *name, const char *filte
 	}
 	char why[PCAP_ERRBUF_SIZE + 64];
 
-	r->fo = png_foreign_open(r->fp, filter_expr, why, sizeof(why));
+	r->fo = pcapng_foreign_open(r->fp, filter_expr, why, sizeof(why));
 	if (!r->fo) {
 		e = errno ? errno : EPROTO;
 		/* A filter error is about the expression, anything else about the file. */
@@ -1614,7 +1614,7 @@ static struct pcapng_reader *open_fd(int fd, const char *name, const char *filte
 			snprintf(err + l, errlen - l, " (%s)",
 				 r->gz_short ? "the gzip stream ends early" : r->gz_msg);
 		}
-		/* png_foreign_open closed fp on failure. */
+		/* pcapng_foreign_open closed fp on failure. */
 		r->fp = NULL;
 		goto fail;
 	}
@@ -1704,7 +1704,7 @@ int pcapng_reader_next(struct pcapng_reader *r, struct ec_event **out)
 	if (r->own) {
 		rc = own_next(r, out);
 	} else {
-		rc = png_foreign_next(r->fo, out, r->errbuf, sizeof(r->errbuf));
+		rc = pcapng_foreign_next(r->fo, out, r->errbuf, sizeof(r->errbuf));
 		if (rc < 0) {
 			if (r->gz_msg[0] || r->gz_short) {
 				size_t l = strlen(r->errbuf);
@@ -1743,7 +1743,7 @@ const struct pcapng_meta *pcapng_reader_meta(const struct pcapng_reader *r)
 void pcapng_reader_stats(const struct pcapng_reader *r, struct pcapng_reader_stats *st)
 {
 	if (r->fo)
-		png_foreign_stats(r->fo, st);
+		pcapng_foreign_stats(r->fo, st);
 	else
 		*st = r->st;
 }
@@ -1753,7 +1753,7 @@ void pcapng_reader_close(struct pcapng_reader *r)
 	if (!r)
 		return;
 	if (r->fo)
-		png_foreign_close(r->fo); /* closes fp */
+		pcapng_foreign_close(r->fo); /* closes fp */
 	else if (r->fp)
 		fclose(r->fp);
 	if (r->gz)

@@ -9,7 +9,7 @@
  * before the next expected byte is trimmed (retransmission or overlap); one
  * that starts after it waits in a small sorted out-of-order list. When that
  * list grows past OOO_SEGS segments or OOO_BYTES bytes, the hole is given up:
- * the gap is counted and the next event is flagged PCAPNG_F_GAP.
+ * the gap is counted and the next event is flagged EC_F_GAP.
  */
 #include "engine/file/pcapng_int.h"
 
@@ -47,7 +47,7 @@ struct fdir {
 	int have_seq;
 	uint32_t next; /* next expected sequence number */
 	int fin;
-	int gap;	 /* flag the next event PCAPNG_F_GAP */
+	int gap;	 /* flag the next event EC_F_GAP */
 	struct seg *ooo; /* sorted by seq */
 	unsigned n_ooo;
 	size_t ooo_bytes;
@@ -68,7 +68,7 @@ struct evq {
 	struct ec_event *ev;
 };
 
-struct png_foreign {
+struct pcapng_foreign {
 	pcap_t *p;
 	int dlt;
 	struct bpf_program prog;
@@ -85,7 +85,7 @@ struct png_foreign {
 
 /* ---- output queue ---- */
 
-static int q_push(struct png_foreign *f, struct ec_event *ev)
+static int q_push(struct pcapng_foreign *f, struct ec_event *ev)
 {
 	struct evq *q = malloc(sizeof(*q));
 
@@ -103,7 +103,7 @@ static int q_push(struct png_foreign *f, struct ec_event *ev)
 	return 0;
 }
 
-static struct ec_event *q_pop(struct png_foreign *f)
+static struct ec_event *q_pop(struct pcapng_foreign *f)
 {
 	struct evq *q = f->qhead;
 	struct ec_event *ev;
@@ -141,14 +141,14 @@ static size_t pair_hash(uint8_t ver, const uint8_t *a, uint16_t ap, const uint8_
 	return (size_t)((ha ^ hb) + ver);
 }
 
-static size_t conn_bucket(const struct png_foreign *f, const struct fconn *c)
+static size_t conn_bucket(const struct pcapng_foreign *f, const struct fconn *c)
 {
 	return pair_hash(c->ver, c->caddr, c->cport, c->saddr, c->sport) & (f->tab_size - 1);
 }
 
 /* Find the connection of src->dst; *from_client says which side sent. */
-static struct fconn **conn_find(struct png_foreign *f, uint8_t ver, const uint8_t *src, uint16_t sp,
-				const uint8_t *dst, uint16_t dp, int *from_client)
+static struct fconn **conn_find(struct pcapng_foreign *f, uint8_t ver, const uint8_t *src,
+				uint16_t sp, const uint8_t *dst, uint16_t dp, int *from_client)
 {
 	size_t al = ver == 4 ? 4 : 16;
 	struct fconn **pp = &f->tab[pair_hash(ver, src, sp, dst, dp) & (f->tab_size - 1)];
@@ -185,7 +185,7 @@ static void dir_free(struct fdir *d)
 	d->ooo_bytes = 0;
 }
 
-static int grow_table(struct png_foreign *f)
+static int grow_table(struct pcapng_foreign *f)
 {
 	size_t n = f->tab_size * 2, i;
 	struct fconn **t = calloc(n, sizeof(*t));
@@ -213,7 +213,7 @@ static int grow_table(struct png_foreign *f)
 
 /* ---- delivery ---- */
 
-static int emit(struct png_foreign *f, struct fconn *c, int from_client, const uint8_t *data,
+static int emit(struct pcapng_foreign *f, struct fconn *c, int from_client, const uint8_t *data,
 		uint32_t len, uint64_t ts_ns, uint16_t flags)
 {
 	struct ec_event *ev = ec_event_new(len);
@@ -237,7 +237,7 @@ static int emit(struct png_foreign *f, struct fconn *c, int from_client, const u
 }
 
 /* Deliver the part of a segment at or after d->next. */
-static int deliver(struct png_foreign *f, struct fconn *c, int fc, uint32_t seq,
+static int deliver(struct pcapng_foreign *f, struct fconn *c, int fc, uint32_t seq,
 		   const uint8_t *data, uint32_t len, uint32_t wire_len, uint64_t ts_ns)
 {
 	struct fdir *d = &c->d[fc ? 0 : 1];
@@ -251,7 +251,7 @@ static int deliver(struct png_foreign *f, struct fconn *c, int fc, uint32_t seq,
 	}
 	f->st.retrans_bytes += skip < len ? skip : len;
 	if (d->gap)
-		flags |= PCAPNG_F_GAP;
+		flags |= EC_F_GAP;
 	if (len < wire_len)
 		flags |= EC_F_TRUNCATED;
 	if (skip < len) {
@@ -271,7 +271,7 @@ static int deliver(struct png_foreign *f, struct fconn *c, int fc, uint32_t seq,
 }
 
 /* Deliver what the out-of-order list now continues. */
-static int drain(struct png_foreign *f, struct fconn *c, int fc)
+static int drain(struct pcapng_foreign *f, struct fconn *c, int fc)
 {
 	struct fdir *d = &c->d[fc ? 0 : 1];
 
@@ -291,7 +291,7 @@ static int drain(struct png_foreign *f, struct fconn *c, int fc)
 }
 
 /* Give up the hole before the first waiting segment. */
-static int skip_hole(struct png_foreign *f, struct fconn *c, int fc)
+static int skip_hole(struct pcapng_foreign *f, struct fconn *c, int fc)
 {
 	struct fdir *d = &c->d[fc ? 0 : 1];
 
@@ -304,7 +304,7 @@ static int skip_hole(struct png_foreign *f, struct fconn *c, int fc)
 	return drain(f, c, fc);
 }
 
-static int queue_ooo(struct png_foreign *f, struct fconn *c, int fc, uint32_t seq,
+static int queue_ooo(struct pcapng_foreign *f, struct fconn *c, int fc, uint32_t seq,
 		     const uint8_t *data, uint32_t len, uint32_t wire_len, uint64_t ts_ns)
 {
 	struct fdir *d = &c->d[fc ? 0 : 1];
@@ -337,7 +337,7 @@ static int queue_ooo(struct png_foreign *f, struct fconn *c, int fc, uint32_t se
 	return 0;
 }
 
-static int conn_flush(struct png_foreign *f, struct fconn *c)
+static int conn_flush(struct pcapng_foreign *f, struct fconn *c)
 {
 	int i, rc;
 
@@ -348,7 +348,7 @@ static int conn_flush(struct png_foreign *f, struct fconn *c)
 	return 0;
 }
 
-static void conn_remove(struct png_foreign *f, struct fconn **pp)
+static void conn_remove(struct pcapng_foreign *f, struct fconn **pp)
 {
 	struct fconn *c = *pp;
 
@@ -391,13 +391,13 @@ static long link_offset(int dlt, const uint8_t *p, size_t n)
 	case DLT_EN10MB:
 		if (n < 14)
 			return -1;
-		et = png_get16be(p + 12);
+		et = pcapng_get16be(p + 12);
 		off = 14;
 		/* 802.1Q / 802.1ad tags */
 		while ((et == 0x8100 || et == 0x88a8 || et == 0x9100) && tags++ < 4) {
 			if (n < off + 4)
 				return -1;
-			et = png_get16be(p + off + 2);
+			et = pcapng_get16be(p + off + 2);
 			off += 4;
 		}
 		break;
@@ -405,14 +405,14 @@ static long link_offset(int dlt, const uint8_t *p, size_t n)
 		/* packet type, ARPHRD, address length, address(8), protocol */
 		if (n < 16)
 			return -1;
-		et = png_get16be(p + 14);
+		et = pcapng_get16be(p + 14);
 		off = 16;
 		break;
 	case DLT_LINUX_SLL2:
 		/* protocol, reserved, ifindex, ARPHRD, packet type, addr len, addr(8) */
 		if (n < 20)
 			return -1;
-		et = png_get16be(p);
+		et = pcapng_get16be(p);
 		off = 20;
 		break;
 	default:
@@ -439,9 +439,9 @@ static int parse_tcp(int dlt, const uint8_t *p, size_t caplen, struct tcpseg *t)
 		if (n < 20)
 			return -1;
 		iphl = (size_t)(ip[0] & 15) * 4;
-		iplen = png_get16be(ip + 2);
+		iplen = pcapng_get16be(ip + 2);
 		/* Fragments are skipped: MF set or a fragment offset (RFC 791). */
-		if (iphl < 20 || iplen < iphl || ip[9] != 6 || (png_get16be(ip + 6) & 0x3fff))
+		if (iphl < 20 || iplen < iphl || ip[9] != 6 || (pcapng_get16be(ip + 6) & 0x3fff))
 			return -1;
 		t->ver = 4;
 		memcpy(t->src, ip + 12, 4);
@@ -449,7 +449,7 @@ static int parse_tcp(int dlt, const uint8_t *p, size_t caplen, struct tcpseg *t)
 	} else if ((ip[0] >> 4) == 6) {
 		if (n < 40)
 			return -1;
-		iplen = 40 + (size_t)png_get16be(ip + 4);
+		iplen = 40 + (size_t)pcapng_get16be(ip + 4);
 		proto = ip[6];
 		iphl = 40;
 		/* Walk extension headers (RFC 8200 section 4). */
@@ -482,9 +482,9 @@ static int parse_tcp(int dlt, const uint8_t *p, size_t caplen, struct tcpseg *t)
 	tcphl = (size_t)(tcp[12] >> 4) * 4;
 	if (tcphl < 20 || iplen < iphl + tcphl || n < iphl + tcphl)
 		return -1;
-	t->sport = png_get16be(tcp);
-	t->dport = png_get16be(tcp + 2);
-	t->seq = png_get32be(tcp + 4);
+	t->sport = pcapng_get16be(tcp);
+	t->dport = pcapng_get16be(tcp + 2);
+	t->seq = pcapng_get32be(tcp + 4);
 	t->flags = tcp[13];
 	t->payload = tcp + tcphl;
 	t->wire_len = (uint32_t)(iplen - iphl - tcphl);
@@ -493,7 +493,7 @@ static int parse_tcp(int dlt, const uint8_t *p, size_t caplen, struct tcpseg *t)
 	return 0;
 }
 
-static struct fconn *conn_new(struct png_foreign *f, const struct tcpseg *t, int src_is_client)
+static struct fconn *conn_new(struct pcapng_foreign *f, const struct tcpseg *t, int src_is_client)
 {
 	struct fconn *c = calloc(1, sizeof(*c));
 	size_t al = t->ver == 4 ? 4 : 16;
@@ -510,7 +510,7 @@ static struct fconn *conn_new(struct png_foreign *f, const struct tcpseg *t, int
 	return c;
 }
 
-static int handle_packet(struct png_foreign *f, const struct pcap_pkthdr *ph, const uint8_t *p)
+static int handle_packet(struct pcapng_foreign *f, const struct pcap_pkthdr *ph, const uint8_t *p)
 {
 	struct tcpseg t;
 	struct fconn **pp, *c;
@@ -547,7 +547,7 @@ static int handle_packet(struct png_foreign *f, const struct pcap_pkthdr *ph, co
 		if (syn)
 			src_client = !ack; /* SYN: sender is the client; SYN-ACK: receiver */
 		else {
-			int role = png_port_server(t.sport, t.dport);
+			int role = pcapng_port_server(t.sport, t.dport);
 
 			src_client = role ? role < 0 : 1; /* else: the first sender */
 		}
@@ -608,10 +608,11 @@ static int handle_packet(struct png_foreign *f, const struct pcap_pkthdr *ph, co
 
 /* ---- public (private to the pcapng module) ---- */
 
-struct png_foreign *png_foreign_open(void *fp, const char *filter_expr, char *err, size_t errlen)
+struct pcapng_foreign *pcapng_foreign_open(void *fp, const char *filter_expr, char *err,
+					   size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
-	struct png_foreign *f = calloc(1, sizeof(*f));
+	struct pcapng_foreign *f = calloc(1, sizeof(*f));
 
 	if (!f || !(f->tab = calloc(1024, sizeof(*f->tab)))) {
 		free(f);
@@ -646,7 +647,7 @@ struct png_foreign *png_foreign_open(void *fp, const char *filter_expr, char *er
 		const char *name = pcap_datalink_val_to_name(f->dlt);
 
 		snprintf(err, errlen, "unsupported link type %s (%d)", name ? name : "?", f->dlt);
-		png_foreign_close(f);
+		pcapng_foreign_close(f);
 		errno = ENOTSUP;
 		return NULL;
 	}
@@ -655,7 +656,7 @@ struct png_foreign *png_foreign_open(void *fp, const char *filter_expr, char *er
 		if (pcap_compile(f->p, &f->prog, filter_expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
 			snprintf(err, errlen, "invalid filter expression \"%s\": %s", filter_expr,
 				 pcap_geterr(f->p));
-			png_foreign_close(f);
+			pcapng_foreign_close(f);
 			errno = EINVAL;
 			return NULL;
 		}
@@ -664,7 +665,7 @@ struct png_foreign *png_foreign_open(void *fp, const char *filter_expr, char *er
 	return f;
 }
 
-int png_foreign_next(struct png_foreign *f, struct ec_event **out, char *err, size_t errlen)
+int pcapng_foreign_next(struct pcapng_foreign *f, struct ec_event **out, char *err, size_t errlen)
 {
 	for (;;) {
 		struct ec_event *ev = q_pop(f);
@@ -717,12 +718,12 @@ int png_foreign_next(struct png_foreign *f, struct ec_event **out, char *err, si
 	}
 }
 
-void png_foreign_stats(const struct png_foreign *f, struct pcapng_reader_stats *st)
+void pcapng_foreign_stats(const struct pcapng_foreign *f, struct pcapng_reader_stats *st)
 {
 	*st = f->st;
 }
 
-void png_foreign_close(struct png_foreign *f)
+void pcapng_foreign_close(struct pcapng_foreign *f)
 {
 	size_t i;
 

@@ -58,7 +58,7 @@ struct wconn {
 	uint64_t last_act_ns;  /* time of its latest data */
 	struct wconn *hc_next; /* half closed: one side's process exited */
 	int in_hc;
-	struct png_hint_det *hint; /* recording: its protocol, until recognised */
+	struct pcapng_hint_det *hint; /* recording: its protocol, until recognised */
 };
 
 /* A half-closed connection (one end's process exited) is closed from the
@@ -110,7 +110,7 @@ struct pcapng_writer {
 	struct pcapng_writer_stats st;
 	/* recording (no decode hint given at open): the protocols found, and the
 	 * SHB comment reserved for their hint, rewritten at close */
-	struct png_hints *hints;
+	struct pcapng_hints *hints;
 	size_t hint_at; /* offset of the comment's value in the SHB, 0 if none */
 	uint8_t *shb;	/* .gz: a copy of the SHB (its gzip member's CRC) */
 	uint32_t shb_len;
@@ -251,7 +251,7 @@ static int blk_u16(struct pcapng_writer *w, uint16_t v)
 {
 	uint8_t b[2];
 
-	png_put16(b, v);
+	pcapng_put16(b, v);
 	return blk_put(w, b, 2);
 }
 
@@ -259,7 +259,7 @@ static int blk_u32(struct pcapng_writer *w, uint32_t v)
 {
 	uint8_t b[4];
 
-	png_put32(b, v);
+	pcapng_put32(b, v);
 	return blk_put(w, b, 4);
 }
 
@@ -294,8 +294,8 @@ static int blk_end(struct pcapng_writer *w)
 		return w->error;
 	uint32_t total = (uint32_t)(w->blk_len + 4);
 
-	png_put32(w->blk + 4, total);
-	png_put32(w->blk + w->blk_len, total);
+	pcapng_put32(w->blk + 4, total);
+	pcapng_put32(w->blk + w->blk_len, total);
 	w->blk_len += 4;
 	if (out_bytes(w, w->blk, w->blk_len))
 		return w->error;
@@ -514,7 +514,7 @@ static int is_listening(const struct pcapng_writer *w, uint16_t port)
 
 /* Which side connected (sends the SYN): a role given by
  * pcapng_writer_set_role(), else the side whose port is not a listening port
- * while the other's is, else png_port_server(), else the first sender. */
+ * while the other's is, else pcapng_port_server(), else the first sender. */
 static int client_side(struct pcapng_writer *w, const struct wconn *c, int first_sender)
 {
 	uint16_t p0 = c->side[0].port, p1 = c->side[1].port;
@@ -527,7 +527,7 @@ static int client_side(struct pcapng_writer *w, const struct wconn *c, int first
 		if (is_listening(w, p0) != is_listening(w, p1))
 			return is_listening(w, p0) ? 1 : 0;
 	}
-	r = png_port_server(p0, p1);
+	r = pcapng_port_server(p0, p1);
 	if (r)
 		return r > 0 ? 1 : 0;
 	return first_sender;
@@ -710,37 +710,37 @@ static int write_packet(struct pcapng_writer *w, struct wconn *c, int s, uint8_t
 	if (c->ipver == 4) {
 		/* RFC 791 section 3.1 */
 		ip[0] = 0x45;
-		png_put16be(ip + 2, (uint16_t)total);
-		png_put16be(ip + 4, me->ipid++);
+		pcapng_put16be(ip + 2, (uint16_t)total);
+		pcapng_put16be(ip + 4, me->ipid++);
 		ip[6] = 0x40; /* DF */
 		ip[8] = 64;
 		ip[9] = 6;
 		memcpy(ip + 12, src, 4);
 		memcpy(ip + 16, dst, 4);
-		png_put16be(ip + 10, csum_fold(csum_add(0, ip, 20)));
+		pcapng_put16be(ip + 10, csum_fold(csum_add(0, ip, 20)));
 	} else {
 		/* RFC 8200 section 3 */
 		ip[0] = 0x60;
-		png_put16be(ip + 4, (uint16_t)(tcphl + plen));
+		pcapng_put16be(ip + 4, (uint16_t)(tcphl + plen));
 		ip[6] = 6;
 		ip[7] = 64;
 		memcpy(ip + 8, src, 16);
 		memcpy(ip + 24, dst, 16);
 	}
 	/* RFC 9293 section 3.1 */
-	png_put16be(tcp, me->port);
-	png_put16be(tcp + 2, peer->port);
-	png_put32be(tcp + 4, seq);
-	png_put32be(tcp + 8, (flags & PNG_TCP_ACK) ? ack : 0);
+	pcapng_put16be(tcp, me->port);
+	pcapng_put16be(tcp + 2, peer->port);
+	pcapng_put32be(tcp + 4, seq);
+	pcapng_put32be(tcp + 8, (flags & PNG_TCP_ACK) ? ack : 0);
 	tcp[12] = (uint8_t)((tcphl / 4) << 4);
 	tcp[13] = flags;
-	png_put16be(tcp + 14, me->win);
+	pcapng_put16be(tcp + 14, me->win);
 	if (flags & PNG_TCP_SYN) {
 		/* MSS of the loopback MTU, NOP, window scale 7 (RFC 7323 section 2):
 		 * without scaling, 200 KB sent before the peer's next packet would be
 		 * flagged by Wireshark as beyond the window. */
 		tcp[20] = 2, tcp[21] = 4;
-		png_put16be(tcp + 22, 65495);
+		pcapng_put16be(tcp + 22, 65495);
 		tcp[24] = 1;
 		tcp[25] = 3, tcp[26] = 3, tcp[27] = 7;
 	}
@@ -758,19 +758,19 @@ static int write_packet(struct pcapng_writer *w, struct wconn *c, int s, uint8_t
 			memcpy(ph + 4, dst, 4);
 			ph[8] = 0;
 			ph[9] = 6;
-			png_put16be(ph + 10, (uint16_t)(tcphl + plen));
+			pcapng_put16be(ph + 10, (uint16_t)(tcphl + plen));
 			phl = 12;
 		} else {
 			memcpy(ph, src, 16);
 			memcpy(ph + 16, dst, 16);
-			png_put32be(ph + 32, (uint32_t)(tcphl + plen));
+			pcapng_put32be(ph + 32, (uint32_t)(tcphl + plen));
 			ph[36] = ph[37] = ph[38] = 0;
 			ph[39] = 6;
 			phl = 40;
 		}
 		sum = csum_add(0, ph, phl);
 		sum = csum_add(sum, tcp, tcphl + plen);
-		png_put16be(tcp + 16, csum_fold(sum));
+		pcapng_put16be(tcp + 16, csum_fold(sum));
 	}
 	me->next_seq += (uint32_t)plen + ((flags & (PNG_TCP_SYN | PNG_TCP_FIN)) ? 1 : 0);
 
@@ -784,7 +784,7 @@ static int write_packet(struct pcapng_writer *w, struct wconn *c, int s, uint8_t
 		uint8_t fl[4];
 
 		/* epb_flags bits 0-1: 01 inbound, 10 outbound (section 4.3.1). */
-		png_put32(fl, outbound ? 2 : 1);
+		pcapng_put32(fl, outbound ? 2 : 1);
 		if (blk_opt(w, PNG_EPB_FLAGS, fl, 4))
 			return w->error;
 	}
@@ -904,7 +904,7 @@ static void conn_unlink(struct pcapng_writer *w, struct wconn **pp)
 		}
 	*pp = c->next;
 	w->n_conns--;
-	png_hint_det_free(w->hints, c->hint);
+	pcapng_hint_det_free(w->hints, c->hint);
 	free(c->side[0].tail);
 	free(c->side[1].tail);
 	free(c);
@@ -1428,7 +1428,7 @@ static void hint_packet(struct pcapng_writer *w, struct wconn *c, int s, const u
 	const uint16_t port[2] = {c->side[0].port, c->side[1].port};
 
 	/* Out of memory costs the hint of this connection only. */
-	if (png_hint_feed(w->hints, &c->hint, s == 0, p, n, ts_ns, port, c->client) < 0)
+	if (pcapng_hint_feed(w->hints, &c->hint, s == 0, p, n, ts_ns, port, c->client) < 0)
 		w->hints->dropped++;
 }
 
@@ -1526,7 +1526,7 @@ static int hint_rewrite(struct pcapng_writer *w)
 
 	if (!w->hints || !w->hint_at)
 		return 0;
-	png_hint_format(w->hints, opts, sizeof(opts));
+	pcapng_hint_format(w->hints, opts, sizeof(opts));
 	snprintf(w->st.decode, sizeof(w->st.decode), "%s", opts);
 	memset(room, ' ', sizeof(room));
 	if (opts[0])
@@ -1623,7 +1623,7 @@ static void free_writer(struct pcapng_writer *w)
 
 		for (; c; c = next) {
 			next = c->next;
-			png_hint_det_free(w->hints, c->hint);
+			pcapng_hint_det_free(w->hints, c->hint);
 			free(c->side[0].tail);
 			free(c->side[1].tail);
 			free(c);

@@ -53,24 +53,24 @@ __attribute__((noinline, noclone)) unsigned fixture_e(unsigned x)
 
 static void test_own_functions(void)
 {
-	struct elf_callee c = {0};
+	struct callee_info c = {0};
 	int r;
 
-	r = elf_common_callee("/proc/self/exe", "fixture_a", "fixture_b", &c);
+	r = find_common_callee("/proc/self/exe", "fixture_a", "fixture_b", &c);
 #if defined(__x86_64__)
-	struct elf_callee o = {0};
+	struct callee_info o = {0};
 
 	CHECK_EQ_INT(r, 0);
 	/* fixture_c and fixture_d share fixture_other only. */
-	CHECK_EQ_INT(elf_common_callee("/proc/self/exe", "fixture_c", "fixture_d", &o), 0);
+	CHECK_EQ_INT(find_common_callee("/proc/self/exe", "fixture_c", "fixture_d", &o), 0);
 	CHECK(o.vaddr != c.vaddr);
 	/* Both are where the functions run, less the same load bias. */
 	CHECK_EQ_INT((uintptr_t)fixture_common - c.vaddr, (uintptr_t)fixture_other - o.vaddr);
 	CHECK(c.file_off && o.file_off);
 	/* fixture_d and fixture_e call both: ambiguous, so nothing. */
-	CHECK_EQ_INT(elf_common_callee("/proc/self/exe", "fixture_d", "fixture_e", &o), -ENOENT);
-	CHECK_EQ_INT(elf_common_callee("/proc/self/exe", "fixture_a", "fixture_c", &o), -ENOENT);
-	CHECK_EQ_INT(elf_common_callee("/proc/self/exe", "fixture_a", "no_such_fn", &o), -ENOENT);
+	CHECK_EQ_INT(find_common_callee("/proc/self/exe", "fixture_d", "fixture_e", &o), -ENOENT);
+	CHECK_EQ_INT(find_common_callee("/proc/self/exe", "fixture_a", "fixture_c", &o), -ENOENT);
+	CHECK_EQ_INT(find_common_callee("/proc/self/exe", "fixture_a", "no_such_fn", &o), -ENOENT);
 #else
 	CHECK_EQ_INT(r, -ENOTSUP);
 #endif
@@ -83,16 +83,16 @@ static void test_own_functions(void)
 
 static void test_bad_files(void)
 {
-	struct elf_callee c;
+	struct callee_info c;
 	char path[] = "/tmp/ecaptop-elfcallee-XXXXXX";
 	int fd = mkstemp(path);
 
 	CHECK(fd >= 0);
 	CHECK(write(fd, "not an ELF file at all\n", 23) == 23);
 	close(fd);
-	CHECK_EQ_INT(elf_common_callee(path, "a", "b", &c), -ENOEXEC);
+	CHECK_EQ_INT(find_common_callee(path, "a", "b", &c), -ENOEXEC);
 	unlink(path);
-	CHECK_EQ_INT(elf_common_callee("/nonexistent/libssl.so.3", "SSL_read", "SSL_read_ex", &c),
+	CHECK_EQ_INT(find_common_callee("/nonexistent/libssl.so.3", "SSL_read", "SSL_read_ex", &c),
 		     -ENOENT);
 }
 
@@ -102,20 +102,20 @@ static void test_system_openssl(void)
 {
 	static const char *const libs[] = {"/usr/lib/x86_64-linux-gnu/libssl.so.3",
 					   "/usr/lib/x86_64-linux-gnu/libssl.so.1.1"};
-	struct elf_callee rd, wr;
+	struct callee_info rd, wr;
 	size_t i;
 
 	for (i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
 		if (access(libs[i], R_OK))
 			continue;
 		printf("  %s\n", libs[i]);
-		CHECK_EQ_INT(elf_common_callee(libs[i], "SSL_read", "SSL_read_ex", &rd), 0);
-		CHECK_EQ_INT(elf_common_callee(libs[i], "SSL_write", "SSL_write_ex", &wr), 0);
+		CHECK_EQ_INT(find_common_callee(libs[i], "SSL_read", "SSL_read_ex", &rd), 0);
+		CHECK_EQ_INT(find_common_callee(libs[i], "SSL_write", "SSL_write_ex", &wr), 0);
 		CHECK(rd.vaddr != wr.vaddr);
 		CHECK(rd.emulated);
 		CHECK(wr.emulated);
 		/* Reading and writing have nothing in common at this level. */
-		CHECK_EQ_INT(elf_common_callee(libs[i], "SSL_read", "SSL_write", &rd), -ENOENT);
+		CHECK_EQ_INT(find_common_callee(libs[i], "SSL_read", "SSL_write", &rd), -ENOENT);
 		return;
 	}
 	printf("  no system libssl: only the test binary's functions were used\n");
@@ -141,7 +141,7 @@ static void test_emulated_first_instruction(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		bool got = elf_x86_entry_emulated((const uint8_t *)cases[i].bytes, cases[i].n);
+		bool got = x86_entry_emulated((const uint8_t *)cases[i].bytes, cases[i].n);
 
 		if (got != cases[i].want)
 			printf("  case %zu: got %d\n", i, got);

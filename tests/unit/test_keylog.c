@@ -172,7 +172,7 @@ static void test_system_openssl(void)
 	static const char *const libs[] = {"/usr/lib/x86_64-linux-gnu/libssl.so.3",
 					   "/usr/lib/x86_64-linux-gnu/libssl.so.1.1"};
 	struct keylog_site site = {0};
-	struct elf_code *c;
+	struct code_img *c;
 	const uint8_t *set, *fn;
 	uint64_t set_at;
 	size_t i;
@@ -183,17 +183,17 @@ static void test_system_openssl(void)
 		printf("  %s\n", libs[i]);
 		CHECK_EQ_INT(keylog_find_openssl(libs[i], &site), 0);
 		CHECK_EQ_INT(site.how, KEYLOG_FOUND_CODE);
-		CHECK_EQ_INT(elf_code_open(libs[i], &c), 0);
+		CHECK_EQ_INT(code_img_open(libs[i], &c), 0);
 		CHECK_EQ_INT(elfsym_lookup(libs[i], "SSL_CTX_set_keylog_callback", &set_at), 0);
-		set = elf_code_bytes(c, set_at, 7, NULL);
-		fn = elf_code_bytes(c, site.vaddr, 64, NULL);
+		set = code_img_bytes(c, set_at, 7, NULL);
+		fn = code_img_bytes(c, site.vaddr, 64, NULL);
 		CHECK(set && fn);
 		if (set && fn) {
 			CHECK(set[0] == 0x48 && set[1] == 0x89 && set[2] == 0xb7);
 			CHECK(memmem(fn, 64, set + 3, 4) != NULL);
-			CHECK(elf_x86_entry_emulated(fn, 64));
+			CHECK(x86_entry_emulated(fn, 64));
 		}
-		elf_code_close(c);
+		code_img_close(c);
 		/* A library without it (GnuTLS has the string, not the function). */
 		return;
 	}

@@ -71,7 +71,7 @@ static int read_streams(const char *path, const char *filter, struct streams *s)
 		if (ev->h.kind != EC_K_DATA || ev->h.pid || ev->h.comm[0] || ev->h.fd != -1 ||
 		    ev->h.source != EC_S_SOCKET)
 			s->bad_fields++;
-		s->gap_flags |= ev->h.flags & PCAPNG_F_GAP;
+		s->gap_flags |= ev->h.flags & EC_F_GAP;
 		s->trunc_flags |= ev->h.flags & EC_F_TRUNCATED;
 		if (ev->h.dir == EC_DIR_SEND)
 			append(&s->req, &s->req_len, ev->data, ev->h.len);
@@ -400,7 +400,7 @@ static void test_hole_gives_gap(void)
 	CHECK_EQ_INT(s.req_len, 990);
 	CHECK(s.req && !memcmp(s.req, client_bytes, 30) &&
 	      !memcmp(s.req + 30, client_bytes + 40, 960));
-	CHECK_EQ_INT(s.gap_flags, PCAPNG_F_GAP);
+	CHECK_EQ_INT(s.gap_flags, EC_F_GAP);
 	streams_free(&s);
 	/* The same hole at the end of the file is given up there. */
 	{
@@ -422,7 +422,7 @@ static void test_hole_gives_gap(void)
 
 		while ((rc = pcapng_reader_next(r, &ev)) == 1) {
 			n++;
-			flagged += (ev->h.flags & PCAPNG_F_GAP) != 0;
+			flagged += (ev->h.flags & EC_F_GAP) != 0;
 			free(ev);
 		}
 		CHECK_EQ_INT(rc, 0);
@@ -453,7 +453,7 @@ static void test_snaplen_cut(void)
 	CHECK(s.req && !memcmp(s.req, client_bytes, 300) &&
 	      !memcmp(s.req + 300, client_bytes + 1000, 100));
 	CHECK_EQ_INT(s.trunc_flags, EC_F_TRUNCATED);
-	CHECK_EQ_INT(s.gap_flags, PCAPNG_F_GAP);
+	CHECK_EQ_INT(s.gap_flags, EC_F_GAP);
 	streams_free(&s);
 }
 
