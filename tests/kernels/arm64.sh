@@ -29,6 +29,7 @@ for c in qemu-system-aarch64 modprobe cpio apt-get dpkg-deb openssl; do
 done
 file -b "$ECAPTOP" 2>/dev/null | grep -q 'ARM aarch64' || die setup "$ECAPTOP is not an arm64 binary (make ARCH=arm64)"
 mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
 
 # fetch PKG:arm64 DIR: download PKG and unpack it into DIR (once; kept in the cache).
 fetch() {
@@ -90,8 +91,8 @@ done | awk '!seen[$0]++' | while read -r ko; do
 	*) cp "$ko" "$dst" ;;
 	esac
 done
-# The project's tree and OUT are shared in on their own, at their own paths (the guest's
-# /tmp is a tmpfs, and a checkout may live there).
+# The project's tree, the cache and OUT are shared in on their own, at their own paths (the
+# guest's /tmp is a tmpfs, and a checkout or the cache may live there).
 cat >"$ird/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -109,8 +110,9 @@ mount -t devtmpfs dev /mnt/dev
 for d in /tmp /run /var/tmp /root; do mount -t tmpfs tmpfs /mnt\$d; done
 mount -t tracefs tracefs /mnt/sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs /mnt/sys/kernel/debug 2>/dev/null
-mkdir -p /mnt$TOP /mnt$OUT
+mkdir -p /mnt$TOP /mnt$OUT /mnt$cache
 mount -t 9p -o \$o,ro,cache=loose top /mnt$TOP
+mount -t 9p -o \$o,ro,cache=loose kcache /mnt$cache
 mount -t 9p -o \$o out /mnt$OUT
 ip link set lo up
 chroot /mnt $bb env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
@@ -129,6 +131,7 @@ timeout "${ECAPTOP_VM_TIMEOUT:-900}" qemu-system-aarch64 -M virt -accel tcg,thre
 	-append "console=ttyAMA0 panic=-1 quiet loglevel=4" -nographic -no-reboot -nic none \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$TOP,mount_tag=top,security_model=none,readonly=on,multidevs=remap" \
+	-virtfs "local,path=$cache,mount_tag=kcache,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$OUT,mount_tag=out,security_model=none" \
 	-serial "file:$OUT/console.log" -monitor none -display none </dev/null
 st=$?
