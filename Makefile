@@ -12,6 +12,7 @@
 #   make deb        ecaptop_VERSION_ARCH.deb in $(OUTPUT)/deb (dpkg-deb)
 #   make kernel-test  the capture smoke in Debian's 5.10, 6.1 and 6.12 kernels (qemu)
 #   make ARCH=arm64   cross-build .output/arm64/ecaptop (mk/cross.mk); make arm64-test
+#   make arm64-kernel-test  the capture smoke in Debian's arm64 kernel (qemu-system-aarch64)
 
 include mk/cross.mk
 OUTPUT ?= .output
@@ -241,7 +242,8 @@ test:
 	$(Q)rm -f $(OUTPUT)/results
 	$(Q)$(MAKE) --no-print-directory ecaptop
 	$(Q)$(MAKE) --no-print-directory -k layout-test unit-test tsan-test decoder-test fuzz-test \
-		integration-test tui-test install-test kernel-test arm64-test; tests/lib/summary.sh $$?
+		integration-test tui-test install-test kernel-test arm64-test arm64-kernel-test; \
+		tests/lib/summary.sh $$?
 
 # The house rules as tests: formatting, and includes only across allowed boundaries.
 install: ecaptop

@@ -10,7 +10,7 @@ DEPS_CROSS_arm64 := gcc-aarch64-linux-gnu qemu-user libbpf-dev:arm64 libelf-dev:
 	libnghttp2-dev:arm64 libasan8:arm64 libubsan1:arm64
 CROSS_TEST_ARCHS ?= arm64
 
-.PHONY: deps-cross cross-bins arm64-test
+.PHONY: deps-cross cross-bins arm64-test arm64-kernel-test
 deps: deps-cross
 
 deps-cross:
@@ -58,3 +58,10 @@ endif
 # arm64, and run the unit and decoder tests under qemu-user (tests/cross/run.sh).
 arm64-test:
 	$(Q)tests/cross/run.sh arm64
+
+# The capture smoke in Debian's arm64 kernel under qemu-system-aarch64 (TCG): --check and one
+# TLS request and response between openssl s_client and s_server (tests/kernels/arm64.sh).
+arm64-kernel-test:
+	$(Q)env -u MAKEFLAGS -u MAKELEVEL $(MAKE) --no-print-directory ARCH=arm64 OUTPUT=$(OUTPUT)/arm64 \
+		$(OUTPUT)/arm64/ecaptop
+	$(Q)ECAPTOP=$(abspath $(OUTPUT))/arm64/ecaptop tests/kernels/arm64.sh
