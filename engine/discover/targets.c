@@ -799,7 +799,9 @@ static int consider_examined(struct targets *t, dev_t dev, ino_t ino, const char
 	bool found;
 	int ret;
 
-	if (!ino)
+	/* Also when the judgement comes from elsewhere (the cache, which another
+	 * machine sharing this file system may have written). */
+	if (!ino || (x && !native_elf(path)))
 		return 0;
 	tg = slot_find(t->v, t->cap, dev, ino, &found);
 	if (found)
