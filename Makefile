@@ -43,7 +43,7 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 # The same objects built for kernels that know no BPF callbacks (before 5.17's
 # bpf_loop): engine/capture/load.c picks them there.
-BPF_NOCB := tls sock db
+BPF_NOCB := tls sock db packets
 BPF_OBJS += $(patsubst %,$(OUTPUT)/bpf/%_nocb.bpf.o,$(BPF_NOCB))
 SKELS += $(patsubst %,$(OUTPUT)/%_nocb.skel.h,$(BPF_NOCB))
 # Every folder below engine/, decoders/ and tui/ is a room of its own (ARCHITECTURE.md).

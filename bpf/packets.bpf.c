@@ -15,6 +15,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "packets.h"
+#include "cbpf.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -397,6 +398,12 @@ static __always_inline int capture(struct __sk_buff *skb, __u8 dir)
 	}
 	if (!pass(h)) {
 		count(EC_PKT_L_FILTER);
+		return TC_ACT_UNSPEC;
+	}
+	/* -f, compiled for Ethernet framing: run here on interfaces that have it (the
+	 * others, raw IP, are filtered in user space). */
+	if (ifc->l2_len == 14 && !cbpf_match(skb)) {
+		count(EC_PKT_L_PCAP);
 		return TC_ACT_UNSPEC;
 	}
 	len = skb->len;

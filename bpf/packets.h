@@ -43,6 +43,7 @@ enum ec_pkt_loss {
 	EC_PKT_L_TRUNC = 2,   /* bytes past EC_PKT_SNAP cut (the packet is kept) */
 	EC_PKT_L_FILTER = 3,  /* not kept: the PID/UID/cgroup filter (not a loss) */
 	EC_PKT_L_SEEN = 4,    /* every packet the classifiers looked at */
+	EC_PKT_L_PCAP = 5,    /* not kept: the -f pcap filter, run in the kernel */
 	EC_PKT_L_MAX
 };
 

@@ -26,12 +26,14 @@
 #include <bpf/libbpf.h>
 
 #include "bpf/packets.h"
+#include "engine/capture/cbpf.h"
 #include "engine/capture/engine_int.h"
 #include "engine/capture/keylog.h"
 #include "engine/file/pcapng.h"
 #include "engine/file/pcapng_pkt.h"
 #include "engine/log.h"
 #include "packets.skel.h"
+#include "packets_nocb.skel.h"
 #include "tls.skel.h"
 
 #define MAX_IFS	       64
@@ -80,6 +82,7 @@ struct packets {
 	struct pkt_iface ifs[MAX_IFS];
 	size_t n_ifs;
 	struct pcapng_pkt_filter *filt[2]; /* -f for Ethernet [0] and raw IP [1] */
+	bool filt_in_kernel;		   /* -f for Ethernet runs in the TC programs */
 	struct pcapng_pkt_writer *w;
 	char *path;
 	bool write_failed;
@@ -779,7 +782,7 @@ static int on_packet(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	k = f->linktype == PCAPNG_LINKTYPE_RAW;
-	if (p->filt[k]) {
+	if (p->filt[k] && !(k == 0 && p->filt_in_kernel)) {
 		if (!pcapng_pkt_filter_match(p->filt[k], (const uint8_t *)data + sizeof(r),
 					     r.cap_len, r.wire_len)) {
 			atomic_fetch_add_explicit(&p->filtered_pcap, 1, memory_order_relaxed);
@@ -1023,6 +1026,29 @@ static int share_filter_maps(struct packets *p, struct bpf_object *from)
 	return 0;
 }
 
+/* -f in the TC programs, for the interfaces with Ethernet framing; where the kernel
+ * has no bpf_loop it stays in user space (said once). */
+static int kernel_filter(struct packets *p, const char *expr, bool has_loop, char *err,
+			 size_t errlen)
+{
+	struct cbpf f;
+	int r;
+
+	if (cbpf_compile(&f, expr, err, errlen))
+		return -EINVAL;
+	r = cbpf_load(&f, bpf_map__fd(p->skel->maps.cbpf_insns), &p->skel->bss->cbpf_len, has_loop,
+		      err, errlen);
+	cbpf_free(&f);
+	if (r < 0)
+		return r;
+	p->filt_in_kernel = r == CBPF_IN_KERNEL;
+	log_msg(LOG_INFO, "packets: -f '%s' runs %s", expr,
+		p->filt_in_kernel ? "in the kernel"
+				  : "in user space (this kernel has no bpf_loop for the "
+				    "in-kernel filter)");
+	return 0;
+}
+
 static int compile_filter(struct packets *p, const char *expr, char *err, size_t errlen)
 {
 	static const int lts[2] = {PCAPNG_LINKTYPE_ETHERNET, PCAPNG_LINKTYPE_RAW};
@@ -1070,7 +1096,20 @@ struct packets *packets_new(struct engine *e, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	p->skel = packets_bpf__open_opts(&oo);
+	/* Without BPF callbacks (bpf_loop, 5.17+) the build that leaves out the in-kernel
+	 * pcap filter: -f then runs in user space. Same maps, programs and globals. */
+	p->skel = calloc(1, sizeof(*p->skel));
+	r = p->skel ? packets_bpf__create_skeleton(p->skel) : -ENOMEM;
+	if (!r && e->deg.no_loop)
+		p->skel->skeleton->data =
+		    (void *)packets_nocb_bpf__elf_bytes(&p->skel->skeleton->data_sz);
+	r = r ?: bpf_object__open_skeleton(p->skel->skeleton, &oo);
+	if (r) {
+		if (p->skel)
+			packets_bpf__destroy(p->skel);
+		p->skel = NULL;
+		errno = -r;
+	}
 	if (!p->skel) {
 		snprintf(err, errlen, "cannot open the packet programs: %s", strerror(errno));
 		goto fail;
@@ -1106,6 +1145,9 @@ struct packets *packets_new(struct engine *e, char *err, size_t errlen)
 	if (pick_ifaces(p, e->opts.ifaces, err, errlen))
 		goto fail;
 	if (e->opts.pkt_filter && compile_filter(p, e->opts.pkt_filter, err, errlen))
+		goto fail;
+	if (e->opts.pkt_filter &&
+	    kernel_filter(p, e->opts.pkt_filter, !e->deg.no_loop, err, errlen))
 		goto fail;
 	if (e->opts.pkt_path) {
 		n = (size_t)snprintf(note, sizeof(note), "ecaptop --packets on");
@@ -1193,7 +1235,8 @@ void packets_stats(struct packets *p, struct engine_packet_stats *st)
 	st->captured = atomic_load_explicit(&p->captured, memory_order_relaxed);
 	st->written = atomic_load_explicit(&p->written, memory_order_relaxed);
 	st->unattributed = atomic_load_explicit(&p->unattributed, memory_order_relaxed);
-	st->filtered_pcap = atomic_load_explicit(&p->filtered_pcap, memory_order_relaxed);
+	st->filtered_pcap =
+	    atomic_load_explicit(&p->filtered_pcap, memory_order_relaxed) + loss(p, EC_PKT_L_PCAP);
 	st->lost_user = atomic_load_explicit(&p->lost_user, memory_order_relaxed);
 	st->secrets = atomic_load_explicit(&p->secrets, memory_order_relaxed);
 }

@@ -43,6 +43,9 @@ test_packets_tls_decrypted_with_pids() {
 	curl -sk --tlsv1.2 --tls-max 1.2 -o /dev/null "https://127.0.0.1:$PK_PORT/v12" &
 	c12=$!
 	wait $c12 || fail "curl (TLS 1.2) failed" || return 1
+	# Traffic outside the filter (a refused connection on another port): -f runs in
+	# the kernel and counts it there; none of it reaches the file.
+	curl -s -o /dev/null "http://127.0.0.1:$(free_port)/" || true
 	stop_capture || return 1
 	t1=$(date +%s)
 	kill -INT "$tpid"
@@ -98,6 +101,10 @@ PY
 	has_record "$TMPD/pk.json" "r['type'] == 'packet_stats' and r['lost']['ring_reserve'] == 0 \
 		and r['lost']['read_fault'] == 0 and r['lost']['user'] == 0 and r['written'] == $n_ec \
 		and r['secrets'] >= 6" || fail "packet counters wrong" || return 1
+	grep -q "packets: -f 'tcp port $PK_PORT' runs in the kernel" "$TMPD/pk.err" ||
+		fail "-f did not run in the kernel" || return 1
+	has_record "$TMPD/pk.json" "r['type'] == 'packet_stats' and r['filtered']['pcap'] > 0" ||
+		fail "the packets outside -f were not counted as filtered" || return 1
 	return 0
 }
 
