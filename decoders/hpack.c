@@ -31,8 +31,10 @@ static int inflate_block(struct hpack_table *t, const uint8_t *buf, size_t len, 
 			       : rv == NGHTTP2_ERR_BUFFER_ERROR ? -ENOBUFS
 								: -EBADMSG;
 		}
-		buf += rv;
-		len -= (size_t)rv;
+		if (rv > 0) { /* an empty block may come as NULL: no offset on it */
+			buf += rv;
+			len -= (size_t)rv;
+		}
 		if ((flags & NGHTTP2_HD_INFLATE_EMIT) && fn)
 			fn(arg, (const char *)nv.name, nv.namelen, (const char *)nv.value,
 			   nv.valuelen, (nv.flags & NGHTTP2_NV_FLAG_NO_INDEX) != 0);
