@@ -107,10 +107,14 @@ void engine_set_recorder(struct engine *e, struct pcapng_writer *w);
 /* Consumer: the next event, or NULL if none is waiting. Caller takes it (free()). */
 struct ec_event *engine_pop(struct engine *e);
 /* Consumer: a file descriptor that becomes readable when events are waiting;
- * call engine_ack() after draining, and at least every few hundred milliseconds
- * even when not draining (it also keeps the recording's once-a-second flush). */
+ * call engine_ack() after draining, and every engine_wait_ms() milliseconds even
+ * when not draining (it also keeps the recording's once-a-second flush). */
 int engine_wait_fd(const struct engine *e);
 void engine_ack(struct engine *e);
+/* How long the consumer may sleep on engine_wait_fd() before it must call
+ * engine_ack(): -1 (until woken: a live capture with no recording, so an idle
+ * ecaptop has no timer), else a few hundred milliseconds. */
+int engine_wait_ms(const struct engine *e);
 void engine_stats(struct engine *e, struct engine_stats *st);
 /* Replace the kernel-side filters while capture runs. n = 0 clears. 0 or -errno. */
 int engine_set_pid_filter(struct engine *e, const uint32_t *pids, size_t n);

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +17,18 @@
 #include "engine/log.h"
 
 volatile int batch_stop_requested;
+/* Written by batch_request_stop(): the loop's poll has no timer while nothing comes,
+ * and a signal that lands between its check of the flag and the poll must end it. */
+static int stop_fd = -1;
+
+void batch_request_stop(void)
+{
+	uint64_t one = 1;
+
+	batch_stop_requested = 1;
+	if (stop_fd >= 0 && write(stop_fd, &one, sizeof(one)) < 0)
+		return; /* the flag alone: the eventfd cannot be full */
+}
 
 static const char *family_name(uint8_t f)
 {
@@ -610,23 +623,25 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 	store_set_sink(store, &sink);
 	out_open(&bs);
 	bs.progress = now_s();
+	stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 
 	while (!batch_stop_requested) {
-		struct pollfd pfd[2] = {
+		struct pollfd pfd[3] = {
 		    {.fd = out_pending(&bs) < OUT_MAX ? engine_wait_fd(e) : -1, .events = POLLIN},
-		    {.fd = out_pending(&bs) && bs.nonblock ? STDOUT_FILENO : -1,
-		     .events = POLLOUT}};
-		int timeout = 200;
+		    {.fd = out_pending(&bs) && bs.nonblock ? STDOUT_FILENO : -1, .events = POLLOUT},
+		    {.fd = stop_fd, .events = POLLIN}};
+		/* No timer while nothing comes (engine_wait_ms): a stop interrupts the poll. */
+		int timeout = stop_fd >= 0 ? engine_wait_ms(e) : 200;
 
 		if (end) {
 			double left = end - now_s();
 
 			if (left <= 0)
 				break;
-			if (left * 1000 < timeout)
+			if (timeout < 0 || left * 1000 < timeout)
 				timeout = (int)(left * 1000) + 1;
 		}
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+		if (poll(pfd, 3, timeout) < 0 && errno != EINTR) {
 			log_msg(LOG_ERROR, "poll: %s", strerror(errno));
 			status = 1;
 			break;
@@ -688,6 +703,12 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 out:
 	store_free(store);
 	out_close(&bs);
+	if (stop_fd >= 0) {
+		int fd = stop_fd;
+
+		stop_fd = -1;
+		close(fd);
+	}
 	if (engine_error(e))
 		status = 1; /* logged where it happened */
 	return status;

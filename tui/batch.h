@@ -35,5 +35,8 @@ void batch_print_stats(FILE *out, const struct engine_stats *st, bool json);
 int batch_run(struct engine *e, const struct batch_opts *o);
 /* Set by the signal handler; the loop ends when it is non-zero. */
 extern volatile int batch_stop_requested;
+/* The signal handler's call (async-signal-safe): sets batch_stop_requested and wakes
+ * the loop, which sleeps without a timer while nothing is captured. */
+void batch_request_stop(void);
 
 #endif

@@ -32,6 +32,7 @@ enum {
 	OPT_LOG,
 	OPT_THEME,
 	OPT_MAX_EVENTS,
+	OPT_MAX_MEMORY,
 	OPT_FORCE,
 	OPT_SPEED,
 	OPT_HOLD_NEW,
@@ -57,6 +58,7 @@ static const struct option long_opts[] = {
     {"filter", required_argument, NULL, 'f'},
     {"speed", required_argument, NULL, OPT_SPEED},
     {"max-events", required_argument, NULL, OPT_MAX_EVENTS},
+    {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
     {"keylog", required_argument, NULL, OPT_KEYLOG},
     {"cgroup", required_argument, NULL, OPT_CGROUP},
     {"help", no_argument, NULL, 'h'},
@@ -99,6 +101,9 @@ static void usage(FILE *f)
 	    "one)\n"
 	    "      --max-events N      TUI: events kept in memory, oldest evicted (default "
 	    "1000000)\n"
+	    "      --max-memory SIZE   TUI: bytes the stored events may hold (K, M, G; default "
+	    "160M),\n"
+	    "                          oldest evicted and counted\n"
 	    "      --check             report what this kernel supports; exit 0 if capture can "
 	    "work\n"
 	    "  -h, --help              this text\n"
@@ -201,10 +206,36 @@ static int finish_recording(struct engine *e, struct pcapng_writer *w, const cha
 	return 0;
 }
 
+/* "64M", "2G", "1048576" (bytes; K, M, G: powers of 1024) into *out, at least 1 MiB.
+ * 0, or -1. */
+static int parse_size(const char *arg, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || arg[0] == '-')
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || v > (UINT64_MAX >> shift) || (v << shift) < (1ull << 20))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
-	batch_stop_requested = 1;
+	batch_request_stop();
 }
 
 int main(int argc, char **argv)
@@ -218,6 +249,7 @@ int main(int argc, char **argv)
 	double speed = -1;
 	struct pcapng_writer *writer = NULL;
 	size_t max_events = 0;
+	uint64_t max_memory = 0;
 	char err[512] = "";
 	struct engine *e;
 	struct sigaction sa;
@@ -327,6 +359,15 @@ int main(int argc, char **argv)
 			max_events = (size_t)v;
 			break;
 		}
+		case OPT_MAX_MEMORY:
+			if (parse_size(optarg, &max_memory)) {
+				fprintf(stderr,
+					"ecaptop: invalid --max-memory '%s': expected a size of at "
+					"least 1M, such as 64M or 2G\n",
+					optarg);
+				return 1;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -438,10 +479,12 @@ int main(int argc, char **argv)
 		bo.filter = &eo;
 		status = batch_run(e, &bo);
 	} else {
-		struct store_opts so = {.max_events = max_events, .keep = true};
+		struct store_opts so = {
+		    .max_events = max_events, .max_bytes = max_memory, .keep = true};
 		char initial[ENGINE_MAX_FILTER * 2 * 12 + 16];
 		struct tui_opts to = {.theme = theme,
 				      .store_cap = max_events,
+				      .store_mem = max_memory,
 				      .source = read_path ? read_path : "live",
 				      .log_path = log_path,
 				      .filter = initial_filter(&eo, initial, sizeof(initial))};

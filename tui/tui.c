@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,12 +37,22 @@
 #define VIEW_BUDGET_NS	 (8 * 1000000ull)
 #define FRAME_NS	 (250 * 1000000ull) /* header figures refresh */
 
+#define IDLE_AFTER_NS (2000 * 1000000ull) /* nothing drained, no key: redraw once a second */
+#define IDLE_FRAME_NS (1000 * 1000000ull)
+
 static volatile sig_atomic_t stop_requested;
+/* Written by on_stop: an idle loop sleeps up to IDLE_FRAME_NS, and a signal that lands
+ * between its check of the flag and the poll must not wait for that. */
+static int stop_fd = -1;
 
 static void on_stop(int sig)
 {
+	uint64_t one = 1;
+
 	(void)sig;
 	stop_requested = 1;
+	if (stop_fd >= 0 && write(stop_fd, &one, sizeof(one)) < 0)
+		return; /* the flag alone: the eventfd cannot be full */
 }
 
 static void message(struct screen *s, bool error, const char *fmt, ...)
@@ -1370,13 +1381,15 @@ static void summary(struct screen *s)
 		exch_get_stats(store_exchanges(s->st), &xs);
 	fprintf(stderr,
 		"ecaptop: %llu events, %s bytes, %llu exchanges; lost: reserve %llu read %llu "
-		"trunc %llu perf %llu queue %llu malformed %llu alloc %llu; evicted %llu\n",
+		"trunc %llu perf %llu queue %llu malformed %llu alloc %llu; evicted %llu "
+		"(%llu by --max-memory)\n",
 		(unsigned long long)s->es.events, fmt_bytes(s->es.bytes, b, sizeof(b)),
 		(unsigned long long)xs.total, (unsigned long long)s->es.lost_reserve,
 		(unsigned long long)s->es.lost_read, (unsigned long long)s->es.lost_trunc,
 		(unsigned long long)s->es.lost_perf, (unsigned long long)s->es.lost_queue,
 		(unsigned long long)s->es.lost_malformed, (unsigned long long)s->es.lost_alloc,
-		(unsigned long long)(ss.evicted + s->pend_dropped));
+		(unsigned long long)(ss.evicted + s->pend_dropped),
+		(unsigned long long)ss.evicted_mem);
 }
 
 static int screen_init(struct screen *s)
@@ -1424,7 +1437,7 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 {
 	struct screen s;
 	struct sigaction sa, old_int, old_term, old_hup;
-	uint64_t last_draw = 0;
+	uint64_t last_draw = 0, last_busy;
 	bool dirty = true;
 	int i;
 
@@ -1458,6 +1471,7 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 	}
 	/* nothing may reach the terminal while curses owns it */
 	log_set_stderr(0, LOG_INFO);
+	stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
@@ -1476,11 +1490,13 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 		push_kernel(&s, s.base_pids, s.n_base_pids, s.base_uids, s.n_base_uids);
 	}
 	log_msg(LOG_INFO, "interactive view started (theme %s)", theme_name());
+	last_busy = store_now_ns();
 
 	while (!s.quit && !stop_requested) {
-		struct pollfd pfd[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+		struct pollfd pfd[3] = {{.fd = STDIN_FILENO, .events = POLLIN},
+					{.fd = stop_fd, .events = POLLIN},
 					{.fd = s.e ? engine_wait_fd(s.e) : -1, .events = POLLIN}};
-		uint64_t now;
+		uint64_t now, frame;
 		bool more;
 		int ch, timeout;
 
@@ -1489,18 +1505,35 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 		replay_refresh(&s);
 		more = update_views(&s);
 		now = store_now_ns();
-		if (dirty || more || now - last_draw >= FRAME_NS) {
+		if (dirty || more)
+			last_busy = now;
+		/* A live capture with nothing coming (no event, key or message) wakes
+		 * once a second, for the header's rates and the rows' ages, not 10 times:
+		 * an idle ecaptop costs no measurable CPU. */
+		frame = !s.replay && now - last_busy >= IDLE_AFTER_NS &&
+				!(s.msg[0] && now < s.msg_until)
+			    ? IDLE_FRAME_NS
+			    : FRAME_NS;
+		if (dirty || more || now - last_draw >= frame) {
 			update_rates(&s);
 			panels_draw(&s);
 			last_draw = now;
 			dirty = false;
 		}
-		timeout = more || work_waiting(&s) ? 0 : 100;
-		if (poll(pfd, s.e ? 2 : 1, timeout) < 0 && errno != EINTR)
+		if (more || work_waiting(&s))
+			timeout = 0;
+		else if (frame == IDLE_FRAME_NS)
+			timeout = (int)((last_draw + frame - now) / 1000000) + 1;
+		else
+			timeout = 100;
+		if (s.e && engine_wait_ms(s.e) >= 0 && timeout > engine_wait_ms(s.e))
+			timeout = engine_wait_ms(s.e); /* a recording's flush */
+		if (poll(pfd, s.e ? 3 : 2, timeout) < 0 && errno != EINTR)
 			break;
 		while ((ch = getch()) != ERR) {
 			key(&s, ch);
 			dirty = true;
+			last_busy = store_now_ns();
 			if (s.quit)
 				break;
 		}
@@ -1519,6 +1552,10 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
+	if (stop_fd >= 0) {
+		close(stop_fd);
+		stop_fd = -1;
+	}
 	for (i = 0; i < 3; i++)
 		store_view_free(s.views[i]);
 	exch_view_free(s.xv);

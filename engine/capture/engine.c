@@ -146,6 +146,7 @@ struct engine *engine_new_replay(const char *path, const char *filter, double sp
 		return NULL;
 	}
 	e->wake_fd = -1;
+	e->stop_fd = -1;
 	e->spool_fd = -1;
 	e->opts.queue_slots = DEFAULT_QUEUE_SLOTS;
 	e->speed = speed;
@@ -196,6 +197,7 @@ struct engine *engine_new(const struct engine_opts *opts, char *err, size_t errl
 	}
 	e->opts = *opts;
 	e->wake_fd = -1;
+	e->stop_fd = -1;
 	e->spool_fd = -1;
 	if (!e->opts.queue_slots)
 		e->opts.queue_slots = DEFAULT_QUEUE_SLOTS;
@@ -501,6 +503,11 @@ int engine_wait_fd(const struct engine *e)
 	return e->wake_fd;
 }
 
+int engine_wait_ms(const struct engine *e)
+{
+	return e->reader || e->writer ? 200 : -1;
+}
+
 void engine_ack(struct engine *e)
 {
 	uint64_t v;
@@ -567,6 +574,7 @@ void engine_stop(struct engine *e)
 		return;
 	if (e->thread_running) {
 		atomic_store(&e->stop, true);
+		readwait_stop(e);
 		if (e->replay_name) {
 			/* The replay thread may be waiting for a control request. */
 			pthread_mutex_lock(&e->ctl_lock);
@@ -694,5 +702,7 @@ void engine_free(struct engine *e)
 		close(e->spool_fd);
 	if (e->wake_fd >= 0)
 		close(e->wake_fd);
+	if (e->stop_fd >= 0)
+		close(e->stop_fd);
 	free(e);
 }

@@ -259,8 +259,9 @@ build_synth() {
 	# Same flags as the Makefile's programs; links the engine and the store (for the
 	# one-million-items figure) without main().
 	${CC:-gcc} -O2 -g -std=gnu11 -Wall -Wextra -Werror -I"$OUTPUT" -I"$TOP" -D_GNU_SOURCE \
-		"$HERE/synth.c" $(ls "$OUTPUT"/obj/engine/*.o "$OUTPUT"/obj/decoders/*.o) \
-		-lbpf -lelf -lz -lpcap -lpcre2-8 -lpthread -o "$SYNTH" 2>"$TMPD/synth.build" || {
+		"$HERE/synth.c" $(find "$OUTPUT"/obj/engine "$OUTPUT"/obj/decoders \
+			"$OUTPUT"/obj/tui/session -name '*.o' | sort) \
+		-lbpf -lelf -lz -lpcap -lpcre2-8 -lnghttp2 -lpthread -o "$SYNTH" 2>"$TMPD/synth.build" || {
 		note "user side: building tests/bench/synth.c failed: $(head -c 300 "$TMPD/synth.build")"
 		return 1
 	}
