@@ -102,7 +102,7 @@ static void usage(FILE *f)
 	    "      --max-events N      TUI: events kept in memory, oldest evicted (default "
 	    "1000000)\n"
 	    "      --max-memory SIZE   TUI: bytes the stored events may hold (K, M, G; default "
-	    "160M),\n"
+	    "96M),\n"
 	    "                          oldest evicted and counted\n"
 	    "      --check             report what this kernel supports; exit 0 if capture can "
 	    "work\n"

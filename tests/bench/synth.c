@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,6 +387,11 @@ static int cmd_store(int argc, char **argv)
 			store_add(st, ev);
 	}
 	store_get_stats(st, &ss);
+	/* What malloc hands out now (the store, decoders, exchanges), beside what the
+	 * store counts against its budget. */
+	struct mallinfo2 mi = mallinfo2();
+
+	printf("heap_in_use=%zu ", mi.uordblks + mi.hblkhd);
 	printf("req_bytes=%zu resp_bytes=%d idle_rss_kib=%ld idle_hwm_kib=%ld idle_anon_kib=%ld "
 	       "items=%llu events=%llu records=%llu evicted=%llu rss_kib=%ld hwm_kib=%ld "
 	       "anon_kib=%ld max_memory=%llu evicted_mem=%llu mem=%llu\n",

@@ -35,9 +35,11 @@
 #include "tui/session/filter.h"
 
 #define STORE_DEFAULT_MAX 1000000
-/* The byte budget's default: with the engine's buffers (about 70 MiB, most of it the
- * ring buffer mapped twice) an interactive ecaptop stays near 256 MiB resident. */
-#define STORE_DEFAULT_MAX_BYTES (160ull << 20)
+/* The byte budget's default: what the store counts is about two thirds of what its
+ * items, exchanges and decoders take from malloc (tests/bench/synth.c store), so with
+ * the engine's buffers (about 70 MiB, most of it the ring buffer mapped twice) an
+ * interactive ecaptop stays under 256 MiB resident. */
+#define STORE_DEFAULT_MAX_BYTES (96ull << 20)
 
 struct store_opts {
 	size_t max_events; /* cap on stored items (events and records); 0 = STORE_DEFAULT_MAX */
