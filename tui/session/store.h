@@ -35,10 +35,10 @@
 #include "tui/session/filter.h"
 
 #define STORE_DEFAULT_MAX 1000000
-/* The byte budget's default: what the store counts is about two thirds of what its
- * items, exchanges and decoders take from malloc (tests/bench/synth.c store), so with
- * the engine's buffers (about 70 MiB, most of it the ring buffer mapped twice) an
- * interactive ecaptop stays under 256 MiB resident. */
+/* The byte budget's default: what the store counts is below what its items, exchanges
+ * and decoders take from malloc (tests/bench/synth.c store), so with the engine's
+ * buffers (about 70 MiB, most of it the ring buffer mapped twice) an interactive
+ * ecaptop stays under 256 MiB resident (233 MiB measured). */
 #define STORE_DEFAULT_MAX_BYTES (96ull << 20)
 
 struct store_opts {
