@@ -11,7 +11,9 @@
 #   make install    PREFIX (default /usr/local) and DESTDIR; make uninstall
 #   make deb        ecaptop_VERSION_ARCH.deb in $(OUTPUT)/deb (dpkg-deb)
 #   make kernel-test  the capture smoke in Debian's 5.10, 6.1 and 6.12 kernels (qemu)
+#   make ARCH=arm64   cross-build .output/arm64/ecaptop (mk/cross.mk); make arm64-test
 
+include mk/cross.mk
 OUTPUT ?= .output
 export OUTPUT
 CC ?= gcc
@@ -32,7 +34,7 @@ endif
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARN) -I$(OUTPUT) -I. -D_GNU_SOURCE -DECAPTOP_VERSION=\"$(VERSION)\"
-LIBS := -lbpf -lelf -lz -lnghttp2 -lncursesw -ltinfo -lpcap -lpcre2-8 -lpthread
+LIBS := -lbpf -lelf -lZydis -lz -lnghttp2 -lncursesw -ltinfo -lpcap -lpcre2-8 -lpthread
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -64,7 +66,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
 
 # Debian packages: the build, then the programs the tests start.
 DEPS_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev libncurses-dev \
-	libpcap-dev libpcre2-dev zlib1g-dev libnghttp2-dev
+	libpcap-dev libpcre2-dev zlib1g-dev libnghttp2-dev libzydis-dev
 DEPS_TEST := openssl curl python3 tmux procps iproute2 xxd util-linux nginx-light mariadb-server \
 	mariadb-client postgresql zsh tshark tcpdump gnutls-bin libnss3-tools golang-go wget libssl-dev binutils
 # Only for make bench: the load generator and the peers ecaptop is compared with.
@@ -72,6 +74,8 @@ DEPS_BENCH := nginx-light nghttp2-client bpftrace bpfcc-tools linux-headers-amd6
 # The kernel matrix (make kernel-test): qemu, a static busybox for the initramfs, kmod
 # to order the 9p modules, cpio; the install test: dpkg-dev (dpkg-shlibdeps).
 DEPS_TEST += qemu-system-x86 busybox-static kmod cpio xz-utils zstd dpkg-dev
+# BoringSSL: Debian's build (headers, libssl.so.0) and its bssl-tool (test_boringssl.sh).
+DEPS_TEST += android-libboringssl-dev android-boringssl
 KERNELS ?= 5.10 6.1 6.12
 PREFIX ?= /usr/local
 FUZZ_TIME ?= 300
@@ -84,7 +88,7 @@ FUZZ_BRIEF ?= 5
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: ecaptop
+all: $(ECAPTOP_BIN)
 
 deps:
 	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
@@ -98,6 +102,8 @@ run: deps ecaptop
 $(OUTPUT) $(OUTPUT)/bpf:
 	$(Q)mkdir -p $@
 
+# A cross build takes the target's BTF instead (mk/cross-rules.mk).
+ifeq ($(CROSS),)
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,BTF,$@)
 	$(Q)if [ -r /sys/kernel/btf/vmlinux ]; then \
@@ -106,6 +112,7 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 		echo "error: /sys/kernel/btf/vmlinux is missing: building needs a kernel with BTF" >&2; \
 		exit 1; \
 	fi
+endif
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
@@ -144,7 +151,7 @@ $(OUTPUT)/san/%.o: %.c $(HDRS) $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
-ecaptop: $(LIB_OBJS) $(OUTPUT)/obj/$(MAIN_SRC:.c=.o)
+$(ECAPTOP_BIN): $(LIB_OBJS) $(OUTPUT)/obj/$(MAIN_SRC:.c=.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
@@ -189,10 +196,10 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) tests/unit/unit.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(SAN_OBJS) $(LIBS) -o $@
 
-$(OUTPUT)/tsan/spsc_stress: tests/tsan/spsc_stress.c engine/capture/spsc.c engine/capture/spsc.h
+$(OUTPUT)/tsan/spsc_stress: tests/tsan/spsc_stress.c engine/spsc.c engine/spsc.h
 	$(call msg,TSAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -O1 -fsanitize=thread $< engine/capture/spsc.c -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) -O1 -fsanitize=thread $< engine/spsc.c -lpthread -o $@
 
 $(OUTPUT)/tools/%: tests/tools/%.c $(SAN_OBJS)
 	$(call msg,TOOL,$@)
@@ -235,7 +242,7 @@ test:
 	$(Q)rm -f $(OUTPUT)/results
 	$(Q)$(MAKE) --no-print-directory ecaptop
 	$(Q)$(MAKE) --no-print-directory -k layout-test unit-test tsan-test decoder-test fuzz-test \
-		integration-test tui-test install-test kernel-test; tests/lib/summary.sh $$?
+		integration-test tui-test install-test kernel-test arm64-test; tests/lib/summary.sh $$?
 
 # The house rules as tests: formatting, and includes only across allowed boundaries.
 install: ecaptop
@@ -284,3 +291,6 @@ format-check:
 
 clean:
 	rm -rf $(OUTPUT) ecaptop
+
+# Cross builds and the arm64 tests under qemu-user (mk/cross.mk sets the toolchain).
+include mk/cross-rules.mk

@@ -39,6 +39,10 @@ enum ec_kind {
 	 * the connection of the DATA records of call call_id on thread tid that carry
 	 * EC_F_ATTR_LATER. */
 	EC_K_ATTR = 8,
+	/* Not from the tracing programs: a packet of --packets (engine/capture/packets.c),
+	 * no payload but its pcapng comment; aux = bytes on the wire, call_id = ifindex,
+	 * conn_id = the local socket's inode, EC_F_NO_SOCKET when no process was found. */
+	EC_K_PACKET = 9,
 };
 
 /* Where a record came from. Keep in step with engine/event.c names. */
@@ -77,6 +81,12 @@ enum ec_dir {
 /* DATA: a memory-BIO write whose connection an EC_K_ATTR record will name (the reader
  * holds the record back until then, and clears this flag) */
 #define EC_F_ATTR_LATER 0x20
+/* EXEC: not an exec but a fork: a new process (the payload has no command line; it
+ * runs its parent's, aux names the parent) */
+#define EC_F_FORK 0x40
+/* EXEC: not an exec but a move of the process to another cgroup v2 (its new cgroup;
+ * no command line) */
+#define EC_F_MOVED 0x80
 /* Bits 0x100 and up are never set by BPF programs: user-space readers' flags. */
 #define EC_F_GAP      0x100 /* a replayed foreign capture: bytes are missing before this event */
 #define EC_F_EXISTING 0x200 /* EXEC: a process already running when capture started */
@@ -111,7 +121,13 @@ struct ec_rec_hdr {
 	/* EXEC, from the kernel only: the executable's identity (conn_id = inode, call_id =
 	 * device as the kernel packs it, major << 20 | minor) and, in rport, the length of
 	 * its path (bprm->interp, NUL included) at the end of data, after the command
-	 * line. The engine takes them off before the event goes further. */
+	 * line; the process's start (ns since boot) in laddr[0..8) and its cgroup v2 id
+	 * in raddr[0..8) (EXEC with EC_F_FORK or EC_F_MOVED too). The engine takes them off before the
+	 * event goes further (engine/capture/reader.c): from there on an EXEC has
+	 * call_id = the process's start time (Unix epoch ns; it tells a reused pid from
+	 * the process that had it), conn_id = its cgroup v2 id (0: unknown), and its
+	 * cgroup path (as /proc/PID/cgroup shows it, no NUL) in the last rport bytes of
+	 * data, after the command line (rport 0: unknown). */
 	__u64 conn_id; /* identity of the connection (socket address in the kernel) */
 	__u64 call_id; /* per-thread sequence of the library call (joins split records) */
 	/* Per kind: DATA: bytes of this call lost after this record (unreadable or past the

@@ -15,6 +15,13 @@
  *                      for every secret. The client random is in the session; its offset
  *                      is read by user space from gnutls_session_get_random's own code and
  *                      comes as the attach cookie.
+ *   BoringSSL          bool ssl_log_secret(const SSL *ssl, const char *label,
+ *                      Span<const uint8_t> secret) (ssl/ssl_lib.cc; the Span comes in two
+ *                      registers, pointer and length), called for every secret; its test
+ *                      for ssl->ctx->keylog_callback comes after the entry. The client random
+ *                      is ssl->s3->client_random: both offsets are read by user space from
+ *                      the exported SSL_get_client_random's own code, checked against
+ *                      ssl_log_secret's, and come as the attach cookie (s3 << 32 | random).
  *   Go crypto/tls      (*Config).writeKeyLog(label string, clientRandom, secret []byte)
  *                      (crypto/tls/common.go), called for every secret; it returns
  *                      at once when KeyLogWriter is nil, after the probe has fired.
@@ -116,6 +123,22 @@ int BPF_KPROBE(gnutls_keylog, void *session, const char *label, const void *data
 		return 0;
 	rnd = (const char *)session + bpf_get_attach_cookie(ctx);
 	return keylog_emit(ctx, EC_S_GNUTLS, label, 0, rnd, EC_KEYLOG_RANDOM, data, size);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(boring_keylog, void *ssl, const char *label, const void *sec, __u64 sec_len)
+{
+	__u64 cookie, s3 = 0;
+
+	if (!has_cookie)
+		return 0;
+	cookie = bpf_get_attach_cookie(ctx);
+	if (bpf_probe_read_user(&s3, sizeof(s3), (const char *)ssl + (cookie >> 32)) || !s3) {
+		count_loss(EC_L_READ, EC_S_OPENSSL);
+		return 0;
+	}
+	return keylog_emit(ctx, EC_S_OPENSSL, label, 0, (const char *)s3 + (__u32)cookie,
+			   EC_KEYLOG_RANDOM, sec, sec_len);
 }
 
 SEC("uprobe")

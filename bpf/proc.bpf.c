@@ -51,6 +51,25 @@ struct {
 	__type(value, __u64);
 } held SEC(".maps");
 
+/* The process's start time (ns since boot, as /proc/PID/stat counts it) and cgroup v2
+ * id, where the engine takes them from (bpf/events.h). */
+static __always_inline void put_identity(struct ec_rec_hdr *h, struct task_struct *task)
+{
+	struct task_struct___old {
+		__u64 real_start_time;
+	} *old = (void *)task;
+	__u64 start, cg;
+
+	/* start_boottime since 5.5; real_start_time before. */
+	if (bpf_core_field_exists(task->start_boottime))
+		start = BPF_CORE_READ(task, start_boottime);
+	else
+		start = BPF_CORE_READ(old, real_start_time);
+	cg = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	__builtin_memcpy(h->laddr, &start, sizeof(start));
+	__builtin_memcpy(h->raddr, &cg, sizeof(cg));
+}
+
 /* sched_process_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) */
 SEC("raw_tp/sched_process_exec")
 int proc_exec(struct bpf_raw_tracepoint_args *ctx)
@@ -70,6 +89,7 @@ int proc_exec(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	hdr_init(&s->hdr, EC_K_EXEC, EC_S_PROC);
 	s->hdr.aux = BPF_CORE_READ(task, real_parent, tgid);
+	put_identity(&s->hdr, task);
 	/* The new image's argv is in place when this tracepoint fires. */
 	start = BPF_CORE_READ(task, mm, arg_start);
 	end = BPF_CORE_READ(task, mm, arg_end);
@@ -112,6 +132,64 @@ int proc_exec(struct bpf_raw_tracepoint_args *ctx)
 out:
 	s->hdr.len = n + m;
 	output(ctx, s, n + m);
+	return 0;
+}
+
+/* sched_process_fork(struct task_struct *parent, struct task_struct *child): a new
+ * process (not a thread), reported as an EXEC with EC_F_FORK: a child that never execs
+ * (a forking server's worker, a shell's subshell) is a process of its own, with its
+ * parent's command line, and a pid the kernel reuses is told apart by its start. */
+SEC("raw_tp/sched_process_fork")
+int proc_fork(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *child = (struct task_struct *)ctx->args[1];
+	struct scratch *s;
+
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;
+	if (!pass_filter(bpf_get_current_pid_tgid() >> 32, (__u32)bpf_get_current_uid_gid()))
+		return 0;
+	s = scratch_get();
+	if (!s)
+		return 0;
+	hdr_init(&s->hdr, EC_K_EXEC, EC_S_PROC);
+	s->hdr.flags = EC_F_FORK;
+	s->hdr.aux = s->hdr.pid; /* the parent: the task this runs in */
+	s->hdr.pid = BPF_CORE_READ(child, tgid);
+	s->hdr.tid = s->hdr.pid;
+	put_identity(&s->hdr, child);
+	output(ctx, s, 0);
+	return 0;
+}
+
+/* cgroup_attach_task(struct cgroup *dst_cgrp, const char *path, struct task_struct *task,
+ * bool threadgroup), after a move: a process that changes its cgroup v2 after its exec
+ * (echo PID >cgroup.procs) is shown in the new one. Reported as an EXEC with
+ * EC_F_MOVED. */
+SEC("raw_tp/cgroup_attach_task")
+int proc_cgroup_move(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct cgroup *dst = (struct cgroup *)ctx->args[0];
+	struct task_struct *task = (struct task_struct *)ctx->args[2];
+	__u32 tgid = BPF_CORE_READ(task, tgid), uid = BPF_CORE_READ(task, cred, uid.val);
+	struct scratch *s;
+
+	/* Moves in cgroup v1 hierarchies fire too: only the v2 one is the task's dfl_cgrp. */
+	if ((void *)BPF_CORE_READ(task, cgroups, dfl_cgrp) != (void *)dst)
+		return 0;
+	if (!pass_filter(tgid, uid))
+		return 0;
+	s = scratch_get();
+	if (!s)
+		return 0;
+	hdr_init(&s->hdr, EC_K_EXEC, EC_S_PROC);
+	s->hdr.flags = EC_F_MOVED;
+	s->hdr.pid = tgid;
+	s->hdr.tid = tgid;
+	s->hdr.uid = uid;
+	BPF_CORE_READ_STR_INTO(&s->hdr.comm, task, comm);
+	put_identity(&s->hdr, task);
+	output(ctx, s, 0);
 	return 0;
 }
 

@@ -7,6 +7,15 @@
  * The global's place is given per attachment as a cookie: its offset from the
  * executable's first code address (mm->start_code), which user space computes from
  * the ELF file; 0 means unknown.
+ *
+ * A shell already waiting at its prompt when the probes attach is inside a
+ * readline()/zleentry() call whose return no uretprobe sees (a uretprobe takes hold
+ * at the function's entry). Its line is taken where the accepted line passes after
+ * Enter, inside that call: bash's rl_newline() (the accept-line command; the line is
+ * in readline's rl_line_buffer global) and zsh's zlegetline() return (zleread()
+ * turns the edited line into the string zleentry() returns). That path reports only
+ * while the shell has not been seen entering readline()/zleentry() since attach, so
+ * each command is reported once.
  */
 #include "common.bpf.h"
 
@@ -38,7 +47,36 @@ struct {
 	__type(value, __u32);
 } zle_cmd SEC(".maps");
 
-static __always_inline int report_command(void *ctx, __u32 source, const char *line)
+/* Threads inside a readline() (bash) call whose entry was seen; zsh's zleentry()
+ * calls are in zle_cmd. LRU: a shell killed at its prompt never returns. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} shell_inside SEC(".maps");
+
+/* Shells (tgid) seen entering readline()/zleentry() since the probes attached: from
+ * then on the return probes see every line, and the path for a call already in
+ * progress is off. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} shell_seen SEC(".maps");
+
+static __always_inline void mark_seen(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u8 one = 1;
+
+	bpf_map_update_elem(&shell_seen, &tgid, &one, BPF_ANY);
+}
+
+/* need_nl: report only a line that ends in a newline (zleread() appends one to an
+ * accepted line, not to an aborted one). 1 if a command was reported, else 0. */
+static __always_inline int report_command(void *ctx, __u32 source, const char *line, bool need_nl)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
@@ -55,6 +93,8 @@ static __always_inline int report_command(void *ctx, __u32 source, const char *l
 	n = bpf_probe_read_user_str(s->data, CMD_MAX, line);
 	if (n <= 1)
 		return 0; /* an empty line is no command */
+	if (need_nl && (n < 2 || n > CMD_MAX || s->data[(n - 2) & (CMD_MAX - 1)] != '\n'))
+		return 0;
 	s->hdr.len = n - 1;
 	if (n == CMD_MAX) {
 		s->hdr.flags |= EC_F_TRUNCATED;
@@ -65,7 +105,7 @@ static __always_inline int report_command(void *ctx, __u32 source, const char *l
 	last.call_id = s->hdr.call_id;
 	last.source = source;
 	bpf_map_update_elem(&shell_pending, &tgid, &last, BPF_ANY);
-	return 0;
+	return 1;
 }
 
 /* The shell asks for the next line: the previous command has finished. */
@@ -102,13 +142,49 @@ out:
 SEC("uretprobe")
 int BPF_KRETPROBE(bash_readline_ret, const char *line)
 {
-	return report_command(ctx, EC_S_BASH, line);
+	__u64 id = bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&shell_inside, &id);
+	report_command(ctx, EC_S_BASH, line, false);
+	return 0;
 }
 
 SEC("uprobe")
 int BPF_KPROBE(bash_readline_enter)
 {
+	__u64 id = bpf_get_current_pid_tgid();
+	__u8 one = 1;
+
+	bpf_map_update_elem(&shell_inside, &id, &one, BPF_ANY);
+	mark_seen();
 	return report_status(ctx);
+}
+
+/* int rl_newline(int count, int key): Enter in a readline() call. Only for a call
+ * that began before the probes attached; the cookie is rl_line_buffer's offset from
+ * mm->start_code. */
+SEC("uprobe")
+int BPF_KPROBE(bash_newline)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct task_struct *task;
+	const char *line = NULL;
+	__s64 off = 0;
+
+	if (bpf_map_lookup_elem(&shell_inside, &id) || bpf_map_lookup_elem(&shell_seen, &tgid))
+		return 0;
+	if (has_cookie)
+		off = (__s64)bpf_get_attach_cookie(ctx);
+	if (!off)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	if (bpf_probe_read_user(&line, sizeof(line),
+				(void *)(BPF_CORE_READ(task, mm, start_code) + off)))
+		return 0;
+	mark_seen();
+	report_command(ctx, EC_S_BASH, line, false);
+	return 0;
 }
 
 /* char *zleentry(int cmd, ...) */
@@ -121,6 +197,7 @@ int BPF_KPROBE(zsh_zleentry_enter, int cmd)
 	if (cmd != ZLE_CMD_READ)
 		return 0;
 	bpf_map_update_elem(&zle_cmd, &id, &c, BPF_ANY);
+	mark_seen();
 	return report_status(ctx);
 }
 
@@ -132,5 +209,22 @@ int BPF_KRETPROBE(zsh_zleentry_ret, const char *line)
 	if (!bpf_map_lookup_elem(&zle_cmd, &id))
 		return 0;
 	bpf_map_delete_elem(&zle_cmd, &id);
-	return report_command(ctx, EC_S_ZSH, line);
+	report_command(ctx, EC_S_ZSH, line, false);
+	return 0;
+}
+
+/* char *zlegetline(int *ll, int *cs), in the zle module: the accepted line of a
+ * zleentry() call that began before the probes attached. */
+SEC("uretprobe")
+int BPF_KRETPROBE(zsh_zlegetline_ret, const char *line)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+
+	if (bpf_map_lookup_elem(&zle_cmd, &id) || bpf_map_lookup_elem(&shell_seen, &tgid))
+		return 0;
+	/* Seen once the line is out: another caller's line (no newline) does not count. */
+	if (report_command(ctx, EC_S_ZSH, line, true))
+		mark_seen();
+	return 0;
 }

@@ -39,6 +39,7 @@ enum dec_rec_type {
 	DEC_R_MYSQL,	/* one command and its result */
 	DEC_R_PGSQL,	/* one query (simple or extended) and its result */
 	DEC_R_NOTE,	/* a stream-level notice: malformed input, lost bytes, resync */
+	DEC_R_FRAMES,	/* HTTP/2 control frames named (http2_name_frames) */
 };
 
 struct dec_header {
@@ -85,6 +86,11 @@ struct dec_mysql {
 	const char *sqlstate;
 	const char *user; /* from the handshake response, NULL if not seen */
 	const char *database;
+	/* The first result set's column names and first rows (text protocol
+	 * rows only), see DEC_RESULT_ROWS; NULL if none. */
+	const char *result;
+	uint64_t req_bytes; /* the command's packets on the wire, headers included */
+	uint64_t resp_bytes;
 };
 
 struct dec_pgsql {
@@ -95,10 +101,24 @@ struct dec_pgsql {
 	const char *sqlstate; /* ErrorResponse code (C field) */
 	const char *user;     /* from the startup message */
 	const char *database;
+	const char *result; /* the first result set's names and first rows, or NULL */
+	/* Bytes on the wire, type and length included, of the client messages
+	 * the query is made of (for an Execute: its batch's Parse, Bind, Describe
+	 * and Execute) and of the server's answer to it (for an Execute: its rows
+	 * and completion). */
+	uint64_t req_bytes;
+	uint64_t resp_bytes;
 };
 
 struct dec_note {
 	const char *text; /* e.g. "malformed HTTP/1 response: bad status line; resynchronising" */
+};
+
+struct dec_frames {
+	/* "SETTINGS MAX_CONCURRENT_STREAMS=100, WINDOW_UPDATE +983041" */
+	const char *text;
+	uint32_t count; /* frames named (text may stop short of them: "(+N more)") */
+	uint32_t dir;	/* enum dec_dir: who sent them */
 };
 
 struct dec_record {
@@ -112,11 +132,23 @@ struct dec_record {
 		struct dec_mysql mysql;
 		struct dec_pgsql pgsql;
 		struct dec_note note;
+		struct dec_frames frames;
 	};
 };
 
 /* Everything in a record is borrowed: valid only during the callback. */
 typedef void (*dec_emit_fn)(const struct dec_record *rec, void *arg);
+
+/* A SQL result set's first rows for display (dec_mysql.result,
+ * dec_pgsql.result): one line of column names, then at most DEC_RESULT_ROWS
+ * rows, each line ending in '\n' and its fields separated by '\t'. In a
+ * field a tab, line feed and backslash are written \t, \n and \\, other
+ * control bytes \xHH, SQL NULL \N; a field longer than DEC_RESULT_FIELD_CAP
+ * bytes is cut and ends in "...". A row that would take the text past
+ * DEC_RESULT_CAP bytes is left out, and so are the rows after it. */
+#define DEC_RESULT_ROWS	     10
+#define DEC_RESULT_FIELD_CAP 64
+#define DEC_RESULT_CAP	     4096
 
 /* Cap on decoded bodies kept for display. */
 #define DEC_BODY_CAP (64 * 1024)

@@ -107,6 +107,9 @@ struct http2 {
 	uint64_t held;	     /* bytes held in open streams' fields and bodies */
 	int held_noted;
 	uint64_t last_ts;
+	int name_frames;     /* http2_name_frames */
+	struct strbuf named; /* control frames of the current feed, named */
+	uint32_t n_named, n_unnamed;
 };
 
 static const char *peer_name(int dir)
@@ -1049,11 +1052,67 @@ static size_t data_bytes(struct http2 *d, int dir, const uint8_t *p, size_t n)
 	return used;
 }
 
+static void describe_one(struct strbuf *sb, uint8_t type, uint8_t flags, uint32_t sid,
+			 const uint8_t *pl, size_t have, uint32_t flen);
+
+/* A control frame of the current feed, named for http2_name_frames. */
+static void name_frame(struct http2 *d, const struct h2dir *dr)
+{
+	size_t before = d->named.len;
+
+	if (d->named.len >= HTTP2_FRAMES_TEXT_CAP) {
+		d->n_unnamed++;
+		return;
+	}
+	if (d->n_named)
+		sb_puts(&d->named, ", ");
+	describe_one(&d->named, dr->ftype, dr->fflags, dr->fsid, dr->buf, dr->flen, dr->flen);
+	if (d->named.len > HTTP2_FRAMES_TEXT_CAP) {
+		/* whole names only */
+		d->named.len = before;
+		if (d->named.buf)
+			d->named.buf[before] = '\0';
+		d->n_unnamed++;
+		return;
+	}
+	d->n_named++;
+}
+
+static void frames_emit(struct http2 *d, int dir, uint64_t ts)
+{
+	struct dec_record r;
+
+	if (!d->n_named && !d->n_unnamed)
+		return;
+	if (d->n_unnamed)
+		sb_printf(&d->named, " (+%u more)", d->n_unnamed);
+	memset(&r, 0, sizeof(r));
+	r.type = DEC_R_FRAMES;
+	r.proto = DEC_P_HTTP2;
+	r.req_ts_ns = ts;
+	r.frames.text = d->named.failed ? "(out of memory)" : d->named.buf ? d->named.buf : "";
+	r.frames.count = d->n_named + d->n_unnamed;
+	r.frames.dir = (uint32_t)dir;
+	d->emit(&r, d->arg);
+	sb_reset(&d->named);
+	d->named.failed = 0;
+	d->n_named = d->n_unnamed = 0;
+}
+
+void http2_name_frames(struct http2 *d, int on)
+{
+	if (d)
+		d->name_frames = on;
+}
+
 static void frame_end(struct http2 *d, int dir, uint64_t ts)
 {
 	struct h2dir *dr = &d->dir[dir];
 
 	dr->hdr_len = 0;
+	if (d->name_frames && dr->ftype != FT_DATA && dr->ftype != FT_HEADERS &&
+	    dr->ftype != FT_PUSH_PROMISE && dr->ftype != FT_CONTINUATION)
+		name_frame(d, dr);
 	if (dr->ftype == FT_DATA)
 		data_end(d, dir, ts);
 	else
@@ -1116,6 +1175,7 @@ void http2_feed(struct http2 *d, enum dec_dir dir, const uint8_t *buf, size_t le
 		if (!d->dead && dr->hdr_len == FRAME_HDR && dr->fpos == dr->flen)
 			frame_end(d, dir, ts_ns);
 	}
+	frames_emit(d, dir, ts_ns);
 }
 
 void http2_gap(struct http2 *d, enum dec_dir dir, uint64_t len)
@@ -1226,6 +1286,7 @@ void http2_free(struct http2 *d)
 		free(d->dir[i].block);
 		hpack_table_free(&d->dir[i].hpack);
 	}
+	sb_free(&d->named);
 	free(d);
 }
 
@@ -1403,6 +1464,36 @@ static void describe_payload(struct strbuf *sb, uint8_t type, struct cursor *cu)
 	}
 }
 
+/* One frame: its type, stream, flags and fields; have of its flen payload
+ * bytes are at pl. */
+static void describe_one(struct strbuf *sb, uint8_t type, uint8_t flags, uint32_t sid,
+			 const uint8_t *pl, size_t have, uint32_t flen)
+{
+	struct cursor cu = cur_make(pl, have);
+
+	if (type <= FT_CONTINUATION)
+		sb_puts(sb, frame_name(type));
+	else if (type == 0xa)
+		sb_puts(sb, "ALTSVC");
+	else if (type == 0xc)
+		sb_puts(sb, "ORIGIN");
+	else if (type == 0x10)
+		sb_puts(sb, "PRIORITY_UPDATE");
+	else
+		sb_printf(sb, "frame type 0x%x", type);
+	if (sid)
+		sb_printf(sb, " stream %u", sid);
+	describe_flags(sb, type, flags);
+	describe_payload(sb, type, &cu);
+	if (type == FT_DATA || type == FT_HEADERS || type == FT_CONTINUATION ||
+	    type == FT_PUSH_PROMISE) {
+		if (have < flen)
+			sb_printf(sb, " (%zu of %u bytes)", have, flen);
+		else
+			sb_printf(sb, " (%u bytes)", flen);
+	}
+}
+
 int http2_frames_describe(const uint8_t *buf, size_t len, struct strbuf *sb)
 {
 	struct cursor cu = cur_make(buf, len);
@@ -1432,23 +1523,7 @@ int http2_frames_describe(const uint8_t *buf, size_t len, struct strbuf *sb)
 		cur_skip(&cu, have);
 		if (frames)
 			sb_puts(sb, ", ");
-		if (type <= FT_CONTINUATION)
-			sb_puts(sb, frame_name(type));
-		else
-			sb_puts(sb, type == 0xa	  ? "ALTSVC"
-				    : type == 0xc ? "ORIGIN"
-						  : "PRIORITY_UPDATE");
-		if (sid)
-			sb_printf(sb, " stream %u", sid);
-		describe_flags(sb, type, flags);
-		describe_payload(sb, type, &pl);
-		if (type == FT_DATA || type == FT_HEADERS || type == FT_CONTINUATION ||
-		    type == FT_PUSH_PROMISE) {
-			if (have < flen)
-				sb_printf(sb, " (%zu of %u bytes)", have, flen);
-			else
-				sb_printf(sb, " (%u bytes)", flen);
-		}
+		describe_one(sb, type, flags, sid, pl.p, have, flen);
 		frames++;
 	}
 	return frames;

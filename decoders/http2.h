@@ -124,4 +124,16 @@ void http2_upgraded_exchange(struct http2 *d, const struct dec_record *up);
 struct strbuf;
 int http2_frames_describe(const uint8_t *buf, size_t len, struct strbuf *sb);
 
+/*
+ * Control frames as records (off by default): with on, each feed that
+ * completes control frames (every type but DATA, HEADERS, PUSH_PROMISE and
+ * CONTINUATION: SETTINGS, WINDOW_UPDATE, PING, RST_STREAM with its error
+ * code, GOAWAY, PRIORITY, ...) ends with one DEC_R_FRAMES record naming them
+ * as http2_frames_describe does, req_ts_ns the time of the feed; at most
+ * HTTP2_FRAMES_TEXT_CAP bytes of text, the frames past it counted as "(+N
+ * more)".
+ */
+#define HTTP2_FRAMES_TEXT_CAP 1024
+void http2_name_frames(struct http2 *d, int on);
+
 #endif

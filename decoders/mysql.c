@@ -14,6 +14,7 @@
 
 #include "util/cursor.h"
 #include "util/notes.h"
+#include "util/result.h"
 #include "util/text.h"
 
 /* "Capabilities Flags". */
@@ -137,7 +138,8 @@ struct my_asm {
 	size_t msg_len, msg_cap;
 	uint64_t total; /* payload bytes of the message so far */
 	uint8_t seq_first, seq_last;
-	int damaged; /* bytes of it were lost */
+	int damaged;   /* bytes of it were lost */
+	uint64_t wire; /* bytes of the message on the wire, packet headers included */
 };
 
 struct my_cmd {
@@ -157,6 +159,9 @@ struct my_cmd {
 	int error_code;
 	char *error;	  /* owned */
 	char sqlstate[6]; /* ERR SQL state, "" if none */
+	uint64_t req_bytes, resp_bytes;
+	int rsets;	       /* result sets begun */
+	struct dec_result res; /* the first result set's names and first rows */
 };
 
 struct my_stmt {
@@ -250,6 +255,7 @@ static const char *my_cmd_name(int cmd)
 
 static void my_cmd_free(struct my_cmd *c)
 {
+	dec_result_free(&c->res);
 	free(c->query);
 	free(c->cu_user);
 	free(c->cu_db);
@@ -282,6 +288,9 @@ static void my_cmd_emit(struct mysql *d, struct my_cmd *c, int complete)
 	r.mysql.sqlstate = c->sqlstate[0] ? c->sqlstate : NULL;
 	r.mysql.user = d->user;
 	r.mysql.database = d->db;
+	r.mysql.result = dec_result_text(&c->res);
+	r.mysql.req_bytes = c->req_bytes;
+	r.mysql.resp_bytes = c->resp_bytes;
 	d->emit(&r, d->arg);
 }
 
@@ -593,6 +602,7 @@ static int my_column_count(struct mysql *d, struct my_cmd *c, const uint8_t *p, 
 	if (c->rows < 0)
 		c->rows = 0;
 	c->have_rs = 1;
+	c->rsets++;
 	c->cols_left = count;
 	/* CLIENT_OPTIONAL_RESULTSET_METADATA (MySQL) or MARIADB_CLIENT_CACHE_METADATA:
 	 * one more byte says whether column definitions follow. */
@@ -618,6 +628,78 @@ static int my_result_end(struct mysql *d, struct my_cmd *c, unsigned status)
 		return 0;
 	}
 	return 1;
+}
+
+/* A "Length-Encoded String" at *off of p: its bytes, or -1 (NULL marker, 0xfb)
+ * with *isnull set; 0 when it does not fit in n. */
+static int my_lenenc_str(const uint8_t *p, size_t n, size_t *off, const uint8_t **s, size_t *len,
+			 int *isnull)
+{
+	uint64_t v;
+	size_t k;
+
+	*isnull = 0;
+	if (*off >= n)
+		return 0;
+	if (p[*off] == 0xfb) {
+		(*off)++;
+		*isnull = 1;
+		return 1;
+	}
+	k = my_lenenc(p + *off, n - *off, &v);
+	if (!k || v > n - *off - k)
+		return 0;
+	*s = p + *off + k;
+	*len = (size_t)v;
+	*off += k + (size_t)v;
+	return 1;
+}
+
+/* A column definition's name into c's result: "ColumnDefinition41" (catalog
+ * "def", schema, table, org_table, name, ...) or "ColumnDefinition320"
+ * (table, name, ...). */
+static void my_coldef_name(struct mysql *d, struct my_cmd *c, const uint8_t *p, size_t n)
+{
+	const uint8_t *s = NULL;
+	size_t off = 0, len = 0, i, skip;
+	int isnull;
+
+	if (!my_lenenc_str(p, n, &off, &s, &len, &isnull))
+		goto bad;
+	if (d->caps_known ? (d->caps & CLIENT_PROTOCOL_41) != 0
+			  : (len == 3 && !memcmp(s, "def", 3)))
+		skip = 3; /* schema, table, org_table */
+	else
+		skip = 0; /* the table was the first */
+	for (i = 0; i <= skip; i++)
+		if (!my_lenenc_str(p, n, &off, &s, &len, &isnull))
+			goto bad;
+	dec_result_field(&c->res, s, isnull ? 0 : len, 0);
+	return;
+bad:
+	dec_result_field(&c->res, (const uint8_t *)"?", 1, 0);
+}
+
+/* A text protocol row ("ResultsetRow": a length-encoded string or NULL per
+ * column) into c's result. */
+static void my_text_row(struct mysql *d, struct my_cmd *c, const uint8_t *p, size_t n)
+{
+	const uint8_t *s = NULL;
+	size_t off = 0, len = 0;
+	int64_t i;
+	int isnull;
+
+	(void)d;
+	for (i = 0; i < c->columns; i++) {
+		if (!my_lenenc_str(p, n, &off, &s, &len, &isnull)) {
+			/* cut by MYSQL_MSG_CAP: what is there */
+			if (off < n)
+				dec_result_field(&c->res, p + off, n - off, 0);
+			break;
+		}
+		dec_result_field(&c->res, s, len, isnull);
+	}
+	dec_result_row_end(&c->res);
 }
 
 /* One complete server message for the head command c. Returns 1 if the message
@@ -692,8 +774,13 @@ static int my_resp_cmd(struct mysql *d, struct my_cmd *c, const struct my_asm *a
 		my_column_count(d, c, p, n, total);
 		return 0;
 	case RS_COLDEF:
-		if (--c->cols_left == 0)
+		if (c->rsets == 1)
+			my_coldef_name(d, c, p, n);
+		if (--c->cols_left == 0) {
 			c->rs = d->eof_mode == 1 ? RS_ROWS : RS_COLEOF;
+			if (c->rsets == 1)
+				dec_result_names_end(&c->res);
+		}
 		return 0;
 	case RS_COLEOF:
 		if (my_is_eof(p, total) && (d->eof_mode == 0 || total == 5)) {
@@ -732,6 +819,14 @@ static int my_resp_cmd(struct mysql *d, struct my_cmd *c, const struct my_asm *a
 		if (c->rows < 0)
 			c->rows = 0;
 		c->rows++;
+		if (c->rsets == 1 && !c->binary && dec_result_wants_row(&c->res)) {
+			if (a->damaged) {
+				dec_result_field(&c->res, (const uint8_t *)"[bytes lost]", 12, 0);
+				dec_result_row_end(&c->res);
+			} else {
+				my_text_row(d, c, p, n);
+			}
+		}
 		return 0;
 	case RS_PREP_PARAMS:
 	case RS_PREP_COLS:
@@ -759,6 +854,7 @@ static int my_resp_cmd(struct mysql *d, struct my_cmd *c, const struct my_asm *a
 			c->rs = RS_PREP_COLS;
 			return my_resp_cmd(d, c, a, ts);
 		}
+		c->resp_bytes -= a->wire; /* the next command's */
 		my_done(d, c, ts);
 		return 1;
 	case RS_FIELDS:
@@ -820,6 +916,7 @@ static void my_resp_msg(struct mysql *d, const struct my_asm *a, uint64_t ts)
 		return;
 	}
 	while ((c = my_head(d))) {
+		c->resp_bytes += a->wire;
 		if (!my_resp_cmd(d, c, a, ts))
 			return;
 	}
@@ -1021,6 +1118,8 @@ static struct my_cmd *my_push(struct mysql *d, int cmd, uint64_t ts, uint8_t seq
 	c->columns = -1;
 	c->rows = -1;
 	c->affected = -1;
+	/* the message being delivered is the command's */
+	c->req_bytes = d->as[DEC_DIR_REQ].wire;
 	return c;
 }
 
@@ -1151,6 +1250,8 @@ static void my_req_msg(struct mysql *d, const struct my_asm *a, uint64_t ts)
 	/* Client data inside a command (checked in my_start_ok): auth data, or the
 	 * LOCAL INFILE contents, which end with an empty packet. */
 	c = my_head(d);
+	if (c)
+		c->req_bytes += a->wire;
 	if (c && c->rs == RS_INFILE_DATA && a->total == 0)
 		c->rs = RS_INFILE_RESULT;
 }
@@ -1253,12 +1354,14 @@ static void my_asm_feed(struct mysql *d, enum dec_dir dir, const uint8_t *p, siz
 				a->msg_len = 0;
 				a->total = 0;
 				a->damaged = 0;
+				a->wire = 0;
 			} else if (seq != (uint8_t)(a->seq_last + 1)) {
 				my_lost(d, dir,
 					"sequence id out of order inside a multi-packet message");
 				continue;
 			}
 			a->seq_last = seq;
+			a->wire += 4;
 			a->pkt_left = len;
 			a->more = len == MY_MAX_PKT;
 			a->in_pkt = 1;
@@ -1288,6 +1391,7 @@ static void my_asm_feed(struct mysql *d, enum dec_dir dir, const uint8_t *p, siz
 			memcpy(a->msg + a->msg_len, p, keep);
 		a->msg_len += keep;
 		a->total += take;
+		a->wire += take;
 		a->pkt_left -= take;
 		if (take) /* p is NULL when a gap completes a packet */
 			p += take;

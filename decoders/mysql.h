@@ -41,7 +41,10 @@
  * Malformed input or lost bytes produce one DEC_R_NOTE and the same resync.
  *
  * Bounds: at most MYSQL_MSG_CAP bytes of a message are kept (a longer query's
- * text is cut, with a note); row data is counted, never kept.
+ * text is cut, with a note). The first result set's column names and its
+ * first DEC_RESULT_ROWS rows in the text protocol are kept as dec_mysql.result
+ * (binary protocol rows are counted only); req_bytes/resp_bytes count the
+ * command's and its response's packets, headers included.
  */
 #ifndef ECAPTOP_DECODERS_MYSQL_H
 #define ECAPTOP_DECODERS_MYSQL_H

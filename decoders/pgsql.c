@@ -14,6 +14,7 @@
 
 #include "util/cursor.h"
 #include "util/notes.h"
+#include "util/result.h"
 #include "util/text.h"
 
 /* "Message Formats": request codes of the untyped start-up messages. */
@@ -61,6 +62,9 @@ struct pg_item {
 	int saw_rows;		/* RowDescription or DataRow seen */
 	char *tag;		/* owned; tags joined by "; " */
 	char *error, *sqlstate; /* owned */
+	uint64_t req_bytes, resp_bytes;
+	int rsets;	       /* RowDescriptions seen */
+	struct dec_result res; /* the first result set's names and first rows */
 };
 
 struct pg_name {
@@ -95,6 +99,8 @@ struct pgsql {
 	unsigned q_head, q_len;
 	uint64_t batch_ts; /* first extended-protocol message since the last Execute/Sync */
 	int have_batch;
+	uint64_t batch_bytes;	/* client bytes of the batch an Execute will report */
+	struct dec_result desc; /* the names of the last Describe's RowDescription */
 	struct pg_names stmts, portals;
 	struct dec_notes notes;
 };
@@ -115,6 +121,7 @@ static void pg_note(struct pgsql *d, const char *fmt, ...)
 
 static void pg_item_free(struct pg_item *it)
 {
+	dec_result_free(&it->res);
 	free(it->text);
 	free(it->tag);
 	free(it->error);
@@ -148,6 +155,9 @@ static void pg_emit_item(struct pgsql *d, const struct pg_item *it, int complete
 	r.pgsql.sqlstate = it->sqlstate;
 	r.pgsql.user = d->user;
 	r.pgsql.database = d->db;
+	r.pgsql.result = dec_result_text(&it->res);
+	r.pgsql.req_bytes = it->req_bytes;
+	r.pgsql.resp_bytes = it->resp_bytes;
 	d->emit(&r, d->arg);
 }
 
@@ -393,6 +403,46 @@ static int pg_async(uint8_t type)
 	return type == 'N' || type == 'A' || type == 'S';
 }
 
+/* "RowDescription": the field count, then per field its name and 18 bytes
+ * (table oid, column, type oid, size, modifier, format). */
+static void pg_row_desc(struct dec_result *res, const uint8_t *p, size_t n)
+{
+	size_t off = 2, k;
+	int i, count = (int)cur_be16_at(p, n, 0);
+
+	for (i = 0; i < count && off < n; i++) {
+		k = dec_cstr_len(p + off, n - off);
+		dec_result_field(res, p + off, k, 0);
+		off += k + 1 + 18;
+	}
+	dec_result_names_end(res);
+}
+
+/* "DataRow": the column count, then per column a length (-1: NULL) and its
+ * bytes (text format for a simple Query; binary ones show as escapes). */
+static void pg_data_row(struct pg_item *it, const uint8_t *p, size_t n)
+{
+	size_t off = 2;
+	int i, count = (int)cur_be16_at(p, n, 0);
+
+	for (i = 0; i < count && off + 4 <= n; i++) {
+		int32_t len = (int32_t)cur_be32_at(p, n, off);
+
+		off += 4;
+		if (len < 0) {
+			dec_result_field(&it->res, NULL, 0, 1);
+			continue;
+		}
+		/* a row longer than what was kept is cut */
+		dec_result_field(&it->res, p + off, (size_t)len < n - off ? (size_t)len : n - off,
+				 0);
+		if ((size_t)len > n - off)
+			break;
+		off += (size_t)len;
+	}
+	dec_result_row_end(&it->res);
+}
+
 static void pg_resp_ready(struct pgsql *d, uint8_t type, const uint8_t *p, size_t n, uint64_t ts)
 {
 	struct pg_item *it = pg_head(d);
@@ -435,10 +485,27 @@ static void pg_resp_ready(struct pgsql *d, uint8_t type, const uint8_t *p, size_
 		switch (type) {
 		case 'T':
 			it->saw_rows = 1;
+			if (++it->rsets == 1)
+				pg_row_desc(&it->res, p, n);
 			return;
 		case 'D':
 			it->saw_rows = 1;
 			it->data_rows++;
+			if (!it->rsets && d->desc.have_names) {
+				/* an Execute's rows, described by the Describe before it */
+				it->res = d->desc;
+				memset(&d->desc, 0, sizeof(d->desc));
+				it->rsets = 1;
+			}
+			if (it->rsets <= 1 && dec_result_wants_row(&it->res)) {
+				if (d->as[DEC_DIR_RESP].damaged) {
+					dec_result_field(&it->res, (const uint8_t *)"[bytes lost]",
+							 12, 0);
+					dec_result_row_end(&it->res);
+				} else {
+					pg_data_row(it, p, n);
+				}
+			}
 			return;
 		case 'd':
 			it->copy_msgs++;
@@ -503,6 +570,10 @@ static void pg_resp_ready(struct pgsql *d, uint8_t type, const uint8_t *p, size_
 		if (type == 't')
 			return;
 		if (type == 'T' || type == 'n') {
+			/* the names of the rows the next Execute returns */
+			dec_result_free(&d->desc);
+			if (type == 'T')
+				pg_row_desc(&d->desc, p, n);
 			pg_pop(d);
 			return;
 		}
@@ -620,7 +691,9 @@ static void pg_req_typed(struct pgsql *d, const struct pg_asm *a)
 	case 'Q': /* "Query": the text */
 		it = pg_push(d, 'Q', a->ts_first);
 		it->text = dec_strndup(p, dec_cstr_len(p, n));
+		it->req_bytes = 5 + a->total;
 		d->have_batch = 0;
+		d->batch_bytes = 0;
 		break;
 	case 'P': /* "Parse": statement name, text, parameter types */
 		k = dec_cstr_len(p, n);
@@ -661,6 +734,8 @@ static void pg_req_typed(struct pgsql *d, const struct pg_asm *a)
 		free(name);
 		if (e)
 			it->text = strdup(e->text);
+		it->req_bytes = d->batch_bytes;
+		d->batch_bytes = 0;
 		d->have_batch = 0;
 		break;
 	case 'C': /* "Close": 'S' or 'P' and a name */
@@ -675,6 +750,7 @@ static void pg_req_typed(struct pgsql *d, const struct pg_asm *a)
 	case 'S': /* "Sync" */
 		pg_push(d, 'S', a->ts_first);
 		d->have_batch = 0;
+		d->batch_bytes = 0;
 		break;
 	case 'F': /* "FunctionCall": answered by FunctionCallResponse and ReadyForQuery */
 		pg_push(d, 'F', a->ts_first);
@@ -786,6 +862,7 @@ static void pg_deliver(struct pgsql *d, enum dec_dir dir, struct pg_asm *a, uint
 			pg_startup(d, a->msg, a->msg_len, a->ts_first);
 			return;
 		}
+		d->batch_bytes += 5 + a->total;
 		if (!d->startup_seen && !d->joined_noted) {
 			pg_note(d,
 				"no start-up seen (capture joined mid-connection); decoding from "
@@ -799,6 +876,8 @@ static void pg_deliver(struct pgsql *d, enum dec_dir dir, struct pg_asm *a, uint
 		pg_lost(d, DEC_DIR_RESP, "ReadyForQuery with a bad status");
 		return;
 	}
+	if (pg_head(d) && !d->resp_wait_z)
+		pg_head(d)->resp_bytes += 5 + a->total;
 	pg_resp_ready(d, a->type, a->msg, a->msg_len, ts);
 }
 
@@ -825,6 +904,16 @@ static int pg_single(struct pgsql *d, uint8_t b)
 	}
 	pg_lost(d, DEC_DIR_RESP, "bad answer to an SSL/GSSENC request");
 	return 1;
+}
+
+/* Whether the next DataRow's bytes are kept: its query shows its first rows. */
+static int pg_wants_row(struct pgsql *d)
+{
+	struct pg_item *it = pg_head(d);
+
+	if (!it || it->rsets > 1)
+		return 0;
+	return dec_result_wants_row(&it->res) || (!it->rsets && d->desc.have_names);
 }
 
 static void pg_asm_feed(struct pgsql *d, enum dec_dir dir, const uint8_t *p, size_t n, uint64_t ts)
@@ -888,7 +977,8 @@ static void pg_asm_feed(struct pgsql *d, enum dec_dir dir, const uint8_t *p, siz
 			a->msg_len = 0;
 			a->damaged = 0;
 			a->ts_first = ts;
-			a->keep = a->type != 'd' && !(dir == DEC_DIR_RESP && a->type == 'D');
+			a->keep = a->type != 'd' &&
+				  !(dir == DEC_DIR_RESP && a->type == 'D' && !pg_wants_row(d));
 			a->in_body = 1;
 		}
 		take = n < a->left ? n : a->left;
@@ -1157,6 +1247,7 @@ void pgsql_free(struct pgsql *d)
 	free(d->q);
 	pg_names_free(&d->stmts);
 	pg_names_free(&d->portals);
+	dec_result_free(&d->desc);
 	free(d->as[0].msg);
 	free(d->as[1].msg);
 	free(d->user);

@@ -39,8 +39,10 @@
  * or lost bytes produce one DEC_R_NOTE and the same resync.
  *
  * Bounds: at most PGSQL_MSG_CAP bytes of a message are kept (a longer query's
- * text is cut, with a note); DataRow and CopyData bodies are counted, never
- * kept; at most PGSQL_NAMES_MAX statements and as many portals are remembered.
+ * text is cut, with a note); DataRow bodies are kept only for a query's first
+ * rows (dec_pgsql.result: the first result set's RowDescription names, or
+ * for an Execute those of the Describe before it, and its first
+ * DEC_RESULT_ROWS DataRows), CopyData bodies are counted, never kept; at most PGSQL_NAMES_MAX statements and as many portals are remembered.
  */
 #ifndef ECAPTOP_DECODERS_PGSQL_H
 #define ECAPTOP_DECODERS_PGSQL_H

@@ -99,6 +99,10 @@ static void mysql_json(struct strbuf *sb, const struct dec_record *r)
 	key_str(sb, "user", m->user);
 	key_str(sb, "database", m->database);
 	key_u64(sb, "latency_us", r->latency_us);
+	key_u64(sb, "req_bytes", m->req_bytes);
+	key_u64(sb, "resp_bytes", m->resp_bytes);
+	if (m->result)
+		key_str(sb, "result", m->result);
 }
 
 static void pgsql_json(struct strbuf *sb, const struct dec_record *r)
@@ -114,6 +118,10 @@ static void pgsql_json(struct strbuf *sb, const struct dec_record *r)
 	key_str(sb, "user", p->user);
 	key_str(sb, "database", p->database);
 	key_u64(sb, "latency_us", r->latency_us);
+	key_u64(sb, "req_bytes", p->req_bytes);
+	key_u64(sb, "resp_bytes", p->resp_bytes);
+	if (p->result)
+		key_str(sb, "result", p->result);
 }
 
 void dec_record_json(struct strbuf *sb, const struct dec_record *r)
@@ -132,6 +140,13 @@ void dec_record_json(struct strbuf *sb, const struct dec_record *r)
 		key_str(sb, "type", "note");
 		key_str(sb, "proto", dec_proto_name(r->proto));
 		key_str(sb, "text", r->note.text);
+		break;
+	case DEC_R_FRAMES:
+		key_str(sb, "type", "frames");
+		key_str(sb, "proto", dec_proto_name(r->proto));
+		key_str(sb, "from", r->frames.dir == DEC_DIR_REQ ? "client" : "server");
+		key_u64(sb, "count", r->frames.count);
+		key_str(sb, "text", r->frames.text);
 		break;
 	default:
 		key_str(sb, "type", "unknown");

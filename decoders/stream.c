@@ -93,6 +93,7 @@ struct dec_stream {
 	int have_ports;
 	uint16_t lport, rport;
 	int h2c_checked;
+	int name_frames; /* dec_stream_name_frames */
 };
 
 struct dec_stream *dec_stream_new(dec_emit_fn emit, void *arg)
@@ -248,6 +249,7 @@ static void check_h2c(struct dec_stream *s, uint64_t ts)
 	h2 = http2_new(s->emit, s->arg);
 	if (!h2)
 		return;
+	http2_name_frames(h2, s->name_frames);
 	if (http1_take_upgrade(s->dec, &up) == 0) {
 		http2_upgraded_exchange(h2, &up);
 	} else {
@@ -304,8 +306,19 @@ static int settle(struct dec_stream *s, enum dec_proto proto, const struct dec_o
 			return -ENOMEM;
 		}
 		s->ops = ops;
+		if (proto == DEC_P_HTTP2)
+			http2_name_frames(s->dec, s->name_frames);
 	}
 	return 0;
+}
+
+void dec_stream_name_frames(struct dec_stream *s, int on)
+{
+	if (!s)
+		return;
+	s->name_frames = on;
+	if (s->proto == DEC_P_HTTP2 && s->dec)
+		http2_name_frames(s->dec, on);
 }
 
 /* ---- recognition ---- */

@@ -62,6 +62,9 @@ void dec_stream_set_port_hint(struct dec_stream *s, uint16_t local_port, uint16_
  * -ENOTSUP (no decoder for proto is built in), -ENOMEM. DEC_P_TLS and
  * DEC_P_UNKNOWN are accepted and decode nothing. */
 int dec_stream_force(struct dec_stream *s, enum dec_proto proto, int local_is_client);
+/* HTTP/2 control frames as DEC_R_FRAMES records (http2_name_frames), for a
+ * view that shows them; off by default. */
+void dec_stream_name_frames(struct dec_stream *s, int on);
 /* Accepts NULL. */
 void dec_stream_free(struct dec_stream *s);
 

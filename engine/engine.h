@@ -36,23 +36,52 @@ struct engine_opts {
 	/* --cgroup: only processes in these cgroups (v2 ids) or below, if n_cgroups > 0 */
 	uint64_t cgroups[ENGINE_MAX_FILTER];
 	size_t n_cgroups;
+	/* --packets: real packets from TC classifiers (engine/capture/packets.h) */
+	bool packets;
+	const char *ifaces;	/* -i: comma-separated names; NULL: every interface up */
+	const char *pkt_filter; /* -f: a pcap filter expression, or NULL */
+	const char *pkt_path;	/* -w with --packets: the pcapng, or NULL */
+	bool pkt_force;		/* --force: pkt_path may exist */
+	bool tc_classic;	/* --tc-classic: clsact filters instead of tcx links */
 };
 
-/* Loss and volume counters. Everything that is dropped is counted here. */
+/* Every loss, by cause: what the header, --batch's stats and a saved file's
+ * statistics show. Everything that is dropped is counted here. */
+struct engine_losses {
+	uint64_t reserve;   /* BPF: ring buffer/perf output failed (buffer full) */
+	uint64_t read;	    /* BPF: user memory could not be read */
+	uint64_t trunc;	    /* BPF: a call larger than the per-call limit; bytes cut */
+	uint64_t map;	    /* BPF: a per-thread/per-call map was full: calls not followed */
+	uint64_t perf;	    /* perf buffer: samples the kernel reported lost beyond those
+			     * already in reserve (each loss is counted once) */
+	uint64_t queue;	    /* user space: the queue was full (slots or bytes) */
+	uint64_t malformed; /* user space: a record of the wrong size */
+	uint64_t alloc;	    /* user space: out of memory copying a record */
+};
+
+/* Loss and volume counters. */
 struct engine_stats {
-	uint64_t events;	 /* records delivered to the queue */
-	uint64_t bytes;		 /* payload bytes delivered */
-	uint64_t lost_reserve;	 /* BPF: ring buffer/perf output failed (buffer full) */
-	uint64_t lost_read;	 /* BPF: user memory could not be read */
-	uint64_t lost_trunc;	 /* BPF: a call larger than the per-call limit; bytes cut */
-	uint64_t lost_map;	 /* BPF: a per-thread/per-call map was full: calls not followed */
-	uint64_t lost_perf;	 /* perf buffer: samples the kernel reported lost beyond those
-				  * already in lost_reserve (each loss is counted once) */
-	uint64_t lost_queue;	 /* user space: the queue was full (slots or bytes) */
-	uint64_t lost_malformed; /* user space: a record of the wrong size */
-	uint64_t lost_alloc;	 /* user space: out of memory copying a record */
-	uint64_t libs_attached;	 /* library/executable files with probes */
-	bool ringbuf;		 /* true: ring buffer; false: perf buffer */
+	uint64_t events; /* records delivered to the queue */
+	uint64_t bytes;	 /* payload bytes delivered */
+	struct engine_losses lost;
+	uint64_t libs_attached; /* library/executable files with probes */
+	bool ringbuf;		/* true: ring buffer; false: perf buffer */
+};
+
+/* Packet mode's counters (all zero without --packets). */
+struct engine_packet_stats {
+	uint64_t seen;		  /* packets the classifiers looked at */
+	uint64_t captured;	  /* packets read from the kernel */
+	uint64_t written;	  /* written to the file and queued */
+	uint64_t unattributed;	  /* written without a process */
+	uint64_t filtered_kernel; /* not kept: the PID/UID/cgroup filter (in the kernel) */
+	uint64_t filtered_pcap;	  /* not kept: the -f pcap filter */
+	uint64_t lost_kernel;	  /* the kernel could not deliver them: ring buffer full */
+	uint64_t lost_read;	  /* the kernel could not copy their bytes */
+	uint64_t truncated;	  /* kept, cut at 65535 bytes */
+	uint64_t lost_user;	  /* malformed, out of memory, queue full */
+	uint64_t secrets;	  /* TLS key-log lines written as Decryption Secrets Blocks */
+	bool on;
 };
 
 struct engine;
@@ -98,24 +127,19 @@ void engine_replay_step(struct engine *e, int direction);
 /* Go to the first event later than ts_ns (0: the start; UINT64_MAX: the end). */
 void engine_replay_seek_time(struct engine *e, uint64_t ts_ns);
 
-struct pcapng_writer;
-/* Record every event engine_pop() hands out into w (borrowed; NULL stops). What is
- * written reaches the file at least once a second (engine_pop, engine_ack). A write
- * error is logged once and recording stops. */
-void engine_set_recorder(struct engine *e, struct pcapng_writer *w);
-
 /* Consumer: the next event, or NULL if none is waiting. Caller takes it (free()). */
 struct ec_event *engine_pop(struct engine *e);
 /* Consumer: a file descriptor that becomes readable when events are waiting;
- * call engine_ack() after draining, and every engine_wait_ms() milliseconds even
- * when not draining (it also keeps the recording's once-a-second flush). */
+ * call engine_ack() after draining. (Recording, -w, is a sink the front end feeds
+ * after engine_pop: engine/file/record.h.) */
 int engine_wait_fd(const struct engine *e);
 void engine_ack(struct engine *e);
-/* How long the consumer may sleep on engine_wait_fd() before it must call
- * engine_ack(): -1 (until woken: a live capture with no recording, so an idle
- * ecaptop has no timer), else a few hundred milliseconds. */
+/* How long the consumer may sleep on engine_wait_fd() when nothing comes: -1 (until
+ * woken: a live capture, so an idle ecaptop has no timer), else a few hundred
+ * milliseconds (a replay). A recording's recorder_tick needs its own bound. */
 int engine_wait_ms(const struct engine *e);
 void engine_stats(struct engine *e, struct engine_stats *st);
+void engine_packet_stats(struct engine *e, struct engine_packet_stats *st);
 /* Replace the kernel-side filters while capture runs. n = 0 clears. 0 or -errno. */
 int engine_set_pid_filter(struct engine *e, const uint32_t *pids, size_t n);
 int engine_set_uid_filter(struct engine *e, const uint32_t *uids, size_t n);

@@ -3,6 +3,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +67,8 @@ const char *ec_kind_name(uint32_t kind)
 		return "query";
 	case EC_K_RESET:
 		return "reset";
+	case EC_K_PACKET:
+		return "packet";
 	}
 	return "unknown";
 }
@@ -83,5 +88,28 @@ char *ec_addr_str(uint8_t family, const uint8_t addr[16], char *buf, size_t len)
 		if (len)
 			buf[0] = '\0';
 	}
+	return buf;
+}
+
+char *ec_packet_summary(const struct ec_event *ev, char *buf, size_t len)
+{
+	const struct ec_rec_hdr *h = &ev->h;
+	char ifname[IF_NAMESIZE] = "?", la[64], ra[64];
+	bool v6 = h->family == EC_AF_INET6, send = h->dir == EC_DIR_SEND;
+
+	if (h->call_id > 0 && h->call_id <= UINT32_MAX &&
+	    !if_indextoname((unsigned)h->call_id, ifname))
+		snprintf(ifname, sizeof(ifname), "if%u", (unsigned)h->call_id);
+	ec_addr_str(h->family, h->laddr, la, sizeof(la));
+	ec_addr_str(h->family, h->raddr, ra, sizeof(ra));
+	if (h->family == EC_AF_INET || v6)
+		snprintf(buf, len, "%s %s %s%s%s:%u %s %s%s%s:%u %u bytes%s", ifname,
+			 ec_dir_name(h->dir), v6 ? "[" : "", send ? la : ra, v6 ? "]" : "",
+			 send ? h->lport : h->rport, "->", v6 ? "[" : "", send ? ra : la,
+			 v6 ? "]" : "", send ? h->rport : h->lport, h->aux,
+			 h->flags & EC_F_NO_SOCKET ? " (no process)" : "");
+	else
+		snprintf(buf, len, "%s %s (not IP) %u bytes%s", ifname, ec_dir_name(h->dir), h->aux,
+			 h->flags & EC_F_NO_SOCKET ? " (no process)" : "");
 	return buf;
 }

@@ -37,5 +37,8 @@ const char *ec_dir_name(uint32_t dir);
 /* Format an address of family EC_AF_INET/EC_AF_INET6 into buf (at least 46 bytes).
  * Returns buf; "" for an unknown family. */
 char *ec_addr_str(uint8_t family, const uint8_t addr[16], char *buf, size_t len);
+/* An EC_K_PACKET event in one line: "lo send 127.0.0.1:1234 -> 127.0.0.1:443 86 bytes"
+ * (and "(no process)" when none was found). Returns buf. */
+char *ec_packet_summary(const struct ec_event *ev, char *buf, size_t len);
 
 #endif

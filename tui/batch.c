@@ -1,34 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "tui/batch.h"
+#include "tui/stop.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "decoders/json.h"
 #include "decoders/record_json.h"
+#include "tui/session/map.h"
 #include "tui/session/store.h"
 #include "engine/log.h"
-
-volatile int batch_stop_requested;
-/* Written by batch_request_stop(): the loop's poll has no timer while nothing comes,
- * and a signal that lands between its check of the flag and the poll must end it. */
-static int stop_fd = -1;
-
-void batch_request_stop(void)
-{
-	uint64_t one = 1;
-
-	batch_stop_requested = 1;
-	if (stop_fd >= 0 && write(stop_fd, &one, sizeof(one)) < 0)
-		return; /* the flag alone: the eventfd cannot be full */
-}
+#include "engine/file/record.h"
 
 static const char *family_name(uint8_t f)
 {
@@ -150,6 +139,29 @@ static void json_event(struct strbuf *sb, const struct ec_event *ev)
 			sb_printf(sb, ",\"part\":%s",
 				  h->flags & EC_F_CONT ? "\"continuation\"" : "\"first\"");
 		break;
+	case EC_K_PACKET: {
+		char ifname[IF_NAMESIZE] = "";
+
+		if (h->call_id <= UINT32_MAX)
+			if_indextoname((unsigned)h->call_id, ifname);
+		sb_json_key(sb, "iface");
+		sb_json_cstr(sb, ifname);
+		sb_json_key(sb, "dir");
+		sb_json_cstr(sb, ec_dir_name(h->dir));
+		sb_json_key(sb, "family");
+		sb_json_cstr(sb, family_name(h->family));
+		sb_json_key(sb, "laddr");
+		sb_json_cstr(sb, ec_addr_str(h->family, h->laddr, addr, sizeof(addr)));
+		sb_printf(sb, ",\"lport\":%u", h->lport);
+		sb_json_key(sb, "raddr");
+		sb_json_cstr(sb, ec_addr_str(h->family, h->raddr, addr, sizeof(addr)));
+		sb_printf(sb, ",\"rport\":%u,\"wire_len\":%u,\"sock_ino\":%llu,\"attributed\":%s",
+			  h->rport, h->aux, (unsigned long long)h->conn_id,
+			  h->flags & EC_F_NO_SOCKET ? "false" : "true");
+		sb_json_key(sb, "comment");
+		sb_json_str(sb, (const char *)ev->data, h->len);
+		break;
+	}
 	default:
 		sb_printf(sb, ",\"len\":%u", h->len);
 		break;
@@ -276,6 +288,22 @@ static void text_event(struct strbuf *sb, const struct ec_event *ev)
 		sb_append(sb, ev->data, h->len);
 		sb_puts(sb, "\n");
 		break;
+	case EC_K_PACKET: {
+		char line[256];
+		const char *why = memchr(ev->data, '(', h->len);
+
+		sb_printf(sb, " packet %s", ec_packet_summary(ev, line, sizeof(line)));
+		/* An unattributed packet's comment starts "PID: unknown (why)". */
+		if ((h->flags & EC_F_NO_SOCKET) && why) {
+			const char *end =
+			    memchr(why, '\n', h->len - (size_t)(why - (const char *)ev->data));
+
+			if (end)
+				sb_printf(sb, " %.*s", (int)(end - why), why);
+		}
+		sb_puts(sb, "\n");
+		break;
+	}
 	default:
 		sb_printf(sb, " %s\n", ec_kind_name(h->kind));
 		text_payload(sb, ev->data, h->len);
@@ -317,26 +345,49 @@ void batch_format_stats(struct strbuf *sb, const struct engine_stats *st, bool j
 		    "\"malformed\":%llu,\"alloc\":%llu,\"map_full\":%llu}}\n",
 		    (unsigned long long)st->events, (unsigned long long)st->bytes,
 		    st->ringbuf ? "ringbuf" : "perfbuf", (unsigned long long)st->libs_attached,
-		    (unsigned long long)st->lost_reserve, (unsigned long long)st->lost_perf,
-		    (unsigned long long)st->lost_queue, (unsigned long long)st->lost_read,
-		    (unsigned long long)st->lost_trunc, (unsigned long long)st->lost_malformed,
-		    (unsigned long long)st->lost_alloc, (unsigned long long)st->lost_map);
+		    (unsigned long long)st->lost.reserve, (unsigned long long)st->lost.perf,
+		    (unsigned long long)st->lost.queue, (unsigned long long)st->lost.read,
+		    (unsigned long long)st->lost.trunc, (unsigned long long)st->lost.malformed,
+		    (unsigned long long)st->lost.alloc, (unsigned long long)st->lost.map);
 	} else {
 		sb_printf(
 		    sb, "--- ecaptop stats: %llu events, %llu bytes (%s); lost: buffer full %llu, ",
 		    (unsigned long long)st->events, (unsigned long long)st->bytes,
 		    st->ringbuf ? "ring buffer" : "perf buffer",
-		    (unsigned long long)st->lost_reserve);
-		if (st->lost_perf)
-			sb_printf(sb, "perf lost %llu, ", (unsigned long long)st->lost_perf);
+		    (unsigned long long)st->lost.reserve);
+		if (st->lost.perf)
+			sb_printf(sb, "perf lost %llu, ", (unsigned long long)st->lost.perf);
 		sb_printf(sb,
 			  "queue full %llu, read fault %llu, truncated %llu, malformed %llu, "
 			  "alloc %llu, map full %llu\n",
-			  (unsigned long long)st->lost_queue, (unsigned long long)st->lost_read,
-			  (unsigned long long)st->lost_trunc,
-			  (unsigned long long)st->lost_malformed,
-			  (unsigned long long)st->lost_alloc, (unsigned long long)st->lost_map);
+			  (unsigned long long)st->lost.queue, (unsigned long long)st->lost.read,
+			  (unsigned long long)st->lost.trunc,
+			  (unsigned long long)st->lost.malformed,
+			  (unsigned long long)st->lost.alloc, (unsigned long long)st->lost.map);
 	}
+}
+
+/* --packets: what the classifiers saw, kept, and could not deliver. */
+static void format_packet_stats(struct strbuf *sb, struct engine *e, bool json)
+{
+	struct engine_packet_stats p;
+
+	engine_packet_stats(e, &p);
+	if (!p.on)
+		return;
+	sb_printf(sb,
+		  json ? "{\"type\":\"packet_stats\",\"seen\":%llu,\"written\":%llu,"
+			 "\"unattributed\":%llu,\"secrets\":%llu,\"lost\":{\"ring_reserve\":%llu,"
+			 "\"read_fault\":%llu,\"user\":%llu},\"filtered\":{\"kernel\":%llu,"
+			 "\"pcap\":%llu},\"truncated\":%llu}\n"
+		       : "--- packets: %llu seen, %llu written, %llu without a process, %llu "
+			 "TLS secrets; lost: buffer full %llu, read fault %llu, user space "
+			 "%llu; filtered: pid/uid/cgroup %llu, pcap %llu; truncated %llu\n",
+		  (unsigned long long)p.seen, (unsigned long long)p.written,
+		  (unsigned long long)p.unattributed, (unsigned long long)p.secrets,
+		  (unsigned long long)p.lost_kernel, (unsigned long long)p.lost_read,
+		  (unsigned long long)p.lost_user, (unsigned long long)p.filtered_kernel,
+		  (unsigned long long)p.filtered_pcap, (unsigned long long)p.truncated);
 }
 
 void batch_print_stats(FILE *out, const struct engine_stats *st, bool json)
@@ -428,6 +479,9 @@ static void text_record(struct strbuf *sb, const struct dec_record *r, const str
 	case DEC_R_NOTE:
 		sb_printf(sb, "note: %s", r->note.text ?: "");
 		break;
+	case DEC_R_FRAMES: /* batch mode does not ask for them (store.c) */
+		sb_printf(sb, "frames: %s", r->frames.text ?: "");
+		break;
 	}
 	if (r->latency_us)
 		sb_printf(sb, " (%.3f ms)", ms);
@@ -443,6 +497,7 @@ static void text_record(struct strbuf *sb, const struct dec_record *r, const str
 
 struct batch_sink {
 	const struct batch_opts *o;
+	struct store *st;  /* the process table, for exits */
 	int write_error;   /* standard output was closed or failed */
 	uint64_t last_ts;  /* the newest event's time */
 	struct strbuf out; /* formatted output; out.buf[done..len) is not yet written */
@@ -450,6 +505,9 @@ struct batch_sink {
 	double progress; /* when standard output last took bytes (or had none waiting) */
 	bool nonblock;	 /* we made standard output non-blocking (a pipe or socket) */
 	int saved_flags; /* its flags before */
+	/* JSON: (pid, 0) -> the start of the process that last had a "process" line
+	 * (1 if unknown): a new process with that pid differs. Bounded by the pids. */
+	struct map announced;
 };
 
 static double now_s(void)
@@ -519,21 +577,122 @@ static void out_check(struct batch_sink *bs, size_t mark)
 	bs->out.len = mark;
 }
 
+/* JSON: before the first line of a process (pid and start: a reused pid is another
+ * process), one "process" line says what it runs, where and since when; again after
+ * it execs. */
+static void json_announce(struct batch_sink *bs, const struct store_proc *p)
+{
+	struct strbuf *sb = &bs->out;
+	char comm[EC_COMM_LEN + 1];
+
+	void *mark = (void *)(uintptr_t)(p && p->start_ns ? p->start_ns : 1);
+
+	if (!p || map_get(&bs->announced, p->pid, 0) == mark)
+		return;
+	if (map_put(&bs->announced, p->pid, 0, mark))
+		return; /* out of memory: the process is announced again later */
+	memcpy(comm, p->comm, EC_COMM_LEN);
+	comm[EC_COMM_LEN] = '\0';
+	sb_printf(sb, "{\"type\":\"process\",\"pid\":%u,\"ppid\":%u,\"uid\":%u", p->pid, p->ppid,
+		  p->uid);
+	sb_json_key(sb, "comm");
+	sb_json_cstr(sb, comm);
+	sb_json_key(sb, "cmdline");
+	sb_json_cstr(sb, p->cmdline);
+	sb_printf(sb, ",\"forked\":%s", p->forked ? "true" : "false");
+	sb_json_key(sb, "cgroup");
+	sb_json_cstr(sb, p->cgroup);
+	if (p->start_ns)
+		sb_printf(sb, ",\"start_ns\":%llu", (unsigned long long)p->start_ns);
+	sb_printf(sb, ",\"ts_ns\":%llu}\n", (unsigned long long)p->first_ns);
+}
+
+/* JSON: the process's cgroup and start in the line written since mark ("...}\n"). */
+static void json_proc_fields(struct strbuf *sb, size_t mark, const struct store_proc *p)
+{
+	if (!p || sb->failed || sb->len < mark + 2 || memcmp(sb->buf + sb->len - 2, "}\n", 2))
+		return;
+	sb->len -= 2;
+	if (p->cgroup) {
+		sb_json_key(sb, "cgroup");
+		sb_json_cstr(sb, p->cgroup);
+	}
+	if (p->start_ns)
+		sb_printf(sb, ",\"proc_start_ns\":%llu", (unsigned long long)p->start_ns);
+	sb_puts(sb, "}\n");
+}
+
+/* A process that had traffic or commands exited: one line with its command
+ * line and exit code, as the process table knows them (the same from a live
+ * capture and from its replay). Called before the store marks it exited. */
+static void exit_line(struct batch_sink *bs, const struct ec_event *ev)
+{
+	const struct ec_rec_hdr *h = &ev->h;
+	struct store_proc *p = bs->st ? store_proc_get(bs->st, h->pid) : NULL;
+	struct strbuf *sb = &bs->out;
+	char comm[EC_COMM_LEN + 1];
+	size_t mark = sb->len;
+
+	if (!p || !(p->bytes_sent || p->bytes_recv || p->commands) ||
+	    !pass_user_filter(bs->o->filter, ev))
+		return;
+	if (!bs->o->json) {
+		batch_format_event(sb, ev, false);
+		if (p->cmdline) {
+			const char *c;
+
+			sb_puts(sb, "    ");
+			/* no terminal control bytes from a process's arguments */
+			for (c = p->cmdline; *c; c++)
+				sb_append(sb, (unsigned char)*c < 0x20 || *c == 0x7f ? "?" : c, 1);
+			sb_puts(sb, "\n");
+		}
+		return;
+	}
+	memcpy(comm, h->comm, EC_COMM_LEN);
+	comm[EC_COMM_LEN] = '\0';
+	sb_printf(sb, "{\"type\":\"exit\",\"ts_ns\":%llu,\"pid\":%u,\"ppid\":%u,\"uid\":%u",
+		  (unsigned long long)h->ts_ns, h->pid, p->ppid, h->uid);
+	sb_json_key(sb, "comm");
+	sb_json_cstr(sb, comm);
+	sb_json_key(sb, "cmdline");
+	sb_json_cstr(sb, p->cmdline);
+	sb_printf(sb, ",\"exit_code\":%u,\"exited\":true}\n", h->aux);
+	json_proc_fields(sb, mark, p);
+}
+
 static void sink_event(const struct ec_event *ev, const struct store_conn *c, void *arg)
 {
 	struct batch_sink *bs = arg;
 	size_t mark = bs->out.len;
+	struct store_proc *p;
 
 	/* exec/exit feed the store's process table; in batch output they would drown
-	 * the traffic, so only the kinds that carry content print. Ciphertext the
-	 * kernel side could not recognise is recognised here and not shown. */
-	if (ev->h.kind == EC_K_EXEC || ev->h.kind == EC_K_EXIT)
+	 * the traffic, so only the kinds that carry content print (JSON: a "process"
+	 * line before a process's first), and the exit of a process that had some.
+	 * Ciphertext the kernel side could not recognise is recognised here and not
+	 * shown. */
+	if (ev->h.kind == EC_K_EXIT) {
+		exit_line(bs, ev);
+		out_check(bs, mark);
 		return;
+	}
+	if (ev->h.kind == EC_K_EXEC) {
+		/* A new program: its next line says so. (After an exit, the records its
+		 * connections flush still belong to it.) */
+		map_del(&bs->announced, ev->h.pid, 0);
+		return;
+	}
 	if (c && c->proto == DEC_P_TLS)
 		return;
 	if (ev->h.kind != EC_K_DATA && !pass_user_filter(bs->o->filter, ev))
 		return;
+	p = bs->o->json ? store_proc_get(bs->st, ev->h.pid) : NULL;
+	if (p)
+		json_announce(bs, p);
+	mark = bs->out.len;
 	batch_format_event(&bs->out, ev, bs->o->json);
+	json_proc_fields(&bs->out, mark, p);
 	out_check(bs, mark);
 }
 
@@ -541,11 +700,16 @@ static void sink_record(const struct dec_record *r, const struct store_conn *c, 
 {
 	struct batch_sink *bs = arg;
 	size_t mark = bs->out.len;
+	struct store_proc *p = bs->o->json && c ? store_proc_get(bs->st, c->pid) : NULL;
 
-	if (bs->o->json)
+	if (bs->o->json) {
+		json_announce(bs, p);
+		mark = bs->out.len;
 		json_record(&bs->out, r, c);
-	else
+		json_proc_fields(&bs->out, mark, p);
+	} else {
 		text_record(&bs->out, r, c);
+	}
 	out_check(bs, mark);
 }
 
@@ -560,6 +724,7 @@ static bool drain(struct engine *e, struct store *st, struct batch_sink *bs)
 		ev = engine_pop(e);
 		if (!ev)
 			return true;
+		recorder_feed(bs->o->rec, ev);
 		if (ev->h.ts_ns > bs->last_ts)
 			bs->last_ts = ev->h.ts_ns;
 		store_add(st, ev);
@@ -621,17 +786,21 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 		return 1;
 	}
 	store_set_sink(store, &sink);
+	bs.st = store;
 	out_open(&bs);
 	bs.progress = now_s();
-	stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 
-	while (!batch_stop_requested) {
+	while (!stop_requested) {
 		struct pollfd pfd[3] = {
 		    {.fd = out_pending(&bs) < OUT_MAX ? engine_wait_fd(e) : -1, .events = POLLIN},
 		    {.fd = out_pending(&bs) && bs.nonblock ? STDOUT_FILENO : -1, .events = POLLOUT},
-		    {.fd = stop_fd, .events = POLLIN}};
-		/* No timer while nothing comes (engine_wait_ms): a stop interrupts the poll. */
-		int timeout = stop_fd >= 0 ? engine_wait_ms(e) : 200;
+		    {.fd = stop_fd(), .events = POLLIN}};
+		/* No timer while nothing comes (engine_wait_ms): a stop interrupts the
+		 * poll (stop.h). A recording still ticks (recorder_tick). */
+		int timeout = stop_fd() >= 0 ? engine_wait_ms(e) : 200;
+
+		if (o->rec && (timeout < 0 || timeout > 200))
+			timeout = 200;
 
 		if (end) {
 			double left = end - now_s();
@@ -647,6 +816,7 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 			break;
 		}
 		engine_ack(e);
+		recorder_tick(o->rec);
 		emptied = drain(e, store, &bs);
 		if (out_write(&bs))
 			goto out; /* standard output closed (a pipe to head): stop quietly */
@@ -660,7 +830,7 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 	engine_stop(e);
 	for (;;) {
 		/* A reader that has taken nothing for a second gets no grace. */
-		if (batch_stop_requested && !deadline)
+		if (stop_requested && !deadline)
 			deadline = now_s() - bs.progress > 1.0 ? now_s()
 							       : now_s() + STOP_GRACE_MS / 1000.0;
 		if (!closed) {
@@ -675,6 +845,7 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 		if (closed && !stats) {
 			engine_stats(e, &st);
 			batch_format_stats(&bs.out, &st, o->json);
+			format_packet_stats(&bs.out, e, o->json);
 			stats = true;
 		}
 		if (out_write(&bs))
@@ -690,6 +861,7 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 		 * still queued are still recorded (-w), and the stats go to stderr. */
 		unwritten = out_pending(&bs);
 		while ((ev = engine_pop(e))) {
+			recorder_feed(o->rec, ev);
 			unprinted++;
 			free(ev);
 		}
@@ -702,13 +874,8 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 	}
 out:
 	store_free(store);
+	map_free(&bs.announced);
 	out_close(&bs);
-	if (stop_fd >= 0) {
-		int fd = stop_fd;
-
-		stop_fd = -1;
-		close(fd);
-	}
 	if (engine_error(e))
 		status = 1; /* logged where it happened */
 	return status;

@@ -17,6 +17,7 @@ struct batch_opts {
 	bool json;
 	double duration_s;		  /* 0 = until interrupted */
 	const struct engine_opts *filter; /* borrowed: pids/uids also applied to process events */
+	struct recorder *rec; /* -w (borrowed), or NULL: each event taken is recorded first */
 };
 
 struct strbuf;
@@ -33,10 +34,5 @@ void batch_print_stats(FILE *out, const struct engine_stats *st, bool json);
  * not being read (the stats then go to stderr). Borrows e. Returns the process exit
  * status: 1 when the source ended on an error (a corrupt replay file). */
 int batch_run(struct engine *e, const struct batch_opts *o);
-/* Set by the signal handler; the loop ends when it is non-zero. */
-extern volatile int batch_stop_requested;
-/* The signal handler's call (async-signal-safe): sets batch_stop_requested and wakes
- * the loop, which sleeps without a timer while nothing is captured. */
-void batch_request_stop(void);
 
 #endif

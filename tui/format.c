@@ -128,9 +128,13 @@ const char *fmt_proto_item(const struct store_item *it)
 		return dec_proto_name(it->rec->proto);
 	switch (it->ev->h.kind) {
 	case EC_K_EXEC:
-		return "exec";
+		return it->ev->h.flags & EC_F_FORK    ? "fork"
+		       : it->ev->h.flags & EC_F_MOVED ? "cgroup"
+						      : "exec";
 	case EC_K_EXIT:
 		return "exit";
+	case EC_K_PACKET:
+		return "packet";
 	case EC_K_DATA:
 		if (it->proto != DEC_P_UNKNOWN)
 			return dec_proto_name(it->proto);
@@ -263,6 +267,11 @@ void fmt_summary(const struct store_item *it, struct strbuf *sb)
 			if (r->note.text)
 				first_line(sb, r->note.text, strlen(r->note.text), 200);
 			break;
+		case DEC_R_FRAMES:
+			sb_puts(sb, r->frames.dir == DEC_DIR_REQ ? "client: " : "server: ");
+			if (r->frames.text)
+				first_line(sb, r->frames.text, strlen(r->frames.text), 200);
+			break;
 		}
 		return;
 	}
@@ -270,6 +279,15 @@ void fmt_summary(const struct store_item *it, struct strbuf *sb)
 	case EC_K_EXEC: {
 		struct strbuf t = STRBUF_INIT;
 
+		if (it->ev->h.flags & EC_F_FORK) {
+			sb_printf(sb, "fork of %u", it->ev->h.aux);
+			break;
+		}
+		if (it->ev->h.flags & EC_F_MOVED) {
+			sb_puts(sb, "moved to cgroup ");
+			sb_append(sb, it->ev->data, it->ev->h.len);
+			break;
+		}
 		store_item_text(it, &t);
 		sb_puts(sb, "exec: ");
 		if (t.buf)
@@ -294,6 +312,12 @@ void fmt_summary(const struct store_item *it, struct strbuf *sb)
 		sb_printf(sb, "%s %u bytes  ", ec_dir_name(it->ev->h.dir), it->ev->h.len);
 		first_line(sb, it->ev->data, it->ev->h.len, 60);
 		break;
+	case EC_K_PACKET: {
+		char line[256];
+
+		sb_printf(sb, "packet %s", ec_packet_summary(it->ev, line, sizeof(line)));
+		break;
+	}
 	default:
 		sb_printf(sb, "%s", ec_kind_name(it->ev->h.kind));
 	}

@@ -27,7 +27,7 @@ static const struct tui_key keys[] = {
     {KEY_END, ACT_END, "End", "last row; replay: the end of the file", NULL},
     {'\n', ACT_ENTER, "Enter",
      "drill down: process > connections > events > detail; exchange > detail; "
-     "command > its exchanges",
+     "command > its exchanges; aggregate > its exchanges",
      NULL},
     {'\r', ACT_ENTER, NULL, NULL, NULL},
     {KEY_ENTER, ACT_ENTER, NULL, NULL, NULL},

@@ -110,11 +110,25 @@ static bool aggr_row(struct screen *s, size_t i, char *line, size_t size, int *r
 	return true;
 }
 
+/* Enter: the exchanges of the selected endpoint or query (Esc or Backspace
+ * comes back here). */
 static bool aggr_action(struct screen *s, enum tui_action a)
 {
-	(void)s;
-	(void)a;
-	return false;
+	const struct agg_row *r;
+
+	if (a != ACT_ENTER)
+		return false;
+	r = agg_view_at(s->av, s->ps[PANEL_AGGR].sel);
+	if (!r)
+		return true;
+	if (exch_view_scope_key(s->xv, r->proto, r->key))
+		return true;
+	s->xscope_cmd = 0;
+	exch_view_scope(s->xv, 0, 0, 0);
+	s->ps[PANEL_EXCH] = (struct panel_state){.tags = s->ps[PANEL_EXCH].tags};
+	s->prev_focus = PANEL_AGGR;
+	s->focus = PANEL_EXCH;
+	return true;
 }
 
 static size_t aggr_sort_cols(const char *const **names)

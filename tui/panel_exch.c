@@ -3,7 +3,9 @@
  * The Exchanges panel: one row per HTTP request/response, SQL query/result and
  * shell command (tui/session/exchanges.h), with both ends, status and latency.
  * Enter opens an exchange's detail; on a shell command it lists the exchanges
- * that command's process tree made while it ran (Backspace goes back).
+ * that command's process tree made while it ran (Backspace goes back). Opened
+ * from an Aggregates row, it shows that endpoint's exchanges only, and Esc or
+ * Backspace goes back to the Aggregates.
  */
 #include <stdio.h>
 #include <string.h>
@@ -179,6 +181,15 @@ static bool exch_action(struct screen *s, enum tui_action a)
 		s->focus = PANEL_DETAIL;
 		return true;
 	case ACT_BACK:
+		if (!s->xscope_cmd && exch_view_scope_key_get(s->xv)) {
+			/* back to the aggregate the rows were opened from */
+			exch_view_scope_key(s->xv, NULL, NULL);
+			s->ps[PANEL_EXCH] =
+			    (struct panel_state){.tags = s->ps[PANEL_EXCH].tags, .follow = true};
+			s->prev_focus = PANEL_EXCH;
+			s->focus = PANEL_AGGR;
+			return true;
+		}
 		if (!s->xscope_cmd)
 			return false;
 		s->xscope_cmd = 0;
@@ -218,6 +229,11 @@ static const char *exch_scope(struct screen *s, char *buf, size_t size)
 	struct store_exch *x;
 	char d[32];
 
+	if (!s->xscope_cmd && exch_view_scope_key_get(s->xv)) {
+		snprintf(buf, size, " exchanges of %.100s  (Esc: back to Aggregates)",
+			 exch_view_scope_key_get(s->xv));
+		return buf;
+	}
 	if (!s->xscope_cmd)
 		return NULL;
 	x = exch_get(store_exchanges(s->st), s->xscope_cmd);

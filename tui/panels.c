@@ -201,8 +201,8 @@ static void draw_header(struct screen *s)
 	uint64_t now = store_now_ns(), el = (now - s->start_ns) / 1000000000ull;
 	static const char *const lost_names[] = {"reserve", "read",	 "trunc", "perf",
 						 "queue",   "malformed", "alloc", "map"};
-	uint64_t lost[] = {es->lost_reserve, es->lost_read,	 es->lost_trunc, es->lost_perf,
-			   es->lost_queue,   es->lost_malformed, es->lost_alloc, es->lost_map};
+	uint64_t lost[] = {es->lost.reserve, es->lost.read,	 es->lost.trunc, es->lost.perf,
+			   es->lost.queue,   es->lost.malformed, es->lost.alloc, es->lost.map};
 	int x = 0;
 	size_t i;
 
@@ -508,8 +508,10 @@ static uint64_t row_cells(struct screen *s, enum panel_id p, size_t i, char cell
 		sb_reset(&sb);
 		if (pr->cmdline)
 			fmt_printable(&sb, pr->cmdline, strlen(pr->cmdline));
-		snprintf(cells[8], 256, "%s%s", sb.buf ? sb.buf : "",
-			 pr->exited ? " (exited)" : "");
+		/* The cgroup last: long, and the command matters more. */
+		snprintf(cells[8], 256, "%s%s%s%s%s", sb.buf ? sb.buf : "",
+			 pr->forked ? " (forked)" : "", pr->exited ? " (exited)" : "",
+			 pr->cgroup ? "  cgroup:" : "", pr->cgroup ? pr->cgroup : "");
 		if (pr->exited)
 			*role = ROLE_DIM;
 		sb_free(&sb);
@@ -1066,7 +1068,7 @@ static void draw_help(struct screen *s)
 	static const char *const syntax[] = {
 	    "Filter (F4 or \\): terms separated by spaces must all hold; 'or' between groups",
 	    "  pid:N uid:N comm:NAME proto:http|http2|mysql|pgsql|bash|zsh|tls|socket",
-	    "  port:N host:TEXT status:404|5xx /REGEX/ /REGEX/i   !TERM negates",
+	    "  port:N host:TEXT status:404|5xx cgroup:/PATH /REGEX/ /REGEX/i   !TERM negates",
 	    "  a|b or a,b: either value (pid:1,2)    port:5432 or proto:bash: either group",
 	    "  The filter narrows the display only; -p/-u (and K) decide what the kernel captures.",
 	    "",

@@ -76,6 +76,10 @@ struct cstate {
 struct sel {
 	bool all;
 	struct idset procs, conns, items;
+	/* the processes (store_proc pointers) some of whose events are saved:
+	 * their exec and exit events go too, so a replay of the file knows
+	 * their command line and that they exited */
+	struct idset meta;
 	struct range *r;
 	size_t n_r, cap_r;
 	bool r_sorted;
@@ -89,6 +93,7 @@ static void sel_free(struct sel *x)
 	free(x->procs.v);
 	free(x->conns.v);
 	free(x->items.v);
+	free(x->meta.v);
 	free(x->r);
 	free(x->cs);
 }
@@ -274,7 +279,7 @@ static int select_rows(struct screen *s, struct sel *x)
 	return rc;
 }
 
-static bool wanted(struct sel *x, const struct store_item *it)
+static bool wanted_row(struct sel *x, const struct store_item *it)
 {
 	if (!it->ev)
 		return false;
@@ -283,6 +288,35 @@ static bool wanted(struct sel *x, const struct store_item *it)
 	if (!it->conn || it->ev->h.kind != EC_K_DATA)
 		return false;
 	return idset_has(&x->conns, it->conn->id) || in_range(x, it->conn->id, it->ev->h.ts_ns);
+}
+
+static bool wanted(struct sel *x, const struct store_item *it)
+{
+	if (wanted_row(x, it))
+		return true;
+	return it->ev && (it->ev->h.kind == EC_K_EXEC || it->ev->h.kind == EC_K_EXIT) &&
+	       idset_has(&x->meta, (uint64_t)(uintptr_t)it->proc);
+}
+
+/* The processes of the events the rows select (x->meta). */
+static int meta_pass(struct screen *s, struct sel *x)
+{
+	const struct store_proc *last = NULL;
+	uint64_t seq;
+	int rc = 0;
+
+	if (x->all)
+		return 0;
+	for (seq = store_first_seq(s->st); seq < store_next_seq(s->st) && !rc; seq++) {
+		struct store_item *it = store_item_get(s->st, seq);
+
+		/* consecutive items are mostly one process's: a duplicate costs a slot */
+		if (it && it->proc != last && wanted_row(x, it)) {
+			last = it->proc;
+			rc = idset_add(&x->meta, (uint64_t)(uintptr_t)it->proc);
+		}
+	}
+	return rc;
 }
 
 /* tshark's own port for a protocol, which needs no -d. */
@@ -352,6 +386,8 @@ static int build(struct screen *s, struct sel *x)
 	memset(x, 0, sizeof(*x));
 	int rc = select_rows(s, x);
 
+	if (!rc)
+		rc = meta_pass(s, x);
 	return rc ? rc : plan_pass(s, x);
 }
 
@@ -396,7 +432,7 @@ int save_write(struct screen *s, const char *path_in, char *msg, size_t msglen)
 	struct pcapng_writer *w;
 	struct store_stats ss;
 	struct sel x;
-	char err[256], path[EDITOR_MAX], hint[300];
+	char err[256], path[EDITOR_MAX], hint[1100];
 	bool force = false;
 	uint64_t seq;
 	size_t n;
@@ -418,13 +454,7 @@ int save_write(struct screen *s, const char *path_in, char *msg, size_t msglen)
 	meta.filter = filter_text(store_get_filter(s->st));
 	meta.events = s->es.events;
 	meta.bytes = s->es.bytes;
-	meta.lost_reserve = s->es.lost_reserve;
-	meta.lost_read = s->es.lost_read;
-	meta.lost_trunc = s->es.lost_trunc;
-	meta.lost_perf = s->es.lost_perf;
-	meta.lost_queue = s->es.lost_queue;
-	meta.lost_malformed = s->es.lost_malformed;
-	meta.lost_alloc = s->es.lost_alloc;
+	meta.lost = s->es.lost;
 	meta.evicted = ss.evicted;
 	meta.decode = x.plan.decode[0] ? x.plan.decode : NULL;
 	w = pcapng_writer_open(path, &meta, force, err, sizeof(err));
@@ -468,6 +498,8 @@ int save_write(struct screen *s, const char *path_in, char *msg, size_t msglen)
 	hint[0] = '\0';
 	if (x.plan.decode[0])
 		snprintf(hint, sizeof(hint), "; tshark %s", x.plan.decode);
+	else if (ws.decode[0]) /* what the writer recognised itself, as its header says */
+		snprintf(hint, sizeof(hint), "; tshark %s", ws.decode);
 	snprintf(msg, msglen,
 		 "saved %" PRIu64 " events, %" PRIu64 " connections, %" PRIu64 " bytes to %s%s",
 		 ws.events, ws.connections, ws.file_bytes, path, hint);

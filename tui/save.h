@@ -16,6 +16,10 @@
  * pass (and the non-connection events that pass); pid:, uid: or comm: terms
  * only, the processes that pass.
  *
+ * Either way, the exec and exit events of every process with events saved go
+ * too (journal entries, no packets), so a replay of the file knows their
+ * command line and that they exited.
+ *
  * The file's section header and the message after saving name the tshark
  * options that decode the saved protocols on their ports
  * (-d tcp.port==N,PROTO), from each connection's detected protocol.

@@ -21,6 +21,7 @@
 #include "tui/session/exch_view.h"
 #include "tui/session/store.h"
 #include "tui/editor.h"
+#include "tui/rate.h"
 #include "tui/tui.h"
 
 #define TUI_MIN_COLS  60
@@ -137,6 +138,7 @@ struct screen {
 	uint64_t start_ns;
 	uint64_t rate_ns, rate_events, rate_bytes;
 	double ev_per_s, bytes_per_s;
+	struct rate_win rp_rate; /* replay: the rates at the position (tui/rate.h) */
 	struct engine_stats es;
 	char msg[256];
 	bool msg_error;

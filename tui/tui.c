@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,11 +23,13 @@
 
 #include "engine/log.h"
 #include "engine/file/pcapng.h"
+#include "engine/file/record.h"
 #include "tui/format.h"
 #include "tui/keymap.h"
 #include "tui/panel.h"
 #include "tui/save.h"
 #include "tui/screen.h"
+#include "tui/stop.h"
 #include "tui/theme.h"
 #include "tui/timeline.h"
 
@@ -39,21 +40,6 @@
 
 #define IDLE_AFTER_NS (2000 * 1000000ull) /* nothing drained, no key: redraw once a second */
 #define IDLE_FRAME_NS (1000 * 1000000ull)
-
-static volatile sig_atomic_t stop_requested;
-/* Written by on_stop: an idle loop sleeps up to IDLE_FRAME_NS, and a signal that lands
- * between its check of the flag and the poll must not wait for that. */
-static int stop_fd = -1;
-
-static void on_stop(int sig)
-{
-	uint64_t one = 1;
-
-	(void)sig;
-	stop_requested = 1;
-	if (stop_fd >= 0 && write(stop_fd, &one, sizeof(one)) < 0)
-		return; /* the flag alone: the eventfd cannot be full */
-}
 
 static void message(struct screen *s, bool error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -544,6 +530,7 @@ static void on_reset(struct screen *s)
 	s->resets++;
 	s->rp_pos_ns = 0;
 	s->rp_index = 0;
+	rate_reset(&s->rp_rate);
 	s->rp_wait_reset = false;
 	s->rp_catchup = true;
 	for (p = 0; p <= PANEL_EVENTS; p++)
@@ -561,6 +548,7 @@ static void feed(struct screen *s, struct ec_event *ev)
 	}
 	s->rp_pos_ns = ev->h.ts_ns;
 	s->rp_index++;
+	rate_add(&s->rp_rate, ev->h.ts_ns, ev->h.len);
 	store_add(s->st, ev);
 }
 
@@ -575,8 +563,10 @@ static bool drain(struct screen *s)
 
 	if (s->e)
 		engine_ack(s->e);
+	recorder_tick(s->o ? s->o->rec : NULL);
 	if (s->paused) {
 		while (s->e && (ev = engine_pop(s->e))) {
+			recorder_feed(s->o ? s->o->rec : NULL, ev);
 			pend_push(s, ev);
 			any = true;
 			if (++k % 512 == 0 && store_now_ns() > deadline)
@@ -592,6 +582,7 @@ static bool drain(struct screen *s)
 	}
 	s->drain_more = false;
 	while (s->e && (ev = engine_pop(s->e))) {
+		recorder_feed(s->o ? s->o->rec : NULL, ev);
 		feed(s, ev);
 		any = true;
 		if (++k % 256 == 0 && store_now_ns() > deadline) {
@@ -1326,6 +1317,11 @@ static void update_rates(struct screen *s)
 
 	if (s->e)
 		engine_stats(s->e, &s->es);
+	if (s->replay) {
+		/* the capture's rates at the replay's position, not the wall clock's */
+		rate_at(&s->rp_rate, s->rp_pos_ns, &s->ev_per_s, &s->bytes_per_s);
+		return;
+	}
 	if (!s->rate_ns) {
 		s->rate_ns = now;
 		s->rate_events = s->es.events;
@@ -1384,10 +1380,10 @@ static void summary(struct screen *s)
 		"trunc %llu perf %llu queue %llu malformed %llu alloc %llu; evicted %llu "
 		"(%llu by --max-memory)\n",
 		(unsigned long long)s->es.events, fmt_bytes(s->es.bytes, b, sizeof(b)),
-		(unsigned long long)xs.total, (unsigned long long)s->es.lost_reserve,
-		(unsigned long long)s->es.lost_read, (unsigned long long)s->es.lost_trunc,
-		(unsigned long long)s->es.lost_perf, (unsigned long long)s->es.lost_queue,
-		(unsigned long long)s->es.lost_malformed, (unsigned long long)s->es.lost_alloc,
+		(unsigned long long)xs.total, (unsigned long long)s->es.lost.reserve,
+		(unsigned long long)s->es.lost.read, (unsigned long long)s->es.lost.trunc,
+		(unsigned long long)s->es.lost.perf, (unsigned long long)s->es.lost.queue,
+		(unsigned long long)s->es.lost.malformed, (unsigned long long)s->es.lost.alloc,
 		(unsigned long long)(ss.evicted + s->pend_dropped),
 		(unsigned long long)ss.evicted_mem);
 }
@@ -1436,7 +1432,6 @@ static int screen_init(struct screen *s)
 int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 {
 	struct screen s;
-	struct sigaction sa, old_int, old_term, old_hup;
 	uint64_t last_draw = 0, last_busy;
 	bool dirty = true;
 	int i;
@@ -1471,13 +1466,6 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 	}
 	/* nothing may reach the terminal while curses owns it */
 	log_set_stderr(0, LOG_INFO);
-	stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup); /* the terminal went away: stop cleanly */
 	if (o && o->filter && o->filter[0] && set_filter(&s, o->filter))
 		log_msg(LOG_WARN, "initial filter '%s' is not valid", o->filter);
 	/* the first filter holds -p/-u: the kernel set nothing may widen */
@@ -1494,7 +1482,7 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 
 	while (!s.quit && !stop_requested) {
 		struct pollfd pfd[3] = {{.fd = STDIN_FILENO, .events = POLLIN},
-					{.fd = stop_fd, .events = POLLIN},
+					{.fd = stop_fd(), .events = POLLIN},
 					{.fd = s.e ? engine_wait_fd(s.e) : -1, .events = POLLIN}};
 		uint64_t now, frame;
 		bool more;
@@ -1527,7 +1515,9 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 		else
 			timeout = 100;
 		if (s.e && engine_wait_ms(s.e) >= 0 && timeout > engine_wait_ms(s.e))
-			timeout = engine_wait_ms(s.e); /* a recording's flush */
+			timeout = engine_wait_ms(s.e); /* a replay's clock */
+		if (s.o && s.o->rec && timeout > 200)
+			timeout = 200; /* a recording's once-a-second flush (recorder_tick) */
 		if (poll(pfd, s.e ? 3 : 2, timeout) < 0 && errno != EINTR)
 			break;
 		while ((ch = getch()) != ERR) {
@@ -1549,13 +1539,6 @@ int tui_run(struct engine *e, struct store *st, const struct tui_opts *o)
 
 	endwin();
 	summary(&s);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
-	if (stop_fd >= 0) {
-		close(stop_fd);
-		stop_fd = -1;
-	}
 	for (i = 0; i < 3; i++)
 		store_view_free(s.views[i]);
 	exch_view_free(s.xv);

@@ -27,6 +27,7 @@ struct tui_opts {
 	    *log_path;	    /* --log FILE (already opened by the caller), or NULL; shown in help */
 	const char *filter; /* an initial filter text, or NULL */
 	const char *theme_dir; /* where *.theme files are; NULL = the built-in search path */
+	struct recorder *rec;  /* -w (borrowed), or NULL: each event taken is recorded first */
 };
 
 /*

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -30,12 +29,12 @@
 #include "engine/discover/discover.h"
 #include "engine/capture/cgroup.h"
 #include "engine/capture/keylog.h"
+#include "engine/capture/packets.h"
 #include "engine/discover/keylog.h"
 #include "engine/capture/caps.h"
 #include "engine/capture/engine_int.h"
 #include "engine/log.h"
-#include "engine/file/pcapng.h"
-#include "engine/capture/spsc.h"
+#include "engine/file/replay.h"
 #include "engine/discover/targets.h"
 #include "db.skel.h"
 #include "keylog.skel.h"
@@ -118,23 +117,7 @@ int engine_cgroup_id(const char *arg, uint64_t *id, char *err, size_t errlen)
 	return cgroup_resolve(arg, id, err, errlen);
 }
 
-/* The queue and the consumer's wake-up fd. 0, or -1 with a reason. */
-static int queue_init(struct engine *e, char *err, size_t errlen)
-{
-	e->slots = calloc(e->opts.queue_slots, sizeof(*e->slots));
-	if (!e->slots || spsc_init(&e->q, e->slots, e->opts.queue_slots)) {
-		snprintf(err, errlen, "out of memory for the event queue");
-		return -1;
-	}
-	e->queue_bytes_max =
-	    e->opts.queue_bytes ? (int64_t)e->opts.queue_bytes : (int64_t)DEFAULT_QUEUE_BYTES;
-	e->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (e->wake_fd < 0) {
-		snprintf(err, errlen, "eventfd: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
+static const struct source_ops live_source_ops;
 
 struct engine *engine_new_replay(const char *path, const char *filter, double speed, char *err,
 				 size_t errlen)
@@ -145,25 +128,17 @@ struct engine *engine_new_replay(const char *path, const char *filter, double sp
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	e->wake_fd = -1;
+	e->q.wake_fd = -1;
 	e->stop_fd = -1;
-	e->spool_fd = -1;
 	e->opts.queue_slots = DEFAULT_QUEUE_SLOTS;
-	e->speed = speed;
 	e->ringbuf = true;
-	pthread_mutex_init(&e->ctl_lock, NULL);
-	pthread_cond_init(&e->ctl_cond, NULL);
-	e->replay_name = strdup(strcmp(path, "-") ? path : "standard input");
-	e->replay_filter = filter ? strdup(filter) : NULL;
-	if (!e->replay_name || (filter && !e->replay_filter)) {
-		snprintf(err, errlen, "out of memory");
+	if (evq_init(&e->q, e->opts.queue_slots, e->opts.queue_bytes, err, errlen))
 		goto fail;
-	}
-	if (queue_init(e, err, errlen) || replay_input(e, path, err, errlen))
+	e->replay = replay_new(path, filter, speed, &e->q, err, errlen);
+	if (!e->replay)
 		goto fail;
-	e->reader = replay_open(e, err, errlen);
-	if (!e->reader || replay_scan(e, err, errlen))
-		goto fail;
+	e->src_ops = &replay_source_ops;
+	e->src = e->replay;
 	return e;
 fail:
 	engine_free(e);
@@ -196,9 +171,10 @@ struct engine *engine_new(const struct engine_opts *opts, char *err, size_t errl
 		return NULL;
 	}
 	e->opts = *opts;
-	e->wake_fd = -1;
+	e->q.wake_fd = -1;
 	e->stop_fd = -1;
-	e->spool_fd = -1;
+	e->src_ops = &live_source_ops;
+	e->src = e;
 	if (!e->opts.queue_slots)
 		e->opts.queue_slots = DEFAULT_QUEUE_SLOTS;
 	if (!e->opts.ring_bytes)
@@ -212,12 +188,14 @@ struct engine *engine_new(const struct engine_opts *opts, char *err, size_t errl
 	    !opts->perf_buffer && libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
 	if (!opts->perf_buffer && !e->ringbuf)
 		log_msg(LOG_INFO, "this kernel has no BPF ring buffer: using perf buffers");
-	if (queue_init(e, err, errlen))
+	if (evq_init(&e->q, e->opts.queue_slots, e->opts.queue_bytes, err, errlen))
 		goto fail;
 	if (opts->keylog_path &&
 	    !(e->keylog_file = keylog_file_open(opts->keylog_path, err, errlen)))
 		goto fail;
 	if (engine_load(e, err, errlen))
+		goto fail;
+	if (opts->packets && !(e->pkt = packets_new(e, err, errlen)))
 		goto fail;
 	if ((ret = engine_set_pid_filter(e, opts->pids, opts->n_pids)) ||
 	    (ret = engine_set_uid_filter(e, opts->uids, opts->n_uids)) ||
@@ -245,6 +223,45 @@ static ssize_t read_small(const char *path, char *buf, size_t len)
 	return (ssize_t)n;
 }
 
+/* When pid started (Unix epoch ns, to a clock tick: /proc/PID/stat's starttime, field
+ * 22, counts ticks since boot), or 0. */
+static uint64_t seed_start(pid_t pid, int64_t boot_to_real)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	/* The name may hold spaces and parentheses: fields count from the last ')'. */
+	if (read_small(path, buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')) || hz <= 0 ||
+	    sscanf(p + 1,
+		   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+		   "%*d %*d %llu",
+		   &ticks) != 1)
+		return 0;
+	return (uint64_t)((int64_t)(ticks * (1000000000ull / (unsigned long long)hz)) +
+			  boot_to_real);
+}
+
+/* pid's cgroup v2 path (/proc/PID/cgroup's "0::" line) into out; "" if unknown. */
+static void seed_cgroup(pid_t pid, char *out, size_t len)
+{
+	char path[64], buf[4096], *p;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (read_small(path, buf, sizeof(buf)) < 0)
+		return;
+	p = !strncmp(buf, "0::", 3) ? buf : strstr(buf, "\n0::");
+	if (!p)
+		return;
+	p += p == buf ? 3 : 4;
+	p[strcspn(p, "\n")] = '\0';
+	/* " (deleted)": the cgroup is gone; no path then. */
+	if (strlen(p) < len && !strstr(p, " (deleted)"))
+		strcpy(out, p);
+}
+
 struct seed {
 	struct engine *e;
 	uint64_t now;
@@ -260,8 +277,9 @@ static void seed_one(pid_t pid, void *arg)
 	const struct seed *sd = arg;
 	struct engine *e = sd->e;
 	unsigned long ppid = 0, uid = 0;
-	char path[64], buf[4096], *p;
+	char path[64], buf[4096], cg[1024], *p;
 	struct ec_event *ev;
+	uint64_t start;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
@@ -271,16 +289,22 @@ static void seed_one(pid_t pid, void *arg)
 		ppid = strtoul(p + 6, NULL, 10);
 	if ((p = strstr(buf, "\nUid:")))
 		uid = strtoul(p + 5, NULL, 10);
+	start = seed_start(pid, e->clock_offset_ns);
+	seed_cgroup(pid, cg, sizeof(cg));
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	n = read_small(path, buf, sizeof(buf));
 	if (n < 0)
 		return; /* gone meanwhile */
-	ev = ec_event_new((uint32_t)n);
+	ev = ec_event_new((uint32_t)n + (uint32_t)strlen(cg));
 	if (!ev) {
 		atomic_fetch_add_explicit(&e->lost_alloc, 1, memory_order_relaxed);
 		return;
 	}
 	memcpy(ev->data, buf, (size_t)n);
+	/* After the command line, as the reader puts it (bpf/events.h). */
+	memcpy(ev->data + n, cg, strlen(cg));
+	ev->h.rport = (uint16_t)strlen(cg);
+	ev->h.call_id = start;
 	ev->h.kind = EC_K_EXEC;
 	ev->h.source = EC_S_PROC;
 	ev->h.flags = EC_F_EXISTING;
@@ -294,12 +318,12 @@ static void seed_one(pid_t pid, void *arg)
 		buf[EC_COMM_LEN - 1] = '\0';
 		memcpy(ev->h.comm, buf, strlen(buf));
 	}
-	if (!queue_offer(e, ev)) {
-		atomic_fetch_add_explicit(&e->lost_queue, 1, memory_order_relaxed);
+	if (!evq_offer(&e->q, ev)) {
+		atomic_fetch_add_explicit(&e->q.lost_queue, 1, memory_order_relaxed);
 		free(ev);
 		return;
 	}
-	atomic_fetch_add_explicit(&e->n_events, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->q.n_events, 1, memory_order_relaxed);
 }
 
 /* Buffers, tracepoints, first discovery: everything but the engine thread. */
@@ -324,6 +348,11 @@ int engine_attach(struct engine *e, char *err, size_t errlen)
 	ret = engine_open_buffers(e, err, errlen);
 	if (ret)
 		return ret;
+	if (e->pkt && (ret = packets_attach(e->pkt, e->rb, err, errlen)))
+		return ret;
+	e->cgnames = cgroup_names_new();
+	if (!e->cgnames)
+		log_msg(LOG_INFO, "no cgroup v2 paths for processes: %s", strerror(errno));
 	e->exec_link = bpf_program__attach(e->proc->progs.proc_exec);
 	e->exit_link = e->exec_link ? bpf_program__attach(e->proc->progs.proc_exit) : NULL;
 	e->sys_enter_link = e->exit_link ? bpf_program__attach(e->tls->progs.tls_sys_enter) : NULL;
@@ -340,6 +369,20 @@ int engine_attach(struct engine *e, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot attach the raw tracepoints: %s", strerror(-ret));
 		return ret;
 	}
+	/* Without it a child that never execs has no command line of its own and a reused
+	 * pid is told apart only by the old process's exit. */
+	e->fork_link = bpf_program__attach(e->proc->progs.proc_fork);
+	if (!e->fork_link)
+		log_msg(LOG_WARN,
+			"cannot attach the fork tracepoint (%s): forked children show "
+			"no command line",
+			strerror(errno));
+	e->move_link = bpf_program__attach(e->proc->progs.proc_cgroup_move);
+	if (!e->move_link)
+		log_msg(LOG_WARN,
+			"cannot attach the cgroup_attach_task tracepoint (%s): a process "
+			"keeps the cgroup it had at its exec or fork",
+			strerror(errno));
 	e->disc = discover_new(&(struct discover_opts){
 	    .tls = e->tls,
 	    .proc = e->proc,
@@ -360,7 +403,7 @@ int engine_attach(struct engine *e, char *err, size_t errlen)
 	e->targets = discover_targets(e->disc);
 	/* One walk of /proc: the process seed and the first discovery. */
 	discover_first(e->disc, seed_one, &(struct seed){e, seed_ns});
-	engine_wake(e);
+	evq_wake(&e->q);
 	if (e->keylog) {
 		e->keylog_probes = keylog_probes_new(e->keylog);
 		if (!e->keylog_probes) {
@@ -377,9 +420,47 @@ int engine_attach(struct engine *e, char *err, size_t errlen)
 	return 0;
 }
 
+/* Live capture's source calls (engine/source.h) on the engine itself. */
+static int live_start(void *src, char *err, size_t errlen)
+{
+	struct engine *e = src;
+	int ret = pthread_create(&e->thread, NULL, engine_thread, e);
+
+	if (ret) {
+		snprintf(err, errlen, "cannot start the engine thread: %s", strerror(ret));
+		return -ret;
+	}
+	e->thread_running = true;
+	ret = e->disc ? discover_start(e->disc) : 0;
+	if (ret) {
+		snprintf(err, errlen, "cannot start discovery: %s", strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static void live_stop(void *src)
+{
+	struct engine *e = src;
+
+	if (e->thread_running) {
+		readwait_stop(e); /* the thread may sleep without a timer */
+		pthread_join(e->thread, NULL);
+		e->thread_running = false;
+	}
+}
+
+static void live_stats(void *src, struct engine_stats *st);
+
+static const struct source_ops live_source_ops = {
+    .start = live_start,
+    .stop = live_stop,
+    .stats = live_stats,
+};
+
 int engine_start(struct engine *e, char *err, size_t errlen)
 {
-	int ret = e->reader ? 0 : engine_attach(e, err, errlen);
+	int ret = e->replay ? 0 : engine_attach(e, err, errlen);
 	sigset_t all, old;
 
 	if (ret)
@@ -390,154 +471,78 @@ int engine_start(struct engine *e, char *err, size_t errlen)
 	 * that does not block it). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	ret = pthread_create(&e->thread, NULL, e->reader ? replay_thread : engine_thread, e);
-	if (ret) {
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		snprintf(err, errlen, "cannot start the engine thread: %s", strerror(ret));
-		return -ret;
-	}
-	e->thread_running = true;
-	ret = e->disc ? discover_start(e->disc) : 0;
+	ret = e->src_ops->start(e->src, err, errlen);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (ret) {
-		snprintf(err, errlen, "cannot start discovery: %s", strerror(-ret));
-		return ret;
-	}
-	return 0;
-}
-
-/* Push what the recording buffered to the file, once a second at most, so a
- * killed ecaptop loses at most the last second of it (gzip: a sync flush, after
- * which everything before decompresses). */
-static void flush_recording(struct engine *e, bool now)
-{
-	uint64_t t;
-	int ret;
-
-	if (!e->writer || e->write_failed || !e->write_dirty)
-		return;
-	t = mono_ms();
-	if (!now && t - e->last_flush_ms < RECORD_FLUSH_MS)
-		return;
-	e->last_flush_ms = t;
-	e->write_dirty = false;
-	ret = pcapng_writer_flush(e->writer);
-	if (ret) {
-		log_msg(LOG_ERROR, "recording stopped: %s", pcapng_writer_error(e->writer));
-		e->write_failed = true;
-	}
+	return ret;
 }
 
 struct ec_event *engine_pop(struct engine *e)
 {
-	struct ec_event *ev = spsc_pop(&e->q);
-
-	if (!ev) {
-		flush_recording(e, false);
-		return NULL;
-	}
-	atomic_fetch_sub_explicit(&e->q_bytes, queue_cost(ev), memory_order_relaxed);
-	if (e->writer) {
-		engine_record(e, ev);
-		if (++e->since_flush_check >= 256) {
-			e->since_flush_check = 0;
-			flush_recording(e, false);
-		}
-	}
-	return ev;
-}
-
-void engine_record(struct engine *e, const struct ec_event *ev)
-{
-	int ret;
-
-	if (e->write_failed)
-		return;
-	ret = pcapng_write_event(e->writer, ev);
-	e->write_dirty = true;
-	if (ret == -EINVAL || ret == -EMSGSIZE) {
-		/* That one event cannot be represented; nothing was written. */
-		log_msg(LOG_WARN, "not recorded: %s", pcapng_writer_error(e->writer));
-	} else if (ret) {
-		log_msg(LOG_ERROR, "recording stopped: %s", pcapng_writer_error(e->writer));
-		e->write_failed = true;
-	}
-}
-
-void engine_set_recorder(struct engine *e, struct pcapng_writer *w)
-{
-	e->writer = w;
-	e->write_failed = false;
-	e->write_dirty = false;
-	e->last_flush_ms = mono_ms();
-}
-
-void engine_fail(struct engine *e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(e->error, sizeof(e->error), fmt, ap);
-	va_end(ap);
-	log_msg(LOG_ERROR, "%s", e->error);
-	atomic_store(&e->failed, true);
+	return evq_pop(&e->q);
 }
 
 const char *engine_error(struct engine *e)
 {
-	return atomic_load(&e->failed) ? e->error : NULL;
+	return evq_error(&e->q);
 }
 
 bool engine_is_replay(const struct engine *e)
 {
-	return e->reader != NULL;
+	return e->replay != NULL;
 }
 
 bool engine_done(struct engine *e)
 {
-	return e->reader && atomic_load(&e->finished) && spsc_size(&e->q) == 0;
+	return e->src_ops->done && e->src_ops->done(e->src) && spsc_size(&e->q.q) == 0;
 }
 
 int engine_wait_fd(const struct engine *e)
 {
-	return e->wake_fd;
+	return e->q.wake_fd;
 }
 
 int engine_wait_ms(const struct engine *e)
 {
-	return e->reader || e->writer ? 200 : -1;
+	/* A replay's position and clock are polled; a live capture wakes the consumer. */
+	return e->replay ? 200 : -1;
 }
 
 void engine_ack(struct engine *e)
 {
-	uint64_t v;
+	evq_ack(&e->q);
+}
 
-	if (read(e->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		log_msg(LOG_WARN, "eventfd read: %s", strerror(errno));
-	/* The consumer calls this at least every few hundred milliseconds, even when
-	 * it pops nothing (its output stalled): the recording's clock ticks here too. */
-	flush_recording(e, false);
+void engine_packet_stats(struct engine *e, struct engine_packet_stats *st)
+{
+	packets_stats(e->pkt, st);
 }
 
 void engine_stats(struct engine *e, struct engine_stats *st)
 {
+	memset(st, 0, sizeof(*st));
+	st->events = atomic_load_explicit(&e->q.n_events, memory_order_relaxed);
+	st->bytes = atomic_load_explicit(&e->q.n_bytes, memory_order_relaxed);
+	st->lost.queue = atomic_load_explicit(&e->q.lost_queue, memory_order_relaxed);
+	e->src_ops->stats(e->src, st);
+}
+
+/* Live capture's counters before the queue: the kernel's and the engine thread's. */
+static void live_stats(void *arg, struct engine_stats *st)
+{
+	struct engine *e = arg;
 	int ncpu = libbpf_num_possible_cpus();
 	__u64 *vals;
 	__u32 cause, src;
 	uint64_t kernel_lost;
 
-	memset(st, 0, sizeof(*st));
-	st->events = atomic_load_explicit(&e->n_events, memory_order_relaxed);
-	st->bytes = atomic_load_explicit(&e->n_bytes, memory_order_relaxed);
-	st->lost_queue = atomic_load_explicit(&e->lost_queue, memory_order_relaxed);
 	kernel_lost = atomic_load_explicit(&e->lost_perf, memory_order_relaxed);
-	st->lost_malformed = atomic_load_explicit(&e->lost_malformed, memory_order_relaxed);
-	st->lost_alloc = atomic_load_explicit(&e->lost_alloc, memory_order_relaxed);
+	st->lost.malformed = atomic_load_explicit(&e->lost_malformed, memory_order_relaxed);
+	st->lost.alloc = atomic_load_explicit(&e->lost_alloc, memory_order_relaxed);
 	st->libs_attached = e->disc ? discover_count(e->disc) : 0;
 	st->ringbuf = e->ringbuf;
-	st->lost_perf = kernel_lost;
+	st->lost.perf = kernel_lost;
 	if (!e->tls)
-		return; /* replay: no kernel counters */
+		return; /* not loaded */
 	if (ncpu <= 0 || !(vals = calloc((size_t)ncpu, sizeof(*vals))))
 		return;
 	for (cause = 0; cause < EC_L_MAX; cause++) {
@@ -551,13 +556,13 @@ void engine_stats(struct engine *e, struct engine_stats *st)
 			for (c = 0; c < ncpu; c++)
 				sum += vals[c];
 			if (cause == EC_L_RESERVE)
-				st->lost_reserve += sum;
+				st->lost.reserve += sum;
 			else if (cause == EC_L_READ)
-				st->lost_read += sum;
+				st->lost.read += sum;
 			else if (cause == EC_L_MAPFULL)
-				st->lost_map += sum;
+				st->lost.map += sum;
 			else
-				st->lost_trunc += sum;
+				st->lost.trunc += sum;
 		}
 	}
 	free(vals);
@@ -565,25 +570,16 @@ void engine_stats(struct engine *e, struct engine_stats *st)
 	 * failed to write, which the BPF side already counted as a reserve failure:
 	 * the same loss, counted once. lost_perf keeps only what the kernel reported
 	 * beyond that (none, unless something else writes to our perf buffers). */
-	st->lost_perf = kernel_lost > st->lost_reserve ? kernel_lost - st->lost_reserve : 0;
+	st->lost.perf = kernel_lost > st->lost.reserve ? kernel_lost - st->lost.reserve : 0;
 }
 
 void engine_stop(struct engine *e)
 {
 	if (!e)
 		return;
-	if (e->thread_running) {
-		atomic_store(&e->stop, true);
-		readwait_stop(e);
-		if (e->replay_name) {
-			/* The replay thread may be waiting for a control request. */
-			pthread_mutex_lock(&e->ctl_lock);
-			pthread_cond_broadcast(&e->ctl_cond);
-			pthread_mutex_unlock(&e->ctl_lock);
-		}
-		pthread_join(e->thread, NULL);
-		e->thread_running = false;
-	}
+	atomic_store(&e->q.stop, true);
+	if (e->src_ops)
+		e->src_ops->stop(e->src);
 }
 
 /* The kernel removes each uprobe in an RCU grace period of its own: tens of
@@ -647,23 +643,27 @@ static void engine_detach(struct engine *e)
 	e->targets = NULL;
 	bpf_link__destroy(e->sys_enter_link);
 	bpf_link__destroy(e->exec_link);
+	bpf_link__destroy(e->fork_link);
+	bpf_link__destroy(e->move_link);
 	bpf_link__destroy(e->exit_link);
 	bpf_link__destroy(e->sock_enter_link);
 	bpf_link__destroy(e->sock_exit_link);
 	bpf_link__destroy(e->tls_task_exit_link);
 	bpf_link__destroy(e->sock_task_exit_link);
 	e->tls_task_exit_link = e->sock_task_exit_link = NULL;
-	e->sys_enter_link = e->exec_link = e->exit_link = NULL;
+	e->sys_enter_link = e->exec_link = e->exit_link = e->fork_link = NULL;
+	e->move_link = NULL;
 	e->sock_enter_link = e->sock_exit_link = NULL;
 }
 
 void engine_free(struct engine *e)
 {
-	struct ec_event *ev;
-
 	if (!e)
 		return;
 	engine_stop(e);
+	/* The classifiers go before the probe remover's fork copies their links. */
+	packets_free(e->pkt);
+	e->pkt = NULL;
 	/* Probes go first, so nothing new is written while we tear down. */
 	engine_detach(e);
 	ring_buffer__free(e->rb);
@@ -686,23 +686,43 @@ void engine_free(struct engine *e)
 	sock_bpf__destroy(e->sock);
 	proc_bpf__destroy(e->proc);
 	tls_bpf__destroy(e->tls);
-	if (e->slots)
-		while ((ev = spsc_pop(&e->q)))
-			free(ev);
-	free(e->slots);
-	pcapng_reader_close(e->reader);
-	if (e->replay_name) {
-		pthread_mutex_destroy(&e->ctl_lock);
-		pthread_cond_destroy(&e->ctl_cond);
-	}
-	free(e->replay_path);
-	free(e->replay_filter);
-	free(e->replay_name);
-	if (e->spool_fd >= 0)
-		close(e->spool_fd);
-	if (e->wake_fd >= 0)
-		close(e->wake_fd);
+	cgroup_names_free(e->cgnames);
+	replay_free(e->replay);
+	evq_fini(&e->q);
 	if (e->stop_fd >= 0)
 		close(e->stop_fd);
 	free(e);
+}
+
+/* A replay's controls (engine.h), handed to the replay source. */
+void engine_replay_status(struct engine *e, struct engine_replay_status *st)
+{
+	if (e->replay)
+		replay_status(e->replay, st);
+	else
+		memset(st, 0, sizeof(*st));
+}
+
+void engine_replay_pause(struct engine *e, bool paused)
+{
+	if (e->replay)
+		replay_pause(e->replay, paused);
+}
+
+void engine_replay_set_speed(struct engine *e, double speed)
+{
+	if (e->replay)
+		replay_set_speed(e->replay, speed);
+}
+
+void engine_replay_step(struct engine *e, int direction)
+{
+	if (e->replay)
+		replay_step(e->replay, direction);
+}
+
+void engine_replay_seek_time(struct engine *e, uint64_t ts_ns)
+{
+	if (e->replay)
+		replay_seek_time(e->replay, ts_ns);
 }

@@ -18,6 +18,7 @@
 
 #include "engine/capture/caps.h"
 #include "engine/capture/engine_int.h"
+#include "engine/capture/packets.h"
 #include "engine/discover/targets.h"
 #include "engine/log.h"
 #include "db.skel.h"
@@ -467,7 +468,7 @@ int engine_load(struct engine *e, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	e->db = p;
-	if (e->opts.keylog_path) {
+	if (e->opts.keylog_path || e->opts.packets) { /* --packets writes the secrets too */
 		LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = e->opts.btf_path);
 
 		e->keylog = keylog_bpf__open_opts(&oo);
@@ -590,6 +591,8 @@ int engine_check(const struct engine_opts *opts, void *out)
 		fprintf(f, "capture: not possible: %s\n", why);
 		return 1;
 	}
+	if (!packets_cleanup_leftovers(f))
+		fprintf(f, "packet classifiers left by a killed ecaptop: none\n");
 	e = engine_new(opts, err, sizeof(err));
 	if (!e) {
 		fprintf(f, "capture: not possible: %s\n", err);

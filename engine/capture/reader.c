@@ -12,9 +12,11 @@
 
 #include <bpf/libbpf.h>
 
+#include "engine/capture/cgroup.h"
 #include "engine/capture/engine_int.h"
 #include "engine/discover/discover.h"
 #include "engine/capture/keylog.h"
+#include "engine/capture/packets.h"
 #include "engine/log.h"
 #include "tls.skel.h"
 
@@ -45,11 +47,14 @@ static void on_keylog(struct engine *e, const struct ec_rec_hdr *h, const void *
 	struct ec_keylog k;
 	int r;
 
-	if (!e->keylog_file || h->len < sizeof(k)) {
+	if ((!e->keylog_file && !e->pkt) || h->len < sizeof(k)) {
 		atomic_fetch_add_explicit(&e->lost_malformed, 1, memory_order_relaxed);
 		return;
 	}
 	memcpy(&k, (const char *)data + sizeof(*h), sizeof(k));
+	packets_secret(e->pkt, &k); /* a Decryption Secrets Block of the --packets file */
+	if (!e->keylog_file)
+		return;
 	r = keylog_file_add(e->keylog_file, &k);
 	if (r == -EINVAL) {
 		atomic_fetch_add_explicit(&e->lost_malformed, 1, memory_order_relaxed);
@@ -66,16 +71,15 @@ static void push_event(struct engine *e, struct ec_event *ev)
 {
 	uint32_t len = ev->h.len;
 
-	if (!queue_push(e, ev))
+	if (!evq_push(&e->q, ev))
 		return; /* counted as a queue loss */
-	atomic_fetch_add_explicit(&e->n_events, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&e->n_bytes, len, memory_order_relaxed);
+	evq_delivered(&e->q, len);
 	e->pushed = true;
 	/* Under sustained load ring_buffer__poll() does not return while records keep
 	 * coming: wake the consumer from here too, every WAKE_BATCH records, or it
 	 * sleeps while the queue fills. */
 	if (++e->since_wake >= WAKE_BATCH) {
-		engine_wake(e);
+		evq_wake(&e->q);
 		e->since_wake = 0;
 	}
 }
@@ -163,13 +167,16 @@ static int on_record(void *ctx, void *data, size_t size)
 	const struct ec_rec_hdr *h = &hdr;
 	struct ec_event *ev;
 	uint32_t path_len = 0;
+	uint64_t start = 0, cg_id = 0;
+	const char *cg = NULL;
+	size_t cg_len = 0;
 
 	/* Perf buffer samples are padded to 8 bytes, ring buffer ones are exact; a
 	 * perf sample starts 4 bytes into its record, so read the header by copy, not
 	 * in place (it is not aligned). */
 	/* Once a stop is requested, take what the buffer held then (a buffer's worth)
 	 * but no more: under sustained load the poll would never return. */
-	if (atomic_load_explicit(&e->stop, memory_order_relaxed)) {
+	if (atomic_load_explicit(&e->q.stop, memory_order_relaxed)) {
 		e->after_stop += size;
 		if (e->after_stop > e->opts.ring_bytes)
 			return -ECANCELED;
@@ -187,14 +194,22 @@ static int on_record(void *ctx, void *data, size_t size)
 		on_keylog(e, h, data);
 		return 0;
 	}
-	if (h->kind == EC_K_EXEC) {
+	if (h->kind == EC_K_EXEC && !(h->flags & (EC_F_FORK | EC_F_MOVED))) {
 		/* The executable's path and identity go to discovery, not further. */
 		path_len = h->rport <= h->len ? h->rport : 0;
 		discover_exec(e->disc, (pid_t)h->pid, (pid_t)h->aux, (uint32_t)h->call_id,
 			      h->conn_id, h->ts_ns, h->flags & EC_F_HELD,
 			      (const char *)data + sizeof(*h) + h->len - path_len, path_len);
 	}
-	ev = malloc(sizeof(*ev) + h->len);
+	if (h->kind == EC_K_EXEC) {
+		/* The process's start and cgroup (bpf/events.h), its path after the
+		 * command line. */
+		memcpy(&start, h->laddr, sizeof(start));
+		memcpy(&cg_id, h->raddr, sizeof(cg_id));
+		cg = cgroup_names_get(e->cgnames, cg_id);
+		cg_len = cg ? strlen(cg) : 0;
+	}
+	ev = malloc(sizeof(*ev) + h->len + cg_len);
 	if (!ev) {
 		atomic_fetch_add_explicit(&e->lost_alloc, 1, memory_order_relaxed);
 		return 0;
@@ -202,8 +217,13 @@ static int on_record(void *ctx, void *data, size_t size)
 	memcpy(ev, data, sizeof(*h) + h->len);
 	if (h->kind == EC_K_EXEC) {
 		ev->h.len -= path_len;
-		ev->h.conn_id = ev->h.call_id = 0;
-		ev->h.rport = 0;
+		memcpy(ev->data + ev->h.len, cg, cg_len);
+		ev->h.len += cg_len;
+		ev->h.rport = (uint16_t)cg_len;
+		ev->h.conn_id = cg_id;
+		ev->h.call_id = start ? (uint64_t)((int64_t)start + e->clock_offset_ns) : 0;
+		memset(ev->h.laddr, 0, sizeof(ev->h.laddr));
+		memset(ev->h.raddr, 0, sizeof(ev->h.raddr));
 	}
 	ev->h.ts_ns = (uint64_t)((int64_t)ev->h.ts_ns + e->clock_offset_ns);
 	/* An IPv4 peer of an IPv6 socket is shown as what it is: IPv4. */
@@ -248,19 +268,11 @@ static void on_perf_lost(void *ctx, int cpu, __u64 cnt)
 	atomic_fetch_add_explicit(&e->lost_perf, cnt, memory_order_relaxed);
 }
 
-void engine_wake(struct engine *e)
-{
-	uint64_t one = 1;
-
-	if (write(e->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_msg(LOG_WARN, "cannot wake the front end: %s", strerror(errno));
-}
-
 void *engine_thread(void *arg)
 {
 	struct engine *e = arg;
 
-	while (!atomic_load(&e->stop)) {
+	while (!evq_stopping(&e->q)) {
 		int n;
 
 		e->pushed = false;
@@ -272,11 +284,13 @@ void *engine_thread(void *arg)
 			break;
 		}
 		if (e->pushed) {
-			engine_wake(e);
+			evq_wake(&e->q);
 			e->since_wake = 0;
 		}
 		if (e->n_held)
 			attr_flush(e, 0, mono_ms(), true);
+		if (packets_tick(e->pkt, false)) /* packets leave the hold here */
+			evq_wake(&e->q);
 	}
 	/* Drain what the kernel already wrote, so a clean stop loses nothing. */
 	e->pushed = false;
@@ -285,7 +299,8 @@ void *engine_thread(void *arg)
 	else
 		perf_buffer__consume(e->pb);
 	attr_flush(e, 0, UINT64_MAX - ATTR_HOLD_MS, true);
-	engine_wake(e);
+	packets_tick(e->pkt, true);
+	evq_wake(&e->q);
 	return NULL;
 }
 

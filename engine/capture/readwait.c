@@ -12,6 +12,8 @@
  * a bound that only matters if a program was held up between its check and its
  * commit. The first record read clears the flag. Perf buffers wake for every sample
  * (libbpf's wakeup_events = 1): no flag is needed, only the longer timeout.
+ * With --packets the reader never goes idle: the packets' own ring is read and their
+ * 300 ms hold released at each POLL_MS turn of the loop (packets.c).
  */
 #include <errno.h>
 #include <poll.h>
@@ -87,7 +89,9 @@ int readwait_poll(struct engine *e)
 	/* A timeout that read nothing. */
 	if (e->wait_state == ARMED) {
 		e->wait_state = IDLE;
-	} else if (e->wait_state == AWAKE && ++e->quiet_polls >= IDLE_AFTER_POLLS) {
+	} else if (e->wait_state == AWAKE && !e->pkt && ++e->quiet_polls >= IDLE_AFTER_POLLS) {
+		/* Not with --packets: its ring is read at each turn of the loop
+		 * (packets_tick) and held packets must leave within PACKETS_HOLD_MS. */
 		if (e->ringbuf)
 			set_idle(e, true);
 		else

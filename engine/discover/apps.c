@@ -170,9 +170,18 @@ static int try_file(struct apps *a, const char *path)
 		err = err
 			  ?: attach(a, f, a->shell->progs.bash_readline_enter, real, "readline",
 				    false, off);
-		if (!err)
-			log_msg(LOG_INFO, "attached bash probes to %s (readline%s)", real,
-				off ? ", exit status" : "");
+		if (!err) {
+			/* The line of a readline() call already in progress at attach (a
+			 * shell open before ecaptop): without it that one line is lost. */
+			int64_t buf = global_offset(real, "rl_line_buffer");
+			bool first = a->has_cookie && buf &&
+				     !attach(a, f, a->shell->progs.bash_newline, real, "rl_newline",
+					     false, buf);
+
+			log_msg(LOG_INFO, "attached bash probes to %s (readline%s%s)", real,
+				off ? ", exit status" : "",
+				first ? ", line at the open prompt" : "");
+		}
 	} else if (!elfsym_lookup(real, "zleentry", &v)) {
 		int64_t off = a->zsh_path[0] ? global_offset(a->zsh_path, "lastval") : 0;
 
@@ -184,6 +193,13 @@ static int try_file(struct apps *a, const char *path)
 		if (!err)
 			log_msg(LOG_INFO, "attached zsh probes to %s (zleentry%s)", real,
 				off ? ", exit status" : "");
+	} else if (!elfsym_lookup(real, "zlegetline", &v) && !elfsym_lookup(real, "zleread", &v)) {
+		/* The zle module: the line of a zleentry() call already in progress at
+		 * attach (shell.bpf.c). */
+		err = attach(a, f, a->shell->progs.zsh_zlegetline_ret, real, "zlegetline", true, 0);
+		if (!err)
+			log_msg(LOG_INFO, "attached zsh line editor probe to %s (zlegetline)",
+				real);
 	} else if (!elfsym_find_prefix(real, "_Z16dispatch_command", name, sizeof(name))) {
 		/* The mangled signature says the argument order (see db.bpf.c). */
 		struct bpf_program *p = strstr(name, "P3THDPK8COM_DATA")

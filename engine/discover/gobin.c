@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <Zydis/Decoder.h>
+
 #define EM_X86_64_  62
 #define EM_AARCH64_ 183
 #define ET_DYN_	    3
@@ -334,224 +336,22 @@ int gobin_pcvalue_walk(const uint8_t *tab, size_t n, uint64_t entry, unsigned qu
 
 /* ---- x86-64 instruction lengths ---- */
 
-/* One-byte opcodes: bit 0x1 has ModRM; immediate: 0x2 imm8, 0x4 imm16, 0x8 imm "z"
- * (4 bytes, 2 with an operand-size prefix), 0x10 invalid in 64-bit mode, 0x20 special. */
-#define M   0x01
-#define I8  0x02
-#define I16 0x04
-#define IZ  0x08
-#define BAD 0x10
-#define SPC 0x20
-
-/* One row per high nibble of the opcode. */
-// clang-format off
-static const uint8_t op1[256] = {
-	/* 00 */ M, M, M, M, I8, IZ, BAD, BAD, M, M, M, M, I8, IZ, BAD, SPC,
-	/* 10 */ M, M, M, M, I8, IZ, BAD, BAD, M, M, M, M, I8, IZ, BAD, BAD,
-	/* 20 */ M, M, M, M, I8, IZ, SPC, BAD, M, M, M, M, I8, IZ, SPC, BAD,
-	/* 30 */ M, M, M, M, I8, IZ, SPC, BAD, M, M, M, M, I8, IZ, SPC, BAD,
-	/* 40 REX */ SPC, SPC, SPC, SPC, SPC, SPC, SPC, SPC, SPC, SPC, SPC, SPC, SPC, SPC, SPC, SPC,
-	/* 50 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 60 */ BAD, BAD, SPC, M, SPC, SPC, SPC, SPC, IZ, M | IZ, I8, M | I8, 0, 0, 0, 0,
-	/* 70 */ I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8,
-	/* 80 */ M | I8, M | IZ, BAD, M | I8, M, M, M, M, M, M, M, M, M, M, M, M,
-	/* 90 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, BAD, 0, 0, 0, 0, 0,
-	/* a0 */ SPC, SPC, SPC, SPC, 0, 0, 0, 0, I8, IZ, 0, 0, 0, 0, 0, 0,
-	/* b0 */ I8, I8, I8, I8, I8, I8, I8, I8, SPC, SPC, SPC, SPC, SPC, SPC, SPC, SPC,
-	/* c0 */ M | I8, M | I8, I16, 0, SPC, SPC, M | I8, M | IZ, SPC, 0, I16, 0, 0, I8, BAD, 0,
-	/* d0 */ M, M, M, M, BAD, BAD, BAD, 0, M, M, M, M, M, M, M, M,
-	/* e0 */ I8, I8, I8, I8, I8, I8, I8, I8, IZ, IZ, BAD, I8, 0, 0, 0, 0,
-	/* f0 */ SPC, 0, SPC, SPC, 0, 0, SPC, SPC, 0, 0, 0, 0, 0, 0, M, M,
-};
-// clang-format on
-
-/* Two-byte opcodes 0F xx. */
-/* One row per high nibble of the opcode. */
-// clang-format off
-static const uint8_t op2[256] = {
-	/* 00 */ M, M, M, M, BAD, 0, 0, 0, 0, 0, BAD, 0, BAD, M, 0, M | I8,
-	/* 10 */ M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
-	/* 20 */ M, M, M, M, BAD, BAD, BAD, BAD, M, M, M, M, M, M, M, M,
-	/* 30 */ 0, 0, 0, 0, 0, 0, BAD, 0, SPC, BAD, SPC, BAD, BAD, BAD, BAD, BAD,
-	/* 40 */ M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
-	/* 50 */ M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
-	/* 60 */ M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
-	/* 70 */ M | I8, M | I8, M | I8, M | I8, M, M, M, 0, M, M, M, M, M, M, M, M,
-	/* 80 */ IZ, IZ, IZ, IZ, IZ, IZ, IZ, IZ, IZ, IZ, IZ, IZ, IZ, IZ, IZ, IZ,
-	/* 90 */ M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
-	/* a0 */ 0, 0, 0, M, M | I8, M, BAD, BAD, 0, 0, 0, M, M | I8, M, M, M,
-	/* b0 */ M, M, M, M, M, M, M, M, M, M, M | I8, M, M, M, M, M,
-	/* c0 */ M, M, M | I8, M, M | I8, M | I8, M | I8, M, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* d0 */ M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
-	/* e0 */ M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
-	/* f0 */ M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
-};
-// clang-format on
-
-/* Bytes of a ModRM operand (the ModRM byte, SIB, displacement) at p; -1 past n. */
-static int modrm_len(const uint8_t *p, size_t n)
-{
-	unsigned mod, rm;
-	int len = 1;
-
-	if (n < 1)
-		return -1;
-	mod = p[0] >> 6;
-	rm = p[0] & 7;
-	if (mod == 3)
-		return 1;
-	if (rm == 4) {
-		if (n < 2)
-			return -1;
-		len++;
-		/* SIB base 101 with mod 00: a 32-bit displacement, no base. */
-		if (mod == 0 && (p[1] & 7) == 5)
-			len += 4;
-	} else if (mod == 0 && rm == 5) {
-		len += 4; /* RIP-relative */
-	}
-	if (mod == 1)
-		len += 1;
-	else if (mod == 2)
-		len += 4;
-	return (size_t)len <= n ? len : -1;
-}
-
-/* ModRM + immediate of an opcode in map 1 (0F), 2 (0F38) or 3 (0F3A) after a VEX or
- * EVEX prefix; pos is at the opcode. */
-static int vex_rest(const uint8_t *p, size_t n, size_t pos, unsigned map)
-{
-	uint8_t op;
-	int m, imm = 0;
-
-	if (pos >= n)
-		return -1;
-	op = p[pos++];
-	if (map == 1) {
-		if (op == 0x77)
-			return (int)pos; /* VZEROUPPER/VZEROALL: no ModRM */
-		if (op2[op] & I8)
-			imm = 1;
-	} else if (map == 3) {
-		imm = 1;
-	} else if (map != 2) {
-		return -1;
-	}
-	m = modrm_len(p + pos, n - pos);
-	if (m < 0 || pos + m + imm > n)
-		return -1;
-	return (int)(pos + m + imm);
-}
-
+/* Zydis in its minimal mode: lengths only, no operand decoding. A decoder is a few
+ * fields set by ZydisDecoderInit, so each call keeps its own (no shared state
+ * between discovery's threads). */
 int gobin_x86_insn_len(const uint8_t *p, size_t n)
 {
-	bool opsize = false, addrsize = false, rexw = false;
-	size_t pos = 0;
-	uint8_t op, fl;
-	int m, imm = 0;
+	ZydisDecodedInstruction insn;
+	ZydisDecoderContext ctx;
+	ZydisDecoder dec;
 
-	if (n > 15)
-		n = 15; /* the architectural maximum */
-	/* Legacy prefixes, any order. */
-	while (pos < n) {
-		op = p[pos];
-		if (op == 0x66)
-			opsize = true;
-		else if (op == 0x67)
-			addrsize = true;
-		else if (!(op == 0xf0 || op == 0xf2 || op == 0xf3 || op == 0x2e || op == 0x36 ||
-			   op == 0x3e || op == 0x26 || op == 0x64 || op == 0x65))
-			break;
-		pos++;
-	}
-	/* REX must come last, right before the opcode. */
-	if (pos < n && (p[pos] & 0xf0) == 0x40) {
-		rexw = p[pos] & 8;
-		pos++;
-	}
-	if (pos >= n)
+	if (ZYAN_FAILED(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)) ||
+	    ZYAN_FAILED(ZydisDecoderEnableMode(&dec, ZYDIS_DECODER_MODE_MINIMAL, ZYAN_TRUE)))
 		return -1;
-	op = p[pos++];
-	switch (op) {
-	case 0xc5: /* two-byte VEX: C5 [R vvvv L pp], map 0F */
-		return vex_rest(p, n, pos + 1, 1);
-	case 0xc4: /* three-byte VEX: C4 [RXB mmmmm] [W vvvv L pp] */
-		if (pos + 2 > n)
-			return -1;
-		return vex_rest(p, n, pos + 2, p[pos] & 0x1f);
-	case 0x62: /* EVEX: 62 P0 P1 P2, map in P0's low bits */
-		if (pos + 3 > n)
-			return -1;
-		return vex_rest(p, n, pos + 3, p[pos] & 0x07);
-	case 0x0f:
-		break;
-	default:
-		fl = op1[op];
-		if (fl & BAD)
-			return -1;
-		if (op >= 0xb8 && op <= 0xbf) { /* MOV r, imm: imm64 with REX.W */
-			imm = rexw ? 8 : opsize ? 2 : 4;
-		} else if (op >= 0xa0 && op <= 0xa3) { /* MOV moffs: an address */
-			imm = addrsize ? 4 : 8;
-		} else if (op == 0xc8) { /* ENTER imm16, imm8 */
-			imm = 3;
-		} else if (op == 0xf6 || op == 0xf7) { /* group 3: TEST has an immediate */
-			if (pos >= n)
-				return -1;
-			if (((p[pos] >> 3) & 7) < 2)
-				imm = op == 0xf6 ? 1 : (opsize ? 2 : 4);
-			fl = M;
-		} else if (fl & SPC) {
-			return -1; /* a prefix in the wrong place */
-		}
-		if (fl & I8)
-			imm += 1;
-		if (fl & I16)
-			imm += 2;
-		if (fl & IZ)
-			imm += opsize ? 2 : 4;
-		if (fl & M) {
-			m = modrm_len(p + pos, n - pos);
-			if (m < 0)
-				return -1;
-			pos += m;
-		}
-		return pos + imm <= n ? (int)(pos + imm) : -1;
-	}
-	/* 0F: the two-byte map, or the three-byte maps 0F 38 and 0F 3A. */
-	if (pos >= n)
+	if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(&dec, &ctx, p, n, &insn)))
 		return -1;
-	op = p[pos++];
-	if (op == 0x38 || op == 0x3a) {
-		imm = op == 0x3a ? 1 : 0;
-		m = modrm_len(p + pos + 1, pos + 1 <= n ? n - pos - 1 : 0);
-		if (m < 0)
-			return -1;
-		pos += 1 + m;
-		return pos + imm <= n ? (int)(pos + imm) : -1;
-	}
-	fl = op2[op];
-	if (fl & (BAD | SPC))
-		return -1;
-	if (fl & I8)
-		imm = 1;
-	if (fl & IZ)
-		imm = opsize ? 2 : 4;
-	if (fl & M) {
-		m = modrm_len(p + pos, n - pos);
-		if (m < 0)
-			return -1;
-		pos += m;
-	}
-	return pos + imm <= n ? (int)(pos + imm) : -1;
+	return insn.length;
 }
-
-#undef M
-#undef I8
-#undef I16
-#undef IZ
-#undef BAD
-#undef SPC
 
 /* ---- return sites ---- */
 

@@ -98,6 +98,24 @@ static void label_calls(const struct elf_code *c, uint64_t start, uint64_t size,
 	}
 }
 
+/* label_calls over every function of the file. */
+static void all_label_calls(const struct elf_code *c, const uint64_t *labels, size_t n_labels,
+			    uint64_t *cands, size_t *n, size_t max)
+{
+	size_t i, nf = elf_code_nfuncs(c);
+
+	for (i = 0; i < nf; i++) {
+		uint64_t start = elf_code_func(c, i),
+			 end = i + 1 < nf ? elf_code_func(c, i + 1) : 0;
+		uint64_t size = end > start ? end - start : 0;
+
+		while (!end && size < FUNC_MAX && elf_code_bytes(c, start, size + 1, NULL))
+			size++; /* the last function: up to the end of its segment */
+		if (size && size <= FUNC_MAX)
+			label_calls(c, start, size, labels, n_labels, cands, n, max);
+	}
+}
+
 /* ssl_log_secret at s: it sets the fourth argument to 32 (mov $0x20, %ecx: the
  * client random's length) and then jumps to or calls nss_keylog_int. Its address. */
 static int log_secret_callee(const struct elf_code *c, uint64_t s, uint64_t *callee)
@@ -131,7 +149,7 @@ int keylog_find_openssl(const char *path, struct keylog_site *out)
 {
 	uint64_t labels[8], cands[16], vaddr, callee = 0;
 	struct elf_code *c;
-	size_t i, k, n = 0, nf, n_labels;
+	size_t i, k, n = 0, n_labels;
 	int ret;
 
 	ret = elf_code_open(path, &c);
@@ -150,18 +168,7 @@ int keylog_find_openssl(const char *path, struct keylog_site *out)
 	    elf_code_find_cstr(c, "CLIENT_RANDOM", labels, sizeof(labels) / sizeof(labels[0]));
 	if (!n_labels)
 		goto done;
-	nf = elf_code_nfuncs(c);
-	for (i = 0; i < nf; i++) {
-		uint64_t start = elf_code_func(c, i),
-			 end = i + 1 < nf ? elf_code_func(c, i + 1) : 0;
-		uint64_t size = end > start ? end - start : 0;
-
-		while (!end && size < FUNC_MAX && elf_code_bytes(c, start, size + 1, NULL))
-			size++; /* the last function: up to the end of its segment */
-		if (size && size <= FUNC_MAX)
-			label_calls(c, start, size, labels, n_labels, cands, &n,
-				    sizeof(cands) / sizeof(cands[0]));
-	}
+	all_label_calls(c, labels, n_labels, cands, &n, sizeof(cands) / sizeof(cands[0]));
 	/* Exactly one of the functions called there is ssl_log_secret (another may take
 	 * the label for something else). */
 	ret = -ENOENT;
@@ -315,6 +322,212 @@ done:
 	return ret;
 }
 
+/* ---- BoringSSL ----
+ *
+ *   bool ssl_log_secret(const SSL *ssl, const char *label, Span<const uint8_t> secret)
+ *
+ * (ssl/ssl_lib.cc), a local function every secret goes through: each label's LEA is
+ * followed by a call to it. Its line needs ssl->s3->client_random, so the two offsets
+ * are read from the exported SSL_get_client_random (a load from %rdi, then an add or a
+ * LEA on the loaded pointer, then the call to memcpy) and must also appear, in that
+ * order, in ssl_log_secret's own code. */
+
+/* The BoringSSL labels (ssl/internal.h, tls13_enc.cc, handshake_client.cc): an
+ * address loaded just before each call to ssl_log_secret. */
+static const char *const boring_labels[] = {
+    "CLIENT_RANDOM",	       "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+    "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0",	  "EXPORTER_SECRET",
+};
+
+/* `mov disp(%base), %reg` (REX.W 8B, mod 01 or 10, no SIB): disp, and the
+ * destination and base registers (0-15). */
+static bool load_disp(const uint8_t *p, int len, uint64_t *disp, int *dst, int *base)
+{
+	uint8_t m;
+
+	if (len < 4 || (p[0] & 0xf8) != 0x48 || p[1] != 0x8b)
+		return false;
+	m = p[2];
+	if ((m & 7) == 4)
+		return false;
+	*dst = ((p[0] & 4) << 1) | ((m >> 3) & 7);
+	*base = ((p[0] & 1) << 3) | (m & 7);
+	if ((m & 0xc0) == 0x40 && len == 4) {
+		*disp = (uint64_t)(int64_t)(int8_t)p[3];
+		return true;
+	}
+	if ((m & 0xc0) == 0x80 && len == 7) {
+		*disp = (uint64_t)(int64_t)rd32(p + 3);
+		return true;
+	}
+	return false;
+}
+
+/* The constant added to register reg: `add $imm, %reg` (REX.W 83 /0 ib, 81 /0 id,
+ * 05 id for %rax) or `lea disp(%reg), %any` (REX.W 8D, mod 01 or 10). */
+static bool add_to(const uint8_t *p, int len, int reg, uint64_t *imm)
+{
+	uint8_t rex = 0x48 | (reg >= 8);
+
+	if (len == 4 && p[0] == rex && p[1] == 0x83 && p[2] == (0xc0 | (reg & 7))) {
+		*imm = (uint64_t)(int64_t)(int8_t)p[3];
+		return true;
+	}
+	if (len == 7 && p[0] == rex && p[1] == 0x81 && p[2] == (0xc0 | (reg & 7))) {
+		*imm = (uint64_t)(int64_t)rd32(p + 3);
+		return true;
+	}
+	if (len == 6 && reg == 0 && p[0] == 0x48 && p[1] == 0x05) {
+		*imm = (uint64_t)(int64_t)rd32(p + 2);
+		return true;
+	}
+	if (len >= 4 && (p[0] & 0xfa) == 0x48 && (p[0] & 1) == (reg >= 8) && p[1] == 0x8d &&
+	    (p[2] & 7) == (reg & 7) && (p[2] & 7) != 4) {
+		if ((p[2] & 0xc0) == 0x40 && len == 4) {
+			*imm = (uint64_t)(int64_t)(int8_t)p[3];
+			return true;
+		}
+		if ((p[2] & 0xc0) == 0x80 && len == 7) {
+			*imm = (uint64_t)(int64_t)rd32(p + 3);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* In [p, p + n): a load at disp s3 (from base, or any base with base < 0) into some
+ * register, then that register plus rnd, within the same straight run. With rnd_want
+ * 0 the first such pair's offsets come back in *s3_out / *rnd_out. */
+static bool s3_random_pair(const uint8_t *p, uint64_t n, int base, uint64_t s3_want,
+			   uint64_t rnd_want, uint64_t *s3_out, uint64_t *rnd_out)
+{
+	uint64_t i, d, imm;
+	int len, dst, b, held = -1, since = 0;
+
+	for (i = 0; i < n; i += (uint64_t)len) {
+		len = gobin_x86_insn_len(p + i, n - i);
+		if (len <= 0)
+			return false;
+		if (load_disp(p + i, len, &d, &dst, &b) && (base < 0 || b == base) &&
+		    (!s3_want || d == s3_want) && d < 4096) {
+			held = dst;
+			since = 0;
+			*s3_out = d;
+			continue;
+		}
+		if (held >= 0 && add_to(p + i, len, held, &imm) && imm < 4096 &&
+		    (!rnd_want || imm == rnd_want)) {
+			*rnd_out = imm;
+			return true;
+		}
+		if (held >= 0 && ++since > 8)
+			held = -1;
+	}
+	return false;
+}
+
+/* SSL_get_client_random(ssl, out, max_out): ssl->s3 (a load from %rdi) and the
+ * client random's place in it (added to that pointer before memcpy). */
+static int boring_random_field(const struct elf_code *c, const char *path, uint64_t *s3,
+			       uint64_t *rnd)
+{
+	uint64_t n = 64, i;
+	const uint8_t *p = sym_code(c, path, "SSL_get_client_random", &n);
+	int len;
+
+	if (!p)
+		return -ENOENT;
+	/* Up to its first return: the code that copies. */
+	for (i = 0; i < n; i += (uint64_t)len) {
+		len = gobin_x86_insn_len(p + i, n - i);
+		if (len <= 0 || p[i] == 0xc3)
+			break;
+	}
+	return s3_random_pair(p, i, 7, 0, 0, s3, rnd) ? 0 : -ENOENT;
+}
+
+/* The one function called after the load of every BoringSSL label that the file
+ * holds (at least two labels must be there). */
+static int boring_log_secret(const struct elf_code *c, uint64_t *out)
+{
+	uint64_t labels[8], cands[16], common[16];
+	size_t i, k, j, n_common = 0, n_label_sets = 0;
+
+	for (i = 0; i < sizeof(boring_labels) / sizeof(boring_labels[0]); i++) {
+		size_t n_labels = elf_code_find_cstr(c, boring_labels[i], labels,
+						     sizeof(labels) / sizeof(labels[0]));
+		size_t n = 0, kept = 0;
+
+		if (!n_labels)
+			continue;
+		all_label_calls(c, labels, n_labels, cands, &n, sizeof(cands) / sizeof(cands[0]));
+		if (!n_label_sets++) {
+			memcpy(common, cands, n * sizeof(cands[0]));
+			n_common = n;
+			continue;
+		}
+		for (k = 0; k < n_common; k++) {
+			for (j = 0; j < n && cands[j] != common[k]; j++)
+				;
+			if (j < n)
+				common[kept++] = common[k];
+		}
+		n_common = kept;
+	}
+	if (n_label_sets < 2 || n_common != 1)
+		return -ENOENT;
+	*out = common[0];
+	return 0;
+}
+
+int keylog_find_boringssl(const char *path, struct keylog_site *out)
+{
+	uint64_t vaddr = 0, s3 = 0, rnd = 0, s3b = 0, rndb = 0, size = 0;
+	const uint8_t *p = NULL;
+	char name[128];
+	struct elf_code *c;
+	size_t i, nf;
+	int ret;
+
+	ret = elf_code_open(path, &c);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	if (boring_random_field(c, path, &s3, &rnd))
+		goto done;
+	/* A symbol table (a static build) names it: bssl::ssl_log_secret(const ssl_st *,
+	 * const char *, bssl::Span<const uint8_t>). */
+	if (!elfsym_find_prefix(path, "_ZN4bssl14ssl_log_secret", name, sizeof(name)) &&
+	    !elfsym_lookup(path, name, &vaddr))
+		out->how = KEYLOG_FOUND_SYMTAB;
+	else if (!boring_log_secret(c, &vaddr))
+		out->how = KEYLOG_FOUND_CODE;
+	else
+		goto done;
+	nf = elf_code_nfuncs(c);
+	for (i = 0; i + 1 < nf && elf_code_func(c, i) != vaddr; i++)
+		;
+	if (i + 1 < nf && elf_code_func(c, i + 1) > vaddr)
+		size = elf_code_func(c, i + 1) - vaddr;
+	if (!size || size > 2048)
+		size = 2048;
+	while (size && !(p = elf_code_bytes(c, vaddr, size, NULL)))
+		size--;
+	/* The same two offsets in ssl_log_secret's own reading of the client random: the
+	 * structures are as SSL_get_client_random says, or nothing is attached. */
+	if (!p || !s3_random_pair(p, size, -1, s3, rnd, &s3b, &rndb) ||
+	    !elf_code_bytes(c, vaddr, 1, &out->file_off)) {
+		ret = -EPROTO;
+		goto done;
+	}
+	out->vaddr = vaddr;
+	out->cookie = s3 << 32 | rnd;
+	ret = 0;
+done:
+	elf_code_close(c);
+	return ret;
+}
+
 int keylog_find_go(const char *path, struct keylog_site *out)
 {
 	struct gobin_info *gi = malloc(sizeof(*gi));
@@ -413,6 +626,12 @@ static struct bpf_link *attach_file(struct keylog_probes *kp, const char *path)
 		what = "OpenSSL nss_keylog_int";
 		prog = kp->skel->progs.ossl_keylog;
 		ret = keylog_find_openssl(path, &site);
+	} else if ((syms & SYM_SSL_READ) && targets_boringssl(path)) {
+		what = "BoringSSL ssl_log_secret";
+		prog = kp->skel->progs.boring_keylog;
+		ret = keylog_find_boringssl(path, &site);
+		if (!ret && !kp->has_cookie)
+			ret = -ENOTSUP;
 	} else if (syms & SYM_GNUTLS_SEND) {
 		what = "GnuTLS _gnutls_call_keylog_func";
 		prog = kp->skel->progs.gnutls_keylog;
@@ -423,16 +642,24 @@ static struct bpf_link *attach_file(struct keylog_probes *kp, const char *path)
 		what = "Go crypto/tls (*Config).writeKeyLog";
 		prog = kp->skel->progs.go_keylog;
 		ret = keylog_find_go(path, &site);
+		if (ret == -ENOENT && (syms & SYM_PR_WRITE))
+			/* Once per file, so the gap is not silent (README, TLS key log). */
+			log_msg(LOG_WARN,
+				"key log: NSS secrets are not logged (%s): NSS hands its key-log "
+				"code a PKCS #11 key handle, not the secret's bytes",
+				path);
 		if (ret == -ENOENT)
-			return NULL; /* NSS, BoringSSL: not covered (README) */
+			return NULL;
 	}
 	if (ret) {
 		log_msg(LOG_WARN, "key log: %s not found in %s (%s): its secrets are not logged",
 			what, path,
 			ret == -ENOTSUP
-			    ? "not analysable: x86-64 OpenSSL and GnuTLS (kernel 5.15+), "
-			      "Go 1.17+ only"
-			    : strerror(-ret));
+			    ? "not analysable: x86-64 OpenSSL, BoringSSL and GnuTLS (kernel "
+			      "5.15+), Go 1.17+ only"
+			: ret == -EPROTO ? "its code does not read the client random where "
+					   "SSL_get_client_random does"
+					 : strerror(-ret));
 		return NULL;
 	}
 	uo.bpf_cookie = site.cookie;
@@ -442,8 +669,18 @@ static struct bpf_link *attach_file(struct keylog_probes *kp, const char *path)
 			strerror(errno));
 		return NULL;
 	}
-	log_msg(LOG_INFO, "key log: attached to %s in %s at 0x%llx (%s)", what, path,
-		(unsigned long long)site.vaddr, how_name(site.how));
+	if (prog == kp->skel->progs.boring_keylog)
+		/* Offsets, not arguments: say which, and how they were checked. */
+		log_msg(LOG_INFO,
+			"key log: attached to %s in %s at 0x%llx (%s; client random at "
+			"*(ssl + %#llx) + %#llx, read from SSL_get_client_random's code and "
+			"found the same in ssl_log_secret's)",
+			what, path, (unsigned long long)site.vaddr, how_name(site.how),
+			(unsigned long long)(site.cookie >> 32),
+			(unsigned long long)(uint32_t)site.cookie);
+	else
+		log_msg(LOG_INFO, "key log: attached to %s in %s at 0x%llx (%s)", what, path,
+			(unsigned long long)site.vaddr, how_name(site.how));
 	return l;
 }
 

@@ -13,6 +13,11 @@
  *     gnutls_session_set_keylog_function stores it to, and calls it. The client
  *     random's offset in the session is read from gnutls_session_get_random's code.
  *     x86-64 only.
+ *   BoringSSL: ssl_log_secret (ssl/ssl_lib.cc), a local function: from a .symtab where
+ *     there is one; otherwise the one function called after the load of every
+ *     key-log label's address. Its line needs ssl->s3->client_random: both offsets are
+ *     read from the exported SSL_get_client_random's code and must be found in
+ *     ssl_log_secret's too. x86-64 only.
  *   Go crypto/tls: (*Config).writeKeyLog, from the pclntab (engine/discover/gobin.h);
  *     go1.17+ (register ABI) only.
  *
@@ -32,7 +37,8 @@ struct keylog_probes;
 struct keylog_site {
 	uint64_t vaddr;
 	uint64_t file_off;
-	uint64_t cookie; /* GnuTLS: the client random's offset in the session */
+	uint64_t cookie; /* GnuTLS: the client random's offset in the session; BoringSSL:
+			  * s3's offset << 32 | the random's */
 	int how;	 /* KEYLOG_FOUND_* */
 };
 
@@ -47,6 +53,12 @@ int keylog_find_openssl(const char *path, struct keylog_site *out);
 /* GnuTLS's _gnutls_call_keylog_func in the ELF file at path, and in out->cookie the
  * offset of the client random in a session. Returns as keylog_find_openssl. */
 int keylog_find_gnutls(const char *path, struct keylog_site *out);
+
+/* BoringSSL's ssl_log_secret in the ELF file at path, and in out->cookie where the
+ * client random is: ssl->s3 at (cookie >> 32) in the SSL, client_random at the low 32
+ * bits in s3. Returns as keylog_find_openssl, and -EPROTO when ssl_log_secret's code
+ * does not read the client random where SSL_get_client_random does. */
+int keylog_find_boringssl(const char *path, struct keylog_site *out);
 
 /* Go's (*Config).writeKeyLog in the file at path. 0 and *out; -ENOENT when the file
  * is not a Go program with crypto/tls; -ENOTSUP before go1.17 (arguments on the

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "engine/discover/elfcallee.h"
+#include "engine/discover/elfsym.h"
 #include "engine/engine.h"
 #include "engine/discover/gobin.h"
 #include "engine/discover/procscan.h"
@@ -259,6 +260,16 @@ out:
 	return found;
 }
 
+bool targets_boringssl(const char *path)
+{
+	char name[128];
+	uint64_t at;
+
+	return !elfsym_lookup(path, "SSL_CTX_set_select_certificate_cb", &at) ||
+	       !elfsym_lookup(path, "SSL_CTX_set_custom_verify", &at) ||
+	       !elfsym_find_prefix(path, "_ZN4bssl", name, sizeof(name));
+}
+
 static int keep_link(struct target *tg, struct bpf_link *l)
 {
 	if (tg->n_links == tg->cap_links) {
@@ -440,7 +451,11 @@ static int attach_openssl(struct targets *t, struct target *tg)
 	}
 	if (err)
 		return err;
-	log_msg(LOG_INFO, "attached OpenSSL probes to %s (%s%s)", tg->path, "SSL_read, SSL_write",
+	/* BoringSSL: the same public functions, and no struct offset in this path (the
+	 * connection comes from the socket calls made inside them). */
+	log_msg(LOG_INFO, "attached %s probes to %s (%s%s)",
+		targets_boringssl(tg->path) ? "BoringSSL" : "OpenSSL", tg->path,
+		"SSL_read, SSL_write",
 		(tg->syms & (SYM_SSL_READ_EX | SYM_SSL_WRITE_EX)) ==
 			(SYM_SSL_READ_EX | SYM_SSL_WRITE_EX)
 		    ? ", SSL_read_ex, SSL_write_ex"
@@ -667,9 +682,41 @@ out:
 	return found;
 }
 
+/* The machine this build runs on: a library or program of another (the arm64
+ * libssl of a multiarch system, a binary run through qemu-user) is never ours to
+ * probe, and is left alone without a word. */
+#if defined(__x86_64__)
+#define NATIVE_MACHINE EM_X86_64
+#elif defined(__aarch64__)
+#define NATIVE_MACHINE EM_AARCH64
+#endif
+
+static bool native_elf(const char *path)
+{
+#ifdef NATIVE_MACHINE
+	Elf64_Ehdr eh;
+	ssize_t n = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		n = pread(fd, &eh, sizeof(eh), 0);
+		close(fd);
+	}
+	/* Unreadable or short: not judged here; the readers below say why. */
+	if (n != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG))
+		return true;
+	return eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_machine == NATIVE_MACHINE;
+#else
+	(void)path;
+	return true;
+#endif
+}
+
 int targets_examine(const char *path, struct targets_exam *x)
 {
 	memset(x, 0, sizeof(*x));
+	if (!native_elf(path))
+		return 0;
 	x->syms = targets_elf_syms(path);
 	if (x->syms)
 		return 0;
@@ -876,13 +923,16 @@ int targets_scan_pid(struct targets *t, pid_t pid)
 
 int targets_scan_libs(struct targets *t)
 {
-	/* OpenSSL's libssl.so*, GnuTLS's libgnutls.so*, NSPR's libnspr4.so and NSS's
-	 * libssl3.so (not OpenSSL's: each file is judged by the symbols it defines). */
+	/* OpenSSL's (and BoringSSL's) libssl.so*, GnuTLS's libgnutls.so*, NSPR's
+	 * libnspr4.so and NSS's libssl3.so (not OpenSSL's: each file is judged by the
+	 * symbols it defines). */
 	static const char *const names[] = {"libssl.so*", "libgnutls.so*", "libnspr4.so*",
 					    "libssl3.so*"};
-	static const char *const dirs[] = {"/lib/*/",		"/usr/lib/*/",	  "/lib64/",
-					   "/usr/lib64/",	"/usr/lib/",	  "/usr/local/lib/",
-					   "/usr/local/lib64/", "/usr/lib/*/nss/"};
+	static const char *const dirs[] = {"/lib/*/", "/usr/lib/*/", "/lib64/", "/usr/lib64/",
+					   "/usr/lib/", "/usr/local/lib/", "/usr/local/lib64/",
+					   "/usr/lib/*/nss/",
+					   /* Debian's BoringSSL (android-libboringssl) */
+					   "/usr/lib/*/android/"};
 	char pattern[PATH_MAX];
 	size_t i, j;
 	int added = 0;

@@ -80,6 +80,10 @@ int targets_add_examined(struct targets *t, const char *path, const struct stat 
 size_t targets_count(const struct targets *t);
 /* The i-th attached file's path, for status lines; NULL past the end. */
 const char *targets_path(const struct targets *t, size_t i);
+/* Is the file BoringSSL (or a program with it linked in)? It defines a function only
+ * BoringSSL has (SSL_CTX_set_select_certificate_cb, SSL_CTX_set_custom_verify, or its
+ * bssl:: namespace in a symbol table). */
+bool targets_boringssl(const char *path);
 /* Which TLS library functions a file defines (SYM_* bits), from .dynsym and
  * .symtab. 0 if none or not an ELF file. Go programs are recognised separately
  * (engine/discover/gobin.h). */

@@ -16,7 +16,13 @@
  *    counters of struct pcapng_meta as they were when the file was opened, and
  *    where meta->decode is set, "Decode with: tshark -d tcp.port==N,PROTO ..."
  *    (Wireshark decodes HTTP/2, MySQL and PostgreSQL on other ports only when
- *    told);
+ *    told). Without meta->decode (a -w recording) the writer recognises each
+ *    connection's protocol itself (engine/file/pcapng_hint.c) and reserves a
+ *    1 KiB comment ("Decode with: not known ...", padded with spaces) that
+ *    pcapng_writer_close() rewrites in place with the options found. A ".gz"
+ *    file then starts with the SHB alone as a gzip member of one stored
+ *    deflate block (RFC 1952, 1951 section 3.2.4), whose bytes and CRC are
+ *    rewritten the same way; the rest is a second member;
  *  - one Interface Description Block: LINKTYPE_RAW (101: the packet starts at
  *    the IPv4/IPv6 header) with if_tsresol 9 (nanoseconds). Raw IP rather than
  *    Ethernet because there is no link layer to report: synthetic MAC addresses
@@ -96,6 +102,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/engine.h"
 #include "engine/event.h"
 
 /* Largest TCP payload per synthetic packet: IPv4's total length is 16 bits. */
@@ -106,6 +113,10 @@
 /* h.flags bit set by the reader of foreign files on the first event after
  * bytes of that direction were lost (a hole the out-of-order buffer could not
  * fill, or a packet cut by the capture's snap length). */
+/* A recording (-w, or --packets' pcapng) reaches the disk at least this often: a
+ * killed recording loses at most this much. */
+#define RECORD_FLUSH_MS 1000
+
 #define PCAPNG_F_GAP 0x100
 
 /* What a file says about its capture. The writer borrows every pointer for the
@@ -119,8 +130,8 @@ struct pcapng_meta {
 	const char *os;		/* reader only: shb_os */
 	const char *userappl;	/* reader only: shb_userappl */
 	uint64_t events, bytes; /* captured so far */
-	uint64_t lost_reserve, lost_read, lost_trunc, lost_perf, lost_queue;
-	uint64_t lost_malformed, lost_alloc;
+	/* all but lost.map, which files do not carry */
+	struct engine_losses lost;
 	uint64_t evicted; /* events the store dropped to stay within its cap */
 	bool has_final;	  /* reader: the counters come from a closing stats block */
 };
@@ -132,6 +143,10 @@ struct pcapng_writer_stats {
 	uint64_t payload_bytes; /* event payload bytes */
 	uint64_t bytes;		/* pcapng bytes produced (before compression) */
 	uint64_t file_bytes;	/* size of the file on disk; set by pcapng_writer_close */
+	/* a recording (opened without meta->decode): the tshark options that decode
+	 * its protocols ("-d tcp.port==N,PROTO ...", "" for none); set by
+	 * pcapng_writer_close */
+	char decode[1024];
 };
 
 struct pcapng_writer;
@@ -189,8 +204,10 @@ struct pcapng_reader;
 /* Open a pcapng or pcap file, gzip-compressed or not. filter_expr (borrowed; NULL
  * or "" for none) is a pcap filter expression compiled by libpcap against the
  * file's link type; only matching packets are read (for own files, an event is
- * kept when its first packet matches; journal events, not being packets, are
- * dropped when a filter is set). NULL with errno and a reason in err. */
+ * kept when its first packet matches; commands and queries, journal events
+ * rather than packets, are dropped when a filter is set, exec and exit events
+ * are kept: they say what the processes are). NULL with errno and a reason in
+ * err. */
 struct pcapng_reader *pcapng_reader_open(const char *path, const char *filter_expr, char *err,
 					 size_t errlen);
 /* The same over an open file descriptor (taken: closed by the reader, also on

@@ -6,6 +6,8 @@
 #ifndef ECAPTOP_ENGINE_PCAPNG_INT_H
 #define ECAPTOP_ENGINE_PCAPNG_INT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -102,6 +104,30 @@ static inline uint32_t png_get32be(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
+
+/* The tshark decode hint of a recording (engine/file/pcapng_hint.c): the
+ * (protocol, server port) pairs Wireshark must be told about. */
+#define PNG_HINT_MAX 32
+struct png_hints {
+	uint32_t key[PNG_HINT_MAX]; /* proto << 16 | port, in the order found */
+	size_t n;
+	uint64_t dropped; /* pairs past PNG_HINT_MAX, connections not looked at */
+	size_t active;	  /* connections being recognised, at most PNG_HINT_ACTIVE */
+};
+/* Bounds the memory recognition holds (the dispatcher keeps a connection's
+ * first bytes while it decides): later connections are not looked at. */
+#define PNG_HINT_ACTIVE 1024
+/* One connection's recognition state, created by the first png_hint_feed. */
+struct png_hint_det;
+/* n payload bytes p sent by side 0 (from0) or side 1 of a connection whose
+ * packet ports are port[0], port[1] and whose client the writer made side
+ * client; a protocol recognised is noted in h (once per protocol and server
+ * port, unless tshark knows it on that port). 0 or -ENOMEM. */
+int png_hint_feed(struct png_hints *h, struct png_hint_det **d, int from0, const uint8_t *p,
+		  size_t n, uint64_t ts_ns, const uint16_t port[2], int client);
+void png_hint_det_free(struct png_hints *h, struct png_hint_det *d); /* accepts NULL d */
+/* "-d tcp.port==N,PROTO ..." into buf (whole options only); its length. */
+size_t png_hint_format(const struct png_hints *h, char *buf, size_t len);
 
 /* Foreign captures (engine/file/pcapng_tcp.c): TCP reassembly over libpcap. */
 struct png_foreign;

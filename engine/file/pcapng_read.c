@@ -1123,10 +1123,10 @@ static int own_journal(struct pcapng_reader *r, uint32_t len, uint64_t start, st
 		return 0; /* a journal entry from someone else: not ours to restore */
 	if (f[J_KIND].n == 5 && !memcmp(f[J_KIND].v, "stats", 5)) {
 		uint64_t *dst[] = {&r->meta.events,	  &r->meta.bytes,
-				   &r->meta.lost_reserve, &r->meta.lost_read,
-				   &r->meta.lost_trunc,	  &r->meta.lost_perf,
-				   &r->meta.lost_queue,	  &r->meta.lost_malformed,
-				   &r->meta.lost_alloc,	  &r->meta.evicted};
+				   &r->meta.lost.reserve, &r->meta.lost.read,
+				   &r->meta.lost.trunc,	  &r->meta.lost.perf,
+				   &r->meta.lost.queue,	  &r->meta.lost.malformed,
+				   &r->meta.lost.alloc,	  &r->meta.evicted};
 
 		for (i = J_EVENTS; i <= J_EVICTED; i++)
 			if (jnum(&f[i], &v[i]) == 0)
@@ -1154,8 +1154,10 @@ static int own_journal(struct pcapng_reader *r, uint32_t len, uint64_t start, st
 			    "systemd Journal Export Block #%" PRIu64 " at offset %" PRIu64
 			    ": unknown ECAPTOP_KIND",
 			    r->nblock, start);
-	if (r->has_filter) {
-		/* A pcap filter selects packets; a journal entry is none. */
+	if (r->has_filter && kind != EC_K_EXEC && kind != EC_K_EXIT) {
+		/* A pcap filter selects packets; a journal entry is none. Exec and
+		 * exit entries stay: they are what the processes of the packets
+		 * that pass are (command line, exited). */
 		r->st.filtered++;
 		return 0;
 	}
@@ -1294,13 +1296,13 @@ static void shb_opt_cb(struct pcapng_reader *r, uint16_t code, const uint8_t *v,
 			r->meta.events = kv_num(s, len, "events");
 			r->meta.bytes = kv_num(s, len, "bytes");
 		} else if (len >= 6 && !memcmp(s, "Lost: ", 6)) {
-			r->meta.lost_reserve = kv_num(s, len, "reserve");
-			r->meta.lost_read = kv_num(s, len, "read");
-			r->meta.lost_trunc = kv_num(s, len, "trunc");
-			r->meta.lost_perf = kv_num(s, len, "perf");
-			r->meta.lost_queue = kv_num(s, len, "queue");
-			r->meta.lost_malformed = kv_num(s, len, "malformed");
-			r->meta.lost_alloc = kv_num(s, len, "alloc");
+			r->meta.lost.reserve = kv_num(s, len, "reserve");
+			r->meta.lost.read = kv_num(s, len, "read");
+			r->meta.lost.trunc = kv_num(s, len, "trunc");
+			r->meta.lost.perf = kv_num(s, len, "perf");
+			r->meta.lost.queue = kv_num(s, len, "queue");
+			r->meta.lost.malformed = kv_num(s, len, "malformed");
+			r->meta.lost.alloc = kv_num(s, len, "alloc");
 			r->meta.evicted = kv_num(s, len, "evicted");
 		}
 		break;

@@ -58,6 +58,7 @@ struct wconn {
 	uint64_t last_act_ns;  /* time of its latest data */
 	struct wconn *hc_next; /* half closed: one side's process exited */
 	int in_hc;
+	struct png_hint_det *hint; /* recording: its protocol, until recognised */
 };
 
 /* A half-closed connection (one end's process exited) is closed from the
@@ -107,6 +108,12 @@ struct pcapng_writer {
 	char errbuf[256];
 	char *path;
 	struct pcapng_writer_stats st;
+	/* recording (no decode hint given at open): the protocols found, and the
+	 * SHB comment reserved for their hint, rewritten at close */
+	struct png_hints *hints;
+	size_t hint_at; /* offset of the comment's value in the SHB, 0 if none */
+	uint8_t *shb;	/* .gz: a copy of the SHB (its gzip member's CRC) */
+	uint32_t shb_len;
 };
 
 static int werr(struct pcapng_writer *w, int err, const char *fmt, ...)
@@ -671,6 +678,9 @@ static void format_comment(const struct wconn *c, const struct ec_rec_hdr *h,
 	}
 }
 
+static void hint_packet(struct pcapng_writer *w, struct wconn *c, int s, const uint8_t *p, size_t n,
+			uint64_t ts_ns);
+
 /* One TCP/IP packet from side s of c as an Enhanced Packet Block (section
  * 4.3) with the comment and epb_flags (outbound when the saving end sent it). */
 static int write_packet(struct pcapng_writer *w, struct wconn *c, int s, uint8_t flags,
@@ -736,6 +746,8 @@ static int write_packet(struct pcapng_writer *w, struct wconn *c, int s, uint8_t
 	}
 	if (plen)
 		memcpy(tcp + tcphl, payload, plen);
+	if (plen && w->hints)
+		hint_packet(w, c, s, payload, plen, ts_ns);
 	/* Pseudo-header: RFC 9293 section 3.1 (IPv4), RFC 8200 section 8.1 (IPv6). */
 	{
 		uint8_t ph[40];
@@ -892,6 +904,7 @@ static void conn_unlink(struct pcapng_writer *w, struct wconn **pp)
 		}
 	*pp = c->next;
 	w->n_conns--;
+	png_hint_det_free(w->hints, c->hint);
 	free(c->side[0].tail);
 	free(c->side[1].tail);
 	free(c);
@@ -1175,8 +1188,8 @@ static int write_stats_block(struct pcapng_writer *w, const struct pcapng_meta *
 		     "reserve=%" PRIu64 " read=%" PRIu64 " trunc=%" PRIu64 " perf=%" PRIu64
 		     " queue=%" PRIu64 " malformed=%" PRIu64 " alloc=%" PRIu64 " evicted=%" PRIu64
 		     "; saved %" PRIu64 " events, %" PRIu64 " connections",
-		     m->events, m->bytes, m->lost_reserve, m->lost_read, m->lost_trunc,
-		     m->lost_perf, m->lost_queue, m->lost_malformed, m->lost_alloc, m->evicted,
+		     m->events, m->bytes, m->lost.reserve, m->lost.read, m->lost.trunc,
+		     m->lost.perf, m->lost.queue, m->lost.malformed, m->lost.alloc, m->evicted,
 		     w->st.events, w->st.connections);
 	if (n < 0)
 		n = 0;
@@ -1192,13 +1205,13 @@ static int write_stats_block(struct pcapng_writer *w, const struct pcapng_meta *
 		   m->filter ? strlen(m->filter) : 0) ||
 	    jfieldf(w, "ECAPTOP_EVENTS", "%" PRIu64, m->events) ||
 	    jfieldf(w, "ECAPTOP_BYTES", "%" PRIu64, m->bytes) ||
-	    jfieldf(w, "ECAPTOP_LOST_RESERVE", "%" PRIu64, m->lost_reserve) ||
-	    jfieldf(w, "ECAPTOP_LOST_READ", "%" PRIu64, m->lost_read) ||
-	    jfieldf(w, "ECAPTOP_LOST_TRUNC", "%" PRIu64, m->lost_trunc) ||
-	    jfieldf(w, "ECAPTOP_LOST_PERF", "%" PRIu64, m->lost_perf) ||
-	    jfieldf(w, "ECAPTOP_LOST_QUEUE", "%" PRIu64, m->lost_queue) ||
-	    jfieldf(w, "ECAPTOP_LOST_MALFORMED", "%" PRIu64, m->lost_malformed) ||
-	    jfieldf(w, "ECAPTOP_LOST_ALLOC", "%" PRIu64, m->lost_alloc) ||
+	    jfieldf(w, "ECAPTOP_LOST_RESERVE", "%" PRIu64, m->lost.reserve) ||
+	    jfieldf(w, "ECAPTOP_LOST_READ", "%" PRIu64, m->lost.read) ||
+	    jfieldf(w, "ECAPTOP_LOST_TRUNC", "%" PRIu64, m->lost.trunc) ||
+	    jfieldf(w, "ECAPTOP_LOST_PERF", "%" PRIu64, m->lost.perf) ||
+	    jfieldf(w, "ECAPTOP_LOST_QUEUE", "%" PRIu64, m->lost.queue) ||
+	    jfieldf(w, "ECAPTOP_LOST_MALFORMED", "%" PRIu64, m->lost.malformed) ||
+	    jfieldf(w, "ECAPTOP_LOST_ALLOC", "%" PRIu64, m->lost.alloc) ||
 	    jfieldf(w, "ECAPTOP_EVICTED", "%" PRIu64, m->evicted) || blk_end(w))
 		return w->error;
 	return 0;
@@ -1396,6 +1409,150 @@ static struct wconn *conn_register(struct pcapng_writer *w, const struct ec_rec_
 	return c;
 }
 
+/* ---- the decode hint of a recording ---- */
+
+/* Room for the hint in the SHB: PNG_HINT_MAX options of at most 25 bytes. */
+#define HINT_ROOM 1024
+/* A .gz recording's SHB is a gzip member of its own, one stored deflate block:
+ * the gzip header (RFC 1952 section 2.3) and the block's header (RFC 1951
+ * section 3.2.4) come before it. */
+#define GZ_SHB_AT (10 + 5)
+
+static const char hint_unknown[] =
+    "Decode with: not known (the recording did not end cleanly; ecaptop writes the tshark "
+    "-d options here when it ends)";
+
+static void hint_packet(struct pcapng_writer *w, struct wconn *c, int s, const uint8_t *p, size_t n,
+			uint64_t ts_ns)
+{
+	const uint16_t port[2] = {c->side[0].port, c->side[1].port};
+
+	/* Out of memory costs the hint of this connection only. */
+	if (png_hint_feed(w->hints, &c->hint, s == 0, p, n, ts_ns, port, c->client) < 0)
+		w->hints->dropped++;
+}
+
+/* The SHB comment the hint will be written into at close, filled with spaces. */
+static int hint_reserve(struct pcapng_writer *w)
+{
+	char room[HINT_ROOM];
+
+	memset(room, ' ', sizeof(room));
+	memcpy(room, hint_unknown, sizeof(hint_unknown) - 1);
+	w->hint_at = w->blk_len + 4;
+	return blk_opt(w, PNG_OPT_COMMENT, room, sizeof(room));
+}
+
+static int write_all_at(int fd, const void *p, size_t n, off_t at)
+{
+	const uint8_t *b = p;
+
+	while (n) {
+		ssize_t k = at >= 0 ? pwrite(fd, b, n, at) : write(fd, b, n);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		b += k;
+		n -= (size_t)k;
+		if (at >= 0)
+			at += k;
+	}
+	return 0;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* Start the gzip output after the header blocks were built in w->out. With a
+ * hint to rewrite, the SHB goes first as a gzip member of its own, stored (not
+ * compressed), so that its bytes and its CRC can be rewritten in place at
+ * close; the rest is a second member (readers of gzip take concatenated
+ * members as one stream, RFC 1952 section 2.2). */
+static int gz_start(struct pcapng_writer *w)
+{
+	size_t skip = 0;
+	int gfd, rc;
+
+	if (w->hint_at) {
+		uint32_t len;
+		uint8_t hd[GZ_SHB_AT] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1}, tl[8];
+
+		memcpy(&len, w->out + 4, 4);
+		if (len > 0xffff || len > w->out_len || !(w->shb = malloc(len)))
+			return werr(w, -ENOMEM, "cannot start gzip on %s", w->path);
+		memcpy(w->shb, w->out, len);
+		w->shb_len = len;
+		hd[11] = (uint8_t)len, hd[12] = (uint8_t)(len >> 8);
+		hd[13] = (uint8_t)~len, hd[14] = (uint8_t)(~len >> 8);
+		put_le32(tl, (uint32_t)crc32(0L, w->shb, len));
+		put_le32(tl + 4, len);
+		if ((rc = write_all_at(w->fd, hd, sizeof(hd), -1)) ||
+		    (rc = write_all_at(w->fd, w->shb, len, -1)) ||
+		    (rc = write_all_at(w->fd, tl, sizeof(tl), -1)))
+			return werr(w, rc, "writing %s: %s", w->path, strerror(-rc));
+		skip = len;
+	}
+	/* gzdopen takes the fd; keep our own copy for fstat and the rewrite. */
+	gfd = dup(w->fd);
+	if (gfd < 0 || !(w->gz = gzdopen(gfd, "wb"))) {
+		rc = gfd < 0 ? -errno : -ENOMEM;
+		if (gfd >= 0)
+			close(gfd);
+		return werr(w, rc, "cannot start gzip on %s: %s", w->path, strerror(-rc));
+	}
+	gzbuffer(w->gz, OUTBUF);
+	if (out_bytes(w, w->out + skip, w->out_len - skip))
+		return w->error;
+	free(w->out);
+	w->out = NULL;
+	w->out_len = 0;
+	return 0;
+}
+
+/* At close, every byte written: the reserved SHB comment gets the hint (and a
+ * .gz file's first member its new CRC). */
+static int hint_rewrite(struct pcapng_writer *w)
+{
+	char room[HINT_ROOM + 1], opts[HINT_ROOM - 32];
+	uint8_t crc[4];
+	off_t base = w->shb ? GZ_SHB_AT : 0;
+	int n, rc;
+
+	if (!w->hints || !w->hint_at)
+		return 0;
+	png_hint_format(w->hints, opts, sizeof(opts));
+	snprintf(w->st.decode, sizeof(w->st.decode), "%s", opts);
+	memset(room, ' ', sizeof(room));
+	if (opts[0])
+		n = snprintf(room, sizeof(room), "Decode with: tshark %s", opts);
+	else
+		n = snprintf(room, sizeof(room),
+			     "Decode with: tshark, no -d options needed (no protocol found on a "
+			     "port tshark does not know it by)");
+	/* connections not looked at, pairs past the room: the hint is not all */
+	if (n >= 0 && n < HINT_ROOM && w->hints->dropped)
+		n += snprintf(room + n, sizeof(room) - (size_t)n,
+			      " (incomplete: %" PRIu64 " connections or ports left out)",
+			      w->hints->dropped);
+	if (n >= 0 && n < HINT_ROOM)
+		room[n] = ' ';
+	if ((rc = write_all_at(w->fd, room, HINT_ROOM, base + (off_t)w->hint_at)))
+		return werr(w, rc, "writing the header of %s: %s", w->path, strerror(-rc));
+	if (!w->shb)
+		return 0;
+	memcpy(w->shb + w->hint_at, room, HINT_ROOM);
+	put_le32(crc, (uint32_t)crc32(0L, w->shb, w->shb_len));
+	if ((rc = write_all_at(w->fd, crc, 4, GZ_SHB_AT + (off_t)w->shb_len)))
+		return werr(w, rc, "writing the header of %s: %s", w->path, strerror(-rc));
+	return 0;
+}
+
 /* ---- section header ---- */
 
 static int write_header(struct pcapng_writer *w, const struct pcapng_meta *m)
@@ -1430,14 +1587,16 @@ static int write_header(struct pcapng_writer *w, const struct pcapng_meta *m)
 	snprintf(line, sizeof(line),
 		 "Lost: reserve=%" PRIu64 " read=%" PRIu64 " trunc=%" PRIu64 " perf=%" PRIu64
 		 " queue=%" PRIu64 " malformed=%" PRIu64 " alloc=%" PRIu64 " evicted=%" PRIu64,
-		 m->lost_reserve, m->lost_read, m->lost_trunc, m->lost_perf, m->lost_queue,
-		 m->lost_malformed, m->lost_alloc, m->evicted);
+		 m->lost.reserve, m->lost.read, m->lost.trunc, m->lost.perf, m->lost.queue,
+		 m->lost.malformed, m->lost.alloc, m->evicted);
 	if (blk_opt_str(w, PNG_OPT_COMMENT, line))
 		return w->error;
 	if (m->decode && *m->decode) {
 		snprintf(line, sizeof(line), "Decode with: tshark %s", m->decode);
 		if (blk_opt_str(w, PNG_OPT_COMMENT, line))
 			return w->error;
+	} else if (w->hints && hint_reserve(w)) {
+		return w->error;
 	}
 	if (blk_opt(w, PNG_OPT_END, NULL, 0) || blk_end(w))
 		return w->error;
@@ -1464,6 +1623,7 @@ static void free_writer(struct pcapng_writer *w)
 
 		for (; c; c = next) {
 			next = c->next;
+			png_hint_det_free(w->hints, c->hint);
 			free(c->side[0].tail);
 			free(c->side[1].tail);
 			free(c);
@@ -1476,6 +1636,8 @@ static void free_writer(struct pcapng_writer *w)
 	free(w->out);
 	free(w->blk);
 	free(w->path);
+	free(w->hints);
+	free(w->shb);
 	free(w);
 }
 
@@ -1553,24 +1715,18 @@ struct pcapng_writer *pcapng_writer_open(const char *path, const struct pcapng_m
 	}
 	w->tab_size = 1024;
 	w->fd = fd;
-	if (ends_with(path, ".gz")) {
-		/* gzdopen takes the fd; keep our own copy for fstat at close. */
-		int gfd = dup(fd);
-
-		if (gfd < 0 || !(w->gz = gzdopen(gfd, "wb"))) {
-			e = gfd < 0 ? errno : ENOMEM;
-			if (gfd >= 0)
-				close(gfd);
-			snprintf(err, errlen, "cannot start gzip on %s: %s", path, strerror(e));
-			goto fail_fd;
-		}
-		gzbuffer(w->gz, OUTBUF);
-	} else if (!(w->out = malloc(OUTBUF))) {
+	/* Without a hint from the caller (a recording), the writer finds the
+	 * protocols itself and writes the hint at close. */
+	if ((!(meta && meta->decode && *meta->decode) &&
+	     !(w->hints = calloc(1, sizeof(*w->hints)))) ||
+	    !(w->out = malloc(OUTBUF))) {
 		e = ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto fail_fd;
 	}
-	if (write_header(w, meta) || (!w->gz && out_flush_plain(w))) {
+	/* The header blocks are built in w->out, then written (gz_start: as the
+	 * start of the gzip stream). */
+	if (write_header(w, meta) || (ends_with(path, ".gz") ? gz_start(w) : out_flush_plain(w))) {
 		e = -w->error;
 		snprintf(err, errlen, "%s", w->errbuf);
 		goto fail_fd;
@@ -1746,6 +1902,8 @@ int pcapng_writer_close(struct pcapng_writer *w, const struct pcapng_meta *final
 			werr(w, zr == Z_ERRNO && errno ? -errno : -EIO, "closing %s: %s", w->path,
 			     zr == Z_ERRNO && errno ? strerror(errno) : "zlib error");
 	}
+	if (!w->error)
+		hint_rewrite(w);
 	if (fstat(w->fd, &sb) == 0)
 		w->st.file_bytes = (uint64_t)sb.st_size;
 	if (close(w->fd) < 0 && !w->error)

@@ -4,7 +4,8 @@
 # paths relative to tests/decoders/, '#' comments). Each stream goes through
 # $OUTPUT/tools/dectest and its output is compared with the expected file.
 # --regen rewrites the expected files instead (review the diff before committing).
-# NAMEs limit the run to those tests.
+# NAMEs limit the run to those tests. TEST_RUNNER: a command that runs dectest
+# (qemu-aarch64 for a cross build, tests/cross/run.sh), none by default.
 . "$(dirname "$0")/../lib/results.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -29,8 +30,8 @@ while read -r name stream expected opts; do
 		result FAIL "decoders/$name" "TESTLIST line needs NAME STREAM EXPECTED"
 		continue
 	fi
-	# shellcheck disable=SC2086 # options are words
-	got=$(cd "$here" && "$tool" $opts "$stream" 2>&1)
+	# shellcheck disable=SC2086 # options and the runner are words
+	got=$(cd "$here" && ${TEST_RUNNER:-} "$tool" $opts "$stream" 2>&1)
 	rc=$?
 	if [ $regen = 1 ]; then
 		printf '%s\n' "$got" >"$here/$expected"

@@ -34,6 +34,13 @@ static void emit(const struct dec_record *r, void *arg)
 		sink += touch(r->note.text);
 		return;
 	}
+	if (r->type == DEC_R_FRAMES) {
+		/* bounded: HTTP2_FRAMES_TEXT_CAP and the "(+N more)" after it */
+		if (touch(r->frames.text) > HTTP2_FRAMES_TEXT_CAP + 32)
+			__builtin_trap();
+		sink += r->frames.count;
+		return;
+	}
 	sum += touch(r->http.version) + touch(r->http.method) + touch(r->http.path) +
 	       touch(r->http.host) + touch(r->http.reason);
 	for (i = 0; i < r->http.n_req_headers; i++)
@@ -60,6 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d = http2_new(emit, NULL);
 	if (!d)
 		return 0;
+	http2_name_frames(d, 1);
 	if ((data[0] & 6) == 2) {
 		http2_upgraded(d, "GET", "/", "fuzz", ts);
 	} else if ((data[0] & 6) == 6) {

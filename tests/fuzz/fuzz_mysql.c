@@ -21,6 +21,12 @@ static void sink(const struct dec_record *r, void *arg)
 	/* Touch the strings a record carries, so a dangling pointer shows. */
 	if (r->type == DEC_R_NOTE && r->note.text)
 		*n += strlen(r->note.text);
+	/* the first rows of a result set, bounded (decoders/decoder.h) */
+	if (r->type == DEC_R_MYSQL && r->mysql.result) {
+		if (strlen(r->mysql.result) > DEC_RESULT_CAP)
+			__builtin_trap();
+		*n += strlen(r->mysql.result);
+	}
 	(*n)++;
 }
 

@@ -6,6 +6,8 @@ ECAPTOP=${ECAPTOP:-$TOP/ecaptop}
 EVENTS="python3 $TOP/tests/integration/events.py"
 TMPD=${TMPD:-$(mktemp -d /tmp/ecaptop-it.XXXXXX)}
 CAP_PID=
+# TEST_TIMEOUT[name]=SECONDS: a test's own limit where 300 s is not enough.
+declare -A TEST_TIMEOUT 2>/dev/null || true
 
 say() { printf '  %s\n' "$*"; }
 fail() { say "FAILED: $*"; return 1; }

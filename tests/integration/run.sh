@@ -34,7 +34,7 @@ for t in "${tests[@]}"; do
 	echo "--- $t"
 	(
 		set +e
-		timeout 300 bash -c ". '$HERE/../lib/results.sh'; . '$HERE/lib.sh'; TMPD='$TMPD'; \
+		timeout "${TEST_TIMEOUT[$t]:-300}" bash -c ". '$HERE/../lib/results.sh'; . '$HERE/lib.sh'; TMPD='$TMPD'; \
 			for f in '$HERE'/test_*.sh; do . \"\$f\"; done; trap cleanup_all EXIT; $t"
 	)
 	rc=$?

@@ -242,6 +242,21 @@ test_bad_arguments() {
 	printf '%s\n' "$out" | grep -q "invalid duration" || fail "unclear message: $out"
 }
 
+# Every option of the usage text (built from tui/cli.c's table) is in the manual
+# page and the README, so a new row of the table cannot go undocumented.
+test_every_option_documented() {
+	local help opts o m n=0
+	help=$("$ECAPTOP" --help) || fail "--help failed" || return 1
+	opts=$(printf '%s\n' "$help" | grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+')
+	for o in $opts; do
+		n=$((n + 1))
+		m=$(printf '%s' "$o" | sed 's/-/\\-/g')
+		grep -qF -- "$m" "$TOP/man/ecaptop.8" || fail "man/ecaptop.8 lacks $o" || return 1
+		grep -qF -- "$o" "$TOP/README.md" || fail "README.md lacks $o" || return 1
+	done
+	[ "$n" -ge 20 ] || fail "only $n options found in --help"
+}
+
 # Records are delivered while the capture runs, not only when it stops: the kernel
 # wakes ecaptop at most every few milliseconds (bpf/common.bpf.h: rb_flags), so the
 # last records of a burst are committed without a wake-up, and the engine must read

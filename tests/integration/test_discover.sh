@@ -349,3 +349,33 @@ test_discover_hold_released_on_fatal_signal() {
 	fi
 	wait "$pid" || fail "the held program failed after it was continued"
 }
+
+# A multiarch system holds libraries of other machines (arm64's libssl beside
+# x86-64's): they are never probed, and never named in a warning. A copy of this
+# machine's libssl with e_machine set to another machine's stands in for one, in
+# a folder the library scan covers.
+test_discover_foreign_arch_left_alone() {
+	local lib real foreign=/usr/local/lib/libssl.so.99-ecaptop-test f bad=0
+	lib=$(ldconfig -p | awk '/libssl.so.3 .*x86-64/ {print $NF; exit}')
+	[ -n "$lib" ] || { say "SKIP: no x86-64 libssl.so.3"; return 77; }
+	real=$(readlink -f "$lib")
+	python3 - "$real" "$foreign" <<'PY' || return 1
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+struct.pack_into("<H", b, 18, 183)  # EM_AARCH64
+open(sys.argv[2], "wb").write(b)
+PY
+	start_capture disc-foreign || { rm -f "$foreign"; return 1; }
+	stop_capture
+	rm -f "$foreign"
+	grep -q "attached OpenSSL probes to $real\|attached OpenSSL probes to $lib" "$TMPD/disc-foreign.err" ||
+		fail "the native libssl ($real) was not probed: the check proves nothing" || return 1
+	grep "libssl.so.99-ecaptop-test" "$TMPD/disc-foreign.err" | sed 's/^/    /' | grep . && bad=1
+	# Every file named in an attach line is of this machine.
+	for f in $(sed -n 's/^ecaptop: attached .* probes to \([^ ]*\) .*/\1/p' "$TMPD/disc-foreign.err" | sort -u); do
+		[ -f "$f" ] || continue
+		readelf -h "$f" 2>/dev/null | grep -q 'Machine: *Advanced Micro Devices X86-64' ||
+			{ say "attached to a non-native file: $f"; bad=1; }
+	done
+	[ "$bad" -eq 0 ] || fail "a library of another machine was probed or named"
+}

@@ -145,3 +145,135 @@ test_saved_postgres_tshark_clean() {
 		-Y 'pgsql.query contains "plain-saved"' 2>/dev/null | wc -l)
 	[ "$n" = 1 ] || fail "the plain query appears $n times (want 1)"
 }
+
+# rec_decode_opts ERR-FILE: the tshark options ecaptop printed when its -w recording ended.
+rec_decode_opts() {
+	sed -n 's/^ecaptop: decode .* with: tshark \(.*\)$/\1/p' "$1" | tail -1
+}
+
+# A -w recording of MariaDB, PostgreSQL and HTTP/1.1 on ports tshark does not know them
+# by: ecaptop prints the -d options when the recording ends, the same hint is in the file's
+# section header comment (rewritten at close), and with those options tshark decodes each
+# protocol (without them it finds none of the MySQL queries).
+test_saved_record_decode_hint() {
+	local f=$TMPD/rec-hint.pcapng hport opts n
+	command -v tshark >/dev/null && command -v capinfos >/dev/null ||
+		{ say "tshark/capinfos not installed"; return 77; }
+	start_mariadb
+	case $? in 0) ;; 77) say "mariadb-server not installed"; return 77 ;; *) return 1 ;; esac
+	start_postgres
+	case $? in 0) ;; 77) say "postgresql not installed"; return 77 ;; *) return 1 ;; esac
+	hport=$(free_port)
+	mkdir -p "$TMPD/hint-www"
+	echo "hint body" >"$TMPD/hint-www/hint.txt"
+	start_http_plain "$hport" "$TMPD/hint-www" || return 1
+	start_capture rec-hint -w "$f" || return 1
+	mariadb --no-defaults -h 127.0.0.1 -P "$MDB_PORT" -u root --skip-ssl \
+		-e "select id, 'hint-mdb' from shop.items" >/dev/null 2>&1
+	"$PSQL" "host=127.0.0.1 port=$PG_PORT user=postgres sslmode=disable" \
+		-c "select 7 /* hint-pg */" >/dev/null 2>&1
+	curl -s "http://127.0.0.1:$hport/hint.txt" "http://127.0.0.1:$hport/hint.txt" -o /dev/null -o /dev/null
+	stop_capture || return 1
+	opts=$(rec_decode_opts "$TMPD/rec-hint.err")
+	say "printed: tshark $opts"
+	for want in "tcp.port==$MDB_PORT,mysql" "tcp.port==$PG_PORT,pgsql" "tcp.port==$hport,http"; do
+		case " $opts " in *" -d $want "*) ;; *) fail "no -d $want in the printed hint" || return 1 ;; esac
+	done
+	capinfos "$f" 2>/dev/null | grep -F "Capture comment:" | sed 's/ *$//' | grep -qxF \
+		"Capture comment:     Decode with: tshark $opts" ||
+		fail "the section header comment does not hold the hint: $(capinfos "$f" 2>&1 | grep comment)" ||
+		return 1
+	# One tshark run with the options: the queries and requests it decodes, and any TCP
+	# warning.
+	# shellcheck disable=SC2086 # the options are words
+	tshark -r "$f" $opts -Y "mysql.query contains \"hint-mdb\" || pgsql.query contains \"hint-pg\" ||
+		(http.request.uri == \"/hint.txt\" && tcp.port == $hport) ||
+		(tcp.analysis.flags && !tcp.analysis.window_update)" \
+		-T fields -e frame.protocols -e tcp.analysis.flags >"$TMPD/rec-hint.tshark" 2>/dev/null
+	n=$(grep -c ':mysql' "$TMPD/rec-hint.tshark")
+	say "with the hint tshark decodes: $n MySQL frames, $(grep -c ':pgsql' "$TMPD/rec-hint.tshark") \
+PostgreSQL frames, $(grep -c ':http' "$TMPD/rec-hint.tshark") HTTP request frames"
+	[ "$n" -ge 1 ] || fail "tshark with the hint finds no MySQL query" || return 1
+	grep -q ':pgsql' "$TMPD/rec-hint.tshark" || fail "tshark with the hint finds no PostgreSQL query" ||
+		return 1
+	n=$(grep -c ':http' "$TMPD/rec-hint.tshark")
+	[ "$n" = 2 ] || fail "tshark with the hint finds $n HTTP requests for /hint.txt (want 2)" || return 1
+	n=$(awk -F'\t' '$2 != ""' "$TMPD/rec-hint.tshark" | wc -l)
+	[ "$n" = 0 ] || fail "$n TCP warnings with the hint's options" || return 1
+	n=$(tshark -r "$f" -Y 'mysql.query contains "hint-mdb"' 2>/dev/null | wc -l)
+	say "without the hint: $n MySQL frames"
+	[ "$n" = 0 ] || fail "tshark decodes MySQL without the hint: the test proves nothing" || return 1
+	tshark_check "$f"
+}
+
+# The .gz variant: the section header is a gzip member of its own, rewritten the same
+# way; gzip, tshark and the replay read the file whole.
+test_saved_record_decode_hint_gz() {
+	local f=$TMPD/rec-hint.pcapng.gz hport opts n
+	command -v tshark >/dev/null && command -v capinfos >/dev/null ||
+		{ say "tshark/capinfos not installed"; return 77; }
+	hport=$(free_port)
+	mkdir -p "$TMPD/hintgz-www"
+	echo "hint body" >"$TMPD/hintgz-www/hint.txt"
+	start_http_plain "$hport" "$TMPD/hintgz-www" || return 1
+	start_capture rec-hint-gz -w "$f" || return 1
+	curl -s "http://127.0.0.1:$hport/hint.txt" -o /dev/null
+	stop_capture || return 1
+	opts=$(rec_decode_opts "$TMPD/rec-hint-gz.err")
+	say "printed: tshark $opts"
+	case " $opts " in *" -d tcp.port==$hport,http "*) ;; *) fail "no -d tcp.port==$hport,http printed" || return 1 ;; esac
+	capinfos "$f" 2>/dev/null | sed 's/ *$//' | grep -qxF "Capture comment:     Decode with: tshark $opts" ||
+		fail "the section header comment does not hold the hint" || return 1
+	gzip -t "$f" || fail "not a valid gzip file" || return 1
+	# shellcheck disable=SC2086
+	n=$(tshark -r "$f" $opts -Y "http.request.uri == \"/hint.txt\" && tcp.port == $hport" 2>/dev/null | wc -l)
+	[ "$n" = 1 ] || fail "tshark with the hint finds $n requests (want 1)" || return 1
+	"$ECAPTOP" -r "$f" --batch --json >"$TMPD/rec-hint-gz.replay.json" 2>"$TMPD/rec-hint-gz.replay.err" ||
+		fail "replay failed: $(cat "$TMPD/rec-hint-gz.replay.err")" || return 1
+	has_record "$TMPD/rec-hint-gz.replay.json" "r['type']=='http' and r['path']=='/hint.txt'" ||
+		fail "the replay lost the HTTP exchange"
+}
+
+# exit_line FILE PID: the batch JSON exit line of PID, normalised (ts_ns, pid, ppid, comm,
+# cmdline, exit_code, exited), or nothing.
+exit_line() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    if r.get("type") == "exit" and r.get("pid") == int(sys.argv[2]):
+        print(json.dumps({k: r.get(k) for k in ("ts_ns", "pid", "ppid", "comm", "cmdline", "exit_code", "exited")}))
+PY
+}
+
+# A process that exits during a -w recording: --batch --json prints its exit with its
+# whole command line, and the replay of the file prints the same line, also with a pcap
+# filter (-f) that keeps only its packets.
+test_saved_replay_process_state() {
+	local f=$TMPD/procs.pcapng hport mark=exitmark-$$ pid live replay filtered
+	hport=$(free_port)
+	mkdir -p "$TMPD/procs-www"
+	echo "procs body" >"$TMPD/procs-www/p.txt"
+	start_http_plain "$hport" "$TMPD/procs-www" || return 1
+	start_capture procs -w "$f" || return 1
+	curl -s "http://127.0.0.1:$hport/p.txt" -H "X-Mark: $mark" -o /dev/null &
+	pid=$!
+	wait $pid
+	stop_capture || return 1
+	live=$(exit_line "$TMPD/procs.json" $pid)
+	say "live:     $live"
+	case $live in
+	*"\"cmdline\": \"curl -s http://127.0.0.1:$hport/p.txt -H X-Mark: $mark -o /dev/null\""*'"exited": true'*) ;;
+	*) fail "live: no exit line with curl's command line" || return 1 ;;
+	esac
+	"$ECAPTOP" -r "$f" --batch --json >"$TMPD/procs.replay.json" 2>/dev/null || fail "replay failed" || return 1
+	replay=$(exit_line "$TMPD/procs.replay.json" $pid)
+	[ "$replay" = "$live" ] || fail "replay: '$replay' (live: '$live')" || return 1
+	"$ECAPTOP" -r "$f" -f "tcp port $hport" --batch --json >"$TMPD/procs.filtered.json" 2>/dev/null ||
+		fail "filtered replay failed" || return 1
+	filtered=$(exit_line "$TMPD/procs.filtered.json" $pid)
+	[ "$filtered" = "$live" ] || fail "replay -f: '$filtered' (live: '$live')"
+}

@@ -12,13 +12,11 @@ allowed() {
 	bpf) echo 'vmlinux.h bpf/* *.bpf.h events.h' ;;
 	decoders | decoders/*) echo 'decoders/*' ;;
 	engine) echo 'engine/*.h bpf/events.h decoders/*' ;;
-	engine/capture) echo 'engine/*.h engine/capture/* engine/discover/targets.h engine/discover/apps.h engine/discover/keylog.h engine/file/pcapng.h bpf/events.h *.skel.h decoders/*' ;;
+	engine/capture) echo 'engine/*.h engine/capture/* engine/discover/targets.h engine/discover/apps.h engine/discover/keylog.h engine/discover/discover.h engine/file/pcapng.h engine/file/replay.h engine/file/pcapng_pkt.h bpf/events.h bpf/packets.h *.skel.h decoders/*' ;;
 	engine/discover) echo 'engine/*.h engine/discover/* bpf/events.h *.skel.h' ;;
-	engine/file)
-		# replay.c still drives the engine's queue from inside; it goes when replay is a source
-		echo 'engine/*.h engine/file/* bpf/events.h decoders/* engine/capture/engine_int.h' ;;
+	engine/file) echo 'engine/*.h engine/file/* bpf/events.h decoders/*' ;;
 	tui/session) echo 'engine/*.h tui/session/* decoders/*' ;;
-	tui) echo 'engine/*.h engine/file/pcapng.h tui/* decoders/*' ;;
+	tui) echo 'engine/*.h engine/file/pcapng.h engine/file/record.h tui/* decoders/*' ;;
 	*) echo '*' ;;
 	esac
 }
@@ -31,6 +29,14 @@ while IFS= read -r f; do
 	while IFS= read -r inc; do
 		ok=0
 		for p in $pats; do
+			# A pattern ending in "/*" takes the folder and every folder below it;
+			# elsewhere "*" stays inside one folder ("engine/*.h" is the engine
+			# root's headers, not engine/capture/'s).
+			if [[ $p != */\* ]]; then
+				sp=${p//[^\/]/}
+				si=${inc//[^\/]/}
+				[ ${#sp} -eq ${#si} ] || continue
+			fi
 			# shellcheck disable=SC2053
 			[[ $inc == $p ]] && ok=1 && break
 		done

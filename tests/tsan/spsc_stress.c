@@ -5,7 +5,7 @@
  * Each item points to a heap cell the producer wrote, so TSan also checks that the
  * queue publishes the pointee (release/acquire), not just the pointer.
  */
-#include "engine/capture/spsc.h"
+#include "engine/spsc.h"
 
 #include <pthread.h>
 #include <stdint.h>

@@ -9,8 +9,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/tui/lib.sh"
 ECAPTOP=${ECAPTOP:-$top/ecaptop}
 
-ALL_TESTS="exch_pending exch_merged exch_sort exch_detail exch_80x24 conns_80x24 aggr_endpoints exch_sql
-	shell_tree cli_pid_kept key_P_keeps events_time_order help_keys quit_summary"
+ALL_TESTS="exch_pending exch_merged exch_sort exch_detail exch_80x24 conns_80x24 aggr_endpoints aggr_enter
+	exch_sql sql_rows_pg sql_rows_mariadb h2_frames shell_tree cli_pid_kept key_P_keeps events_time_order help_keys
+	quit_summary cgroup_filter"
 
 skip_all() {
 	for t in $ALL_TESTS; do result SKIP "tui/$t" "$1"; done
@@ -215,6 +216,31 @@ t_aggr_endpoints() {
 	tui_screen | sed -n '5,$p' | grep -m1 "GET /" | grep -q "/fail/" || { fail "errors do not sort first"; return 1; }
 }
 
+# Enter on an Aggregates row lists that endpoint's exchanges only; Esc goes
+# back to the Aggregates.
+t_aggr_enter() {
+	start_exch 120 30 || return 1
+	for i in 7 88 999; do get "/items/$i"; done
+	get /other/1
+	tui_wait "/other/1" 5 || { fail "the exchanges did not arrive"; return 1; }
+	tui_keys a
+	tui_wait "http +3 +0 +0\.0% .* GET /items/\{n\}" 5 || { fail "no /items/{n} row with count 3"; return 1; }
+	tui_keys /
+	tui_type "items"
+	tui_keys Enter Enter
+	tui_wait "exchanges of GET /items/\{n\}" 5 || { fail "Enter on the row did not open its exchanges"; return 1; }
+	tui_wait "TIME.*CLIENT.*SERVER.*STATUS" 3 || { fail "not the Exchanges list"; return 1; }
+	for i in 7 88 999; do
+		tui_wait "GET +200 .*/items/$i\b" 3 || { fail "/items/$i is missing"; return 1; }
+	done
+	tui_screen | grep -q "/other/1" && { fail "another endpoint's exchange is listed"; return 1; }
+	tui_screen | grep -qE " [0-9]/3 rows" || { fail "the list does not hold exactly the 3 exchanges"; return 1; }
+	tui_keys Escape
+	tui_wait "PROTO.*COUNT.*ERR.*P50.*ENDPOINT" 5 || { fail "Esc did not return to the Aggregates"; return 1; }
+	tui_keys e
+	tui_wait "/other/1" 5 || { fail "the Exchanges list is still limited after Esc"; return 1; }
+}
+
 # PostgreSQL: each query is a row with its result or its SQLSTATE; the
 # aggregate key has its literals as ?.
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -248,6 +274,135 @@ t_exch_sql() {
 	tui_keys a
 	tui_wait "pgsql +2 +0 +0\.0% .* select \? as n, \? as s" 5 ||
 		{ fail "the two selects are not one normalised query with count 2"; return 1; }
+}
+
+# A query's row has its request and response bytes; its detail the column
+# names and the first rows, then how many more there are.
+t_sql_rows_pg() {
+	start_pg
+	case $? in 0) ;; 77) echo "SKIP: postgresql is not installed"; return 0 ;; *) fail "postgres did not start"; return 1 ;; esac
+	tui_start 120 40
+	tui_wait "Exchanges" 20 || { fail "ecaptop did not start"; return 1; }
+	tui_keys F4
+	tui_type "port:$PG_PORT"
+	tui_keys Enter e
+	tui_wait "filter: port:$PG_PORT" 5 || { fail "the filter was not applied"; return 1; }
+	psql "host=127.0.0.1 port=$PG_PORT user=postgres sslmode=disable" -q \
+		-c "select g as num, 'val-' || g as label from generate_series(1,25) g" >/dev/null 2>&1
+	tui_wait "pgsql +Query +OK 25 +[0-9.]+ [mµ]?s +[0-9]+ +[0-9.]+K? +select g as num" 10 ||
+		{ fail "the query's row lacks its request and response bytes"; return 1; }
+	tui_keys /
+	tui_type "generate_series"
+	tui_keys Enter Enter
+	tui_wait "^exchange .* pgsql Query select g as num" 5 || { fail "Enter did not open the query"; return 1; }
+	tui_wait "request [0-9]+  response [0-9.]+K?( |$)" 3 || { fail "the detail lacks the byte counts"; return 1; }
+	tui_wait "^num +\| label" 3 || { fail "the detail lacks the column names"; return 1; }
+	tui_wait "^1 +\| val-1$" 3 || { fail "the detail lacks the first row"; return 1; }
+	tui_wait "^10 +\| val-10$" 3 || { fail "the detail lacks the 10th row"; return 1; }
+	tui_screen | grep -q "val-11" && { fail "more than 10 rows shown"; return 1; }
+	tui_wait "^\.\.\. 15 more rows" 3 || { fail "the detail does not say how many rows are not shown"; return 1; }
+}
+
+# The same for MariaDB (client and server both captured).
+MDB_PORT=
+start_mdb() {
+	command -v mariadbd >/dev/null || return 77
+	[ -n "$MDB_PORT" ] && return 0
+	MDB_PORT=$(free_port)
+	mkdir -p "$work/mdb"
+	mariadb-install-db --no-defaults --datadir="$work/mdb/data" --user=root \
+		--auth-root-authentication-method=normal >"$work/mdb/install.log" 2>&1 || return 1
+	mariadbd --no-defaults --datadir="$work/mdb/data" --user=root --bind-address=127.0.0.1 \
+		--port="$MDB_PORT" --socket="$work/mdb/sock" --pid-file="$work/mdb/pid" >"$work/mdb/server.log" 2>&1 &
+	pids+=("$!")
+	for _ in $(seq 100); do
+		mariadb --no-defaults -h 127.0.0.1 -P "$MDB_PORT" -u root --skip-ssl -e 'select 1' >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+t_sql_rows_mariadb() {
+	start_mdb
+	case $? in 0) ;; 77) echo "SKIP: mariadb is not installed"; return 0 ;; *) fail "mariadbd did not start"; return 1 ;; esac
+	tui_start 120 40
+	tui_wait "Exchanges" 20 || { fail "ecaptop did not start"; return 1; }
+	tui_keys F4
+	tui_type "port:$MDB_PORT"
+	tui_keys Enter e
+	tui_wait "filter: port:$MDB_PORT" 5 || { fail "the filter was not applied"; return 1; }
+	mariadb --no-defaults -h 127.0.0.1 -P "$MDB_PORT" -u root --skip-ssl -D mysql \
+		-e "select seq as num, concat('row-', seq) as label from seq_1_to_12" >/dev/null 2>&1
+	tui_wait "mysql +COM_QU[A-Z_]* +OK 12 +[0-9.]+ [mµ]?s +[0-9]+ +[0-9.]+K? +select seq as num" 10 ||
+		{ fail "the query's row lacks its request and response bytes"; return 1; }
+	tui_keys /
+	tui_type "select seq"
+	tui_keys Enter Enter
+	tui_wait "^exchange .* mysql COM_QUERY select seq as num" 5 || { fail "Enter did not open the query"; return 1; }
+	tui_wait "request [0-9]+  response [0-9.]+K?( |$)" 3 || { fail "the detail lacks the byte counts"; return 1; }
+	tui_wait "^num +\| label" 3 || { fail "the detail lacks the column names"; return 1; }
+	tui_wait "^1 +\| row-1$" 3 || { fail "the detail lacks the first row"; return 1; }
+	tui_wait "^\.\.\. 2 more rows" 3 || { fail "the detail does not say how many rows are not shown"; return 1; }
+}
+
+# HTTP/2 (curl --http2 and nginx over TLS): under proto:http2 the Events list
+# names the control frames each side sent (SETTINGS with its values,
+# WINDOW_UPDATE, ACKs) instead of raw bytes; Enter shows them all.
+t_h2_frames() {
+	command -v nginx >/dev/null && command -v openssl >/dev/null || { echo "SKIP: no nginx or openssl"; return 0; }
+	local port dir=$work/nginx
+	port=$(free_port)
+	mkdir -p "$dir/www" "$dir/tmp"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" \
+		-days 1 -subj /CN=localhost >/dev/null 2>&1 || { fail "no certificate"; return 1; }
+	echo "h2-frames" >"$dir/www/f.txt"
+	cat >"$dir/nginx.conf" <<EOF
+user root;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $dir/tmp; proxy_temp_path $dir/tmp; fastcgi_temp_path $dir/tmp;
+	uwsgi_temp_path $dir/tmp; scgi_temp_path $dir/tmp;
+	server {
+		listen 127.0.0.1:$port ssl http2;
+		ssl_certificate $dir/cert.pem;
+		ssl_certificate_key $dir/key.pem;
+		root $dir/www;
+	}
+}
+EOF
+	nginx -c "$dir/nginx.conf" || { fail "nginx did not start"; return 1; }
+	pids+=("$(cat "$dir/nginx.pid")")
+	tui_start 140 40
+	tui_wait "Exchanges" 60 || { fail "ecaptop did not start"; return 1; }
+	tui_keys F4
+	tui_type "port:$port proto:http2"
+	tui_keys Enter
+	tui_wait "filter: port:$port proto:http2" 5 || { fail "the filter was not applied"; return 1; }
+	tui_keys e
+	tui_wait "TIME.*CLIENT.*SERVER.*STATUS" 5 || { fail "e did not open Exchanges"; return 1; }
+	tui_keys Tab Tab Tab Tab # Exchanges -> Aggregates -> Processes -> Connections -> Events
+	tui_wait "TIME.*SUMMARY" 5 || { fail "not in Events"; return 1; }
+	curl -sk --http2 -o /dev/null "https://127.0.0.1:$port/f.txt"
+	tui_wait "GET /f.txt" 10 || { fail "the request is not shown"; return 1; }
+	tui_wait "nginx +http2 +server: SETTINGS .*MAX_CONCURRENT_STREAMS=[0-9]+" 10 ||
+		{ fail "nginx's SETTINGS are not named"; return 1; }
+	tui_wait "curl +http2 +client: SETTINGS .*INITIAL_WINDOW_SIZE=[0-9]+" 5 ||
+		{ fail "curl's SETTINGS are not named"; return 1; }
+	tui_wait "curl +http2 +server: SETTINGS ACK|curl +http2 +client: SETTINGS ACK" 5 ||
+		{ fail "no SETTINGS ACK named"; return 1; }
+	tui_screen | grep -E "http2 .*(PRI \* HTTP|send [0-9]+ bytes|recv [0-9]+ bytes)" &&
+		{ fail "raw frame bytes shown"; return 1; }
+	# Enter on nginx's SETTINGS: every frame of that write named, WINDOW_UPDATE too
+	tui_keys /
+	tui_type "server: SETTINGS"
+	tui_keys Enter Enter
+	tui_wait "^HTTP/2 control frames sent by the server \([0-9]+\):" 5 || { fail "no detail of the frames"; return 1; }
+	tui_wait "^SETTINGS MAX_CONCURRENT_STREAMS=[0-9]+ .*, WINDOW_UPDATE \+[0-9]+" 3 ||
+		{ fail "the detail lacks the WINDOW_UPDATE"; return 1; }
+	return 0
 }
 
 # A bash command is an exchange with its exit status and duration (non-zero
@@ -375,6 +530,42 @@ t_quit_summary() {
 	tui_keys q
 	tui_wait "^ecaptop: [0-9]+ events, [0-9.]+[KMG]? bytes.*lost: reserve [0-9]+ read [0-9]+" 5 ||
 		{ fail "no summary after q"; return 1; }
+}
+
+# cgroup:PATH shows the processes of that cgroup v2 and below, never a sibling's: two
+# curls in two cgroups made here, the sibling's request first; the process row names
+# its cgroup.
+t_cgroup_filter() {
+	local mnt top rel t=$RANDOM rc=0
+	mnt=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+	[ -n "$mnt" ] || { echo "no cgroup v2 file system"; return 0; }
+	top=$mnt/ecaptop-tui-$t
+	mkdir -p "$top/a/x" "$top/b" || { fail "cannot make cgroups"; return 1; }
+	rel=${top#"$mnt"}
+	tui_start 200 30
+	tui_wait "Exchanges" 20 || { fail "ecaptop did not start"; rc=1; }
+	if [ $rc -eq 0 ]; then
+		tui_keys F4
+		tui_type "cgroup:$rel/a port:$PORT"
+		tui_keys Enter
+		tui_wait "filter: cgroup:$rel/a" 5 || { fail "the filter was not applied"; rc=1; }
+	fi
+	if [ $rc -eq 0 ]; then
+		bash -c 'echo $$ >"$0/cgroup.procs" && exec curl -s -o /dev/null "$1"' "$top/b" \
+			"http://127.0.0.1:$PORT/cg-b-$t"
+		bash -c 'echo $$ >"$0/cgroup.procs" && exec curl -s -o /dev/null "$1"' "$top/a/x" \
+			"http://127.0.0.1:$PORT/cg-a-$t"
+		tui_wait "curl .*cgroup:$rel/a/x" 10 || { fail "no curl row in $rel/a/x"; rc=1; }
+	fi
+	if [ $rc -eq 0 ]; then
+		tui_screen | grep -q "cgroup:$rel/b" && { fail "a process of the sibling cgroup is shown"; rc=1; }
+		tui_keys e
+		tui_wait "GET .*/cg-a-$t" 5 || { fail "the exchange in $rel/a/x is not shown"; rc=1; }
+		tui_screen | grep -q "/cg-b-$t" && { fail "the sibling's exchange is shown"; rc=1; }
+	fi
+	tui_stop
+	rmdir "$top/a/x" "$top/a" "$top/b" "$top" 2>/dev/null
+	return $rc
 }
 
 tests=("$@")

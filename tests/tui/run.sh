@@ -6,6 +6,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/results.sh"
 . "$top/tests/tui/lib.sh"
 . "$top/tests/tui/save.sh"
+. "$top/tests/tui/rates.sh"
+. "$top/tests/tui/packets.sh"
 ECAPTOP=${ECAPTOP:-$top/ecaptop}
 
 skip_all() {
@@ -15,7 +17,7 @@ skip_all() {
 
 ALL_TESTS="appear drilldown filter_pid key_P bad_regex pause theme resize small_80x24 no_color save
 	replay_play_pause replay_step replay_speed replay_end_home replay_goto replay_keep_detail
-	replay_save_tagged cli_filter_first $SAVE_TESTS"
+	replay_save_tagged cli_filter_first $SAVE_TESTS $RATE_TESTS $PACKET_TESTS"
 [ "$(id -u)" = 0 ] || skip_all "needs root"
 for p in tmux openssl curl; do
 	command -v $p >/dev/null || skip_all "$p is not installed"

@@ -2,7 +2,7 @@
 # selection. Traffic: curl makes three requests on one keep-alive connection to a
 # private nginx; tshark reads what was saved.
 
-SAVE_TESTS="save_exchange"
+SAVE_TESTS="save_exchange save_replay_procs"
 
 # start_nginx_tui: plain HTTP/1.1 with keep-alive on $NPORT; 1 if not possible.
 start_nginx_tui() {
@@ -99,4 +99,33 @@ t_save_exchange() {
 	[ "$(tshark_warnings "$out2")" = 0 ] || { fail "tshark warnings in $out2"; return 1; }
 	tshark -n -r "$out2" -Y 'frame.comment contains "Peer PID"' 2>/dev/null | grep -q . ||
 		{ fail "no packet names both processes"; return 1; }
+}
+
+# Saving connections (a port: filter, no tags) keeps their processes' command line and
+# exit: the replay of the saved file shows curl with its whole command line, exited, in
+# the process panel and in --batch --json, as the live view did.
+t_save_replay_procs() {
+	local out=$work/procs.pcapng mark=procmark$RANDOM
+	start_nginx_tui || { echo "SKIP: nginx or tshark not installed, or nginx did not start"; return 0; }
+	start 200 40 || return 1
+	curl -s "http://127.0.0.1:$NPORT/x1.txt?$mark" -H "X-Mark: $mark" -o /dev/null
+	tui_keys F4
+	tui_type "port:$NPORT"
+	tui_keys Enter
+	tui_wait "filter: port:$NPORT" 5 || { fail "the filter was not applied"; return 1; }
+	tui_wait "curl .*$mark.* \(exited\)" 10 || { fail "live: no exited curl with its command line"; return 1; }
+	tui_keys w
+	tui_wait "^Save [0-9]+ exchanges, [0-9]+ connections" 5 || { fail "w did not prompt"; return 1; }
+	tui_keys C-u
+	tui_type "$out"
+	tui_keys Enter
+	tui_wait "saved [0-9]+ events, [0-9]+ connections" 10 || { fail "no save report"; return 1; }
+	tui_stop
+	tui_start 200 40 -r "$out" --speed 100
+	tui_wait "^ecaptop +(PLAYING|PAUSED) +procs\.pcapng .* end " 15 || { fail "the replay did not end"; return 1; }
+	tui_wait "curl .*-H X-Mark: $mark -o /dev/null \(exited\)" 5 ||
+		{ fail "replay: curl lost its command line or its exit"; return 1; }
+	"$ECAPTOP" -r "$out" --batch --json >"$work/procs.json" 2>/dev/null
+	grep '"type":"exit"' "$work/procs.json" | grep '"comm":"curl"' | grep -F "X-Mark: $mark -o /dev/null" |
+		grep -q '"exited":true' || { fail "replay --json: no exit line with curl's command line"; return 1; }
 }

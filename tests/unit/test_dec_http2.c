@@ -110,6 +110,12 @@ static void emit(const struct dec_record *r, void *arg)
 		snprintf(x->text, sizeof(x->text), "%s", r->note.text);
 		return;
 	}
+	if (r->type == DEC_R_FRAMES) {
+		CHECK_EQ_INT(r->proto, DEC_P_HTTP2);
+		snprintf(x->text, sizeof(x->text), "%u %u %s", r->frames.dir, r->frames.count,
+			 r->frames.text);
+		return;
+	}
 	CHECK_EQ_INT(r->type, DEC_R_HTTP);
 	CHECK_EQ_INT(r->proto, DEC_P_HTTP2);
 	CHECK_EQ_STR(r->http.version, "2");
@@ -909,6 +915,62 @@ static void test_frames_describe(void)
 	free(c.b);
 }
 
+/* http2_name_frames: the control frames of a feed as one DEC_R_FRAMES record
+ * (none when off), one per feed when fed byte by byte. */
+static void test_name_frames(void)
+{
+	struct bb c = {0};
+	struct got *g = got_new();
+	struct http2 *d;
+	size_t i, frames = 0, http = 0;
+
+	preface(&c);
+	frame(&c, 4, 0, 0, "\x00\x03\x00\x00\x00\x64", 6);
+	frame(&c, 8, 0, 0, "\x00\x0f\x00\x01", 4);
+	frame(&c, 1, 0x5, 1, "\x82\x84", 2);
+	frame(&c, 6, 0, 0, "12345678", 8);
+	frame(&c, 3, 0, 1, "\x00\x00\x00\x08", 4);
+	frame(&c, 7, 0, 0, "\x00\x00\x00\x01\x00\x00\x00\x02", 8);
+	d = http2_new(emit, g);
+	http2_feed(d, DEC_DIR_REQ, c.b, c.n, 1000);
+	http2_free(d);
+	for (i = 0; i < g->n; i++)
+		CHECK(g->r[i].type != DEC_R_FRAMES);
+	memset(g, 0, sizeof(*g));
+	d = http2_new(emit, g);
+	http2_name_frames(d, 1);
+	http2_feed(d, DEC_DIR_REQ, c.b, c.n, 1000);
+	http2_close(d, 2000);
+	http2_free(d);
+	for (i = 0; i < g->n; i++)
+		if (g->r[i].type == DEC_R_FRAMES) {
+			frames++;
+			CHECK_EQ_STR(g->r[i].text,
+				     "0 6 SETTINGS, SETTINGS MAX_CONCURRENT_STREAMS=100, "
+				     "WINDOW_UPDATE +983041, PING, RST_STREAM stream 1 CANCEL, "
+				     "GOAWAY last stream 1 INTERNAL_ERROR");
+		}
+	CHECK_EQ_INT(frames, 1);
+	/* byte by byte: a record for each feed that completes a control frame */
+	memset(g, 0, sizeof(*g));
+	d = http2_new(emit, g);
+	http2_name_frames(d, 1);
+	for (i = 0; i < c.n; i++)
+		http2_feed(d, DEC_DIR_REQ, c.b + i, 1, 1000 + i);
+	http2_close(d, 5000);
+	http2_free(d);
+	for (frames = 0, i = 0; i < g->n; i++) {
+		frames += g->r[i].type == DEC_R_FRAMES;
+		http += g->r[i].type == DEC_R_HTTP;
+	}
+	CHECK_EQ_INT(frames, 6);
+	CHECK_EQ_INT(http, 1);
+	CHECK_EQ_STR(g->r[0].text, "0 1 SETTINGS");
+	CHECK_EQ_STR(g->r[1].text, "0 1 SETTINGS MAX_CONCURRENT_STREAMS=100");
+	free(g);
+	free(c.b);
+}
+
 /* The same fault 100 times: noted once, the repeats counted at close. */
 static void test_note_repeats(void)
 {
@@ -973,4 +1035,5 @@ UNIT_MAIN(UNIT(test_simple_exchange), UNIT(test_byte_by_byte), UNIT(test_detect)
 	  UNIT(test_truncated_frame), UNIT(test_bad_padding), UNIT(test_hpack_errors),
 	  UNIT(test_continuation_wrong_stream), UNIT(test_huge_frame), UNIT(test_gaps),
 	  UNIT(test_stream_cap), UNIT(test_note_budget), UNIT(test_note_repeats),
-	  UNIT(test_frames_describe), UNIT(test_response_before_request), UNIT(test_caps))
+	  UNIT(test_frames_describe), UNIT(test_name_frames), UNIT(test_response_before_request),
+	  UNIT(test_caps))

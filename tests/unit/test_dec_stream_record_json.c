@@ -65,11 +65,15 @@ static void test_mysql_pgsql_note(void)
 	r.mysql.columns = -1;
 	r.mysql.error_code = 1064;
 	r.mysql.user = "u";
+	r.mysql.req_bytes = 13;
+	r.mysql.resp_bytes = 40;
+	r.mysql.result = "1\n1\n";
 	dec_record_json(&sb, &r);
 	CHECK_EQ_STR(sb.buf, "\"type\":\"mysql\",\"command\":\"COM_QUERY\",\"query\":\"SELECT 1\","
 			     "\"rows\":1,\"columns\":-1,\"error\":null,\"error_code\":1064,"
 			     "\"sqlstate\":null,\"user\":\"u\",\"database\":null,"
-			     "\"latency_us\":5");
+			     "\"latency_us\":5,\"req_bytes\":13,\"resp_bytes\":40,"
+			     "\"result\":\"1\\n1\\n\"");
 	sb_reset(&sb);
 	r.mysql.error = "You have an error in your SQL syntax";
 	r.mysql.sqlstate = "42000";
@@ -86,7 +90,7 @@ static void test_mysql_pgsql_note(void)
 	dec_record_json(&sb, &r);
 	CHECK_EQ_STR(sb.buf, "\"type\":\"pgsql\",\"query\":\"select\\n1\",\"tag\":\"SELECT 1\","
 			     "\"rows\":-1,\"error\":null,\"sqlstate\":\"42601\",\"user\":null,"
-			     "\"database\":null,\"latency_us\":0");
+			     "\"database\":null,\"latency_us\":0,\"req_bytes\":0,\"resp_bytes\":0");
 	sb_reset(&sb);
 	memset(&r, 0, sizeof(r));
 	r.type = DEC_R_NOTE;

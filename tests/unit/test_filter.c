@@ -271,6 +271,26 @@ static void test_kernel_ids(void)
 	CHECK_EQ_INT(filter_kernel_pids(NULL, ids, 8), 0);
 }
 
-UNIT_MAIN(UNIT(test_empty), UNIT(test_pid_uid_comm), UNIT(test_comm_truncated), UNIT(test_proto),
-	  UNIT(test_port_host_status), UNIT(test_regex), UNIT(test_fields), UNIT(test_errors),
-	  UNIT(test_or_and_commas), UNIT(test_kernel_ids))
+/* cgroup: the process's cgroup or one below it, whole path components. */
+static void test_cgroup(void)
+{
+	struct filter_subject s = subj(1, 0, "nginx");
+
+	CHECK(!m("cgroup:/system.slice", &s)); /* unknown cgroup: no match */
+	CHECK(m("!cgroup:/system.slice", &s));
+	s.cgroup = "/system.slice/nginx.service";
+	CHECK(m("cgroup:/system.slice", &s));
+	CHECK(m("cgroup:/system.slice/", &s));
+	CHECK(m("cgroup:system.slice/nginx.service", &s));
+	CHECK(m("cgroup:/", &s));
+	CHECK(!m("cgroup:/system", &s)); /* not a whole component */
+	CHECK(!m("cgroup:/system.slice/nginx.service/x", &s));
+	CHECK(!m("cgroup:/user.slice", &s));
+	CHECK(m("cgroup:/user.slice|/system.slice", &s));
+	CHECK(!m("!cgroup:/system.slice", &s));
+	CHECK(m("cgroup:/system.slice comm:nginx", &s));
+}
+
+UNIT_MAIN(UNIT(test_empty), UNIT(test_cgroup), UNIT(test_pid_uid_comm), UNIT(test_comm_truncated),
+	  UNIT(test_proto), UNIT(test_port_host_status), UNIT(test_regex), UNIT(test_fields),
+	  UNIT(test_errors), UNIT(test_or_and_commas), UNIT(test_kernel_ids))

@@ -444,6 +444,60 @@ out:
 #undef CLI
 }
 
+/* A recording's decode hint: HTTP/1.1 on port 41234 (tshark needs -d) and on
+ * 8080 (it does not). The options come back from close, the section header
+ * comment holds them (plain and .gz: the rewritten SHB member), and before
+ * close the comment says the hint is not known. */
+static void check_hint(const char *name)
+{
+	static const char rq[] = "GET /hinted HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char rs[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	const char *path = tl_path(name);
+	struct pcapng_writer_stats st;
+	char err[256], *o;
+	struct pcapng_writer *w = pcapng_writer_open(path, NULL, true, err, sizeof(err));
+	struct ec_event *e;
+
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	for (int i = 0; i < 4; i++) {
+		e = tl_data(EC_AF_INET, "127.0.0.1", 45000, "127.0.0.1", i < 2 ? 41234 : 8080,
+			    0xffff888100009000ULL + (i < 2 ? 0 : 0x100),
+			    i % 2 ? EC_DIR_RECV : EC_DIR_SEND, i % 2 ? rs : rq,
+			    i % 2 ? sizeof(rs) - 1 : sizeof(rq) - 1, ts += 1000000);
+		CHECK_EQ_INT(pcapng_write_event(w, e), 0);
+		free(e);
+	}
+	CHECK_EQ_INT(pcapng_writer_flush(w), 0);
+	o = run("capinfos '%s' 2>&1", path);
+	CHECK(has_line(o, "Capture comment:", "Decode with: not known"));
+	free(o);
+	CHECK_EQ_INT(pcapng_writer_close(w, NULL, &st, err, sizeof(err)), 0);
+	CHECK_EQ_STR(st.decode, "-d tcp.port==41234,http");
+	o = run("capinfos '%s' 2>&1", path);
+	CHECK(has_line(o, "Capture comment:", "Decode with: tshark -d tcp.port==41234,http  "));
+	if (unit_failed_now)
+		printf("  capinfos said:\n%s\n", o);
+	free(o);
+	o = run(TSHARK
+		" '%s' -d tcp.port==41234,http -Y http.request -T fields -e http.request.uri "
+		"2>&1",
+		path);
+	CHECK(has_line(o, "/hinted", NULL));
+	free(o);
+}
+
+static void test_decode_hint(void)
+{
+	check_hint("hint.pcapng");
+}
+
+static void test_decode_hint_gzip(void)
+{
+	check_hint("hint.pcapng.gz");
+}
+
 int main(void)
 {
 	static const struct unit_case cases[] = {
@@ -455,6 +509,8 @@ int main(void)
 	    UNIT(test_pgsql_query),
 	    UNIT(test_mirrored_views),
 	    UNIT(test_both_ends_one_stream),
+	    UNIT(test_decode_hint),
+	    UNIT(test_decode_hint_gzip),
 	};
 	int have = system("command -v tshark >/dev/null 2>&1") == 0, failed = 0;
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "unit.h"
-#include "engine/capture/spsc.h"
+#include "engine/spsc.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -398,5 +398,94 @@ static void test_batch_sink(void)
 	store_free(st);
 }
 
-UNIT_MAIN(UNIT(test_tables), UNIT(test_conn_reuse), UNIT(test_decode_items), UNIT(test_eviction),
-	  UNIT(test_byte_budget), UNIT(test_views), UNIT(test_incremental), UNIT(test_batch_sink))
+/* An EXEC (or fork: EC_F_FORK) with its start (call_id) and cgroup (the last rport
+ * bytes), as the engine hands it on (bpf/events.h). */
+static struct ec_event *start_ev(uint32_t pid, uint32_t ppid, uint16_t flags, const char *argv,
+				 size_t argv_len, const char *cg, uint64_t start, uint64_t ts)
+{
+	struct ec_event *ev = ec_event_new((uint32_t)(argv_len + strlen(cg)));
+
+	if (!ev)
+		abort();
+	ev->h.kind = EC_K_EXEC;
+	ev->h.source = EC_S_PROC;
+	ev->h.flags = flags;
+	ev->h.ts_ns = ts;
+	ev->h.pid = ev->h.tid = pid;
+	ev->h.aux = ppid;
+	ev->h.uid = 1000;
+	snprintf(ev->h.comm, sizeof(ev->h.comm), "%s", "python3");
+	memcpy(ev->data, argv, argv_len);
+	memcpy(ev->data + argv_len, cg, strlen(cg));
+	ev->h.rport = (uint16_t)strlen(cg);
+	ev->h.call_id = start;
+	return ev;
+}
+
+/* A child forked without exec runs its parent's command line in its parent's cgroup;
+ * a pid reused by a new process (its start differs) is a new process even when the
+ * old one's exit never came; an exec keeps the process. */
+static void test_fork_and_reuse(void)
+{
+	struct store *st = store_new(NULL);
+	static const char argv[] = "python3\0server.py\0";
+	static const char curl[] = "curl\0-s\0";
+	struct store_proc *parent, *child, *again;
+	struct store_conn *c;
+
+	store_add(st, start_ev(100, 1, 0, argv, sizeof(argv) - 1, "/a/b", T0 - 1000, T0));
+	store_add(st, start_ev(200, 100, EC_F_FORK, "", 0, "/a/b", T0 + 5, T0 + 5));
+	add_http(st, 200, "python3", 0xa000, 5000, T0 + 10);
+	parent = store_proc_get(st, 100);
+	child = store_proc_get(st, 200);
+	CHECK(parent && child);
+	if (!parent || !child)
+		goto out;
+	CHECK_EQ_STR(parent->cmdline, "python3 server.py");
+	CHECK_EQ_STR(parent->cgroup, "/a/b");
+	CHECK_EQ_STR(child->cmdline, "python3 server.py");
+	CHECK_EQ_STR(child->cgroup, "/a/b");
+	CHECK(child->forked);
+	CHECK_EQ_INT(child->ppid, 100);
+	CHECK_EQ_INT(child->start_ns, T0 + 5);
+	c = store_conn_get(st, 1);
+	CHECK(c && !c->closed);
+	/* Its exit is lost; pid 200 is then forked again: a new process, the old one
+	 * exited and its connection closed, nothing merged. */
+	store_add(st, start_ev(200, 100, EC_F_FORK, "", 0, "/a/c", T0 + 50, T0 + 50));
+	again = store_proc_get(st, 200);
+	CHECK(again != NULL && again != child);
+	CHECK(child->exited);
+	CHECK(c->closed);
+	if (!again)
+		goto out;
+	CHECK_EQ_INT(again->conns, 0);
+	CHECK_EQ_STR(again->cgroup, "/a/c");
+	/* ... which execs: the same process, a new program. */
+	store_add(st, start_ev(200, 100, 0, curl, sizeof(curl) - 1, "/a/c", T0 + 50, T0 + 60));
+	CHECK(store_proc_get(st, 200) == again);
+	CHECK_EQ_STR(again->cmdline, "curl -s");
+	CHECK(!again->forked);
+	/* An exec of a pid whose start differs (its fork and exit were both lost). */
+	store_add(st, start_ev(200, 100, 0, curl, sizeof(curl) - 1, "", T0 + 70, T0 + 80));
+	CHECK(store_proc_get(st, 200) != again);
+	CHECK(again->exited);
+	/* A process seeded from /proc knows its start to a clock tick: an exec 5 ms off
+	 * is still that process. */
+	store_add(st, start_ev(300, 1, EC_F_EXISTING, argv, sizeof(argv) - 1, "", T0, T0));
+	parent = store_proc_get(st, 300);
+	store_add(st, start_ev(300, 1, 0, curl, sizeof(curl) - 1, "", T0 + 5000000, T0 + 90));
+	CHECK(store_proc_get(st, 300) == parent);
+	/* It moves to another cgroup: the same process and program, a new cgroup. */
+	store_add(st, start_ev(300, 0, EC_F_MOVED, "", 0, "/m", T0 + 5000000, T0 + 95));
+	CHECK(store_proc_get(st, 300) == parent);
+	CHECK_EQ_STR(parent->cmdline, "curl -s");
+	CHECK_EQ_STR(parent->cgroup, "/m");
+	CHECK_EQ_INT(parent->ppid, 1);
+out:
+	store_free(st);
+}
+
+UNIT_MAIN(UNIT(test_fork_and_reuse), UNIT(test_tables), UNIT(test_conn_reuse),
+	  UNIT(test_decode_items), UNIT(test_eviction), UNIT(test_byte_budget), UNIT(test_views),
+	  UNIT(test_incremental), UNIT(test_batch_sink))

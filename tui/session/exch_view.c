@@ -21,6 +21,8 @@ struct exch_view {
 	bool desc;
 	uint32_t pid;
 	uint64_t from_ns, to_ns;
+	char *key, *key_proto; /* the aggregate the rows are limited to, or NULL */
+	struct strbuf key_tmp; /* an exchange's key while checking it */
 	/* ids, not pointers: an exchange evicted between two rebuilds is a row
 	 * that is gone (NULL), never freed memory */
 	uint64_t *rows;
@@ -57,6 +59,9 @@ void exch_view_free(struct exch_view *v)
 		return;
 	free(v->rows);
 	free(v->tmp);
+	free(v->key);
+	free(v->key_proto);
+	sb_free(&v->key_tmp);
 	free(v);
 }
 
@@ -90,6 +95,44 @@ uint32_t exch_view_scope_pid(const struct exch_view *v)
 	return v->pid;
 }
 
+int exch_view_scope_key(struct exch_view *v, const char *proto, const char *key)
+{
+	free(v->key);
+	free(v->key_proto);
+	v->key = v->key_proto = NULL;
+	v->stale = true;
+	if (!key)
+		return 0;
+	v->key = strdup(key);
+	v->key_proto = strdup(proto ? proto : "");
+	if (!v->key || !v->key_proto) {
+		free(v->key);
+		free(v->key_proto);
+		v->key = v->key_proto = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+const char *exch_view_scope_key_get(const struct exch_view *v)
+{
+	return v->key;
+}
+
+bool agg_key(const struct store_exch *x, struct strbuf *sb)
+{
+	if (x->kind == EXCH_SHELL)
+		return false;
+	if (x->kind == EXCH_HTTP) {
+		sb_puts(sb, x->method[0] ? x->method : "?");
+		sb_puts(sb, " ");
+		agg_norm_path(x->target, sb);
+	} else {
+		agg_norm_sql(x->target[0] ? x->target : x->method, sb);
+	}
+	return true;
+}
+
 uint64_t exch_latency(const struct store_exch *x, uint64_t now_ns)
 {
 	if (x->pending)
@@ -117,6 +160,12 @@ static bool in_tree(struct store *st, uint32_t pid, uint32_t root)
 
 static bool in_scope(struct exch_view *v, const struct store_exch *x)
 {
+	if (v->key) {
+		sb_reset(&v->key_tmp);
+		if (strcmp(exch_proto_name(x), v->key_proto) || !agg_key(x, &v->key_tmp) ||
+		    strcmp(v->key_tmp.buf ? v->key_tmp.buf : "", v->key))
+			return false;
+	}
 	if (!v->pid)
 		return true;
 	if (x->start_ns < v->from_ns || (v->to_ns && x->start_ns > v->to_ns))
@@ -570,13 +619,7 @@ bool agg_view_update(struct agg_view *v, uint64_t now_ns)
 		if (!x || x->kind == EXCH_SHELL || !exch_passes(v->st, x))
 			continue;
 		sb_reset(&key);
-		if (x->kind == EXCH_HTTP) {
-			sb_puts(&key, x->method[0] ? x->method : "?");
-			sb_puts(&key, " ");
-			agg_norm_path(x->target, &key);
-		} else {
-			agg_norm_sql(x->target[0] ? x->target : x->method, &key);
-		}
+		agg_key(x, &key);
 		if (key.failed)
 			continue;
 		acc = agg_find(v, exch_proto_name(x), key.buf ? key.buf : "");

@@ -47,6 +47,12 @@ bool exch_view_sort_desc(const struct exch_view *v);
  * [from_ns, to_ns] (to_ns 0: no end). pid 0: every exchange. */
 void exch_view_scope(struct exch_view *v, uint32_t pid, uint64_t from_ns, uint64_t to_ns);
 uint32_t exch_view_scope_pid(const struct exch_view *v);
+/* Only exchanges of one aggregate: their protocol name (exch_proto_name) is
+ * proto and their aggregate key (agg_key) is key, as in an agg_row. NULL key:
+ * no such limit. Copies both; 0 or -ENOMEM (the limit is then off). */
+int exch_view_scope_key(struct exch_view *v, const char *proto, const char *key);
+/* The key the view is limited to, NULL if none. */
+const char *exch_view_scope_key_get(const struct exch_view *v);
 /* now_ns: the clock pending exchanges' ages are measured against (Unix ns).
  * Returns true when the rows changed. */
 bool exch_view_update(struct exch_view *v, uint64_t now_ns);
@@ -89,6 +95,10 @@ size_t agg_view_len(const struct agg_view *v);
 const struct agg_row *agg_view_at(const struct agg_view *v, size_t i);
 const char *agg_col_name(enum agg_col c);
 
+/* The aggregate key of an exchange (agg_row.key) appended to sb: method and
+ * normalised path for HTTP, the normalised query for SQL. false (nothing
+ * appended) for a shell command, which has no aggregate. */
+bool agg_key(const struct store_exch *x, struct strbuf *sb);
 /* The aggregate key of a path: query string dropped, segments that are numbers
  * as {n}, ids (hex of 8 or more with a digit, UUIDs, long tokens with digits)
  * as {id}. Appends to sb. */

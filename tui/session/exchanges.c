@@ -536,7 +536,7 @@ void exch_on_record(struct exch_table *t, struct store_conn *c, const struct dec
 	size_t i;
 	uint64_t req = r->req_ts_ns ? r->req_ts_ns : r->resp_ts_ns;
 
-	if (r->type == DEC_R_NOTE || !kind)
+	if (r->type == DEC_R_NOTE || r->type == DEC_R_FRAMES || !kind)
 		return;
 	xc = xconn_get(t, c);
 	if (!xc)
@@ -592,6 +592,8 @@ void exch_on_record(struct exch_table *t, struct store_conn *c, const struct dec
 		else if (r->mysql.error_code)
 			snprintf(x->sqlstate, sizeof(x->sqlstate), "%d", r->mysql.error_code);
 		x->rows = r->mysql.rows;
+		x->req_bytes = r->mysql.req_bytes;
+		x->resp_bytes = r->mysql.resp_bytes;
 		break;
 	case DEC_R_PGSQL:
 		if (!x->method[0])
@@ -603,6 +605,8 @@ void exch_on_record(struct exch_table *t, struct store_conn *c, const struct dec
 		if (r->pgsql.sqlstate)
 			snprintf(x->sqlstate, sizeof(x->sqlstate), "%s", r->pgsql.sqlstate);
 		x->rows = r->pgsql.rows;
+		x->req_bytes = r->pgsql.req_bytes;
+		x->resp_bytes = r->pgsql.resp_bytes;
 		break;
 	default:
 		break;
@@ -723,14 +727,17 @@ const char *exch_status_text(const struct store_exch *x, char *buf, size_t size)
 	return buf;
 }
 
-static void subject_end(struct filter_subject *s, const struct store_exch *x,
+static void subject_end(struct store *st, struct filter_subject *s, const struct store_exch *x,
 			const struct exch_end *e)
 {
+	const struct store_proc *p = store_proc_get(st, e->pid);
+
 	memset(s, 0, sizeof(*s));
 	s->has_pid = s->has_uid = true;
 	s->pid = e->pid;
 	s->uid = e->uid;
 	s->comm = e->comm;
+	s->cgroup = p ? p->cgroup : NULL;
 	s->protos = store_proto_bits((enum dec_proto)x->proto) | store_source_bits(e->source);
 	if (x->srv_port)
 		s->ports[s->n_ports++] = x->srv_port;
@@ -758,12 +765,12 @@ bool exch_passes(struct store *st, const struct store_exch *x)
 	if (!f)
 		return true;
 	if (x->cli.pid) {
-		subject_end(&s, x, &x->cli);
+		subject_end(st, &s, x, &x->cli);
 		if (filter_match(f, &s))
 			return true;
 	}
 	if (x->srv.pid) {
-		subject_end(&s, x, &x->srv);
+		subject_end(st, &s, x, &x->srv);
 		if (filter_match(f, &s))
 			return true;
 	}

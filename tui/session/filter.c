@@ -15,10 +15,10 @@
 #define FILTER_MAX_ALTS	 64
 #define FILTER_MAX_TERMS 64
 
-enum term_kind { T_PID, T_UID, T_COMM, T_PROTO, T_PORT, T_HOST, T_STATUS, T_REGEX };
+enum term_kind { T_PID, T_UID, T_COMM, T_PROTO, T_PORT, T_HOST, T_STATUS, T_REGEX, T_CGROUP };
 
 struct alt {
-	char *s;    /* comm, host */
+	char *s;    /* comm, host, cgroup (with a leading '/', none trailing) */
 	uint32_t n; /* pid, uid, port, proto bits, status (or class 1..9 when cls) */
 	bool cls;   /* status class: "5xx" */
 };
@@ -49,7 +49,7 @@ static const struct {
     {"pid", T_PID, FILTER_F_PID},	   {"uid", T_UID, FILTER_F_UID},
     {"comm", T_COMM, FILTER_F_COMM},	   {"proto", T_PROTO, FILTER_F_PROTO},
     {"port", T_PORT, FILTER_F_PORT},	   {"host", T_HOST, FILTER_F_HOST},
-    {"status", T_STATUS, FILTER_F_STATUS},
+    {"status", T_STATUS, FILTER_F_STATUS}, {"cgroup", T_CGROUP, FILTER_F_CGROUP},
 };
 
 static const struct {
@@ -207,6 +207,15 @@ static int parse_alt(struct term *t, const char *s, size_t len, size_t pos, cons
 		if (!a->s)
 			return -ENOMEM;
 		break;
+	case T_CGROUP:
+		/* As /proc/PID/cgroup writes it: "/a/b"; "a/b/" means the same. */
+		while (len > 1 && s[len - 1] == '/')
+			len--;
+		a->s = malloc(len + 2);
+		if (!a->s)
+			return -ENOMEM;
+		snprintf(a->s, len + 2, "%s%.*s", s[0] == '/' ? "" : "/", (int)len, s);
+		break;
 	case T_REGEX:
 		return -EINVAL;
 	}
@@ -322,15 +331,16 @@ static int parse_term(struct filter *f, const char *text, size_t start, size_t *
 	if (k == end)
 		return fail(e, start, end - start,
 			    "'%.*s' is not a term: use pid:, uid:, comm:, proto:, port:, host:, "
-			    "status: or /REGEX/",
+			    "status:, cgroup: or /REGEX/",
 			    (int)(end - p), text + p);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strlen(keys[i].name) == k - p && !strncasecmp(keys[i].name, text + p, k - p))
 			break;
 	if (i == sizeof(keys) / sizeof(keys[0]))
-		return fail(e, p, k - p,
-			    "unknown key '%.*s:' (pid, uid, comm, proto, port, host, status)",
-			    (int)(k - p), text + p);
+		return fail(
+		    e, p, k - p,
+		    "unknown key '%.*s:' (pid, uid, comm, proto, port, host, status, cgroup)",
+		    (int)(k - p), text + p);
 	t->kind = keys[i].kind;
 	f->fields |= keys[i].field;
 	key = keys[i].name;
@@ -432,6 +442,16 @@ static bool contains_icase(const char *hay, const char *needle)
 	return !n;
 }
 
+/* Is path the cgroup want or one below it (whole components)? */
+static bool cgroup_within(const char *path, const char *want)
+{
+	size_t n = strlen(want);
+
+	if (n == 1)
+		return path[0] == '/'; /* "/": the root holds every cgroup */
+	return !strncmp(path, want, n) && (path[n] == '\0' || path[n] == '/');
+}
+
 static bool term_match(const struct term *t, const struct filter_subject *s)
 {
 	size_t i, j;
@@ -473,6 +493,13 @@ static bool term_match(const struct term *t, const struct filter_subject *s)
 		for (i = 0; i < t->n_alts; i++)
 			if (t->alts[i].cls ? (uint32_t)s->status / 100 == t->alts[i].n
 					   : (uint32_t)s->status == t->alts[i].n)
+				return true;
+		return false;
+	case T_CGROUP:
+		if (!s->cgroup)
+			return false;
+		for (i = 0; i < t->n_alts; i++)
+			if (cgroup_within(s->cgroup, t->alts[i].s))
 				return true;
 		return false;
 	case T_REGEX:

@@ -3,7 +3,7 @@
  * The filter language of the TUI (issue 4), compiled once and matched against
  * processes, connections, events and decoded records.
  *
- *   pid:N  uid:N  comm:NAME  proto:P  port:N  host:TEXT  status:N
+ *   pid:N  uid:N  comm:NAME  proto:P  port:N  host:TEXT  status:N  cgroup:PATH
  *   /REGEX/  /REGEX/i  !TERM  key:a|b
  *
  * Space-separated terms are ANDed. `!` negates one term. Inside a key's value
@@ -15,6 +15,10 @@
  *   port         local or remote port
  *   host         case-insensitive substring of an address or the HTTP host
  *   status       HTTP status, exact ("404") or a class ("5xx")
+ *   cgroup       the process's cgroup v2 path is PATH or below it, whole path
+ *                components ("/system.slice" holds "/system.slice/nginx.service",
+ *                not "/system.slice2"); a process whose cgroup is unknown does not
+ *                match
  *   /REGEX/      PCRE2 over payload bytes and decoded text; /REGEX/i ignores case;
  *                write \/ for a slash inside the regex
  * A term whose field the subject does not have (status: on a shell command)
@@ -50,6 +54,7 @@
 #define FILTER_F_HOST	0x020
 #define FILTER_F_STATUS 0x040
 #define FILTER_F_REGEX	0x080
+#define FILTER_F_CGROUP 0x100
 
 #define FILTER_MAX_TEXT	 8
 #define FILTER_MAX_HOSTS 4
@@ -60,7 +65,8 @@ struct filter_subject {
 	bool has_pid, has_uid;
 	uint32_t pid, uid;
 	const char *comm;
-	uint32_t protos; /* FILTER_P_* */
+	const char *cgroup; /* "/a/b" as /proc/PID/cgroup shows it */
+	uint32_t protos;    /* FILTER_P_* */
 	uint16_t ports[2];
 	size_t n_ports;
 	const char *hosts[FILTER_MAX_HOSTS];

@@ -11,6 +11,7 @@
 #include "decoders/stream.h"
 #include "tui/session/exchanges.h"
 #include "tui/session/map.h"
+#include "tui/session/result_text.h"
 
 /* A FIFO of item seqs with absolute indices: element a (base <= a < base + n)
  * stays at the same absolute index while older ones are popped, so cursors into
@@ -200,6 +201,7 @@ static void proc_free(struct store_proc *p)
 	if (!p)
 		return;
 	free(p->cmdline);
+	free(p->cgroup);
 	seqlist_free(p->items);
 	free(p);
 }
@@ -448,10 +450,37 @@ static int item_store(struct store *st, struct store_item *it)
 	return 0;
 }
 
+/* Is an EXEC (or fork) event of the process p, or of a new process that reuses its
+ * pid? Its start time says (call_id; 0 where unknown). A process seeded from /proc
+ * (EC_F_EXISTING) knows its start to a clock tick only: 20 ms of slack then. */
+static bool proc_same_start(const struct store_proc *p, const struct ec_rec_hdr *h)
+{
+	uint64_t a = p->start_ns, b = h->call_id, d = a > b ? a - b : b - a;
+
+	if (h->kind != EC_K_EXEC || !a || !b)
+		return true;
+	if (h->flags & EC_F_FORK)
+		return false; /* a fork makes a new process, whatever came before */
+	return d <= (p->start_coarse || (h->flags & EC_F_EXISTING) ? 20000000ull : 0);
+}
+
+static void proc_exit(struct store *st, struct store_proc *p, uint64_t ts);
+
 static struct store_proc *proc_lookup(struct store *st, const struct ec_rec_hdr *h)
 {
 	struct store_proc *p = map_get(&st->procs, h->pid, 0);
 
+	/* A fork's event may come after the child's first events (perf buffers are per
+	 * CPU): a process not yet known to have started takes the fork's start. */
+	if (p && !p->exited && !p->start_ns && h->kind == EC_K_EXEC && h->call_id)
+		return p;
+	if (p && !p->exited && !proc_same_start(p, h)) {
+		/* The pid was reused and the old process's exit never came (lost, or
+		 * out of order): it ended before the new one began. */
+		p->n_items++;
+		proc_exit(st, p, h->ts_ns);
+		p->n_items--;
+	}
 	if (p && p->exited && h->kind != EC_K_EXIT) {
 		/* The pid was reused by a new process: the old one keeps its items but
 		 * leaves the map. */
@@ -529,6 +558,8 @@ static struct store_conn *conn_lookup(struct store *st, struct store_proc *p,
 	c->st = st;
 	c->items = seqlist_new();
 	c->ds = dec_stream_new(on_record, c);
+	/* HTTP/2 control frames are rows of the events panels (not printed in batch) */
+	dec_stream_name_frames(c->ds, st->o.keep);
 	if (!c->items || !c->ds ||
 	    vec_push((void ***)&st->conn_v, &st->n_conn_v, &st->cap_conn_v, c)) {
 		conn_free(c);
@@ -640,6 +671,7 @@ static void rc_fill(struct rcopy *rc, struct dec_record *d, const struct dec_rec
 		d->mysql.sqlstate = rc_str(rc, s->mysql.sqlstate);
 		d->mysql.user = rc_str(rc, s->mysql.user);
 		d->mysql.database = rc_str(rc, s->mysql.database);
+		d->mysql.result = rc_str(rc, s->mysql.result);
 		break;
 	case DEC_R_PGSQL:
 		d->pgsql.query = rc_str(rc, s->pgsql.query);
@@ -648,9 +680,13 @@ static void rc_fill(struct rcopy *rc, struct dec_record *d, const struct dec_rec
 		d->pgsql.sqlstate = rc_str(rc, s->pgsql.sqlstate);
 		d->pgsql.user = rc_str(rc, s->pgsql.user);
 		d->pgsql.database = rc_str(rc, s->pgsql.database);
+		d->pgsql.result = rc_str(rc, s->pgsql.result);
 		break;
 	case DEC_R_NOTE:
 		d->note.text = rc_str(rc, s->note.text);
+		break;
+	case DEC_R_FRAMES:
+		d->frames.text = rc_str(rc, s->frames.text);
 		break;
 	}
 }
@@ -678,7 +714,7 @@ static void on_record(const struct dec_record *rec, void *arg)
 	struct store_item *it;
 
 	st->stats.records++;
-	if (rec->type != DEC_R_NOTE)
+	if (rec->type != DEC_R_NOTE && rec->type != DEC_R_FRAMES)
 		c->requests++;
 	if (rec->type == DEC_R_HTTP && rec->http.host && !c->host[0])
 		snprintf(c->host, sizeof(c->host), "%s", rec->http.host);
@@ -727,6 +763,66 @@ static char *cmdline_join(const uint8_t *d, size_t len)
 		len--;
 	s[len] = '\0';
 	return s;
+}
+
+/* The process exited at ts: its connections close. The caller pins p. */
+static void proc_exit(struct store *st, struct store_proc *p, uint64_t ts)
+{
+	struct store_conn *x, *next;
+
+	p->exited = true;
+	/* Closing flushes records, which may evict items and so release
+	 * other closed connections of this process: pin the next one. */
+	x = p->conn_head;
+	if (x)
+		x->n_items++;
+	for (; x; x = next) {
+		next = x->proc_next;
+		if (next)
+			next->n_items++;
+		conn_close(st, x, ts);
+		x->n_items--;
+		conn_maybe_release(st, x);
+	}
+}
+
+/* An EXEC event (bpf/events.h): a new program, or with EC_F_FORK a new process that
+ * runs its parent's; both may name the process's start and cgroup. */
+static void proc_exec(struct store *st, struct store_proc *p, const struct ec_event *ev)
+{
+	const struct ec_rec_hdr *h = &ev->h;
+	uint32_t cg = h->rport <= h->len ? h->rport : 0, n = h->len - cg;
+	struct store_proc *parent = h->aux != h->pid ? map_get(&st->procs, h->aux, 0) : NULL;
+
+	if (h->flags & EC_F_MOVED) {
+		/* Another cgroup, the same program. */
+		if (h->call_id && !p->start_ns)
+			p->start_ns = h->call_id;
+		free(p->cgroup);
+		p->cgroup = cg ? strndup((const char *)ev->data + n, cg) : NULL;
+		return;
+	}
+	p->ppid = h->aux; /* EXEC: the parent's tgid */
+	p->uid = h->uid;
+	memcpy(p->comm, h->comm, EC_COMM_LEN);
+	p->comm[EC_COMM_LEN - 1] = '\0';
+	if (h->call_id && !p->start_ns) {
+		p->start_ns = h->call_id;
+		p->start_coarse = h->flags & EC_F_EXISTING;
+	}
+	free(p->cmdline);
+	p->cmdline = NULL;
+	p->forked = h->flags & EC_F_FORK;
+	if (!p->forked)
+		p->cmdline = cmdline_join(ev->data, n);
+	else if (parent && parent->cmdline)
+		p->cmdline = strdup(parent->cmdline);
+	if (cg) {
+		free(p->cgroup);
+		p->cgroup = strndup((const char *)ev->data + n, cg);
+	} else if (p->forked && parent && parent->cgroup && !p->cgroup) {
+		p->cgroup = strdup(parent->cgroup);
+	}
 }
 
 static bool proto_decoded(enum dec_proto p)
@@ -785,12 +881,7 @@ void store_add(struct store *st, struct ec_event *ev)
 		p->commands++;
 		break;
 	case EC_K_EXEC:
-		p->ppid = h->aux; /* EXEC: the parent's tgid */
-		p->uid = h->uid;
-		memcpy(p->comm, h->comm, EC_COMM_LEN);
-		p->comm[EC_COMM_LEN - 1] = '\0';
-		free(p->cmdline);
-		p->cmdline = cmdline_join(ev->data, h->len);
+		proc_exec(st, p, ev);
 		break;
 	default:
 		break;
@@ -847,22 +938,7 @@ void store_add(struct store *st, struct ec_event *ev)
 	if (h->kind == EC_K_COMMAND && st->exch)
 		exch_on_command(st->exch, p, ev, it ? it->seq : 0);
 	if (h->kind == EC_K_EXIT) {
-		struct store_conn *x, *next;
-
-		p->exited = true;
-		/* Closing flushes records, which may evict items and so release
-		 * other closed connections of this process: pin the next one. */
-		x = p->conn_head;
-		if (x)
-			x->n_items++;
-		for (; x; x = next) {
-			next = x->proc_next;
-			if (next)
-				next->n_items++;
-			conn_close(st, x, h->ts_ns);
-			x->n_items--;
-			conn_maybe_release(st, x);
-		}
+		proc_exit(st, p, h->ts_ns);
 		c = NULL;
 	}
 	if (c)
@@ -906,8 +982,8 @@ void store_close_all(struct store *st, uint64_t ts_ns)
 /* Fields a connection (a process) can be judged by without looking at items. */
 #define CONN_FIELDS                                                                                \
 	(FILTER_F_PID | FILTER_F_UID | FILTER_F_COMM | FILTER_F_PROTO | FILTER_F_PORT |            \
-	 FILTER_F_HOST)
-#define PROC_FIELDS (FILTER_F_PID | FILTER_F_UID | FILTER_F_COMM)
+	 FILTER_F_HOST | FILTER_F_CGROUP)
+#define PROC_FIELDS (FILTER_F_PID | FILTER_F_UID | FILTER_F_COMM | FILTER_F_CGROUP)
 
 uint32_t store_proto_bits(enum dec_proto p)
 {
@@ -954,6 +1030,7 @@ static void subject_proc(struct filter_subject *s, const struct store_proc *p)
 	s->pid = p->pid;
 	s->uid = p->uid;
 	s->comm = p->comm;
+	s->cgroup = p->cgroup;
 }
 
 static void subject_conn(struct filter_subject *s, const struct store_conn *c)
@@ -1120,7 +1197,9 @@ void store_item_text(const struct store_item *it, struct strbuf *sb)
 		const struct ec_event *ev = it->ev;
 
 		if (ev->h.kind == EC_K_EXEC) {
-			for (i = 0; i < ev->h.len; i++)
+			/* The command line; the cgroup path after it is not text of it. */
+			for (i = 0; i + (ev->h.rport <= ev->h.len ? ev->h.rport : 0) < ev->h.len;
+			     i++)
 				sb_append(sb, ev->data[i] ? (const char *)&ev->data[i] : " ", 1);
 		} else if (ev->h.kind == EC_K_EXIT) {
 			sb_puts(sb, "exit");
@@ -1170,6 +1249,7 @@ void store_item_text(const struct store_item *it, struct strbuf *sb)
 			sb_printf(sb, "\nrows: %lld\n", (long long)r->mysql.rows);
 		if (r->mysql.columns >= 0)
 			sb_printf(sb, "columns: %lld\n", (long long)r->mysql.columns);
+		result_text_table(sb, r->mysql.result, r->mysql.rows);
 		if (r->mysql.user)
 			sb_printf(sb, "user: %s\n", r->mysql.user);
 		if (r->mysql.database)
@@ -1182,6 +1262,7 @@ void store_item_text(const struct store_item *it, struct strbuf *sb)
 			sb_printf(sb, "\n%s\n", r->pgsql.tag);
 		if (r->pgsql.rows >= 0)
 			sb_printf(sb, "rows: %lld\n", (long long)r->pgsql.rows);
+		result_text_table(sb, r->pgsql.result, r->pgsql.rows);
 		if (r->pgsql.error)
 			sb_printf(sb, "\nerror %s: %s\n",
 				  r->pgsql.sqlstate ? r->pgsql.sqlstate : "", r->pgsql.error);
@@ -1192,6 +1273,11 @@ void store_item_text(const struct store_item *it, struct strbuf *sb)
 		break;
 	case DEC_R_NOTE:
 		sb_puts(sb, r->note.text ? r->note.text : "");
+		break;
+	case DEC_R_FRAMES:
+		sb_printf(sb, "HTTP/2 control frames sent by the %s (%u):\n%s\n",
+			  r->frames.dir == DEC_DIR_REQ ? "client" : "server", r->frames.count,
+			  r->frames.text ? r->frames.text : "");
 		break;
 	}
 }
@@ -1217,6 +1303,8 @@ void store_item_bytes(const struct store_item *it, struct strbuf *sb)
 		sb_puts(sb, r->pgsql.query);
 	} else if (r->type == DEC_R_NOTE && r->note.text) {
 		sb_puts(sb, r->note.text);
+	} else if (r->type == DEC_R_FRAMES && r->frames.text) {
+		sb_puts(sb, r->frames.text);
 	}
 }
 

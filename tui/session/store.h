@@ -53,15 +53,21 @@ struct store_opts {
 /* Read-only for everyone but the store; fields after "private" are the store's. */
 struct store_proc {
 	uint32_t pid, ppid, uid;
-	char comm[EC_COMM_LEN];	    /* NUL-terminated */
-	char *cmdline;		    /* from the last exec (arguments joined by spaces), or NULL */
-	uint64_t first_ns, last_ns; /* first and last activity, Unix epoch ns */
+	char comm[EC_COMM_LEN]; /* NUL-terminated */
+	char *cmdline;		/* from the last exec (arguments joined by spaces; a child that
+			* forked without exec: its parent's), or NULL */
+	char *cgroup;		/* cgroup v2 path ("/system.slice/x.service"), or NULL if unknown */
+	uint64_t start_ns;	/* when it started (Unix epoch ns; 0: unknown): with the pid,
+			    * its identity (a reused pid is a new process) */
+	bool forked;		/* it forked and has not exec'd (runs its parent's program) */
+	uint64_t first_ns, last_ns;	 /* first and last activity, Unix epoch ns */
 	uint64_t bytes_sent, bytes_recv; /* payload bytes of its connections */
 	uint64_t events;   /* items (events and records) seen for it, evicted or not */
 	uint32_t conns;	   /* connections seen */
 	uint32_t commands; /* shell commands and server-side queries seen */
 	bool exited;
 	/* private */
+	bool start_coarse;     /* start_ns from /proc (a clock tick's precision) */
 	uint64_t n_items;      /* stored items referring to it */
 	uint32_t n_conns_live; /* connections in the table referring to it */
 	bool in_map;

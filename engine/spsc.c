@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-#include "engine/capture/spsc.h"
+#include "engine/spsc.h"
 
 #include <errno.h>
 
