@@ -237,6 +237,7 @@ integration-test: ecaptop $(OUTPUT)/san/ecaptop $(TOOL_BINS)
 tui-test: ecaptop
 	$(Q)ECAPTOP=$(CURDIR)/ecaptop tests/tui/run.sh
 	$(Q)ECAPTOP=$(CURDIR)/ecaptop tests/tui/exchanges.sh
+	$(Q)ECAPTOP=$(CURDIR)/ecaptop tests/tui/perf.sh
 
 test:
 	$(Q)rm -f $(OUTPUT)/results

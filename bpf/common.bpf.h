@@ -55,6 +55,16 @@ struct {
 	__type(value, __u64);
 } losses SEC(".maps");
 
+/* [0] != 0: the reader has read nothing for a while and sleeps without a timer
+ * (engine/capture/readwait.c), so every record wakes it. A map, not a global, because
+ * every object must see the one switch the reader flips. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} rb_idle SEC(".maps");
+
 /* Live filter switches: [0] = PID filter on, [1] = UID filter on. A map, not a global,
  * because every object must see the same switch and user space flips it while capture runs. */
 struct {
@@ -199,14 +209,19 @@ static __always_inline void hdr_init(struct ec_rec_hdr *h, __u32 kind, __u32 sou
  * sixth of a traced nginx's time per request on a VM, measured with tests/bench).
  * Instead: wake at most once per rb_wake_ns, and at once when the unread bytes cross
  * rb_wake_bytes (the ring is filling: the reader must not sleep through that).
- * Records committed without a wake-up wait at most the reader's poll timeout.
+ * Records committed without a wake-up wait at most the reader's poll timeout, and
+ * once the reader has gone idle (rb_idle) every record wakes it.
  */
 static __always_inline __u64 rb_flags(__u64 size)
 {
+	__u32 k0 = 0, *idle;
 	__u64 now, avail;
 
 	if (!rb_wake_ns)
 		return 0;
+	idle = bpf_map_lookup_elem(&rb_idle, &k0);
+	if (idle && *idle)
+		return BPF_RB_FORCE_WAKEUP;
 	now = bpf_ktime_get_ns();
 	avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
 	if (now - rb_last_wake >= rb_wake_ns ||

@@ -134,6 +134,10 @@ struct ec_event *engine_pop(struct engine *e);
  * after engine_pop: engine/file/record.h.) */
 int engine_wait_fd(const struct engine *e);
 void engine_ack(struct engine *e);
+/* How long the consumer may sleep on engine_wait_fd() when nothing comes: -1 (until
+ * woken: a live capture, so an idle ecaptop has no timer), else a few hundred
+ * milliseconds (a replay). A recording's recorder_tick needs its own bound. */
+int engine_wait_ms(const struct engine *e);
 void engine_stats(struct engine *e, struct engine_stats *st);
 void engine_packet_stats(struct engine *e, struct engine_packet_stats *st);
 /* Replace the kernel-side filters while capture runs. n = 0 clears. 0 or -errno. */

@@ -791,21 +791,26 @@ int batch_run(struct engine *e, const struct batch_opts *o)
 	bs.progress = now_s();
 
 	while (!stop_requested) {
-		struct pollfd pfd[2] = {
+		struct pollfd pfd[3] = {
 		    {.fd = out_pending(&bs) < OUT_MAX ? engine_wait_fd(e) : -1, .events = POLLIN},
-		    {.fd = out_pending(&bs) && bs.nonblock ? STDOUT_FILENO : -1,
-		     .events = POLLOUT}};
-		int timeout = 200;
+		    {.fd = out_pending(&bs) && bs.nonblock ? STDOUT_FILENO : -1, .events = POLLOUT},
+		    {.fd = stop_fd(), .events = POLLIN}};
+		/* No timer while nothing comes (engine_wait_ms): a stop interrupts the
+		 * poll (stop.h). A recording still ticks (recorder_tick). */
+		int timeout = stop_fd() >= 0 ? engine_wait_ms(e) : 200;
+
+		if (o->rec && (timeout < 0 || timeout > 200))
+			timeout = 200;
 
 		if (end) {
 			double left = end - now_s();
 
 			if (left <= 0)
 				break;
-			if (left * 1000 < timeout)
+			if (timeout < 0 || left * 1000 < timeout)
 				timeout = (int)(left * 1000) + 1;
 		}
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+		if (poll(pfd, 3, timeout) < 0 && errno != EINTR) {
 			log_msg(LOG_ERROR, "poll: %s", strerror(errno));
 			status = 1;
 			break;

@@ -135,6 +135,36 @@ static enum cli_next opt_max_events(struct cli *c, const char *arg)
 	return CLI_GO;
 }
 
+/* "64M", "2G", "1048576" (bytes; K, M, G: powers of 1024), at least 1 MiB. */
+static enum cli_next opt_max_memory(struct cli *c, const char *arg)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (!errno && end != arg && arg[0] != '-') {
+		if (*end == 'K' || *end == 'k')
+			shift = 10;
+		else if (*end == 'M' || *end == 'm')
+			shift = 20;
+		else if (*end == 'G' || *end == 'g')
+			shift = 30;
+		if (shift)
+			end++;
+		if (!*end && v <= (UINT64_MAX >> shift) && (v << shift) >= (1ull << 20)) {
+			c->max_memory = v << shift;
+			return CLI_GO;
+		}
+	}
+	fprintf(stderr,
+		"ecaptop: invalid --max-memory '%s': expected a size of at least 1M, such as "
+		"64M or 2G\n",
+		arg);
+	return CLI_FAIL;
+}
+
 static enum cli_next opt_help(struct cli *c, const char *arg)
 {
 	(void)c;
@@ -202,6 +232,10 @@ static const struct cli_option options[] = {
      SET_STRING(theme)},
     {"max-events", 0, "N", "TUI: events kept in memory, oldest evicted (default 1000000)",
      CALL(opt_max_events)},
+    {"max-memory", 0, "SIZE",
+     "TUI: bytes the stored events may hold (K, M, G; default 96M),\n"
+     "oldest evicted and counted",
+     CALL(opt_max_memory)},
     {"check", 0, NULL, "report what this kernel supports; exit 0 if capture can work",
      SET_TRUE(check)},
     {"help", 'h', NULL, "this text", CALL(opt_help)},

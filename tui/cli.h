@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "engine/engine.h"
@@ -20,8 +21,9 @@ struct cli {
 	struct batch_opts bo;  /* --json, -d */
 	bool batch, check, force;
 	const char *log_path, *theme, *read_path, *write_path, *pcap_filter;
-	double speed;	   /* --speed; -1: not given */
-	size_t max_events; /* --max-events; 0: the store's default */
+	double speed;	     /* --speed; -1: not given */
+	size_t max_events;   /* --max-events; 0: the store's default */
+	uint64_t max_memory; /* --max-memory, bytes; 0: the store's default */
 };
 
 /* Parse argv into c (which it clears first). Returns -1 to go on, or the status to

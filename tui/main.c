@@ -167,10 +167,12 @@ static void log_ready(struct engine *e, const struct cli *c)
 /* The interactive view over a session store of its own. Its exit status. */
 static int run_tui(struct engine *e, const struct cli *c, struct recorder *rec)
 {
-	struct store_opts so = {.max_events = c->max_events, .keep = true};
+	struct store_opts so = {
+	    .max_events = c->max_events, .max_bytes = c->max_memory, .keep = true};
 	char initial[ENGINE_MAX_FILTER * 2 * 12 + 16];
 	struct tui_opts to = {.theme = c->theme,
 			      .store_cap = c->max_events,
+			      .store_mem = c->max_memory,
 			      .source = c->read_path ? c->read_path : "live",
 			      .log_path = c->log_path,
 			      .filter = initial_filter(&c->eo, initial, sizeof(initial)),

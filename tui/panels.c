@@ -229,8 +229,14 @@ static void draw_header(struct screen *s)
 		 fmt_bytes((uint64_t)s->bytes_per_s, a, sizeof(a)));
 	x += put(0, x, ROLE_NORMAL, line, s->cols - x);
 	snprintf(
-	    line, sizeof(line), "  stored %s/%s  evicted ", fmt_bytes(ss.stored, a, sizeof(a)),
+	    line, sizeof(line), "  stored %s/%s", fmt_bytes(ss.stored, a, sizeof(a)),
 	    fmt_bytes(s->o && s->o->store_cap ? s->o->store_cap : STORE_DEFAULT_MAX, b, sizeof(b)));
+	x += put(0, x, ROLE_NORMAL, line, s->cols - x);
+	/* the byte budget (--max-memory): what the stored events hold */
+	snprintf(line, sizeof(line), " %sB/", fmt_bytes(ss.mem, a, sizeof(a)));
+	snprintf(line + strlen(line), sizeof(line) - strlen(line), "%sB  evicted ",
+		 fmt_bytes(s->o && s->o->store_mem ? s->o->store_mem : STORE_DEFAULT_MAX_BYTES, b,
+			   sizeof(b)));
 	x += put(0, x, ROLE_NORMAL, line, s->cols - x);
 	snprintf(line, sizeof(line), "%llu", (unsigned long long)(ss.evicted + s->pend_dropped));
 	x += put(0, x, ss.evicted + s->pend_dropped ? ROLE_LOST : ROLE_HEADER_VALUE, line,

@@ -21,6 +21,7 @@ struct tui_opts {
 	const char
 	    *theme; /* theme name (themes/NAME.theme) or NULL: the saved choice, else "dark" */
 	size_t store_cap;   /* the store's cap, for the header; 0 = STORE_DEFAULT_MAX */
+	uint64_t store_mem; /* its byte budget, for the header; 0 = STORE_DEFAULT_MAX_BYTES */
 	const char *source; /* what is shown: "live" or a file name; NULL = "live" */
 	const char
 	    *log_path;	    /* --log FILE (already opened by the caller), or NULL; shown in help */

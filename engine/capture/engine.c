@@ -129,6 +129,7 @@ struct engine *engine_new_replay(const char *path, const char *filter, double sp
 		return NULL;
 	}
 	e->q.wake_fd = -1;
+	e->stop_fd = -1;
 	e->opts.queue_slots = DEFAULT_QUEUE_SLOTS;
 	e->ringbuf = true;
 	if (evq_init(&e->q, e->opts.queue_slots, e->opts.queue_bytes, err, errlen))
@@ -171,6 +172,7 @@ struct engine *engine_new(const struct engine_opts *opts, char *err, size_t errl
 	}
 	e->opts = *opts;
 	e->q.wake_fd = -1;
+	e->stop_fd = -1;
 	e->src_ops = &live_source_ops;
 	e->src = e;
 	if (!e->opts.queue_slots)
@@ -442,6 +444,7 @@ static void live_stop(void *src)
 	struct engine *e = src;
 
 	if (e->thread_running) {
+		readwait_stop(e); /* the thread may sleep without a timer */
 		pthread_join(e->thread, NULL);
 		e->thread_running = false;
 	}
@@ -496,6 +499,12 @@ bool engine_done(struct engine *e)
 int engine_wait_fd(const struct engine *e)
 {
 	return e->q.wake_fd;
+}
+
+int engine_wait_ms(const struct engine *e)
+{
+	/* A replay's position and clock are polled; a live capture wakes the consumer. */
+	return e->replay ? 200 : -1;
 }
 
 void engine_ack(struct engine *e)
@@ -680,6 +689,8 @@ void engine_free(struct engine *e)
 	cgroup_names_free(e->cgnames);
 	replay_free(e->replay);
 	evq_fini(&e->q);
+	if (e->stop_fd >= 0)
+		close(e->stop_fd);
 	free(e);
 }
 

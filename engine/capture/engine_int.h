@@ -85,6 +85,9 @@ struct engine {
 	atomic_uint_fast64_t lost_perf, lost_malformed, lost_alloc;
 
 	/* Engine thread only. */
+	int stop_fd;	      /* eventfd: engine_stop() ends the thread's wait (readwait.c) */
+	int wait_state;	      /* readwait.c: awake, idle flag armed, idle */
+	unsigned quiet_polls; /* poll timeouts in a row that read nothing */
 	bool pushed;
 	unsigned since_wake; /* events pushed since the consumer was last woken */
 	uint64_t after_stop; /* bytes read from the kernel since the stop request */
@@ -127,5 +130,11 @@ int engine_attach(struct engine *e, char *err, size_t errlen);
 int engine_open_buffers(struct engine *e, char *err, size_t errlen);
 /* The live capture thread (reader.c). */
 void *engine_thread(void *arg);
+/* The engine thread's wait (readwait.c): the stop eventfd (0 or -errno); wake the
+ * thread for a stop; wait for records and read them (their number, 0 after a
+ * timeout or a stop, or libbpf's -errno). */
+int readwait_init(struct engine *e);
+void readwait_stop(struct engine *e);
+int readwait_poll(struct engine *e);
 
 #endif

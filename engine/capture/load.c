@@ -83,7 +83,7 @@ static int share_maps(struct bpf_object *from, struct bpf_object *to)
 	static const char *const shared[] = {
 	    "rb",	 "pb",	      "losses",	      "filter_on", "pid_filter",    "uid_filter",
 	    "tls_calls", "tls_socks", "thread_socks", "ssl_conns", "pending_sends", "cgroup_filter",
-	    "cgroup_on"};
+	    "cgroup_on", "rb_idle"};
 	size_t i;
 
 	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {

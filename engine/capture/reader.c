@@ -276,14 +276,9 @@ void *engine_thread(void *arg)
 		int n;
 
 		e->pushed = false;
-		n = e->ringbuf ? ring_buffer__poll(e->rb, POLL_MS)
-			       : perf_buffer__poll(e->pb, POLL_MS);
-		/* Records committed without a wake-up (common.bpf.h: rb_flags) are not
-		 * seen by the poll, which only reads a ring epoll reported: read them
-		 * at each timeout. Until then the kernel wakes us for no record at all:
-		 * it wakes only for a record written when we had read everything. */
-		if (n == 0 && e->ringbuf)
-			n = ring_buffer__consume(e->rb);
+		/* Records committed without a wake-up (common.bpf.h: rb_flags) are
+		 * read at each timeout; an idle reader has no timer (readwait.c). */
+		n = readwait_poll(e);
 		if (n < 0 && n != -EINTR && n != -ECANCELED) {
 			log_msg(LOG_ERROR, "reading the kernel buffer failed: %s", strerror(-n));
 			break;
@@ -314,6 +309,11 @@ int engine_open_buffers(struct engine *e, char *err, size_t errlen)
 {
 	int ret;
 
+	ret = readwait_init(e);
+	if (ret) {
+		snprintf(err, errlen, "eventfd: %s", strerror(-ret));
+		return ret;
+	}
 	if (e->ringbuf) {
 		e->rb = ring_buffer__new(bpf_map__fd(e->tls->maps.rb), on_record, e, NULL);
 		if (!e->rb) {

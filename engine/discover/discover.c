@@ -557,7 +557,17 @@ static void *discover_thread(void *arg)
 		drain_execs(d);
 		now = mono_ms();
 		run_pending(d, now);
-		if (now - d->last_walk_ms >= WALK_MS) {
+		if (now - d->last_walk_ms >= WALK_MS && d->n_pids) {
+			size_t i;
+
+			/* With --pid only those processes' maps (a late dlopen): no walk of
+			 * /proc, no library folders, so an idle -p costs next to nothing. */
+			for (i = 0; i < d->n_pids; i++) {
+				drain_execs(d);
+				scan_pid(d, d->pids[i]);
+			}
+			d->last_walk_ms = mono_ms();
+		} else if (now - d->last_walk_ms >= WALK_MS) {
 			/* A library installed meanwhile is probed before anything maps it. */
 			pthread_mutex_lock(&d->tlock);
 			targets_scan_libs(d->targets);

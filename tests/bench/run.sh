@@ -7,7 +7,9 @@
 #   2. the user side: events/s from the kernel buffers through the printer, with the
 #      loss at each offered rate, ring buffer and perf buffer (synthetic producer);
 #   3. resident memory idle, under load, and with one million items stored;
-#   4. time from start to "ready".
+#   4. time from start to "ready";
+#   5. what a user feels first (tests/bench/latency.sh): an idle `-p PID` capture's
+#      wake-ups and CPU, quit time with 50 libraries attached, start to first screen.
 # QUICK=1: a smoke run of under two minutes (shorter runs, one round, no sslsniff).
 # Environment: ECAPTOP (binary, default ./ecaptop), BENCH_ROUNDS, BENCH_SECS,
 # BENCH_KEEP=1 (keep the temporary directory with the raw figures).
@@ -65,10 +67,13 @@ ECAPTOP_BIN=$TMPD/ecaptop
 cp "${ECAPTOP:-$TOP/ecaptop}" "$ECAPTOP_BIN" || exit 1
 
 . "$HERE/nginx.sh"
+. "$HERE/latency.sh"
 
 cleanup() {
 	tracer_stop
 	nginx_stop
+	bench_tmux kill-server 2>/dev/null
+	[ -n "${LIBS_PID:-}" ] && kill "$LIBS_PID" 2>/dev/null
 	[ -n "${BENCH_KEEP:-}" ] && echo "raw figures kept in $TMPD" >&2 && return
 	rm -rf "$TMPD"
 }
@@ -259,8 +264,9 @@ build_synth() {
 	# Same flags as the Makefile's programs; links the engine and the store (for the
 	# one-million-items figure) without main().
 	${CC:-gcc} -O2 -g -std=gnu11 -Wall -Wextra -Werror -I"$OUTPUT" -I"$TOP" -D_GNU_SOURCE \
-		"$HERE/synth.c" $(ls "$OUTPUT"/obj/engine/*.o "$OUTPUT"/obj/decoders/*.o) \
-		-lbpf -lelf -lz -lpcap -lpcre2-8 -lpthread -o "$SYNTH" 2>"$TMPD/synth.build" || {
+		"$HERE/synth.c" $(find "$OUTPUT"/obj/engine "$OUTPUT"/obj/decoders \
+			"$OUTPUT"/obj/tui/session -name '*.o' | sort) \
+		-lbpf -lelf -lz -lpcap -lpcre2-8 -lnghttp2 -lpthread -o "$SYNTH" 2>"$TMPD/synth.build" || {
 		note "user side: building tests/bench/synth.c failed: $(head -c 300 "$TMPD/synth.build")"
 		return 1
 	}
@@ -362,6 +368,9 @@ overhead
 verify_capture
 nginx_stop
 idle_memory
+idle_cost
+quit_time
+first_screen
 if build_synth; then
 	for mode in ringbuf perfbuf; do
 		for rate in $SYN_RATES; do
@@ -371,6 +380,10 @@ if build_synth; then
 	"$SYNTH" store --items "$STORE_ITEMS" >"$TMPD/store.out" 2>>"$TMPD/store.err" &&
 		raw store "$(cat "$TMPD/store.out")" ||
 		note "store: $(tail -n 3 "$TMPD/store.err")"
+	# The same items through the interactive view's default byte budget (--max-memory).
+	"$SYNTH" store --items "$STORE_ITEMS" --max-memory $((96 << 20)) >"$TMPD/store.out" \
+		2>>"$TMPD/store.err" && raw store_budget "$(cat "$TMPD/store.out")" ||
+		note "store with a budget: $(tail -n 3 "$TMPD/store.err")"
 fi
 
 python3 "$HERE/table.py" "$RAW" "$NOTES" "$SECS" "$ROUNDS" "$SYN_SECS"

@@ -10,11 +10,14 @@
  *       Read ecaptop --batch --json output on standard input; print
  *       "events=N span_s=S rate=R stats=<the stats record>", where span is the time
  *       from the first to the last data line read.
- *   synth store [--items N]
+ *   synth store [--items N] [--max-memory BYTES]
  *       Run the engine in this process, feed synthetic HTTP/1 exchanges through the
  *       ring buffer and engine queue into a session store that keeps N items
  *       (events and decoded records), and print the resident memory when idle and
- *       when the store is full.
+ *       when the store is full. Without --max-memory the byte budget is off (every
+ *       item is kept); with it, N items are fed through a store with that budget
+ *       (the interactive view's default: STORE_DEFAULT_MAX_BYTES) and the evictions
+ *       it made are printed.
  *
  * Records bypass the PID/UID filters (they come from no probe), so ecaptop can run
  * with -p 1 to keep real traffic on the machine out of the figures.
@@ -23,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,8 +325,15 @@ static int cmd_store(int argc, char **argv)
 	int resp_len, ret = 1;
 	__u64 round = 0;
 
-	if (argc > 2 && !strcmp(argv[1], "--items"))
-		items = strtoul(argv[2], NULL, 10);
+	unsigned long long max_mem = 0;
+	int i;
+
+	for (i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--items"))
+			items = strtoul(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--max-memory"))
+			max_mem = strtoull(argv[i + 1], NULL, 10);
+	}
 	resp_len = snprintf(resp, sizeof(resp),
 			    "HTTP/1.1 200 OK\r\nServer: synth\r\nContent-Type: text/html\r\n"
 			    "Content-Length: 100\r\n\r\n%0100d",
@@ -340,6 +351,7 @@ static int cmd_store(int argc, char **argv)
 	idle_hwm = vm_kib("VmHWM");
 	idle_anon = vm_kib("RssAnon");
 	so.max_events = items;
+	so.max_bytes = max_mem ? max_mem : UINT64_MAX;
 	so.keep = true;
 	st = store_new(&so);
 	b = st ? bench_open(getpid()) : NULL;
@@ -350,8 +362,9 @@ static int cmd_store(int argc, char **argv)
 		int dir;
 
 		store_get_stats(st, &ss);
-		/* Full: the cap is reached once the store starts evicting. */
-		if (ss.stored >= items || ss.evicted)
+		/* Full: the cap is reached once the store starts evicting. With a byte
+		 * budget: N items have been through the store. */
+		if (max_mem ? ss.stored + ss.evicted >= items : ss.stored >= items || ss.evicted)
 			break;
 		/* A request on each of N_CONNS connections, then their responses: the
 		 * HTTP/1 decoder turns each pair into a record. */
@@ -374,13 +387,19 @@ static int cmd_store(int argc, char **argv)
 			store_add(st, ev);
 	}
 	store_get_stats(st, &ss);
+	/* What malloc hands out now (the store, decoders, exchanges), beside what the
+	 * store counts against its budget. */
+	struct mallinfo2 mi = mallinfo2();
+
+	printf("heap_in_use=%zu ", mi.uordblks + mi.hblkhd);
 	printf("req_bytes=%zu resp_bytes=%d idle_rss_kib=%ld idle_hwm_kib=%ld idle_anon_kib=%ld "
 	       "items=%llu events=%llu records=%llu evicted=%llu rss_kib=%ld hwm_kib=%ld "
-	       "anon_kib=%ld\n",
+	       "anon_kib=%ld max_memory=%llu evicted_mem=%llu mem=%llu\n",
 	       sizeof(req) - 1, resp_len, idle_rss, idle_hwm, idle_anon,
 	       (unsigned long long)ss.stored, (unsigned long long)ss.added,
 	       (unsigned long long)ss.records, (unsigned long long)ss.evicted, vm_kib("VmRSS"),
-	       vm_kib("VmHWM"), vm_kib("RssAnon"));
+	       vm_kib("VmHWM"), vm_kib("RssAnon"), max_mem, (unsigned long long)ss.evicted_mem,
+	       (unsigned long long)ss.mem);
 	ret = 0;
 out:
 	bench_bpf__destroy(b);
@@ -399,6 +418,6 @@ int main(int argc, char **argv)
 		return cmd_store(argc - 1, argv + 1);
 	fprintf(stderr, "usage: synth produce --target PID [--rate R] [--secs S] [--len N]\n"
 			"       synth sink\n"
-			"       synth store [--items N]\n");
+			"       synth store [--items N] [--max-memory BYTES]\n");
 	return 2;
 }

@@ -12,7 +12,8 @@ RAW lines (space separated, written by run.sh and count.py):
   rss_load KIB HWM_KIB / rss_idle KIB HWM_KIB
   verify FILE H2LOAD CAPTURED / verify_responses N EXPECTED / verify_stats EVENTS LOST
   synth MODE RATE offered=.. accepted=.. secs=.. events=.. span_s=.. rate=.. stats={..}
-  store idle_rss_kib=.. ... rss_kib=.. hwm_kib=..
+  store idle_rss_kib=.. ... rss_kib=.. hwm_kib=..  (store_budget: with --max-memory)
+  idle MODE SWITCHES TICKS SECS / quit MODE LIBS MS / first_screen MS
 Figures only: nothing here passes or fails.
 """
 import json
@@ -171,6 +172,15 @@ def main():
                d.get('req_bytes'), d.get('resp_bytes'), d.get('records'), d.get('evicted')))
     else:
         row('3. memory', 'one million items stored', 'pending', 'see notes')
+    sb = next((l[1:] for l in lines if l[0] == 'store_budget'), None)
+    if sb:
+        d = kv(' '.join(sb))
+        row('3. memory', 'engine + store, %s items through --max-memory %s' % (
+            int(d.get('items', 0)) + int(d.get('evicted', 0)), mib(int(d.get('max_memory', 0)) // 1024)),
+            'VmRSS %s' % mib(d.get('rss_kib')),
+            'VmHWM %s, RssAnon %s; %s items kept (%s counted), %s evicted (%s by the budget)'
+            % (mib(d.get('hwm_kib')), mib(d.get('anon_kib')), d.get('items'),
+               mib(int(d.get('mem', 0)) // 1024), d.get('evicted'), d.get('evicted_mem')))
 
     # 4. Ready.
     ready = [float(l[1]) for l in lines if l[0] == 'ready_ms' and l[1]]
@@ -178,6 +188,29 @@ def main():
         row('4. start to ready', 'ecaptop -p WORKER (libbpf load + attach + /proc scan)',
             '%.0f ms median' % statistics.median(ready),
             'min %.0f, max %.0f over %d starts' % (min(ready), max(ready), len(ready)))
+
+    # 5. What a user feels first.
+    for mode in ('batch', 'tui'):
+        v = [l for l in lines if l[0] == 'idle' and l[1] == mode]
+        if v:
+            sw, tk, secs_i = int(v[0][2]), int(v[0][3]), float(v[0][4])
+            row('5. idle ecaptop -p PID', '--batch --json' if mode == 'batch' else 'interactive view',
+                '%.1f wake-ups/s' % (sw / secs_i),
+                '%d context switches and %d CPU ticks (%.2f%% of a CPU) in %.0f s'
+                % (sw, tk, 100.0 * tk / 100 / secs_i, secs_i))
+    for mode in ('batch', 'tui'):
+        v = [float(l[3]) for l in lines if l[0] == 'quit' and l[1] == mode]
+        libs = next((l[2] for l in lines if l[0] == 'quit'), '50')
+        if v:
+            row('5. quit, %s libraries attached' % libs,
+                'SIGINT, --batch' if mode == 'batch' else 'q, interactive view',
+                '%.0f ms median' % statistics.median(v),
+                'to the process gone; min %.0f, max %.0f over %d' % (min(v), max(v), len(v)))
+    v = [float(l[1]) for l in lines if l[0] == 'first_screen']
+    if v:
+        row('5. start to first screen', 'ecaptop (interactive, whole machine)',
+            '%.0f ms median' % statistics.median(v),
+            'the header drawn (tmux); min %.0f, max %.0f over %d' % (min(v), max(v), len(v)))
 
     w = [max(len(r[i]) for r in rows + [('test', 'configuration', 'figure', 'notes')])
          for i in range(4)]

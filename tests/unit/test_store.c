@@ -215,6 +215,34 @@ static void test_eviction(void)
 	store_free(st);
 }
 
+/* --max-memory: the oldest items go once what they hold passes the byte budget,
+ * counted apart from the cap's evictions; the newest are all kept. */
+static void test_byte_budget(void)
+{
+	struct store_opts o = {.max_bytes = 1 << 20, .keep = true};
+	struct store *st = store_new(&o);
+	struct store_stats s;
+	char *payload = malloc(4097);
+	int i;
+
+	CHECK(st && payload);
+	memset(payload, 'x', 4096);
+	payload[4096] = '\0';
+	/* 1000 events of 4 KiB on a connection no decoder understands: 4 MiB */
+	for (i = 0; i < 1000; i++)
+		store_add(st, data_ev(400, "app", 77, 5000, 6000, EC_DIR_SEND, payload, T0 + i));
+	store_get_stats(st, &s);
+	CHECK(s.evicted_mem > 0);
+	CHECK_EQ_INT(s.evicted, s.evicted_mem);
+	CHECK(s.mem <= (1 << 20) - (1 << 20) / 8);
+	CHECK(s.stored > 100 && s.stored < 1000);
+	CHECK_EQ_INT(s.stored + s.evicted, 1000);
+	CHECK(store_item_get(st, 1000) != NULL);
+	CHECK(store_item_get(st, 1) == NULL);
+	free(payload);
+	store_free(st);
+}
+
 static void test_views(void)
 {
 	struct store *st = store_new(NULL);
@@ -459,5 +487,5 @@ out:
 }
 
 UNIT_MAIN(UNIT(test_fork_and_reuse), UNIT(test_tables), UNIT(test_conn_reuse),
-	  UNIT(test_decode_items), UNIT(test_eviction), UNIT(test_views), UNIT(test_incremental),
-	  UNIT(test_batch_sink))
+	  UNIT(test_decode_items), UNIT(test_eviction), UNIT(test_byte_budget), UNIT(test_views),
+	  UNIT(test_incremental), UNIT(test_batch_sink))

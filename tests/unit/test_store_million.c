@@ -79,7 +79,8 @@ static bool frame(struct store *st, struct store_view *v, uint64_t *worst)
 
 static void test_million(void)
 {
-	struct store_opts o = {.max_events = N, .keep = true};
+	/* the count cap alone: the byte budget (--max-memory) is off */
+	struct store_opts o = {.max_events = N, .max_bytes = UINT64_MAX, .keep = true};
 	struct store *st = store_new(&o);
 	struct store_view *v = store_view_new(st, STORE_V_EVENTS);
 	struct store_view *pv = store_view_new(st, STORE_V_PROCS);

@@ -150,6 +150,9 @@ static void vec_remove(void **v, size_t *n, void *p)
 
 /* ---- store ---- */
 
+/* What one exchange holds (struct store_exch, its strings, allocator headers). */
+#define EXCH_BYTES 512
+
 struct store *store_new(const struct store_opts *o)
 {
 	struct store *st = calloc(1, sizeof(*st));
@@ -162,12 +165,20 @@ struct store *store_new(const struct store_opts *o)
 		st->o.keep = true;
 	if (!st->o.max_events)
 		st->o.max_events = STORE_DEFAULT_MAX;
+	if (!st->o.max_bytes)
+		st->o.max_bytes = STORE_DEFAULT_MAX_BYTES;
 	st->first_seq = st->next_seq = st->scan_seq = 1;
 	st->next_conn_id = 1;
 	st->gen = 1;
 	st->matches.base = 1;
 	if (st->o.keep) {
-		st->exch = exch_new(st->o.max_events / 4);
+		/* The exchanges table is capped by count; under a byte budget its share is
+		 * an eighth of it, at about EXCH_BYTES an exchange. */
+		uint64_t xcap = st->o.max_events / 4;
+
+		if (st->o.max_bytes / 8 / EXCH_BYTES < xcap)
+			xcap = st->o.max_bytes / 8 / EXCH_BYTES;
+		st->exch = exch_new(xcap ? xcap : 1);
 		if (!st->exch) {
 			free(st);
 			return NULL;
@@ -367,6 +378,7 @@ static void evict_one(struct store *st)
 	st->stats.evicted++;
 	if (!it)
 		return;
+	st->stats.mem -= it->mem;
 	p = it->proc;
 	/* The connection goes first: releasing it checks its process, which this
 	 * item still pins. */
@@ -381,13 +393,24 @@ static void evict_one(struct store *st)
 	proc_maybe_release(st, p);
 }
 
-/* Make room for one more item in the ring. */
-static int ring_reserve(struct store *st)
+/* What an item holds beyond its own copy: the item, its ring slot and its entries in
+ * its process's and connection's lists, and the allocator's header of each block. */
+#define ITEM_OVERHEAD (sizeof(struct store_item) + 3 * sizeof(uint64_t) + 2 * 16)
+
+/* Make room for one more item in the ring, and for mem bytes in the budget. */
+static int ring_reserve(struct store *st, uint64_t mem)
 {
 	size_t used = st->next_seq - st->first_seq;
 
 	if (used >= st->o.max_events)
 		evict_one(st);
+	/* The byte budget (seven eighths of it; the exchanges have the rest): the
+	 * oldest items go first, as with the cap. */
+	while (st->next_seq > st->first_seq &&
+	       st->stats.mem + mem > st->o.max_bytes - st->o.max_bytes / 8) {
+		evict_one(st);
+		st->stats.evicted_mem++;
+	}
 	used = st->next_seq - st->first_seq;
 	if (used == st->ring_cap) {
 		size_t cap = st->ring_cap ? st->ring_cap * 2 : 1024;
@@ -411,7 +434,8 @@ static int item_store(struct store *st, struct store_item *it)
 {
 	struct store_seqlist *pl = it->proc->items;
 
-	if (ring_reserve(st) || seqlist_push(pl, st->next_seq))
+	it->mem += ITEM_OVERHEAD;
+	if (ring_reserve(st, it->mem) || seqlist_push(pl, st->next_seq))
 		return -ENOMEM;
 	if (it->conn && seqlist_push(it->conn->items, st->next_seq)) {
 		pl->n--; /* take back the push above */
@@ -419,6 +443,7 @@ static int item_store(struct store *st, struct store_item *it)
 	}
 	it->seq = st->next_seq++;
 	st->ring[it->seq & (st->ring_cap - 1)] = it;
+	st->stats.mem += it->mem;
 	it->proc->n_items++;
 	if (it->conn)
 		it->conn->n_items++;
@@ -666,7 +691,7 @@ static void rc_fill(struct rcopy *rc, struct dec_record *d, const struct dec_rec
 	}
 }
 
-static struct dec_record *record_copy(const struct dec_record *s)
+static struct dec_record *record_copy(const struct dec_record *s, uint32_t *size)
 {
 	struct rcopy rc = {NULL, sizeof(struct dec_record)};
 	struct dec_record tmp, *d;
@@ -675,6 +700,7 @@ static struct dec_record *record_copy(const struct dec_record *s)
 	d = malloc(rc.off);
 	if (!d)
 		return NULL;
+	*size = (uint32_t)rc.off;
 	rc.buf = (char *)d;
 	rc.off = sizeof(*d);
 	rc_fill(&rc, d, s);
@@ -703,7 +729,7 @@ static void on_record(const struct dec_record *rec, void *arg)
 	if (!st->o.keep)
 		return;
 	it = calloc(1, sizeof(*it));
-	if (!it || !(it->rec = record_copy(rec))) {
+	if (!it || !(it->rec = record_copy(rec, &it->mem))) {
 		free(it);
 		st->stats.alloc_failed++;
 		return;
@@ -871,6 +897,7 @@ void store_add(struct store *st, struct ec_event *ev)
 			it->type = STORE_I_EVENT;
 			it->ts_ns = h->ts_ns;
 			it->ev = ev;
+			it->mem = (uint32_t)(sizeof(*ev) + h->len);
 			it->proc = p;
 			it->conn = c;
 			it->visible = h->kind != EC_K_EXIT;

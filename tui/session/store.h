@@ -35,10 +35,19 @@
 #include "tui/session/filter.h"
 
 #define STORE_DEFAULT_MAX 1000000
+/* The byte budget's default: what the store counts is below what its items, exchanges
+ * and decoders take from malloc (tests/bench/synth.c store), so with the engine's
+ * buffers (about 70 MiB, most of it the ring buffer mapped twice) an interactive
+ * ecaptop stays under 256 MiB resident (233 MiB measured). */
+#define STORE_DEFAULT_MAX_BYTES (96ull << 20)
 
 struct store_opts {
 	size_t max_events; /* cap on stored items (events and records); 0 = STORE_DEFAULT_MAX */
-	bool keep;	   /* false in batch mode: keep tables and decoders, not the events */
+	/* cap on the bytes stored items hold (the item, its event or record copy, its
+	 * index entries, allocator overhead), oldest evicted first; 0 =
+	 * STORE_DEFAULT_MAX_BYTES */
+	uint64_t max_bytes;
+	bool keep; /* false in batch mode: keep tables and decoders, not the events */
 };
 
 /* Read-only for everyone but the store; fields after "private" are the store's. */
@@ -109,6 +118,7 @@ struct store_item {
 	uint8_t proto;		 /* enum dec_proto of its connection when it was stored */
 	bool visible;		 /* a row of the events panels: records, commands, queries,
 		       * execs, and data of connections no decoder understood */
+	uint32_t mem;		 /* private: bytes counted against max_bytes */
 	struct store_proc *proc; /* never NULL */
 	struct store_conn *conn; /* NULL if it is not connection data */
 	struct ec_event *ev;	 /* STORE_I_EVENT: owned by the store */
@@ -119,7 +129,9 @@ struct store_stats {
 	uint64_t added;	       /* events given to store_add */
 	uint64_t records;      /* records decoded */
 	uint64_t stored;       /* items stored now */
-	uint64_t evicted;      /* items evicted by the cap */
+	uint64_t evicted;      /* items evicted by the cap or the byte budget */
+	uint64_t evicted_mem;  /* ... of which by the byte budget (max_bytes) */
+	uint64_t mem;	       /* bytes the stored items hold now (see max_bytes) */
 	uint64_t procs, conns; /* table sizes now */
 	uint64_t bytes;	       /* payload bytes of data events */
 	uint64_t alloc_failed; /* items dropped for lack of memory */
