@@ -319,21 +319,6 @@ static int meta_pass(struct screen *s, struct sel *x)
 	return rc;
 }
 
-/* tshark's own port for a protocol, which needs no -d. */
-static bool default_port(enum dec_proto p, uint16_t port)
-{
-	switch (p) {
-	case DEC_P_HTTP1:
-		return port == 80 || port == 8080;
-	case DEC_P_MYSQL:
-		return port == 3306;
-	case DEC_P_PGSQL:
-		return port == 5432;
-	default:
-		return false;
-	}
-}
-
 /* Second pass without a writer: counts, last items, and the decode hint. */
 static int plan_pass(struct screen *s, struct sel *x)
 {
@@ -360,7 +345,7 @@ static int plan_pass(struct screen *s, struct sel *x)
 		uint16_t port = c->local_is_client ? c->rport : c->lport;
 		uint64_t key = (uint64_t)c->proto << 16 | port;
 
-		if (default_port(c->proto, port))
+		if (pcapng_tshark_default_port(c->proto, port))
 			continue;
 		for (i = 0; i < n_ports && ports[i] != key; i++)
 			;

@@ -102,6 +102,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decoders/decoder.h"
 #include "engine/engine.h"
 #include "engine/event.h"
 
@@ -112,6 +113,9 @@
 
 /* A recording (-w, or --packets' pcapng) reaches the disk at least this often: a
  * killed recording loses at most this much. */
+/* tshark's own port for a protocol (it needs no -d option there). */
+bool pcapng_tshark_default_port(enum dec_proto p, uint16_t port);
+
 #define RECORD_FLUSH_MS 1000
 
 /* The reader of foreign files sets EC_F_GAP (bpf/events.h) on the first event after

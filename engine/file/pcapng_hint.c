@@ -37,7 +37,7 @@ static void no_record(const struct dec_record *rec, void *arg)
 
 /* tshark's own ports for a protocol (its dissectors' "tcp.port" defaults in
  * Wireshark 3.x/4.x), which need no -d. HTTP/2 in clear text has none. */
-static bool tshark_default_port(enum dec_proto p, uint16_t port)
+bool pcapng_tshark_default_port(enum dec_proto p, uint16_t port)
 {
 	switch (p) {
 	case DEC_P_HTTP1:
@@ -57,7 +57,7 @@ static void hint_note(struct pcapng_hints *h, enum dec_proto proto, uint16_t por
 	size_t i;
 
 	if (proto == DEC_P_UNKNOWN || proto == DEC_P_TLS || proto >= DEC_P_MAX ||
-	    tshark_default_port(proto, port))
+	    pcapng_tshark_default_port(proto, port))
 		return;
 	for (i = 0; i < h->n; i++)
 		if (h->key[i] == key)
