@@ -111,12 +111,12 @@
 /* Largest block the reader accepts (a journal block holding a large query). */
 #define PCAPNG_MAX_BLOCK (64u << 20)
 
-/* A recording (-w, or --packets' pcapng) reaches the disk at least this often: a
- * killed recording loses at most this much. */
 /* tshark's own port for a protocol (it needs no -d option there). */
 bool pcapng_tshark_default_port(enum dec_proto p, uint16_t port);
 
-#define RECORD_FLUSH_MS 1000
+/* A recording (-w, or --packets' pcapng) reaches the disk at least this often; with
+ * the half-second reorder window, a killed recording loses at most the last second. */
+#define RECORD_FLUSH_MS 250
 
 /* The reader of foreign files sets EC_F_GAP (bpf/events.h) on the first event after
  * bytes of that direction were lost (a hole the out-of-order buffer could not fill,
@@ -184,6 +184,9 @@ int pcapng_writer_flush(struct pcapng_writer *w);
 const char *pcapng_writer_error(const struct pcapng_writer *w);
 /* Counters so far (file_bytes is 0 until close). */
 void pcapng_writer_stats(const struct pcapng_writer *w, struct pcapng_writer_stats *st);
+/* Events still held in the reorder window: a later flush must release them even
+ * when nothing new comes. */
+size_t pcapng_writer_held(const struct pcapng_writer *w);
 /* Close every open connection (FIN packets), write the closing statistics block
  * if final is not NULL (borrowed), flush and close the file, free w. st (may be
  * NULL) receives the final counters. 0 or -errno with the reason in err (may be

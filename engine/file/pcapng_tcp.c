@@ -646,7 +646,10 @@ struct pcapng_foreign *pcapng_foreign_open(void *fp, const char *filter_expr, ch
 	default: {
 		const char *name = pcap_datalink_val_to_name(f->dlt);
 
-		snprintf(err, errlen, "unsupported link type %s (%d)", name ? name : "?", f->dlt);
+		if (name)
+			snprintf(err, errlen, "unsupported link type %d (%s)", f->dlt, name);
+		else
+			snprintf(err, errlen, "unsupported link type %d", f->dlt);
 		pcapng_foreign_close(f);
 		errno = ENOTSUP;
 		return NULL;

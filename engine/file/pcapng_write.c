@@ -1854,6 +1854,11 @@ int pcapng_writer_flush(struct pcapng_writer *w)
 	return out_flush_plain(w);
 }
 
+size_t pcapng_writer_held(const struct pcapng_writer *w)
+{
+	return w->n_held;
+}
+
 const char *pcapng_writer_error(const struct pcapng_writer *w)
 {
 	return w->errbuf;

@@ -40,9 +40,10 @@ struct recorder *recorder_new(struct pcapng_writer *w)
 	return r;
 }
 
-/* Push what the recording buffered to the file, once a second at most, so a
- * killed ecaptop loses at most the last second of it (gzip: a sync flush, after
- * which everything before decompresses). */
+/* Push what the recording buffered to the file every RECORD_FLUSH_MS (250 ms), so
+ * a killed ecaptop loses at most the last second of it: the half-second reorder
+ * window, this period and the loop's 200 ms turn (gzip: a sync flush, after which
+ * everything before decompresses). */
 static void recorder_flush(struct recorder *r)
 {
 	uint64_t t;
@@ -53,11 +54,13 @@ static void recorder_flush(struct recorder *r)
 	if (t - r->last_flush_ms < RECORD_FLUSH_MS)
 		return;
 	r->last_flush_ms = t;
-	r->dirty = false;
 	if (pcapng_writer_flush(r->writer)) {
 		log_msg(LOG_ERROR, "recording stopped: %s", pcapng_writer_error(r->writer));
 		r->failed = true;
 	}
+	/* What the reorder window still holds leaves it at a later flush, even when
+	 * nothing new is fed (the last requests before a kill). */
+	r->dirty = pcapng_writer_held(r->writer) > 0;
 }
 
 void recorder_feed(struct recorder *r, const struct ec_event *ev)

@@ -175,7 +175,7 @@ PY
 			bad=$((bad + 1))
 		elif [ "$rc" = 1 ]; then
 			errs=$((errs + 1))
-			grep -q '^ecaptop: .*\(offset\|block\|empty\|not a\|gzip\|corrupt\|truncated\)' "$f.err" ||
+			grep -q '^ecaptop: .*\(offset\|block\|empty\|not a\|gzip\|corrupt\|truncated\|unsupported link type [0-9]\)' "$f.err" ||
 				{ say "$(basename "$f"): unclear error: $(head -2 "$f.err")"; bad=$((bad + 1)); }
 		else
 			whole=$((whole + 1))
