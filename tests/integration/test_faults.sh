@@ -292,14 +292,14 @@ test_fault_perf_losses_counted_once() {
 	mkdir -p "$www"
 	head -c 8388608 /dev/urandom >"$www/big.bin"
 	start_http_plain "$port" "$www" || return 1
-	start_capture perf --perf-buffer || return 1
+	start_capture perfloss --perf-buffer || return 1
 	kill -STOP "$CAP_PID"
 	for i in 1 2 3 4; do curl -s "http://127.0.0.1:$port/big.bin" -o /dev/null; done
 	kill -CONT "$CAP_PID"
 	stop_capture || return 1
-	say "$(grep '"type":"stats"' "$TMPD/perf.json")"
-	[ "$($EVENTS "$TMPD/perf.json" --stats buffer)" = perfbuf ] || fail "not a perf buffer" || return 1
-	[ "$($EVENTS "$TMPD/perf.json" --stats lost.ring_reserve)" -gt 0 ] ||
+	say "$(grep '"type":"stats"' "$TMPD/perfloss.json")"
+	[ "$($EVENTS "$TMPD/perfloss.json" --stats buffer)" = perfbuf ] || fail "not a perf buffer" || return 1
+	[ "$($EVENTS "$TMPD/perfloss.json" --stats lost.ring_reserve)" -gt 0 ] ||
 		fail "no loss although the reader was stopped" || return 1
-	[ "$($EVENTS "$TMPD/perf.json" --stats lost.perf_lost)" = 0 ] || fail "losses counted twice"
+	[ "$($EVENTS "$TMPD/perfloss.json" --stats lost.perf_lost)" = 0 ] || fail "losses counted twice"
 }
