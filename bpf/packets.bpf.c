@@ -173,7 +173,11 @@ SEC("raw_tp/sys_exit")
 int pkt_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+#if defined(__TARGET_ARCH_arm64)
+	long nr = BPF_CORE_READ(regs, syscallno);
+#else
 	long nr = BPF_CORE_READ(regs, orig_ax);
+#endif
 
 	if (nr != nr_accept && nr != nr_accept4)
 		return 0;
@@ -243,7 +247,7 @@ static __always_inline __u64 lookup_inode(struct __sk_buff *skb, struct ec_pkt *
 		t.ipv6.dport = bpf_htons(h->dport);
 		size = sizeof(t.ipv6);
 	}
-	sk = bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	sk = bpf_skc_lookup_tcp(skb, &t, size, (__u64)(__s64)-1 /* BPF_F_CURRENT_NETNS */, 0);
 	if (!sk)
 		return 0;
 	ino = sock_inode(sk);

@@ -7,7 +7,7 @@
 # `make deps` installs them too.
 DEPS_CROSS_arm64 := gcc-aarch64-linux-gnu qemu-user libbpf-dev:arm64 libelf-dev:arm64 \
 	libncurses-dev:arm64 libpcap-dev:arm64 libpcre2-dev:arm64 zlib1g-dev:arm64 \
-	libnghttp2-dev:arm64 libasan8:arm64 libubsan1:arm64
+	libnghttp2-dev:arm64 libzydis-dev:arm64 libasan8:arm64 libubsan1:arm64 qemu-system-arm
 CROSS_TEST_ARCHS ?= arm64
 
 .PHONY: deps-cross cross-bins arm64-test arm64-kernel-test
