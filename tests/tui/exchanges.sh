@@ -234,7 +234,8 @@ t_aggr_enter() {
 		tui_wait "GET +200 .*/items/$i\b" 3 || { fail "/items/$i is missing"; return 1; }
 	done
 	tui_screen | grep -q "/other/1" && { fail "another endpoint's exchange is listed"; return 1; }
-	tui_screen | grep -qE " [0-9]/3 rows" || { fail "the list does not hold exactly the 3 exchanges"; return 1; }
+	# The status line shows the row count once the filter's message has had its time.
+	tui_wait " [0-9]/3 rows" 10 || { fail "the list does not hold exactly the 3 exchanges"; return 1; }
 	tui_keys Escape
 	tui_wait "PROTO.*COUNT.*ERR.*P50.*ENDPOINT" 5 || { fail "Esc did not return to the Aggregates"; return 1; }
 	tui_keys e
